@@ -1,0 +1,40 @@
+// The table of every Kiln setting. Add a row here and it appears in `kiln --help`, in the
+// KILN_* environment, in the config file and in docs/operations.md (`kiln settings --markdown`).
+#include "kiln/base/config.h"
+
+namespace kiln {
+namespace {
+
+using T = SettingDef::Type;
+
+constexpr SettingDef kSettings[] = {
+    {"config", T::kString, "", "path of a config file of 'name = value' lines (default: none)"},
+    {"listen", T::kString, "127.0.0.1:8080", "HOST:PORT the HTTP server listens on (port 0: any free port)"},
+    {"data_dir", T::kString, "./var", "folder for the SQLite database, the secret key and other state"},
+    {"db", T::kString, "", "database: empty for DATA_DIR/kiln.db (SQLite), a file path, or postgres://user@host:port/db"},
+    {"db_pool_size", T::kInt, "8", "database connections kept open per process", 1, 256},
+    {"secret_key_file", T::kString, "", "AES-256 key for secrets at rest (default: DATA_DIR/secret.key, created 0600 on first run)"},
+    {"public_url", T::kString, "", "external base URL of this server (default: http://LISTEN)"},
+    {"web_root", T::kString, "./web/dist", "folder of the built web UI served at /"},
+    {"http_threads", T::kInt, "0", "threads serving HTTP (0: one per core)", 0, 256},
+    {"http_read_timeout_ms", T::kInt, "30000", "time a client has to send a whole request", 100, 3600000},
+    {"http_idle_timeout_ms", T::kInt, "60000", "keep-alive connections idle longer than this are closed", 100, 3600000},
+    {"http_body_limit", T::kInt, "1048576", "largest JSON request body in bytes", 1024, 1073741824},
+    {"http_header_limit", T::kInt, "16384", "largest request header block in bytes", 1024, 1048576},
+    {"shutdown_grace_ms", T::kInt, "10000", "on SIGTERM, time in-flight requests get to finish", 0, 600000},
+    {"access_token_ttl_s", T::kInt, "900", "lifetime of an access token (JWT)", 30, 86400},
+    {"refresh_token_ttl_s", T::kInt, "2592000", "lifetime of a refresh token", 300, 31536000},
+    {"rate_limit_per_minute", T::kInt, "100", "API requests per minute per user or API key", 1, 1000000},
+    {"login_attempts_per_window", T::kInt, "5", "failed logins per account or IP before delays grow", 1, 1000},
+    {"login_window_s", T::kInt, "900", "window over which failed logins are counted", 10, 86400},
+    {"cookie_secure", T::kBool, "false", "mark session cookies Secure (turn on behind HTTPS)"},
+    {"log_level", T::kString, "info", "trace, debug, info, warn, error"},
+    {"access_log", T::kBool, "true", "log one line per HTTP request"},
+    {"workers", T::kBool, "true", "run the sending engine in this process (serve --no-workers turns it off)"},
+};
+
+}  // namespace
+
+std::span<const SettingDef> AllSettings() { return kSettings; }
+
+}  // namespace kiln

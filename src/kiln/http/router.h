@@ -1,0 +1,51 @@
+// Router: maps (method, path pattern) to a handler. Patterns are literal segments and "{name}"
+// segments ("/api/v1/campaigns/{id}/steps"); a literal segment beats a parameter. A path that
+// matches no pattern -> 404; a path that matches with another method -> 405 with Allow.
+//
+// Routes are registered at start-up (single thread), then Dispatch is thread-safe.
+// Every route carries its documentation (RouteDoc); /api/v1/openapi.json is generated from it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kiln/http/message.h"
+
+namespace kiln::http {
+
+using Handler = std::function<Response(Request&)>;
+
+// What a route does, for the OpenAPI document.
+struct RouteDoc {
+  std::string summary;            // one line; required
+  std::string tag;                // group: "auth", "workspaces", ...
+  std::string request_schema;     // JSON Schema of the body as JSON text ("" when no body)
+  std::string response_schema;    // JSON Schema of a success body as JSON text ("" when empty)
+  int success_status = 200;
+  bool authenticated = true;      // needs a session cookie or an API key
+};
+
+struct Route {
+  bhttp::verb method;
+  std::string pattern;
+  Handler handler;
+  RouteDoc doc;
+};
+
+class Router {
+ public:
+  void Add(bhttp::verb method, std::string pattern, Handler handler, RouteDoc doc);
+  // Finds the handler, fills request.path_params and request.route, and runs it. Answers 404/405
+  // in the API's error shape when nothing matches (for /api/ paths; plain text otherwise).
+  Response Dispatch(Request& request) const;
+  // Fallback for paths no route matches (e.g. static files of the web UI). Optional.
+  void SetFallback(Handler handler) { fallback_ = std::move(handler); }
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+  Handler fallback_;
+};
+
+}  // namespace kiln::http
