@@ -1,0 +1,87 @@
+#include "kiln/base/time_format.h"
+
+#include <chrono>
+#include <cstdio>
+
+namespace kiln {
+namespace {
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+std::string FormatIso8601(int64_t unix_ms) {
+  using namespace std::chrono;
+  int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : -((-unix_ms + 999) / 1000);
+  int ms = static_cast<int>(unix_ms - secs * 1000);
+  sys_days days = floor<std::chrono::days>(sys_seconds(seconds(secs)));
+  year_month_day ymd(days);
+  int64_t sod = secs - duration_cast<seconds>(days.time_since_epoch()).count();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60),
+                static_cast<int>(sod % 60), ms);
+  return buf;
+}
+
+Result<int64_t> ParseIso8601(std::string_view s) {
+  using namespace std::chrono;
+  auto bad = [&] {
+    return Status::InvalidArgument("'" + std::string(s.substr(0, 40)) +
+                                   "' is not an ISO 8601 time (e.g. 2026-01-31T09:00:00Z)");
+  };
+  int y, mo, d;
+  if (s.size() < 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
+      !Digits(s, 8, 2, &d)) {
+    return bad();
+  }
+  year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return bad();
+  int64_t ms = duration_cast<milliseconds>(sys_days(ymd).time_since_epoch()).count();
+  if (s.size() == 10) return ms;
+  int h, mi, se;
+  if (s.size() < 20 || (s[10] != 'T' && s[10] != ' ') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
+      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se) || h > 23 || mi > 59 || se > 60) {
+    return bad();
+  }
+  ms += (h * 3600LL + mi * 60LL + se) * 1000LL;
+  size_t pos = 19;
+  if (s[pos] == '.') {
+    ++pos;
+    int frac_ms = 0, n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n < 3) frac_ms = frac_ms * 10 + (s[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0 || n > 9) return bad();
+    while (n < 3) { frac_ms *= 10; ++n; }
+    ms += frac_ms;
+  }
+  if (pos == s.size()) return bad();
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    return pos + 1 == s.size() ? Result<int64_t>(ms) : Result<int64_t>(bad());
+  }
+  if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size()) {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) || oh > 23 ||
+        om > 59) {
+      return bad();
+    }
+    int64_t off = (oh * 60LL + om) * 60000LL;
+    return s[pos] == '+' ? ms - off : ms + off;
+  }
+  return bad();
+}
+
+}  // namespace kiln
