@@ -1,0 +1,62 @@
+// Routes of the dashboard. Every signed-in page lives under /w/:ws (the workspace it shows), so
+// links are shareable and the workspace switcher only changes the address.
+
+import { createBrowserRouter, Navigate, Outlet, RouterProvider } from "react-router";
+import { RequireAuth } from "./auth/RequireAuth";
+import { AppShell } from "./layout/AppShell";
+import { WorkspaceGate } from "./layout/workspace";
+import { AccountPage } from "./pages/account/AccountPage";
+import { HomePage } from "./pages/HomePage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { OverviewPage } from "./pages/OverviewPage";
+import { SendersPage } from "./pages/senders/SendersPage";
+import { ApiKeysPage } from "./pages/settings/ApiKeysPage";
+import { AuditLogPage } from "./pages/settings/AuditLogPage";
+import { MembersPage } from "./pages/settings/MembersPage";
+import { SettingsLayout } from "./pages/settings/SettingsLayout";
+import { WorkspacePage } from "./pages/settings/WorkspacePage";
+import { SignInPage } from "./pages/SignIn";
+
+const router = createBrowserRouter([
+  { path: "/sign-in", element: <SignInPage /> },
+  {
+    element: (
+      <RequireAuth>
+        <Outlet />
+      </RequireAuth>
+    ),
+    children: [
+      { path: "/", element: <HomePage /> },
+      {
+        path: "/w/:ws",
+        element: (
+          <WorkspaceGate>
+            <AppShell />
+          </WorkspaceGate>
+        ),
+        children: [
+          { index: true, element: <OverviewPage /> },
+          { path: "senders", element: <SendersPage /> },
+          {
+            path: "settings",
+            element: <SettingsLayout />,
+            children: [
+              { index: true, element: <Navigate to="members" replace /> },
+              { path: "members", element: <MembersPage /> },
+              { path: "api-keys", element: <ApiKeysPage /> },
+              { path: "audit-log", element: <AuditLogPage /> },
+              { path: "workspace", element: <WorkspacePage /> },
+            ],
+          },
+          { path: "account", element: <AccountPage /> },
+          { path: "*", element: <NotFoundPage /> },
+        ],
+      },
+    ],
+  },
+  { path: "*", element: <NotFoundPage /> },
+]);
+
+export function App() {
+  return <RouterProvider router={router} />;
+}
