@@ -14,6 +14,8 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "kiln/base/status.h"
+
 namespace kiln::http {
 
 namespace bhttp = boost::beast::http;
@@ -53,5 +55,19 @@ struct Response {
   // Appends a Set-Cookie header (several may be set).
   void AddCookie(std::string_view set_cookie_value) { headers.insert(bhttp::field::set_cookie, set_cookie_value); }
 };
+
+// Decodes %XX escapes (and '+' as a space when `plus_is_space`, for query strings). Fails with
+// InvalidArgument naming the offset when an escape is truncated or not hex, or when the decoded
+// text contains a NUL byte (never legitimate in a path or parameter, a classic truncation trick).
+Result<std::string> PercentDecode(std::string_view encoded, bool plus_is_space = false);
+
+// Splits a request-target in origin form ("/a/b?x=1&y=2") into request.path (decoded) and
+// request.query (decoded; the last of repeated names wins), and stores it in request.target.
+// Fails with InvalidArgument when the target is not origin form, or the path or query has invalid
+// percent-encoding or a NUL; request is then left with only `target` set.
+Status ParseTarget(std::string_view target, Request& request);
+
+// The raw (still encoded) path part of a request-target: everything before '?' or '#'.
+std::string_view RawPath(std::string_view target);
 
 }  // namespace kiln::http

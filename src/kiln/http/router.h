@@ -35,16 +35,29 @@ struct Route {
 
 class Router {
  public:
+  // Registers a route. A malformed pattern (not starting with '/', a segment mixing literal text
+  // and braces, an empty "{}") or a duplicate (method, pattern) is a programming error: aborts
+  // with a message naming the pattern.
   void Add(bhttp::verb method, std::string pattern, Handler handler, RouteDoc doc);
   // Finds the handler, fills request.path_params and request.route, and runs it. Answers 404/405
   // in the API's error shape when nothing matches (for /api/ paths; plain text otherwise).
+  // The path is taken from request.target (segments split first, then percent-decoded, so "%2F"
+  // stays inside one parameter), or from request.path when target is empty. Invalid
+  // percent-encoding or a NUL byte answers 400. HEAD is served by the GET route when no HEAD route
+  // exists (the server drops the body). Exceptions from handlers propagate to the caller.
+  // request.route is set to the matched pattern, "(fallback)" or "(unmatched)".
   Response Dispatch(Request& request) const;
   // Fallback for paths no route matches (e.g. static files of the web UI). Optional.
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
+  struct Segment {
+    std::string text;  // literal text, or the parameter name
+    bool is_param = false;
+  };
   std::vector<Route> routes_;
+  std::vector<std::vector<Segment>> compiled_;  // parallel to routes_
   Handler fallback_;
 };
 
