@@ -56,8 +56,8 @@ export interface Member {
 
 export interface AddMemberAnswer {
   member: Member;
-  /** Only for an account the call created; shown once. */
-  initial_password?: string;
+  /** Only for an account the call created (null otherwise); shown once. */
+  initial_password?: string | null;
 }
 
 export interface ApiKey {
@@ -105,7 +105,7 @@ export interface Sender {
   name: string;
   email: string;
   from_name: string | null;
-  daily_quota: number | null;
+  daily_quota: number;
   smtp: ServerEndpoint;
   imap: ServerEndpoint;
   allow_self_signed: boolean;

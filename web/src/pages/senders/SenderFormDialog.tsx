@@ -120,7 +120,7 @@ function SenderFormBody({ workspace_id, sender, onClose }: Omit<SenderFormDialog
           onChange={(e) => setForm((f) => setEmail(f, e.target.value))} error={err("email")} required />
         <TextField label="From name" hint="Shown to recipients; optional." value={form.from_name}
           onChange={(e) => update({ from_name: e.target.value })} error={err("from_name")} />
-        <TextField label="Daily quota" hint="Most emails a day; empty for the workspace default." inputMode="numeric"
+        <TextField label="Daily quota" hint="Most emails this mailbox sends a day, warm-up included." inputMode="numeric"
           value={form.daily_quota} onChange={(e) => update({ daily_quota: e.target.value })} error={err("daily_quota")} />
       </fieldset>
 

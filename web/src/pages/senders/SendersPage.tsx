@@ -78,7 +78,7 @@ export function SendersPage() {
                   <Badge tone={kStatusTone[s.status] ?? "neutral"}>{capitalize(s.status)}</Badge>
                   {s.status_reason && <div className="mt-1 max-w-xs text-xs text-slate-500">{s.status_reason}</div>}
                 </Td>
-                <Td className="text-right tabular-nums">{s.daily_quota ?? "Default"}</Td>
+                <Td className="text-right tabular-nums">{s.daily_quota}</Td>
                 <Td>
                   <Health score={s.health_score} />
                 </Td>

@@ -48,6 +48,8 @@ describe("sender form", () => {
     expect(Object.keys(errors).sort()).toEqual(
       ["email", "imap.password", "imap.username", "name", "smtp.password", "smtp.username"].sort(),
     );
+    expect(validateSenderForm({ ...newSenderForm(), daily_quota: "" }).daily_quota).toBeDefined();
+    expect(validateSenderForm({ ...newSenderForm(), daily_quota: "0" }).daily_quota).toBeDefined();
     const bad_port = validateSenderForm({ ...newSenderForm(), smtp: { ...newSenderForm().smtp, port: "70000" } });
     expect(bad_port["smtp.port"]).toBeDefined();
   });

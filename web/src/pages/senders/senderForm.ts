@@ -4,6 +4,10 @@
 import type { EndpointInput, Security, Sender, SenderInput, SenderPatch } from "../../api/types";
 import { detectPreset, findPreset, type PresetId } from "./presets";
 
+/** What the API applies when a sender is created without a quota. */
+export const kDefaultDailyQuota = 50;
+export const kMaxDailyQuota = 100000;
+
 export interface EndpointForm {
   host: string;
   port: string;
@@ -44,7 +48,7 @@ export function newSenderForm(): SenderForm {
       name: "",
       email: "",
       from_name: "",
-      daily_quota: "",
+      daily_quota: String(kDefaultDailyQuota),
       smtp: emptyEndpoint(465, "tls"),
       imap: emptyEndpoint(993, "tls"),
       usernames_edited: false,
@@ -72,7 +76,7 @@ export function senderFormFrom(sender: Sender): SenderForm {
     name: sender.name,
     email: sender.email,
     from_name: sender.from_name ?? "",
-    daily_quota: sender.daily_quota === null ? "" : String(sender.daily_quota),
+    daily_quota: String(sender.daily_quota),
     smtp: endpoint(sender.smtp),
     imap: endpoint(sender.imap),
     usernames_edited: true,
@@ -106,8 +110,9 @@ export function validateSenderForm(form: SenderForm): Record<string, string> {
   const errors: Record<string, string> = {};
   if (form.name.trim() === "") errors.name = "Enter a name for this sender.";
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(form.email.trim())) errors.email = "Enter a valid email address.";
-  if (form.daily_quota.trim() !== "" && !/^\d+$/.test(form.daily_quota.trim())) {
-    errors.daily_quota = "Enter a whole number of emails per day.";
+  const quota = form.daily_quota.trim();
+  if (!/^\d+$/.test(quota) || Number(quota) < 1 || Number(quota) > kMaxDailyQuota) {
+    errors.daily_quota = `Enter a whole number of emails per day, from 1 to ${kMaxDailyQuota}.`;
   }
   for (const kind of ["smtp", "imap"] as const) {
     const e = form[kind];
@@ -172,9 +177,7 @@ export function senderPatch(original: SenderForm, form: SenderForm): SenderPatch
   optional("from_name");
   optional("source_ip");
   optional("proxy_url");
-  if (form.daily_quota.trim() !== original.daily_quota.trim()) {
-    patch.daily_quota = form.daily_quota.trim() === "" ? null : Number(form.daily_quota.trim());
-  }
+  if (form.daily_quota.trim() !== original.daily_quota.trim()) patch.daily_quota = Number(form.daily_quota.trim());
   if (form.allow_self_signed !== original.allow_self_signed) patch.allow_self_signed = form.allow_self_signed;
   if (form.warmup_end_date !== original.warmup_end_date) {
     patch.warmup_end_at = warmupEndAt(form.warmup_end_date) ?? null;
