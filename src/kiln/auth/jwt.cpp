@@ -18,13 +18,35 @@ constexpr std::string_view kHeaderJson = R"({"alg":"HS256","typ":"JWT"})";
 
 Status Malformed() { return Status::Unauthenticated("malformed token"); }
 
+// Boost.JSON parses an overflowing number such as 1e99999 as infinity but serialises infinity as
+// "Infinity", which is not JSON. Such values are refused in tokens and never signed, so every
+// verified claim set can be re-signed into a valid token.
+bool AllNumbersFinite(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (!AllNumbersFinite(e)) return false;
+      }
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!AllNumbersFinite(kv.value())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
 // Parses base64url `part` as a JSON object.
 Result<boost::json::object> DecodeObject(std::string_view part) {
   auto bytes = Base64UrlDecode(part);
   if (!bytes.ok()) return Malformed();
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(*bytes, ec);
-  if (ec || !v.is_object()) return Malformed();
+  if (ec || !v.is_object() || !AllNumbersFinite(v)) return Malformed();
   return std::move(v.as_object());
 }
 
@@ -57,6 +79,10 @@ Result<std::optional<int64_t>> NumericDate(const boost::json::object& claims,
 
 std::string SignJwt(const boost::json::object& claims, std::string_view key) {
   if (key.empty()) std::abort();  // an unkeyed token is forgeable by anyone: a wiring bug
+  // JSON cannot represent NaN or infinity; claims holding one are a bug in the caller.
+  for (const auto& kv : claims) {
+    if (!AllNumbersFinite(kv.value())) std::abort();
+  }
   std::string token = Base64UrlEncode(kHeaderJson);
   token += '.';
   token += Base64UrlEncode(boost::json::serialize(claims));

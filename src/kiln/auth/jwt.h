@@ -27,12 +27,13 @@ inline constexpr int64_t kJwtLeewaySeconds = 30;
 
 // Returns "<header>.<payload>.<signature>" with header {"alg":"HS256","typ":"JWT"}, `claims` as
 // the payload and HMAC-SHA256 under `key`. The caller sets exp (and usually iat, sub). `key` must
-// be secret, random and at least 32 bytes; an empty key is a programming error and aborts.
+// be secret, random and at least 32 bytes. An empty key, or a NaN or infinite number anywhere in
+// `claims` (JSON cannot carry them), is a programming error and aborts.
 std::string SignJwt(const boost::json::object& claims, std::string_view key);
 
 // Verifies `token` against `key` at `now_unix_s` and returns its claims. Fails with
 // Unauthenticated when: the token is over kMaxJwtBytes ("token too large"), not three base64url
-// parts or not JSON objects ("malformed token"), the header is not exactly HS256/JWT
+// parts or not JSON objects, or holds a number too large for a double ("malformed token"), the header is not exactly HS256/JWT
 // ("unsupported token header"), the signature does not match ("bad signature"), exp is missing
 // or not a number ("malformed token"), exp <= now - leeway ("token expired"), nbf > now + leeway
 // ("token not yet valid"), or iat > now + leeway ("token issued in the future"). An empty key

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <limits>
 
 #include "kiln/auth/crypto.h"
 #include "kiln/testing/fake_clock.h"
@@ -171,6 +172,10 @@ TEST(JwtTest, MalformedTokens) {
                                    R"({"exp":true})", R"({"exp":2000000000,"nbf":"soon"})"}) {
     ExpectRejected(VerifyJwt(SignRaw(header, payload), kKey, 0), "malformed token");
   }
+  // Numbers that overflow a double would parse as infinity, which cannot be re-serialised.
+  ExpectRejected(VerifyJwt(SignRaw(header, R"({"exp":2000000000,"x":[1e99999]})"), kKey, 0),
+                 "malformed token");
+  ExpectRejected(VerifyJwt(SignRaw(header, R"({"exp":-1e400})"), kKey, 0), "malformed token");
   // The header is checked before the signature, so an unparsable header is malformed.
   ExpectRejected(VerifyJwt(SignRaw("{", R"({"exp":2000000000})"), kKey, 0), "malformed token");
 }
@@ -222,6 +227,8 @@ TEST(JwtDeathTest, SigningWithAnEmptyKeyAborts) {
   json::object claims;
   claims["exp"] = 1;
   EXPECT_DEATH(SignJwt(claims, ""), "");
+  claims["x"] = boost::json::array{1.0, std::numeric_limits<double>::infinity()};
+  EXPECT_DEATH(SignJwt(claims, "key"), "");
 }
 
 }  // namespace
