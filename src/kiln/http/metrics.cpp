@@ -201,16 +201,32 @@ Histogram& Metrics::GetHistogram(std::string_view name, std::string_view help,
 
 void Metrics::ObserveHttpRequest(std::string_view method, std::string_view route, int status,
                                  double seconds) {
-  Labels labels = {{"method", std::string(method)},
-                   {"route", std::string(route)},
-                   {"status", std::string(StatusClass(status))}};
-  GetCounter("kiln_http_requests_total", "HTTP requests answered, by method, route and status class",
-             labels)
-      .Inc();
-  GetHistogram("kiln_http_request_duration_seconds",
-               "Time from the first byte of a request to its response being handed to the socket",
-               labels)
-      .Observe(seconds);
+  std::string_view status_class = StatusClass(status);
+  std::string key;
+  key.reserve(method.size() + route.size() + status_class.size() + 2);
+  key.append(method).append(1, '\n').append(route).append(1, '\n').append(status_class);
+  HttpSeries series{};
+  {
+    std::shared_lock lock(http_mu_);
+    auto it = http_series_.find(key);
+    if (it != http_series_.end()) series = it->second;
+  }
+  if (series.requests == nullptr) {
+    Labels labels = {{"method", std::string(method)},
+                     {"route", std::string(route)},
+                     {"status", std::string(status_class)}};
+    series.requests = &GetCounter("kiln_http_requests_total",
+                                  "HTTP requests answered, by method, route and status class",
+                                  labels);
+    series.duration = &GetHistogram(
+        "kiln_http_request_duration_seconds",
+        "Time from the first byte of a request to its response being handed to the socket",
+        labels);
+    std::unique_lock lock(http_mu_);
+    http_series_.emplace(std::move(key), series);
+  }
+  series.requests->Inc();
+  series.duration->Observe(seconds);
 }
 
 std::string Metrics::RenderPrometheus() const {
