@@ -1,0 +1,19 @@
+# SMTP transport: reply parser, SOCKS5, the SmtpClient, sender checks.
+list(APPEND KILN_MAIL_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/smtp_reply.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/socks5.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/smtp_client.cpp)
+
+if(KILN_BUILD_TESTS)
+  # Tests' view of scripts/mailstack (ports, users, Maildirs); other mail tests may link it too.
+  kiln_library(kiln_testing_mailstack
+    SOURCES ${CMAKE_SOURCE_DIR}/src/kiln/testing/mailstack.cpp
+    DEPS kiln_base)
+endif()
+
+kiln_test(mail_smtp_test
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/smtp_reply_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/smtp_client_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/smtp_fake_server.cpp
+  DEPS kiln_mail kiln_testing_mailstack)
