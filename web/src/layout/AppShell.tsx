@@ -35,8 +35,18 @@ export function AppShell() {
   const drawer_id = useId();
   const menu_button = useRef<HTMLButtonElement>(null);
 
-  // Navigating closes the phone menu.
-  useEffect(() => setMenuOpen(false), [location.pathname]);
+  const main = useRef<HTMLElement>(null);
+  const first_path = useRef(location.pathname);
+
+  // Navigating closes the phone menu and, after the first page, moves focus to the new content
+  // so keyboard and screen-reader users start there (a SPA does not do it by itself).
+  useEffect(() => {
+    setMenuOpen(false);
+    if (location.pathname !== first_path.current) {
+      first_path.current = "";
+      main.current?.focus({ preventScroll: true });
+    }
+  }, [location.pathname]);
 
   useEffect(() => {
     if (!menu_open) return;
@@ -90,7 +100,7 @@ export function AppShell() {
       </aside>
 
       <div className="lg:pl-64">
-        <main id="main" tabIndex={-1} className="mx-auto max-w-6xl px-4 py-6 focus:outline-none sm:px-6 lg:px-8 lg:py-8">
+        <main ref={main} id="main" tabIndex={-1} className="mx-auto max-w-6xl px-4 py-6 focus:outline-none sm:px-6 lg:px-8 lg:py-8">
           <Outlet />
         </main>
       </div>

@@ -16,7 +16,7 @@ export const kNoErrors: FormErrors = { fields: {} };
 /** Human text for any error, for toasts and page-level error states. */
 export function describeError(e: unknown): string {
   if (isApiError(e)) {
-    if (e.code === "rate_limited" && e.retryAfterSeconds !== undefined) {
+    if ((e.status === 429 || e.code === "rate_limited") && e.retryAfterSeconds !== undefined) {
       return `Too many requests. Try again in ${formatWait(e.retryAfterSeconds)}.`;
     }
     if (e.code === "permission_denied") return `You don't have permission to do this: ${e.message}`;

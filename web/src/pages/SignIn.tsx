@@ -57,7 +57,7 @@ export function SignInPage() {
       await session.signIn(email.trim(), password);
       navigate(next, { replace: true });
     } catch (err) {
-      if (isApiError(err) && err.code === "rate_limited") {
+      if (isApiError(err) && (err.status === 429 || err.code === "rate_limited")) {
         const wait = err.retryAfterSeconds ?? 60;
         setNow(Date.now());
         setWaitUntil(Date.now() + wait * 1000);
