@@ -80,7 +80,9 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
 /** A horizontally scrollable table with a caption for screen readers. */
 export function Table({ caption, head, children }: { caption: string; head: ReactNode; children: ReactNode }) {
   return (
-    <div className="overflow-x-auto">
+    // `relative` keeps absolutely positioned content (sr-only labels) inside the scroll box,
+    // so a wide table never widens the page.
+    <div className="relative overflow-x-auto">
       <table className="min-w-full divide-y divide-slate-200 text-sm">
         <caption className="sr-only">{caption}</caption>
         <thead className="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-600">
