@@ -81,11 +81,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     start = end + 2;
   }
-  const std::set<std::string> expected_single = {"Date", "From", "To", "Subject", "Message-ID",
-                                                 "X-Fuzz", "MIME-Version", "Content-Type",
-                                                 "Content-Transfer-Encoding"};
-  const std::set<std::string> expected_multi = {"Date", "From", "To", "Subject", "Message-ID",
-                                                "X-Fuzz", "MIME-Version", "Content-Type"};
+  const std::set<std::string> expected_single = {
+      "Date",         "From",         "To",
+      "Subject",      "Message-ID",   "X-Fuzz",
+      "MIME-Version", "Content-Type", "Content-Transfer-Encoding"};
+  const std::set<std::string> expected_multi = {
+      "Date", "From", "To", "Subject", "Message-ID", "X-Fuzz", "MIME-Version", "Content-Type"};
   FUZZ_CHECK(names == (m.html_body.empty() ? expected_single : expected_multi));
   return 0;
 }

@@ -98,13 +98,15 @@ Result<LoadedKey> LoadPrivateKey(std::string_view pem) {
     return Status::InvalidArgument(
         "private_key_pem is not a PEM private key (" + OpenSslError() + ")", "private_key_pem");
   }
-  if (EVP_PKEY_is_a(pkey.get(), "ED25519")) return LoadedKey{std::move(pkey), DkimKeyType::kEd25519};
+  if (EVP_PKEY_is_a(pkey.get(), "ED25519"))
+    return LoadedKey{std::move(pkey), DkimKeyType::kEd25519};
   if (EVP_PKEY_is_a(pkey.get(), "RSA")) {
     const int bits = EVP_PKEY_get_bits(pkey.get());
     if (bits < 1024) {
-      return Status::InvalidArgument("private_key_pem is a " + std::to_string(bits) +
-                                         "-bit RSA key; DKIM needs at least 1024 (RFC 8301), use 2048",
-                                     "private_key_pem");
+      return Status::InvalidArgument(
+          "private_key_pem is a " + std::to_string(bits) +
+              "-bit RSA key; DKIM needs at least 1024 (RFC 8301), use 2048",
+          "private_key_pem");
     }
     return LoadedKey{std::move(pkey), DkimKeyType::kRsa2048};
   }
@@ -139,7 +141,8 @@ Result<std::string> PublicKeyBase64(EVP_PKEY* pkey, DkimKeyType type) {
 
 Result<std::string> PrivateKeyPem(EVP_PKEY* pkey) {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return Status::Internal("PEM_write_bio_PrivateKey: " + OpenSslError());
   }
   char* data = nullptr;
@@ -307,10 +310,20 @@ DkimSigner& DkimSigner::operator=(DkimSigner&&) noexcept = default;
 DkimSigner::~DkimSigner() = default;
 
 const std::vector<std::string>& DkimSigner::DefaultSignedHeaders() {
-  static const std::vector<std::string> kHeaders = {
-      "from",        "to",         "cc",           "reply-to",         "subject",
-      "date",        "message-id", "in-reply-to",  "references",       "list-unsubscribe",
-      "list-unsubscribe-post",     "mime-version", "content-type",     "content-transfer-encoding"};
+  static const std::vector<std::string> kHeaders = {"from",
+                                                    "to",
+                                                    "cc",
+                                                    "reply-to",
+                                                    "subject",
+                                                    "date",
+                                                    "message-id",
+                                                    "in-reply-to",
+                                                    "references",
+                                                    "list-unsubscribe",
+                                                    "list-unsubscribe-post",
+                                                    "mime-version",
+                                                    "content-type",
+                                                    "content-transfer-encoding"};
   return kHeaders;
 }
 
@@ -418,8 +431,9 @@ Result<std::string> DkimSigner::Sign(std::string_view message, TimePoint signing
     if (key->type == DkimKeyType::kEd25519) {
       // RFC 8463 §3: PureEdDSA over the SHA-256 hash of the canonicalised header data.
       MdCtxPtr ctx(EVP_MD_CTX_new());
-      if (!ctx || EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr,
-                                        key->pkey.get(), nullptr) != 1 ||
+      if (!ctx ||
+          EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key->pkey.get(),
+                                nullptr) != 1 ||
           EVP_DigestSign(ctx.get(), sig, &sig_len, digest, digest_len) != 1) {
         return Status::Internal("Ed25519 signing: " + OpenSslError());
       }
@@ -485,8 +499,8 @@ std::string DkimDnsName(std::string_view domain, std::string_view selector) {
 }
 
 std::string DkimDnsRecordValue(const DkimKeyPair& key_pair) {
-  std::string v = key_pair.type == DkimKeyType::kEd25519 ? "v=DKIM1; k=ed25519; p="
-                                                         : "v=DKIM1; k=rsa; p=";
+  std::string v =
+      key_pair.type == DkimKeyType::kEd25519 ? "v=DKIM1; k=ed25519; p=" : "v=DKIM1; k=rsa; p=";
   v += key_pair.public_key_base64;
   return v;
 }

@@ -24,8 +24,9 @@ enum class DkimKeyType { kRsa2048, kEd25519 };
 
 struct DkimKeyPair {
   DkimKeyType type = DkimKeyType::kRsa2048;
-  std::string private_key_pem;    // PKCS#8 PEM; keep it secret
-  std::string public_key_base64;  // the p= value: DER SubjectPublicKeyInfo (RSA) or raw key (Ed25519)
+  std::string private_key_pem;  // PKCS#8 PEM; keep it secret
+  std::string
+      public_key_base64;  // the p= value: DER SubjectPublicKeyInfo (RSA) or raw key (Ed25519)
 };
 
 class DkimSigner {

@@ -97,7 +97,8 @@ TEST(DkimCanonicalizationTest, BodyEdgeCases) {
   EXPECT_EQ(DkimCanonicalizeBodyRelaxed("  \t \r\n"), "");
   EXPECT_EQ(DkimCanonicalizeBodyRelaxed("no final crlf  "), "no final crlf\r\n");
   EXPECT_EQ(DkimCanonicalizeBodyRelaxed("a\r\n\r\nb\r\n \r\n"), "a\r\n\r\nb\r\n");
-  EXPECT_EQ(DkimCanonicalizeHeaderRelaxed("SUBJECT:\t  many   \t spaces \t"), "subject:many spaces");
+  EXPECT_EQ(DkimCanonicalizeHeaderRelaxed("SUBJECT:\t  many   \t spaces \t"),
+            "subject:many spaces");
   EXPECT_EQ(DkimCanonicalizeHeaderRelaxed("Subject:"), "subject:");
 }
 
@@ -206,16 +207,15 @@ TEST_F(DkimTest, RejectsBadInput) {
   bad = DkimSigner::Create(rsa_->private_key_pem, "sender.example", "k1;x");
   EXPECT_EQ(bad.status().field(), "selector");
   DkimSigner ok = RsaSigner();
-  EXPECT_EQ(ok.AddKey("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "k2")
-                .field(),
-            "private_key_pem");
+  EXPECT_EQ(
+      ok.AddKey("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "k2").field(),
+      "private_key_pem");
 }
 
 TEST_F(DkimTest, KeysFromOpensslCommandLine) {
   // Traditional "BEGIN RSA PRIVATE KEY" PEM as older tooling writes it, and a too-small key.
   int code = 0;
-  const std::string traditional = RunCommand(
-      "openssl genrsa -traditional 2048 2>/dev/null", &code);
+  const std::string traditional = RunCommand("openssl genrsa -traditional 2048 2>/dev/null", &code);
   ASSERT_EQ(code, 0);
   ASSERT_NE(traditional.find("BEGIN RSA PRIVATE KEY"), std::string::npos);
   Result<DkimSigner> s = DkimSigner::Create(traditional, "sender.example", "k1");
@@ -224,8 +224,8 @@ TEST_F(DkimTest, KeysFromOpensslCommandLine) {
   ASSERT_TRUE(pair.ok());
   EXPECT_EQ(pair->type, DkimKeyType::kRsa2048);
 
-  const std::string small = RunCommand(
-      "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:512 2>/dev/null", &code);
+  const std::string small =
+      RunCommand("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:512 2>/dev/null", &code);
   ASSERT_EQ(code, 0);
   s = DkimSigner::Create(small, "sender.example", "k1");
   ASSERT_FALSE(s.ok());
@@ -256,8 +256,7 @@ TEST_F(DkimTest, DnsRecordAndKeygenReport) {
   EXPECT_EQ(DkimDnsRecordValue(*ed_).substr(0, 21), "v=DKIM1; k=ed25519; p");
   EXPECT_EQ(ed_->public_key_base64.size(), 44u);  // 32 raw bytes
 
-  const std::string report =
-      DkimKeygenReport("sender.example", "k1", DkimKeyType::kRsa2048, *rsa_);
+  const std::string report = DkimKeygenReport("sender.example", "k1", DkimKeyType::kRsa2048, *rsa_);
   EXPECT_NE(report.find("k1._domainkey.sender.example"), std::string::npos);
   EXPECT_NE(report.find(value), std::string::npos);
   EXPECT_NE(report.find(rsa_->private_key_pem), std::string::npos);

@@ -1,8 +1,8 @@
 #include "kiln/mail/html_to_text.h"
 
 #include <algorithm>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,46 +15,44 @@ struct NamedEntity {
   uint32_t code_point;
 };
 
-// Sorted by name (checked below) for binary search. The entities that appear in real email templates; the full
-// HTML5 table (2,231 names) would mostly cover mathematical symbols nobody mails.
+// Sorted by name (checked below) for binary search. The entities that appear in real email
+// templates; the full HTML5 table (2,231 names) would mostly cover mathematical symbols nobody
+// mails.
 constexpr NamedEntity kEntities[] = {
-    {"AElig", 0xC6}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0},
-    {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4}, {"Ccedil", 0xC7},
-    {"Eacute", 0xC9}, {"Ecirc", 0xCA}, {"Egrave", 0xC8}, {"Euml", 0xCB},
-    {"Iacute", 0xCD}, {"Icirc", 0xCE}, {"Iuml", 0xCF}, {"Ntilde", 0xD1},
-    {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Oslash", 0xD8},
-    {"Otilde", 0xD5}, {"Ouml", 0xD6}, {"Uacute", 0xDA}, {"Ucirc", 0xDB},
-    {"Ugrave", 0xD9}, {"Uuml", 0xDC}, {"Yacute", 0xDD}, {"aacute", 0xE1},
-    {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0},
-    {"amp", 0x26}, {"apos", 0x27}, {"aring", 0xE5}, {"atilde", 0xE3},
-    {"auml", 0xE4}, {"bdquo", 0x201E}, {"brvbar", 0xA6}, {"bull", 0x2022},
-    {"ccedil", 0xE7}, {"cedil", 0xB8}, {"cent", 0xA2}, {"copy", 0xA9},
-    {"curren", 0xA4}, {"dagger", 0x2020}, {"deg", 0xB0}, {"divide", 0xF7},
-    {"eacute", 0xE9}, {"ecirc", 0xEA}, {"egrave", 0xE8}, {"emsp", 0x2003},
-    {"ensp", 0x2002}, {"eth", 0xF0}, {"euml", 0xEB}, {"euro", 0x20AC},
-    {"frac12", 0xBD}, {"frac14", 0xBC}, {"frac34", 0xBE}, {"gt", 0x3E},
-    {"hellip", 0x2026}, {"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1},
-    {"igrave", 0xEC}, {"iquest", 0xBF}, {"iuml", 0xEF}, {"laquo", 0xAB},
-    {"ldquo", 0x201C}, {"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", 0x3C},
-    {"mdash", 0x2014}, {"micro", 0xB5}, {"middot", 0xB7}, {"nbsp", 0xA0},
-    {"ndash", 0x2013}, {"not", 0xAC}, {"ntilde", 0xF1}, {"oacute", 0xF3},
-    {"ocirc", 0xF4}, {"ograve", 0xF2}, {"ordf", 0xAA}, {"ordm", 0xBA},
-    {"oslash", 0xF8}, {"otilde", 0xF5}, {"ouml", 0xF6}, {"para", 0xB6},
-    {"plusmn", 0xB1}, {"pound", 0xA3}, {"quot", 0x22}, {"raquo", 0xBB},
-    {"rdquo", 0x201D}, {"reg", 0xAE}, {"rsaquo", 0x203A}, {"rsquo", 0x2019},
-    {"sbquo", 0x201A}, {"sect", 0xA7}, {"shy", 0xAD}, {"szlig", 0xDF},
-    {"thinsp", 0x2009}, {"times", 0xD7}, {"trade", 0x2122}, {"uacute", 0xFA},
-    {"ucirc", 0xFB}, {"ugrave", 0xF9}, {"uml", 0xA8}, {"uuml", 0xFC},
-    {"yacute", 0xFD}, {"yen", 0xA5}, {"yuml", 0xFF}, {"zwnj", 0x200C},
+    {"AElig", 0xC6},    {"Aacute", 0xC1},  {"Acirc", 0xC2},   {"Agrave", 0xC0},  {"Aring", 0xC5},
+    {"Atilde", 0xC3},   {"Auml", 0xC4},    {"Ccedil", 0xC7},  {"Eacute", 0xC9},  {"Ecirc", 0xCA},
+    {"Egrave", 0xC8},   {"Euml", 0xCB},    {"Iacute", 0xCD},  {"Icirc", 0xCE},   {"Iuml", 0xCF},
+    {"Ntilde", 0xD1},   {"Oacute", 0xD3},  {"Ocirc", 0xD4},   {"Ograve", 0xD2},  {"Oslash", 0xD8},
+    {"Otilde", 0xD5},   {"Ouml", 0xD6},    {"Uacute", 0xDA},  {"Ucirc", 0xDB},   {"Ugrave", 0xD9},
+    {"Uuml", 0xDC},     {"Yacute", 0xDD},  {"aacute", 0xE1},  {"acirc", 0xE2},   {"acute", 0xB4},
+    {"aelig", 0xE6},    {"agrave", 0xE0},  {"amp", 0x26},     {"apos", 0x27},    {"aring", 0xE5},
+    {"atilde", 0xE3},   {"auml", 0xE4},    {"bdquo", 0x201E}, {"brvbar", 0xA6},  {"bull", 0x2022},
+    {"ccedil", 0xE7},   {"cedil", 0xB8},   {"cent", 0xA2},    {"copy", 0xA9},    {"curren", 0xA4},
+    {"dagger", 0x2020}, {"deg", 0xB0},     {"divide", 0xF7},  {"eacute", 0xE9},  {"ecirc", 0xEA},
+    {"egrave", 0xE8},   {"emsp", 0x2003},  {"ensp", 0x2002},  {"eth", 0xF0},     {"euml", 0xEB},
+    {"euro", 0x20AC},   {"frac12", 0xBD},  {"frac14", 0xBC},  {"frac34", 0xBE},  {"gt", 0x3E},
+    {"hellip", 0x2026}, {"iacute", 0xED},  {"icirc", 0xEE},   {"iexcl", 0xA1},   {"igrave", 0xEC},
+    {"iquest", 0xBF},   {"iuml", 0xEF},    {"laquo", 0xAB},   {"ldquo", 0x201C}, {"lsaquo", 0x2039},
+    {"lsquo", 0x2018},  {"lt", 0x3C},      {"mdash", 0x2014}, {"micro", 0xB5},   {"middot", 0xB7},
+    {"nbsp", 0xA0},     {"ndash", 0x2013}, {"not", 0xAC},     {"ntilde", 0xF1},  {"oacute", 0xF3},
+    {"ocirc", 0xF4},    {"ograve", 0xF2},  {"ordf", 0xAA},    {"ordm", 0xBA},    {"oslash", 0xF8},
+    {"otilde", 0xF5},   {"ouml", 0xF6},    {"para", 0xB6},    {"plusmn", 0xB1},  {"pound", 0xA3},
+    {"quot", 0x22},     {"raquo", 0xBB},   {"rdquo", 0x201D}, {"reg", 0xAE},     {"rsaquo", 0x203A},
+    {"rsquo", 0x2019},  {"sbquo", 0x201A}, {"sect", 0xA7},    {"shy", 0xAD},     {"szlig", 0xDF},
+    {"thinsp", 0x2009}, {"times", 0xD7},   {"trade", 0x2122}, {"uacute", 0xFA},  {"ucirc", 0xFB},
+    {"ugrave", 0xF9},   {"uml", 0xA8},     {"uuml", 0xFC},    {"yacute", 0xFD},  {"yen", 0xA5},
+    {"yuml", 0xFF},     {"zwnj", 0x200C},
 };
 static_assert(std::is_sorted(std::begin(kEntities), std::end(kEntities),
-                             [](const NamedEntity& a, const NamedEntity& b) { return a.name < b.name; }));
+                             [](const NamedEntity& a, const NamedEntity& b) {
+                               return a.name < b.name;
+                             }));
 
 bool LookupEntity(std::string_view name, uint32_t* cp) {
   const NamedEntity* end = std::end(kEntities);
-  const NamedEntity* it = std::lower_bound(
-      std::begin(kEntities), end, name,
-      [](const NamedEntity& e, std::string_view k) { return e.name < k; });
+  const NamedEntity* it =
+      std::lower_bound(std::begin(kEntities), end, name,
+                       [](const NamedEntity& e, std::string_view k) { return e.name < k; });
   if (it == end || it->name != name) return false;
   *cp = it->code_point;
   return true;
@@ -81,9 +79,7 @@ void AppendUtf8(std::string& out, uint32_t cp) {
 
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsHtmlSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
+bool IsHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -121,15 +117,32 @@ bool DecodeReference(std::string_view s, size_t& i, std::string& out) {
     if (j < s.size() && s[j] == ';') ++j;
     // Windows-1252 C1 remapping as browsers do, for the ones that matter in text.
     switch (cp) {
-      case 0x80: cp = 0x20AC; break;
-      case 0x85: cp = 0x2026; break;
-      case 0x91: cp = 0x2018; break;
-      case 0x92: cp = 0x2019; break;
-      case 0x93: cp = 0x201C; break;
-      case 0x94: cp = 0x201D; break;
-      case 0x96: cp = 0x2013; break;
-      case 0x97: cp = 0x2014; break;
-      default: break;
+      case 0x80:
+        cp = 0x20AC;
+        break;
+      case 0x85:
+        cp = 0x2026;
+        break;
+      case 0x91:
+        cp = 0x2018;
+        break;
+      case 0x92:
+        cp = 0x2019;
+        break;
+      case 0x93:
+        cp = 0x201C;
+        break;
+      case 0x94:
+        cp = 0x201D;
+        break;
+      case 0x96:
+        cp = 0x2013;
+        break;
+      case 0x97:
+        cp = 0x2014;
+        break;
+      default:
+        break;
     }
     AppendUtf8(out, cp);
     i = j;
@@ -332,8 +345,8 @@ class Converter {
     } else if (n == "div" || n == "tr" || n == "section" || n == "article" || n == "header" ||
                n == "footer" || n == "main" || n == "nav" || n == "aside" || n == "center" ||
                n == "dt" || n == "dd" || n == "caption" || n == "tbody" || n == "thead" ||
-               n == "tfoot" || n == "form" || n == "fieldset" || n == "figcaption" ||
-               n == "body" || n == "html") {
+               n == "tfoot" || n == "form" || n == "fieldset" || n == "figcaption" || n == "body" ||
+               n == "html") {
       BlockBoundary(false);
     } else if (n == "hr") {
       BlockBoundary(true);
@@ -435,8 +448,7 @@ class Converter {
   // Writes the current line (wrapped). An empty line is written only when `explicit_break`.
   void FlushLine(bool explicit_break) {
     space_pending_ = false;
-    const bool has_text =
-        !line_.empty() && line_.find_first_not_of(' ') != std::string::npos;
+    const bool has_text = !line_.empty() && line_.find_first_not_of(' ') != std::string::npos;
     if (!has_text && !explicit_break) {
       line_.clear();
       return;

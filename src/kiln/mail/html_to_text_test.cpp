@@ -89,7 +89,8 @@ TEST(HtmlToTextTest, MalformedMarkupIsReadLeniently) {
 
 TEST(HtmlToTextTest, LargeInputIsLinear) {
   std::ostringstream html;
-  for (int i = 0; i < 20000; ++i) html << "<p>Paragraph " << i << " with <a href=\"https://x.test/" << i << "\">a link</a></p>";
+  for (int i = 0; i < 20000; ++i)
+    html << "<p>Paragraph " << i << " with <a href=\"https://x.test/" << i << "\">a link</a></p>";
   const std::string text = HtmlToText(html.str());
   EXPECT_NE(text.find("Paragraph 19999 with a link (https://x.test/19999)"), std::string::npos);
 }

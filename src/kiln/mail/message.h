@@ -4,7 +4,8 @@
 // hands to ComposeMessage (mime_writer.h), which validates it and produces the RFC 5322 bytes.
 // The Envelope is the SMTP-level sender and recipients (MAIL FROM / RCPT TO), which may differ
 // from the header addresses (e.g. a VERP bounce address). Plain structs: no invariants are held
-// here, validation happens when composing. Safe to copy across threads; not for concurrent mutation.
+// here, validation happens when composing. Safe to copy across threads; not for concurrent
+// mutation.
 #pragma once
 
 #include <optional>

@@ -15,8 +15,8 @@
 namespace kiln::mail {
 namespace {
 
-constexpr size_t kPreferredLine = 78;  // RFC 5322 §2.1.1 "SHOULD"
-constexpr size_t kMaxLine = 998;       // RFC 5322 §2.1.1 "MUST"
+constexpr size_t kPreferredLine = 78;   // RFC 5322 §2.1.1 "SHOULD"
+constexpr size_t kMaxLine = 998;        // RFC 5322 §2.1.1 "MUST"
 constexpr size_t kMaxEncodedWord = 75;  // RFC 2047 §2
 constexpr size_t kMaxReadableName = 200;
 constexpr std::string_view kBase32 = "abcdefghijklmnopqrstuvwxyz234567";
@@ -38,8 +38,24 @@ std::string RandomBase32(size_t chars) {
 bool IsAtext(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
     case '~':
       return true;
     default:
@@ -72,11 +88,13 @@ Status CheckHeaderText(std::string_view value, std::string_view field, bool allo
   for (size_t i = 0; i < value.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if ((c < 0x20 && !(allow_tab && c == '\t')) || c == 0x7F) {
-      std::string what = c == '\r' ? "CR" : c == '\n' ? "LF" : c == 0 ? "NUL" : "a control character";
-      return Status::InvalidArgument(
-          std::string(field) + " contains " + what + " at offset " + std::to_string(i) +
-              "; header values must be one line",
-          std::string(field));
+      std::string what = c == '\r'   ? "CR"
+                         : c == '\n' ? "LF"
+                         : c == 0    ? "NUL"
+                                     : "a control character";
+      return Status::InvalidArgument(std::string(field) + " contains " + what + " at offset " +
+                                         std::to_string(i) + "; header values must be one line",
+                                     std::string(field));
     }
   }
   if (!IsValidUtf8(value)) {
@@ -241,7 +259,8 @@ Status AppendDisplayName(HeaderBuilder& h, std::string_view name, std::string_vi
   // Printable ASCII stays readable (atoms or a quoted-string) up to a length that still fits a
   // line; longer or non-ASCII names become encoded-words.
   bool atoms = name.size() <= kMaxReadableName && name.front() != ' ' && name.back() != ' ' &&
-               name.find("  ") == std::string_view::npos && name.find("=?") == std::string_view::npos;
+               name.find("  ") == std::string_view::npos &&
+               name.find("=?") == std::string_view::npos;
   bool printable = name.size() <= kMaxReadableName && name.find("=?") == std::string_view::npos;
   for (char c : name) {
     const unsigned char u = static_cast<unsigned char>(c);
@@ -298,8 +317,8 @@ Status AppendMailbox(HeaderBuilder& h, const Address& a, const std::string& name
   return h.Token(token, email_field);
 }
 
-Status AppendAddressList(HeaderBuilder& h, std::string_view header, const std::vector<Address>& list,
-                         std::string_view field) {
+Status AppendAddressList(HeaderBuilder& h, std::string_view header,
+                         const std::vector<Address>& list, std::string_view field) {
   h.Begin(header);
   for (size_t i = 0; i < list.size(); ++i) {
     KILN_RETURN_IF_ERROR(AppendMailbox(h, list[i], IndexedField(field, i, "name"),
@@ -316,7 +335,8 @@ Status ValidateHeaderUrl(std::string_view url, std::string_view field) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7F || c == '<' || c == '>' || c == '"' || c == ',') {
       return Status::InvalidArgument(
-          std::string(field) + " contains '" + (u <= 0x20 || u >= 0x7F ? std::string("non-printable") : std::string(1, c)) +
+          std::string(field) + " contains '" +
+              (u <= 0x20 || u >= 0x7F ? std::string("non-printable") : std::string(1, c)) +
               "'; percent-encode it",
           std::string(field));
     }
@@ -358,11 +378,23 @@ Status AppendListUnsubscribe(std::string& out, const OutgoingMessage& m) {
 }
 
 bool IsReservedHeader(std::string_view name) {
-  static constexpr std::string_view kReserved[] = {
-      "date",        "from",       "sender",  "to",          "cc",
-      "bcc",         "reply-to",   "subject", "message-id",  "in-reply-to",
-      "references",  "list-unsubscribe",      "list-unsubscribe-post",
-      "mime-version", "dkim-signature",       "return-path", "received"};
+  static constexpr std::string_view kReserved[] = {"date",
+                                                   "from",
+                                                   "sender",
+                                                   "to",
+                                                   "cc",
+                                                   "bcc",
+                                                   "reply-to",
+                                                   "subject",
+                                                   "message-id",
+                                                   "in-reply-to",
+                                                   "references",
+                                                   "list-unsubscribe",
+                                                   "list-unsubscribe-post",
+                                                   "mime-version",
+                                                   "dkim-signature",
+                                                   "return-path",
+                                                   "received"};
   std::string lower(name);
   for (char& c : lower) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
@@ -436,9 +468,9 @@ void AppendTextPart(std::string& out, std::string_view content_type, std::string
 
 Status ValidateEmailAddress(std::string_view email, std::string_view field) {
   const auto fail = [&](std::string_view why) {
-    return Status::InvalidArgument(std::string(field) + " is not a valid email address: " +
-                                       std::string(why),
-                                   std::string(field));
+    return Status::InvalidArgument(
+        std::string(field) + " is not a valid email address: " + std::string(why),
+        std::string(field));
   };
   if (email.empty()) return fail("empty");
   if (email.size() > 254) return fail("longer than 254 characters");
@@ -464,7 +496,8 @@ Status ValidateEmailAddress(std::string_view email, std::string_view field) {
     if (j == std::string_view::npos) j = domain.size();
     const std::string_view label = domain.substr(i, j - i);
     if (label.empty() || label.size() > 63) return fail("domain has an empty or over-long label");
-    if (label.front() == '-' || label.back() == '-') return fail("domain label starts or ends with '-'");
+    if (label.front() == '-' || label.back() == '-')
+      return fail("domain label starts or ends with '-'");
     for (char c : label) {
       const bool ok =
           (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';

@@ -119,14 +119,13 @@ TEST(ComposeTest, HtmlAndTextGolden) {
   ASSERT_TRUE(raw.ok()) << raw.status().ToString();
   ExpectGolden("html_and_text.eml", *raw);
   json::object p = ParseBack(*raw);
-  EXPECT_EQ(PartTexts(p), (std::vector<std::string>{"text/plain:" + m.text_body,
-                                                    "text/html:" + m.html_body}));
+  EXPECT_EQ(PartTexts(p),
+            (std::vector<std::string>{"text/plain:" + m.text_body, "text/html:" + m.html_body}));
   const json::array& cc = p["addresses"].at("cc").as_array();
   ASSERT_EQ(cc.size(), 2u);
   EXPECT_EQ(cc[0].as_array()[1].as_string(), "carol@lead.example");
   EXPECT_EQ(cc[1].as_array()[0].as_string(), "Dan \"The Man\" O'Neil");
-  EXPECT_EQ(p["addresses"].at("reply-to").as_array()[0].as_array()[0].as_string(),
-            "Ada (replies)");
+  EXPECT_EQ(p["addresses"].at("reply-to").as_array()[0].as_array()[0].as_string(), "Ada (replies)");
 }
 
 TEST(ComposeTest, NonAsciiGolden) {
@@ -144,8 +143,8 @@ TEST(ComposeTest, NonAsciiGolden) {
   EXPECT_EQ(Header(p, "Subject"), m.subject);
   EXPECT_EQ(p["addresses"].at("from").as_array()[0].as_array()[0].as_string(), m.from.name);
   EXPECT_EQ(p["addresses"].at("to").as_array()[1].as_array()[0].as_string(), "山田 太郎");
-  EXPECT_EQ(PartTexts(p), (std::vector<std::string>{"text/plain:" + m.text_body,
-                                                    "text/html:" + m.html_body}));
+  EXPECT_EQ(PartTexts(p),
+            (std::vector<std::string>{"text/plain:" + m.text_body, "text/html:" + m.html_body}));
 }
 
 TEST(ComposeTest, FollowUpThreadingGolden) {
@@ -231,8 +230,8 @@ TEST(ComposeTest, LongWordsStayWithinLineLimits) {
   json::object p = ParseBack(*raw);
   EXPECT_EQ(Header(p, "Subject"), m.subject);
   EXPECT_EQ(p["addresses"].at("to").as_array()[0].as_array()[0].as_string(), m.to[0].name);
-  EXPECT_EQ(PartTexts(p), (std::vector<std::string>{"text/plain:" + m.text_body,
-                                                    "text/html:" + m.html_body}));
+  EXPECT_EQ(PartTexts(p),
+            (std::vector<std::string>{"text/plain:" + m.text_body, "text/html:" + m.html_body}));
   // Quoted-printable lines are at most 76 characters.
   const size_t body = raw->find("\r\n\r\n");
   size_t start = body + 4, longest = 0;
@@ -247,8 +246,8 @@ TEST(ComposeTest, LongWordsStayWithinLineLimits) {
 
 TEST(ComposeTest, EncodedWordsNeverSplitUtf8AndRoundTrip) {
   // Random mixes of 1- to 4-byte characters, specials and spaces, so chunk edges land everywhere.
-  const std::vector<std::string> alphabet = {"a", "Z", " ", "=", "?", "_", "\"", ",", "é", "ß",
-                                             "€", "日", "本", "🚀", "😀", "(", ")", "<", "\t"};
+  const std::vector<std::string> alphabet = {"a", "Z",  " ",  "=", "?", "_", "\"", ",", "é", "ß",
+                                             "€", "日", "本", "🚀", "😀", "(", ")",  "<", "\t"};
   std::mt19937 rng(7);
   for (int round = 0; round < 12; ++round) {
     OutgoingMessage m = BaseMessage();
@@ -294,9 +293,9 @@ TEST(ComposeTest, BodyLineEndsNormalisedWhitespacePreserved) {
   Result<std::string> raw = ComposeMessage(m);
   ASSERT_TRUE(raw.ok());
   json::object p = ParseBack(*raw);
-  EXPECT_EQ(PartTexts(p), std::vector<std::string>{
-                              "text/plain:a\nb\nc\nd  \n\ttab\t\n=3D literal\n.leading dot\n"
-                              "From here\n"});
+  EXPECT_EQ(PartTexts(p),
+            std::vector<std::string>{"text/plain:a\nb\nc\nd  \n\ttab\t\n=3D literal\n.leading dot\n"
+                                     "From here\n"});
 }
 
 struct BadCase {
@@ -315,13 +314,24 @@ TEST(ComposeTest, HeaderInjectionIsRejectedNamingTheField) {
       {"LF in from name", [](auto& m) { m.from.name = "Ada\n"; }, "from.name"},
       {"CRLF in to email", [](auto& m) { m.to[0].email = "bob@lead.example\r\nBcc: v@x.example"; },
        "to[0].email"},
-      {"CRLF in cc email", [](auto& m) { m.cc = {{"", "c@x.example\r\n"}}; }, "cc[0].email"},
-      {"CRLF in reply-to", [](auto& m) { m.reply_to = Address{"R\r\n", "r@x.example"}; },
+      {"CRLF in cc email",
+       [](auto& m) {
+         m.cc = {{"", "c@x.example\r\n"}};
+       },
+       "cc[0].email"},
+      {"CRLF in reply-to",
+       [](auto& m) {
+         m.reply_to = Address{"R\r\n", "r@x.example"};
+       },
        "reply_to.name"},
       {"CRLF in message id", [](auto& m) { m.message_id = "a@b\r\nBcc: v@x.example"; },
        "message_id"},
       {"CRLF in in-reply-to", [](auto& m) { m.in_reply_to = "a@b\r\nX: y"; }, "in_reply_to"},
-      {"LF in references", [](auto& m) { m.references = {"ok@b", "a@b\nX: y"}; }, "references[1]"},
+      {"LF in references",
+       [](auto& m) {
+         m.references = {"ok@b", "a@b\nX: y"};
+       },
+       "references[1]"},
       {"CRLF in unsubscribe url",
        [](auto& m) { m.list_unsubscribe_url = "https://x.example/u\r\nBcc: v@x.example"; },
        "list_unsubscribe_url"},
@@ -329,16 +339,29 @@ TEST(ComposeTest, HeaderInjectionIsRejectedNamingTheField) {
        [](auto& m) { m.list_unsubscribe_mailto = "u@x.example\r\nX: y"; },
        "list_unsubscribe_mailto"},
       {"CRLF in extra header value",
-       [](auto& m) { m.extra_headers = {{"X-Id", "1\r\nBcc: v@x.example"}}; },
+       [](auto& m) {
+         m.extra_headers = {{"X-Id", "1\r\nBcc: v@x.example"}};
+       },
        "extra_headers[0].value"},
-      {"colon in extra header name", [](auto& m) { m.extra_headers = {{"X-A: b", "1"}}; },
+      {"colon in extra header name",
+       [](auto& m) {
+         m.extra_headers = {{"X-A: b", "1"}};
+       },
        "extra_headers[0].name"},
-      {"CRLF in extra header name", [](auto& m) { m.extra_headers = {{"X\r\nBcc", "1"}}; },
+      {"CRLF in extra header name",
+       [](auto& m) {
+         m.extra_headers = {{"X\r\nBcc", "1"}};
+       },
        "extra_headers[0].name"},
-      {"extra header duplicates Bcc", [](auto& m) { m.extra_headers = {{"bcc", "v@x.example"}}; },
+      {"extra header duplicates Bcc",
+       [](auto& m) {
+         m.extra_headers = {{"bcc", "v@x.example"}};
+       },
        "extra_headers[0].name"},
       {"extra header duplicates Content-Type",
-       [](auto& m) { m.extra_headers = {{"Content-Type", "text/html"}}; },
+       [](auto& m) {
+         m.extra_headers = {{"Content-Type", "text/html"}};
+       },
        "extra_headers[0].name"},
       {"angle bracket in message id", [](auto& m) { m.message_id = "a>@b"; }, "message_id"},
       {"unsubscribe url with space", [](auto& m) { m.list_unsubscribe_url = "https://x/a b"; },
