@@ -2,7 +2,8 @@
 list(APPEND KILN_MAIL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/smtp_reply.cpp
   ${CMAKE_CURRENT_LIST_DIR}/socks5.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/smtp_client.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/smtp_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sender_check.cpp)
 
 if(KILN_BUILD_TESTS)
   # Tests' view of scripts/mailstack (ports, users, Maildirs); other mail tests may link it too.
@@ -16,4 +17,9 @@ kiln_test(mail_smtp_test
     ${CMAKE_CURRENT_LIST_DIR}/smtp_reply_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/smtp_client_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/smtp_fake_server.cpp
+  DEPS kiln_mail kiln_testing_mailstack)
+kiln_test(mail_smtp_integration_test
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/smtp_integration_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/sender_check_test.cpp
   DEPS kiln_mail kiln_testing_mailstack)
