@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "kiln/base/clock.h"
 #include "kiln/base/status.h"
 
 namespace kiln::store {
@@ -124,12 +125,34 @@ class Database {
   virtual Result<std::vector<int>> AppliedMigrations() = 0;
 };
 
+// One .sql file: `path` is relative to store/sql/ ("queries/users.sql",
+// "migrations/0001_init.sql"), `text` its contents.
+struct SqlFile {
+  std::string path;
+  std::string text;
+};
+
+struct OpenOptions {
+  // Pooled connections (>= 1). A SQLite ":memory:" database always uses one connection.
+  int pool_size = 4;
+  // Apply pending migrations. When false, a database behind the binary's migrations fails to
+  // open (FailedPrecondition: "run `kiln migrate`").
+  bool migrate = true;
+  // Stamps schema_migrations.applied_at; the system clock when null.
+  const Clock* clock = nullptr;
+  // Loaded after the embedded files as if they were part of store/sql/ (tests: extra queries or
+  // migrations). Same rules: a duplicate name or a bad query fails the open.
+  std::vector<SqlFile> extra_sql_files;
+};
+
 // Opens a database: "postgres://..." or "postgresql://..." -> PostgreSQL; anything else is a
 // SQLite file path (created with its parent folder if missing; WAL mode, foreign keys on).
 // Applies pending migrations (each in its own transaction, recorded in schema_migrations) when
 // `migrate` is true, then prepares every named query on every connection. Fails with one clear
 // message: unreachable server, unwritable file, failed migration N (with the SQL error), a named
-// query that does not prepare (with its name and the error).
+// query that does not prepare (with its name and the error), a database with a migration this
+// binary does not know (it is newer than the binary).
+Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url, const OpenOptions& options);
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url, int pool_size, bool migrate);
 
 }  // namespace kiln::store
