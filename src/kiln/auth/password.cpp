@@ -25,6 +25,10 @@ constexpr char kDummyHash[] =
     "$argon2id$v=19$m=65536,t=2,p=1$7ZqeN7HsskEulRlcjB2slw$"
     "bbSbPxRIH/vAXa2OjI4xiyUhdTJ4qomiTzU9eDch2F0";
 
+// libsodium declares its password pointers non-null, which an empty std::string_view's data()
+// need not be.
+const char* NonNullData(std::string_view s) { return s.empty() ? "" : s.data(); }
+
 // Copies `hash` into a NUL-terminated buffer of crypto_pwhash_STRBYTES, as libsodium requires.
 // False when it does not fit or contains a NUL (so it cannot be a hash libsodium produced).
 bool ToHashBuffer(std::string_view hash, std::array<char, crypto_pwhash_STRBYTES>& buf) {
@@ -75,7 +79,7 @@ Result<std::string> HashPassword(std::string_view password, PasswordCost cost) {
     return Status::InvalidArgument("password is too long to hash", "password");
   }
   std::array<char, crypto_pwhash_STRBYTES> out{};
-  if (crypto_pwhash_str(out.data(), password.data(), password.size(), cost.opslimit,
+  if (crypto_pwhash_str(out.data(), NonNullData(password), password.size(), cost.opslimit,
                         cost.memlimit) != 0) {
     return Status::Internal("argon2id hashing failed (out of memory for " +
                             std::to_string(cost.memlimit >> 10) + " KiB?)");
@@ -87,7 +91,7 @@ bool VerifyPassword(std::string_view stored_hash, std::string_view password) {
   internal::EnsureSodium();
   std::array<char, crypto_pwhash_STRBYTES> buf;
   if (!ToHashBuffer(stored_hash, buf)) return false;
-  return crypto_pwhash_str_verify(buf.data(), password.data(), password.size()) == 0;
+  return crypto_pwhash_str_verify(buf.data(), NonNullData(password), password.size()) == 0;
 }
 
 bool VerifyPasswordDummy(std::string_view password) {

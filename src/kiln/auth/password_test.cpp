@@ -28,6 +28,8 @@ TEST(PasswordTest, EmptyAndBinaryPasswordsHash) {
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(VerifyPassword(*empty, ""));
   EXPECT_FALSE(VerifyPassword(*empty, " "));
+  EXPECT_TRUE(VerifyPassword(*empty, std::string_view()));  // data() == nullptr
+  EXPECT_TRUE(HashPassword(std::string_view(), kTestingPasswordCost).ok());
   std::string binary("a\0b\xff", 4);
   auto h = HashPassword(binary, kTestingPasswordCost);
   ASSERT_TRUE(h.ok());

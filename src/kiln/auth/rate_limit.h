@@ -6,7 +6,8 @@
 // different keys rarely contend. Both bound their memory with a cap on tracked keys; a key whose
 // state has decayed to "never seen" is dropped first, and when every tracked key is still active
 // the one closest to decaying is evicted (which forgives that key early: under a flood of distinct
-// keys the limiter degrades towards allowing, never towards refusing everyone).
+// keys the limiter degrades towards allowing, never towards refusing everyone). A full shard frees
+// an eighth of its room at once, so a flood of new keys costs amortised O(1) per request.
 #pragma once
 
 #include <array>
