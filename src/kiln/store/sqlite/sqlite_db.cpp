@@ -349,8 +349,9 @@ SqliteTx::~SqliteTx() {
 Status Migrate(Conn& conn, const Catalog& catalog, bool migrate, const Clock& clock) {
   // BEGIN IMMEDIATE takes the write lock, so two processes opening one file migrate in turn and
   // the second finds the work done.
+  // Without `migrate` the check only reads, so a read-only file still opens.
   auto in_tx = [&](const std::function<Status()>& body) -> Status {
-    KILN_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE", "migrations: begin"));
+    KILN_RETURN_IF_ERROR(conn.Exec(migrate ? "BEGIN IMMEDIATE" : "BEGIN", "migrations: begin"));
     Status s = body();
     if (s.ok()) s = conn.Exec("COMMIT", "migrations: commit");
     if (!s.ok()) sqlite3_exec(conn.db, "ROLLBACK", nullptr, nullptr, nullptr);
