@@ -37,9 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(opened->size() + SecretBox::kOverhead == rest.size());
   }
 
-  std::string with_header =
-      std::string(1, static_cast<char>(SecretBox::kVersion)) +
-      kiln::auth::Sha256(kKey).substr(0, SecretBox::kKeyIdBytes) + std::string(rest);
+  std::string with_header = std::string(1, static_cast<char>(SecretBox::kVersion)) +
+                            kiln::auth::Sha256(kKey).substr(0, SecretBox::kKeyIdBytes) +
+                            std::string(rest);
   (void)Box().Open(with_header, aad);
 
   auto sealed = Box().Seal(rest, aad);

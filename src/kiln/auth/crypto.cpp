@@ -99,8 +99,7 @@ Result<std::string> Base64UrlDecode(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     int v = Base64UrlValue(static_cast<unsigned char>(text[i]));
     if (v < 0) {
-      return Status::InvalidArgument("base64url: invalid character at offset " +
-                                     std::to_string(i));
+      return Status::InvalidArgument("base64url: invalid character at offset " + std::to_string(i));
     }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;

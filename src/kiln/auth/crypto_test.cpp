@@ -66,8 +66,9 @@ TEST(Base64UrlTest, Rfc4648Vectors) {
 }
 
 TEST(Base64UrlTest, DecodeIsStrict) {
-  for (std::string_view bad : std::initializer_list<std::string_view>{"Zg==", "Zg=", "Zm9v Yg", "Zm9v\nYg", "Z", "Zm9vY", "+/8",
-                               "Zm9v!", "Zh", "Zm9", "Zm9vYmF=", std::string_view("Zm\0v", 4)}) {
+  for (std::string_view bad : std::initializer_list<std::string_view>{
+           "Zg==", "Zg=", "Zm9v Yg", "Zm9v\nYg", "Z", "Zm9vY", "+/8", "Zm9v!", "Zh", "Zm9",
+           "Zm9vYmF=", std::string_view("Zm\0v", 4)}) {
     auto r = Base64UrlDecode(bad);
     EXPECT_FALSE(r.ok()) << "accepted '" << bad << "'";
     if (!r.ok()) {
@@ -85,9 +86,9 @@ TEST(Base64UrlTest, RoundTripsEveryLengthAndByte) {
   for (size_t n = 0; n <= all.size(); ++n) {
     std::string data = all.substr(0, n);
     std::string enc = Base64UrlEncode(data);
-    EXPECT_EQ(enc.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-              std::string::npos);
+    EXPECT_EQ(
+        enc.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        std::string::npos);
     auto dec = Base64UrlDecode(enc);
     ASSERT_TRUE(dec.ok()) << dec.status().ToString();
     EXPECT_EQ(*dec, data);

@@ -61,8 +61,7 @@ Result<std::optional<int64_t>> NumericDate(const boost::json::object& claims,
   if (v->is_uint64()) {
     uint64_t u = v->get_uint64();
     constexpr auto kMax = std::numeric_limits<int64_t>::max();
-    return std::optional<int64_t>(u > static_cast<uint64_t>(kMax) ? kMax
-                                                                   : static_cast<int64_t>(u));
+    return std::optional<int64_t>(u > static_cast<uint64_t>(kMax) ? kMax : static_cast<int64_t>(u));
   }
   if (v->is_double()) {
     double d = v->get_double();

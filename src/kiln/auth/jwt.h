@@ -32,12 +32,16 @@ inline constexpr int64_t kJwtLeewaySeconds = 30;
 std::string SignJwt(const boost::json::object& claims, std::string_view key);
 
 // Verifies `token` against `key` at `now_unix_s` and returns its claims. Fails with
-// Unauthenticated when: the token is over kMaxJwtBytes ("token too large"), not three base64url
-// parts or not JSON objects, or holds a number too large for a double ("malformed token"), the header is not exactly HS256/JWT
-// ("unsupported token header"), the signature does not match ("bad signature"), exp is missing
-// or not a number ("malformed token"), exp <= now - leeway ("token expired"), nbf > now + leeway
-// ("token not yet valid"), or iat > now + leeway ("token issued in the future"). An empty key
-// fails every token ("no signing key").
+// Unauthenticated, and a reason, when:
+//   - the token is over kMaxJwtBytes ("token too large");
+//   - it is not three base64url parts holding JSON objects, or holds a number too large for a
+//     double ("malformed token");
+//   - the header is not exactly HS256/JWT ("unsupported token header");
+//   - the signature does not match ("bad signature");
+//   - exp is missing or not a number ("malformed token"), exp <= now - leeway ("token expired"),
+//     nbf > now + leeway ("token not yet valid"), iat > now + leeway ("token issued in the
+//     future");
+//   - `key` is empty ("no signing key").
 Result<boost::json::object> VerifyJwt(std::string_view token, std::string_view key,
                                       int64_t now_unix_s);
 

@@ -148,8 +148,7 @@ TEST(GeneratePasswordTest, ReadableRandomAndValid) {
     ASSERT_EQ(p.size(), 20u);
     EXPECT_TRUE(CheckPasswordPolicy(p).ok());
     EXPECT_EQ(p.find_first_of("0Oo1lI"), std::string::npos) << p;
-    EXPECT_EQ(p.find_first_not_of(
-                  "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"),
+    EXPECT_EQ(p.find_first_not_of("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"),
               std::string::npos)
         << p;
     seen.insert(p);

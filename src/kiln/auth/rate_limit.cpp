@@ -179,8 +179,8 @@ class LoginThrottle::Table {
     size_t dropped = 0;
     for (Shard& shard : shards_) {
       std::lock_guard lock(shard.mu);
-      dropped += std::erase_if(shard.entries,
-                               [&](const auto& kv) { return Expired(kv.second, now); });
+      dropped +=
+          std::erase_if(shard.entries, [&](const auto& kv) { return Expired(kv.second, now); });
     }
     return dropped;
   }
@@ -224,8 +224,7 @@ class LoginThrottle::Table {
   std::array<Shard, kShards> shards_;
 };
 
-LoginThrottle::LoginThrottle(const Clock& clock, int free_attempts, Millis window,
-                             size_t max_keys)
+LoginThrottle::LoginThrottle(const Clock& clock, int free_attempts, Millis window, size_t max_keys)
     : clock_(clock), free_attempts_(free_attempts), window_(window) {
   if (free_attempts_ < 1 || free_attempts_ > 1'000'000 || window_.count() < 1) std::abort();
   ips_ = std::make_unique<Table>(free_attempts_, window_, max_keys);

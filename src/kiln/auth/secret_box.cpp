@@ -77,7 +77,7 @@ std::string DirectoryOf(const std::string& path) {
 
 // Reads and validates an existing key file. `fd` is open for reading.
 Result<std::string> ReadKeyFile(int fd, const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return KeyFileError(path, "stat failed: " + ErrnoText(errno));
   if (!S_ISREG(st.st_mode)) return KeyFileError(path, "not a regular file");
   if ((st.st_mode & 077) != 0) {
@@ -104,9 +104,10 @@ Result<std::string> ReadKeyFile(int fd, const std::string& path) {
   auto key = HexDecode(hex);
   sodium_memzero(text.data(), text.size());
   if (hex.size() != SecretBox::kKeyBytes * 2 || !key.ok()) {
-    return KeyFileError(path, "does not hold a 32-byte key (expected 64 hex characters and a "
-                              "newline, found " +
-                                  std::to_string(text.size()) + " bytes)");
+    return KeyFileError(path,
+                        "does not hold a 32-byte key (expected 64 hex characters and a "
+                        "newline, found " +
+                            std::to_string(text.size()) + " bytes)");
   }
   return std::move(key).value();
 }
@@ -249,9 +250,8 @@ Result<std::string> SecretBox::Seal(std::string_view plaintext, std::string_view
             EVP_EncryptUpdate(ctx.get(), nullptr, &len, p, 1 + kKeyIdBytes) == 1 &&
             (aad.empty() || EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(aad),
                                               static_cast<int>(aad.size())) == 1) &&
-            (plaintext.empty() ||
-             EVP_EncryptUpdate(ctx.get(), ciphertext, &len, Bytes(plaintext),
-                               static_cast<int>(plaintext.size())) == 1) &&
+            (plaintext.empty() || EVP_EncryptUpdate(ctx.get(), ciphertext, &len, Bytes(plaintext),
+                                                    static_cast<int>(plaintext.size())) == 1) &&
             EVP_EncryptFinal_ex(ctx.get(), ciphertext + plaintext.size(), &len) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, tag) == 1;
   if (!ok) return Status::Internal("AES-256-GCM encryption failed in OpenSSL");
@@ -266,13 +266,12 @@ Result<std::string> SecretBox::Open(std::string_view sealed, std::string_view aa
   }
   const unsigned char* p = Bytes(sealed);
   if (p[0] != kVersion) {
-    return Status::FailedPrecondition("secret has unknown format version " +
-                                      std::to_string(p[0]));
+    return Status::FailedPrecondition("secret has unknown format version " + std::to_string(p[0]));
   }
   if (std::memcmp(p + 1, key_id_.data(), kKeyIdBytes) != 0) {
     return Status::FailedPrecondition("secret was sealed with a different key (key id " +
-                                      HexEncode(sealed.substr(1, kKeyIdBytes)) +
-                                      ", loaded key " + KeyId() + ")");
+                                      HexEncode(sealed.substr(1, kKeyIdBytes)) + ", loaded key " +
+                                      KeyId() + ")");
   }
   if (aad.size() > kMaxPlaintextBytes || sealed.size() - kOverhead > kMaxPlaintextBytes) {
     return Status::TooLarge("sealed secret is too large");
@@ -295,9 +294,8 @@ Result<std::string> SecretBox::Open(std::string_view sealed, std::string_view aa
             EVP_DecryptUpdate(ctx.get(), nullptr, &len, p, 1 + kKeyIdBytes) == 1 &&
             (aad.empty() || EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(aad),
                                               static_cast<int>(aad.size())) == 1) &&
-            (ciphertext_len == 0 ||
-             EVP_DecryptUpdate(ctx.get(), plain, &len, ciphertext,
-                               static_cast<int>(ciphertext_len)) == 1) &&
+            (ciphertext_len == 0 || EVP_DecryptUpdate(ctx.get(), plain, &len, ciphertext,
+                                                      static_cast<int>(ciphertext_len)) == 1) &&
             EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1;
   if (!ok) {
     sodium_memzero(out.data(), out.size());

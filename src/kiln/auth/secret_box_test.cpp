@@ -101,8 +101,8 @@ TEST(SecretBoxTest, WrongKeyAndWrongAad) {
   EXPECT_NE(wrong_key.status().message().find("sealed with a different key"), std::string::npos);
   EXPECT_NE(wrong_key.status().message().find(box.KeyId()), std::string::npos);
 
-  for (std::string_view aad : {"senders:43:smtp_secret", "senders:42:imap_secret", "",
-                               "senders:42:smtp_secret "}) {
+  for (std::string_view aad :
+       {"senders:43:smtp_secret", "senders:42:imap_secret", "", "senders:42:smtp_secret "}) {
     auto moved = box.Open(sealed, aad);
     ASSERT_FALSE(moved.ok()) << aad;
     EXPECT_EQ(moved.status().code(), Status::Code::kFailedPrecondition);
@@ -138,7 +138,7 @@ class KeyFileTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   static unsigned Mode(const fs::path& p) {
-    struct stat st{};
+    struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0);
     return st.st_mode & 07777;
   }
@@ -225,10 +225,10 @@ TEST_F(KeyFileTest, RefusesGroupOrWorldAccess) {
 
 TEST_F(KeyFileTest, RefusesWrongLengthOrContent) {
   fs::path path = dir_ / "secret.key";
-  for (std::string content : {std::string(), std::string("\n"), std::string(62, 'a') + "\n",
-                              std::string(66, 'a') + "\n", std::string(64, 'g') + "\n",
-                              std::string(64, 'a') + "\n\n", " " + std::string(64, 'a'),
-                              std::string(32, 'k'), std::string(10000, 'a')}) {
+  for (std::string content :
+       {std::string(), std::string("\n"), std::string(62, 'a') + "\n", std::string(66, 'a') + "\n",
+        std::string(64, 'g') + "\n", std::string(64, 'a') + "\n\n", " " + std::string(64, 'a'),
+        std::string(32, 'k'), std::string(10000, 'a')}) {
     Write(path, content, 0600);
     auto r = SecretBox::LoadOrCreateKeyFile(path.string());
     ASSERT_FALSE(r.ok()) << content.size();
