@@ -1,8 +1,8 @@
 #include "kiln/store/catalog.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cctype>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -21,8 +21,8 @@ std::string_view Trim(std::string_view s) {
 bool IsIdent(std::string_view s) {
   if (s.empty() || !(std::islower(static_cast<unsigned char>(s[0])))) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-           c == '_';
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
   });
 }
 
@@ -78,7 +78,8 @@ Result<std::vector<Block>> ParseQueryFile(const SqlFile& file, std::string_view 
       if (dot == std::string::npos || !IsIdent(name.substr(0, dot)) ||
           !IsIdent(name.substr(dot + 1))) {
         return Status::InvalidArgument(where + ": query name '" + name + "' must be '" +
-                                       std::string(area) + ".<lowercase_name>' (or <group>.<name>)");
+                                       std::string(area) +
+                                       ".<lowercase_name>' (or <group>.<name>)");
       }
       blocks.push_back({std::move(name), "", std::move(where)});
       continue;
@@ -135,7 +136,8 @@ Result<int> CountParams(std::string_view sql) {
         v = v * 10 + (sql[j] - '0');
         ++j;
       }
-      if (v == 0) return Status::InvalidArgument("parameter $0 does not exist; parameters start at $1");
+      if (v == 0)
+        return Status::InvalidArgument("parameter $0 does not exist; parameters start at $1");
       seen.insert(v);
       i = j;
     } else {
@@ -205,7 +207,8 @@ Result<Catalog> LoadCatalog(const std::vector<SqlFile>& files, Dialect dialect) 
 
     if (dir == "queries") {
       if (!IsIdent(fn.stem)) {
-        return Status::InvalidArgument(file.path + ": area name must be lowercase letters, digits, _");
+        return Status::InvalidArgument(file.path +
+                                       ": area name must be lowercase letters, digits, _");
       }
       KILN_ASSIGN_OR_RETURN(std::vector<Block> blocks, ParseQueryFile(file, fn.stem));
       for (Block& b : blocks) {
@@ -269,9 +272,9 @@ Result<Catalog> LoadCatalog(const std::vector<SqlFile>& files, Dialect dialect) 
     Result<int> params = CountParams(b.sql);
     if (*params != it->second.param_count) {
       return Status::InvalidArgument(b.source + ": " + b.name + " takes " +
-                                     std::to_string(*params) + " parameters but the portable query (" +
-                                     it->second.source + ") takes " +
-                                     std::to_string(it->second.param_count));
+                                     std::to_string(*params) +
+                                     " parameters but the portable query (" + it->second.source +
+                                     ") takes " + std::to_string(it->second.param_count));
     }
     it->second.sql = std::move(b.sql);
     it->second.source = std::move(b.source);

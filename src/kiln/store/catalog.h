@@ -21,10 +21,10 @@
 namespace kiln::store {
 
 struct NamedQuery {
-  std::string name;    // "users.create"
-  std::string sql;     // one statement, no trailing ';'
-  std::string source;  // "queries/users.sql:12", for error messages
-  int param_count = 0; // highest $N; every $1..$N appears
+  std::string name;     // "users.create"
+  std::string sql;      // one statement, no trailing ';'
+  std::string source;   // "queries/users.sql:12", for error messages
+  int param_count = 0;  // highest $N; every $1..$N appears
 };
 
 struct Migration {
@@ -42,9 +42,9 @@ struct Catalog {
 std::vector<SqlFile> EmbeddedSqlFiles();
 
 // Parses `files` for `dialect`. Fails (InvalidArgument, naming the file and line) on: a duplicate
-// query name (across all files), a name not shaped <group>.<name>, an override without a portable block, text before
-// the first block, an empty block, $N parameters with gaps, a migration number used twice or
-// missing, an unknown {{TOKEN}}, a file name that fits none of the patterns above.
+// query name (across all files), a name not shaped <group>.<name>, an override without a portable
+// block, text before the first block, an empty block, $N parameters with gaps, a migration number
+// used twice or missing, an unknown {{TOKEN}}, a file name that fits none of the patterns above.
 Result<Catalog> LoadCatalog(const std::vector<SqlFile>& files, Dialect dialect);
 
 // Highest $N in `sql` outside quotes and comments; InvalidArgument when some $K <= N is unused

@@ -11,7 +11,8 @@ TEST(StoreCatalogTest, ParsesBlocksAndAppliesDialectOverrides) {
        "-- Things: a header comment is fine.\n"
        "-- name: things.get\nSELECT id FROM t WHERE id = $1;\n\n"
        "-- name: things.put\nINSERT INTO t (a, b) VALUES ($1, $2)\n"},
-      {"queries/things.postgres.sql", "-- name: things.get\nSELECT id FROM t WHERE id = $1 FOR UPDATE\n"},
+      {"queries/things.postgres.sql",
+       "-- name: things.get\nSELECT id FROM t WHERE id = $1 FOR UPDATE\n"},
       {"migrations/0001_init.sql", "CREATE TABLE t (id {{ID}}, b {{BLOB}});"},
   };
   Result<Catalog> sqlite = LoadCatalog(files, Dialect::kSqlite);
@@ -43,7 +44,8 @@ void ExpectError(const std::vector<SqlFile>& files, std::string_view needle) {
 TEST(StoreCatalogTest, RejectsMistakesWithFileAndLine) {
   ExpectError({{"queries/a.sql", "-- name: a.x\nSELECT 1\n-- name: a.x\nSELECT 2\n"}},
               "queries/a.sql:3: duplicate query name a.x");
-  ExpectError({{"queries/a.sql", "-- name: a.x\nSELECT 1\n"}, {"queries/b.sql", "-- name: a.x\nSELECT 2\n"}},
+  ExpectError({{"queries/a.sql", "-- name: a.x\nSELECT 1\n"},
+               {"queries/b.sql", "-- name: a.x\nSELECT 2\n"}},
               "queries/b.sql:1: duplicate query name a.x (first in queries/a.sql:1)");
   ExpectError({{"queries/a.sql", "-- name: nodot\nSELECT 1\n"}}, "must be 'a.<lowercase_name>'");
   ExpectError({{"queries/a.sql", "-- name: a.Upper\nSELECT 1\n"}}, "must be 'a.<lowercase_name>'");

@@ -155,8 +155,8 @@ Result<std::vector<const Migration*>> PendingMigrations(const std::vector<int>& 
       char buf[16];
       std::snprintf(buf, sizeof buf, "%04d", v);
       return Status::FailedPrecondition(
-          std::string("the database has migration ") + buf + " which this kiln binary does not know (" +
-          std::to_string(catalog.migrations.size()) +
+          std::string("the database has migration ") + buf +
+          " which this kiln binary does not know (" + std::to_string(catalog.migrations.size()) +
           " migrations): the database is newer than the binary; run a newer kiln");
     }
   }

@@ -1,13 +1,13 @@
 // Database tests against real SQLite and PostgreSQL (see kiln/testing/db_fixture.h), on the real
 // schema's tables. Test-only named queries are passed as an extra area file, so the binary's own
 // SQL files stay free of them.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <climits>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "kiln/store/catalog.h"
 #include "kiln/store/db.h"
@@ -169,7 +169,11 @@ TEST_P(StoreTest, ReopenIsANoOpAndKeepsData) {
   {
     auto db = OpenDatabase(*url, TestOptions(&first));
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE((*db)->Write([&](Tx& tx) { return tx.Exec("storetest.create_workspace", {"kept", 5}).status(); }).ok());
+    ASSERT_TRUE((*db)
+                    ->Write([&](Tx& tx) {
+                      return tx.Exec("storetest.create_workspace", {"kept", 5}).status();
+                    })
+                    .ok());
   }
   auto db = OpenDatabase(*url, TestOptions(&second));
   ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -205,9 +209,11 @@ TEST_P(StoreTest, DatabaseNewerThanBinaryFailsClearly) {
   {
     auto db = OpenDatabase(*url, TestOptions());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    ASSERT_TRUE((*db)->Write([](Tx& tx) {
+    ASSERT_TRUE((*db)
+                    ->Write([](Tx& tx) {
                       return tx.Exec("storetest.record_migration", {9999, "9999_future"}).status();
-                    }).ok());
+                    })
+                    .ok());
   }
   auto db = OpenDatabase(*url, TestOptions());
   ASSERT_FALSE(db.ok());
@@ -240,7 +246,8 @@ TEST_P(StoreTest, FailedMigrationNamesItselfAndRollsBack) {
 TEST_P(StoreTest, BadNamedQueryFailsAtOpenWithItsName) {
   OpenOptions o = TestOptions();
   o.extra_sql_files.push_back(
-      {"queries/broken.sql", "-- name: broken.select\nSELECT nope FROM no_such_table WHERE id = $1\n"});
+      {"queries/broken.sql",
+       "-- name: broken.select\nSELECT nope FROM no_such_table WHERE id = $1\n"});
   auto db = OpenFreshTestDatabase(GetParam(), o);
   ASSERT_FALSE(db.ok());
   EXPECT_TRUE(Contains(db.status(), "named query broken.select (queries/broken.sql:1)"))
@@ -259,8 +266,9 @@ TEST_P(StoreTest, DuplicateQueryNameFailsAtOpen) {
 
 TEST_P(StoreTest, UniqueViolationIsAlreadyExistsIgnoringEmailCase) {
   ASSERT_TRUE(db_->Write([&](Tx& tx) {
-                  return tx.Exec("storetest.create_user", {"Ann@Example.com", "Ann", 1}).status();
-                }).ok());
+                   return tx.Exec("storetest.create_user", {"Ann@Example.com", "Ann", 1}).status();
+                 })
+                  .ok());
   Status s = db_->Write([&](Tx& tx) {
     return tx.Exec("storetest.create_user", {"ann@example.COM", "Other", 2}).status();
   });
@@ -271,12 +279,14 @@ TEST_P(StoreTest, UniqueViolationIsAlreadyExistsIgnoringEmailCase) {
 
 TEST_P(StoreTest, ForeignKeyCheckAndNotNullAreFailedPrecondition) {
   int64_t ws = 0, user = 0;
-  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-                  ws = CreateWorkspace(tx, "w");
-                  KILN_ASSIGN_OR_RETURN(Row u, tx.QueryRow("storetest.create_user", {"a@b.c", "A", 1}));
-                  user = u.Int("id");
-                  return Status::Ok();
-                }).ok());
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) -> Status {
+           ws = CreateWorkspace(tx, "w");
+           KILN_ASSIGN_OR_RETURN(Row u, tx.QueryRow("storetest.create_user", {"a@b.c", "A", 1}));
+           user = u.Int("id");
+           return Status::Ok();
+         })
+          .ok());
   Status fk = db_->Write([&](Tx& tx) {
     return tx.Exec("storetest.add_member", {ws + 1000, user, "owner", 1}).status();
   });
@@ -366,22 +376,25 @@ TEST_P(StoreTest, BlobsNullsAndInt64ExtremesRoundTrip) {
   for (int i = 0; i < 256; ++i) all_bytes.push_back(static_cast<char>(i));
   all_bytes += std::string("\0\0tail\0", 7);
   int64_t sender = 0, empty_sender = 0, lo = 0, hi = 0;
-  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-                  int64_t ws = CreateWorkspace(tx, "w");
-                  KILN_ASSIGN_OR_RETURN(Row a, tx.QueryRow("storetest.create_sender",
-                                                           {ws, "a@x.io", Blob{all_bytes}, std::nullopt, 1}));
-                  sender = a.Int("id");
-                  KILN_ASSIGN_OR_RETURN(Row b, tx.QueryRow("storetest.create_sender",
-                                                           {ws, "b@x.io", Blob{""}, "10.0.0.1", 1}));
-                  empty_sender = b.Int("id");
-                  KILN_ASSIGN_OR_RETURN(Row t1, tx.QueryRow("storetest.push_task",
-                                                            {"min", INT64_MIN, std::nullopt}));
-                  lo = t1.Int("id");
-                  KILN_ASSIGN_OR_RETURN(Row t2, tx.QueryRow("storetest.push_task",
-                                                            {"max", INT64_MAX, INT64_MAX - 1}));
-                  hi = t2.Int("id");
-                  return Status::Ok();
-                }).ok());
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) -> Status {
+           int64_t ws = CreateWorkspace(tx, "w");
+           KILN_ASSIGN_OR_RETURN(Row a,
+                                 tx.QueryRow("storetest.create_sender",
+                                             {ws, "a@x.io", Blob{all_bytes}, std::nullopt, 1}));
+           sender = a.Int("id");
+           KILN_ASSIGN_OR_RETURN(Row b, tx.QueryRow("storetest.create_sender",
+                                                    {ws, "b@x.io", Blob{""}, "10.0.0.1", 1}));
+           empty_sender = b.Int("id");
+           KILN_ASSIGN_OR_RETURN(
+               Row t1, tx.QueryRow("storetest.push_task", {"min", INT64_MIN, std::nullopt}));
+           lo = t1.Int("id");
+           KILN_ASSIGN_OR_RETURN(
+               Row t2, tx.QueryRow("storetest.push_task", {"max", INT64_MAX, INT64_MAX - 1}));
+           hi = t2.Int("id");
+           return Status::Ok();
+         })
+          .ok());
   Status s = db_->Read([&](Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(Row a, tx.QueryRow("storetest.get_sender", {sender}));
     EXPECT_EQ(a.Bytes("smtp_secret"), all_bytes);
@@ -424,14 +437,16 @@ TEST_P(StoreTest, TextIsStoredVerbatim) {
   };
   std::vector<int64_t> ids;
   ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-                  int64_t ws = CreateWorkspace(tx, "w");
-                  for (const std::string& t : texts) {
-                    KILN_ASSIGN_OR_RETURN(Row r, tx.QueryRow("storetest.create_audit",
-                                                             {ws, t, t, "{\"k\":\"" + t.substr(0, 10) + "\"}", 7}));
-                    ids.push_back(r.Int("id"));
-                  }
-                  return Status::Ok();
-                }).ok());
+                   int64_t ws = CreateWorkspace(tx, "w");
+                   for (const std::string& t : texts) {
+                     KILN_ASSIGN_OR_RETURN(
+                         Row r, tx.QueryRow("storetest.create_audit",
+                                            {ws, t, t, "{\"k\":\"" + t.substr(0, 10) + "\"}", 7}));
+                     ids.push_back(r.Int("id"));
+                   }
+                   return Status::Ok();
+                 })
+                  .ok());
   Status s = db_->Read([&](Tx& tx) -> Status {
     for (size_t i = 0; i < texts.size(); ++i) {
       KILN_ASSIGN_OR_RETURN(Row r, tx.QueryRow("storetest.get_audit", {ids[i]}));
@@ -486,20 +501,23 @@ TEST_P(StoreTest, CallerMistakesAreReported) {
 
 TEST_P(StoreTest, ExecReturnsChangedRows) {
   ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-                  for (int i = 0; i < 3; ++i) CreateWorkspace(tx, "w");
-                  KILN_ASSIGN_OR_RETURN(int64_t n, tx.Exec("storetest.rename_workspaces", {"v"}));
-                  EXPECT_EQ(n, 3);
-                  return Status::Ok();
-                }).ok());
+                   for (int i = 0; i < 3; ++i) CreateWorkspace(tx, "w");
+                   KILN_ASSIGN_OR_RETURN(int64_t n, tx.Exec("storetest.rename_workspaces", {"v"}));
+                   EXPECT_EQ(n, 3);
+                   return Status::Ok();
+                 })
+                  .ok());
 }
 
 TEST_P(StoreTest, InstanceWideSettingsAreUniqueToo) {
   int64_t ws = 0;
-  ASSERT_TRUE(db_->Write([&](Tx& tx) -> Status {
-                  ws = CreateWorkspace(tx, "w");
-                  KILN_RETURN_IF_ERROR(tx.Exec("storetest.put_instance_setting", {"k", "1", 1}).status());
-                  return tx.Exec("storetest.put_workspace_setting", {ws, "k", "ws", 1}).status();
-                }).ok());
+  ASSERT_TRUE(
+      db_->Write([&](Tx& tx) -> Status {
+           ws = CreateWorkspace(tx, "w");
+           KILN_RETURN_IF_ERROR(tx.Exec("storetest.put_instance_setting", {"k", "1", 1}).status());
+           return tx.Exec("storetest.put_workspace_setting", {ws, "k", "ws", 1}).status();
+         })
+          .ok());
   Status dup = db_->Write([&](Tx& tx) {
     return tx.Exec("storetest.put_instance_setting", {"k", "2", 2}).status();
   });
@@ -572,7 +590,8 @@ INSTANTIATE_TEST_SUITE_P(Db, StoreTest, ::testing::ValuesIn(::kiln::testing::DbB
                          ::kiln::testing::DbBackendName());
 
 TEST(StoreOpenTest, UnopenableSqlitePathIsOneClearLine) {
-  auto dir = std::filesystem::temp_directory_path() / ("kiln-store-open-" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("kiln-store-open-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "not-a-dir") << "x";
   std::string path = (dir / "not-a-dir" / "kiln.db").string();

@@ -102,7 +102,8 @@ Result<Fresh> CreateFresh(std::string_view backend) {
     const std::string name = "kiln_test_" + RandomHex();
     KILN_RETURN_IF_ERROR(AdminExec(server, "CREATE DATABASE " + name));
     return Fresh{WithDatabase(server, name), [server, name] {
-                   Status s = AdminExec(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                   Status s =
+                       AdminExec(server, "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
                    if (!s.ok()) std::fprintf(stderr, "db_fixture: %s\n", s.ToString().c_str());
                  }};
   }

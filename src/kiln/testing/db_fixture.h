@@ -18,12 +18,12 @@
 // Thread-safety: all functions may be called from any thread.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "kiln/base/status.h"
 #include "kiln/store/db.h"

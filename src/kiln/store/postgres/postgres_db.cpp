@@ -53,8 +53,8 @@ Status MapError(PGconn* conn, const PGresult* r, std::string_view context, bool*
   const std::string ctx(context);
   if (PQstatus(conn) == CONNECTION_BAD) {
     *broken = true;
-    return Status::Unavailable(ctx + ": connection to PostgreSQL lost: " +
-                               OneLine(PQerrorMessage(conn)));
+    return Status::Unavailable(ctx +
+                               ": connection to PostgreSQL lost: " + OneLine(PQerrorMessage(conn)));
   }
   const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
@@ -143,9 +143,9 @@ struct PgConn {
       std::string stmt_name = "k" + std::to_string(i);
       ResultPtr r = Wrap(PQprepare(conn, stmt_name.c_str(), q.sql.c_str(), 0, nullptr));
       if (!r || !IsOk(r.get())) {
-        Status s = MapError(conn, r.get(),
-                            "named query " + q.name + " (" + q.source + ") does not prepare",
-                            &broken);
+        Status s =
+            MapError(conn, r.get(),
+                     "named query " + q.name + " (" + q.source + ") does not prepare", &broken);
         if (s.code() == Status::Code::kUnavailable) return s;
         return Status::Internal(s.message());
       }
@@ -181,7 +181,8 @@ void IgnoreNotice(void*, const char*) {}
 
 Result<std::unique_ptr<PgConn>> Connect(const std::string& url) {
   // The URL comes last so its own parameters override these defaults.
-  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname", nullptr};
+  const char* keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                        nullptr};
   const char* values[] = {"10", "kiln", "UTF8", url.c_str(), nullptr};
   auto c = std::make_unique<PgConn>();
   c->conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
@@ -189,8 +190,8 @@ Result<std::unique_ptr<PgConn>> Connect(const std::string& url) {
     Target t = ParseTarget(url);
     std::string err = c->conn ? OneLine(PQerrorMessage(c->conn)) : "out of memory";
     // libpq says 'connection to server at "h", port p failed: <reason>'; the prefix repeats us.
-    if (size_t p = err.find("failed: "); err.starts_with("connection to server") &&
-                                         p != std::string::npos) {
+    if (size_t p = err.find("failed: ");
+        err.starts_with("connection to server") && p != std::string::npos) {
       err = err.substr(p + 8);
     }
     return Status::Unavailable("cannot connect to PostgreSQL at " + t.host + ":" + t.port + ": " +
@@ -330,7 +331,8 @@ class PostgresDatabase final : public Database {
     auto r = conn->Exec("SELECT version FROM schema_migrations ORDER BY version", "migrations");
     std::vector<int> out;
     if (r.ok()) {
-      for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(std::atoi(PQgetvalue(r->get(), i, 0)));
+      for (int i = 0; i < PQntuples(r->get()); ++i)
+        out.push_back(std::atoi(PQgetvalue(r->get(), i, 0)));
     }
     Release(std::move(conn));
     if (!r.ok()) return r.status();
@@ -409,20 +411,20 @@ Status Migrate(PgConn& c, const Catalog& catalog, bool migrate, const Clock& clo
         ResultPtr exists,
         c.Exec("SELECT to_regclass('schema_migrations') IS NOT NULL", "reading schema_migrations"));
     if (PQgetvalue(exists.get(), 0, 0)[0] != 't') return Status::Ok();
-    KILN_ASSIGN_OR_RETURN(ResultPtr r, c.Exec("SELECT version FROM schema_migrations",
-                                              "reading schema_migrations"));
-    for (int i = 0; i < PQntuples(r.get()); ++i) applied.push_back(std::atoi(PQgetvalue(r.get(), i, 0)));
+    KILN_ASSIGN_OR_RETURN(
+        ResultPtr r, c.Exec("SELECT version FROM schema_migrations", "reading schema_migrations"));
+    for (int i = 0; i < PQntuples(r.get()); ++i)
+      applied.push_back(std::atoi(PQgetvalue(r.get(), i, 0)));
     return Status::Ok();
   }));
   KILN_ASSIGN_OR_RETURN(std::vector<const Migration*> pending,
                         PendingMigrations(applied, catalog, migrate));
   for (const Migration* m : pending) {
     KILN_RETURN_IF_ERROR(in_tx([&]() -> Status {
-      KILN_ASSIGN_OR_RETURN(
-          ResultPtr again,
-          c.Exec("SELECT count(*) FROM schema_migrations WHERE version = " +
-                     std::to_string(m->version),
-                 "reading schema_migrations"));
+      KILN_ASSIGN_OR_RETURN(ResultPtr again,
+                            c.Exec("SELECT count(*) FROM schema_migrations WHERE version = " +
+                                       std::to_string(m->version),
+                                   "reading schema_migrations"));
       if (std::atoi(PQgetvalue(again.get(), 0, 0)) != 0) return Status::Ok();
       ResultPtr r = Wrap(PQexec(c.conn, m->sql.c_str()));
       if (!r || !IsOk(r.get())) {

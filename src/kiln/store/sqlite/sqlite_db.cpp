@@ -107,8 +107,8 @@ struct Conn {
       index[k - 1] = i;
     }
     if (n != q.param_count) {
-      return Status::Internal(where + ": SQLite sees " + std::to_string(n) + " parameters, expected " +
-                              std::to_string(q.param_count));
+      return Status::Internal(where + ": SQLite sees " + std::to_string(n) +
+                              " parameters, expected " + std::to_string(q.param_count));
     }
     Stmt& stored = stmts[q.name];
     stored.bind_index = std::move(index);
@@ -151,7 +151,8 @@ Result<std::unique_ptr<Conn>> OpenConn(const std::string& path) {
   sqlite3_stmt* s = nullptr;
   rc = sqlite3_prepare_v2(conn->db, "PRAGMA journal_mode=WAL", -1, &s, nullptr);
   if (rc == SQLITE_OK) rc = sqlite3_step(s);
-  std::string mode = rc == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) : "";
+  std::string mode =
+      rc == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) : "";
   if (rc != SQLITE_ROW) rc = sqlite3_extended_errcode(conn->db);
   sqlite3_finalize(s);
   if (mode.empty()) return fail(rc);
@@ -360,10 +361,10 @@ Status Migrate(Conn& conn, const Catalog& catalog, bool migrate, const Clock& cl
   std::vector<int64_t> applied;
   KILN_RETURN_IF_ERROR(in_tx([&]() -> Status {
     if (migrate) {
-      KILN_RETURN_IF_ERROR(conn.Exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-          "name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-          "creating schema_migrations"));
+      KILN_RETURN_IF_ERROR(
+          conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+                    "creating schema_migrations"));
     }
     auto exists = conn.QueryInts(
         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'",
@@ -374,9 +375,9 @@ Status Migrate(Conn& conn, const Catalog& catalog, bool migrate, const Clock& cl
                                                   "reading schema_migrations"));
     return Status::Ok();
   }));
-  KILN_ASSIGN_OR_RETURN(std::vector<const Migration*> pending,
-                        PendingMigrations(std::vector<int>(applied.begin(), applied.end()),
-                                          catalog, migrate));
+  KILN_ASSIGN_OR_RETURN(
+      std::vector<const Migration*> pending,
+      PendingMigrations(std::vector<int>(applied.begin(), applied.end()), catalog, migrate));
   for (const Migration* m : pending) {
     KILN_RETURN_IF_ERROR(in_tx([&]() -> Status {
       auto again = conn.QueryInts(
@@ -388,9 +389,9 @@ Status Migrate(Conn& conn, const Catalog& catalog, bool migrate, const Clock& cl
       Status s = conn.Exec(m->sql, "migration");
       if (!s.ok()) return MigrationFailed(*m, sqlite3_errmsg(conn.db));
       sqlite3_stmt* rec = nullptr;
-      sqlite3_prepare_v2(conn.db,
-                         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                         -1, &rec, nullptr);
+      sqlite3_prepare_v2(
+          conn.db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", -1,
+          &rec, nullptr);
       sqlite3_bind_int(rec, 1, m->version);
       sqlite3_bind_text(rec, 2, m->name.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(rec, 3, clock.NowMillis());
@@ -433,7 +434,8 @@ Result<std::unique_ptr<Database>> OpenSqlite(std::string_view url, const OpenOpt
     }
     conns.push_back(std::move(conn));
   }
-  auto db = std::make_unique<SqliteDatabase>(std::move(catalog), std::vector<std::unique_ptr<Conn>>());
+  auto db =
+      std::make_unique<SqliteDatabase>(std::move(catalog), std::vector<std::unique_ptr<Conn>>());
   // Statements point into the catalog, so prepare against the copy the database owns.
   for (auto& conn : conns) {
     for (const NamedQuery& q : db->catalog().queries) KILN_RETURN_IF_ERROR(conn->Prepare(q));
