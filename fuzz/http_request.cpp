@@ -38,7 +38,9 @@ struct Fixture {
     fs::create_directory_symlink(dir, dir / "web/up");
     fs::create_symlink(dir / "secret.txt", dir / "web/link.txt");
     router.Add(kiln::http::bhttp::verb::get, "/api/v1/items/{id}",
-               [](Request& r) { return Response::Text(kiln::http::bhttp::status::ok, r.path_params["id"]); },
+               [](Request& r) {
+                 return Response::Text(kiln::http::bhttp::status::ok, r.path_params["id"]);
+               },
                {.summary = "fuzz"});
     router.Add(kiln::http::bhttp::verb::get, "/api/v1/items/new",
                [](Request&) { return Response::NoContent(); }, {.summary = "fuzz"});

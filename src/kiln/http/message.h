@@ -2,6 +2,9 @@
 // handler is testable by calling it (DESIGN.md: handlers are functions from request to response).
 #pragma once
 
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -9,10 +12,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/beast/http/fields.hpp>
-#include <boost/beast/http/status.hpp>
-#include <boost/beast/http/verb.hpp>
 
 #include "kiln/base/status.h"
 
@@ -44,7 +43,8 @@ struct Response {
   std::string body;
 
   static Response Json(bhttp::status status, std::string json_body);
-  static Response Text(bhttp::status status, std::string text, std::string_view content_type = "text/plain; charset=utf-8");
+  static Response Text(bhttp::status status, std::string text,
+                       std::string_view content_type = "text/plain; charset=utf-8");
   // {"error":{"code":"...","message":"...","field":"..."}} — the one error shape of the API.
   static Response Error(bhttp::status status, std::string_view code, std::string_view message,
                         std::string_view field = {});
@@ -53,7 +53,9 @@ struct Response {
   void SetHeader(bhttp::field f, std::string_view v) { headers.set(f, v); }
   void SetHeader(std::string_view name, std::string_view v) { headers.set(name, v); }
   // Appends a Set-Cookie header (several may be set).
-  void AddCookie(std::string_view set_cookie_value) { headers.insert(bhttp::field::set_cookie, set_cookie_value); }
+  void AddCookie(std::string_view set_cookie_value) {
+    headers.insert(bhttp::field::set_cookie, set_cookie_value);
+  }
 };
 
 // Decodes %XX escapes (and '+' as a space when `plus_is_space`, for query strings). Fails with

@@ -34,8 +34,8 @@ TEST(RequestTest, CookieLooksAtEveryCookieHeader) {
 }
 
 TEST(ResponseTest, ErrorHasTheApiShapeAndOmitsEmptyField) {
-  Response r = Response::Error(bhttp::status::bad_request, "invalid_argument", "bad \"email\"",
-                               "email");
+  Response r =
+      Response::Error(bhttp::status::bad_request, "invalid_argument", "bad \"email\"", "email");
   EXPECT_EQ(r.status, bhttp::status::bad_request);
   EXPECT_EQ(r.headers[bhttp::field::content_type], "application/json");
   auto v = boost::json::parse(r.body);

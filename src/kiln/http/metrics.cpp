@@ -99,11 +99,16 @@ std::string SeriesName(std::string_view name, std::string_view suffix, std::stri
 
 std::string_view StatusClass(int status) {
   switch (status / 100) {
-    case 1: return "1xx";
-    case 2: return "2xx";
-    case 3: return "3xx";
-    case 4: return "4xx";
-    default: return "5xx";
+    case 1:
+      return "1xx";
+    case 2:
+      return "2xx";
+    case 3:
+      return "3xx";
+    case 4:
+      return "4xx";
+    default:
+      return "5xx";
   }
 }
 
@@ -116,8 +121,8 @@ Histogram::Histogram(std::vector<double> upper_bounds)
 }
 
 void Histogram::Observe(double value) {
-  size_t i = std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) -
-             upper_bounds_.begin();
+  size_t i =
+      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin();
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
 }
@@ -176,8 +181,12 @@ Metrics::Series& Metrics::GetSeries(std::string_view name, std::string_view help
   if (inserted) {
     s->second.labels = rendered;
     switch (type) {
-      case Type::kCounter: s->second.counter = std::make_unique<Counter>(); break;
-      case Type::kGauge: s->second.gauge = std::make_unique<Gauge>(); break;
+      case Type::kCounter:
+        s->second.counter = std::make_unique<Counter>();
+        break;
+      case Type::kGauge:
+        s->second.gauge = std::make_unique<Gauge>();
+        break;
       case Type::kHistogram:
         s->second.histogram = std::make_unique<Histogram>(f->second.upper_bounds);
         break;
@@ -194,8 +203,8 @@ Gauge& Metrics::GetGauge(std::string_view name, std::string_view help, const Lab
   return *GetSeries(name, help, labels, Type::kGauge, nullptr).gauge;
 }
 
-Histogram& Metrics::GetHistogram(std::string_view name, std::string_view help,
-                                 const Labels& labels, const std::vector<double>& upper_bounds) {
+Histogram& Metrics::GetHistogram(std::string_view name, std::string_view help, const Labels& labels,
+                                 const std::vector<double>& upper_bounds) {
   return *GetSeries(name, help, labels, Type::kHistogram, &upper_bounds).histogram;
 }
 
@@ -215,13 +224,12 @@ void Metrics::ObserveHttpRequest(std::string_view method, std::string_view route
     Labels labels = {{"method", std::string(method)},
                      {"route", std::string(route)},
                      {"status", std::string(status_class)}};
-    series.requests = &GetCounter("kiln_http_requests_total",
-                                  "HTTP requests answered, by method, route and status class",
-                                  labels);
+    series.requests =
+        &GetCounter("kiln_http_requests_total",
+                    "HTTP requests answered, by method, route and status class", labels);
     series.duration = &GetHistogram(
         "kiln_http_request_duration_seconds",
-        "Time from the first byte of a request to its response being handed to the socket",
-        labels);
+        "Time from the first byte of a request to its response being handed to the socket", labels);
     std::unique_lock lock(http_mu_);
     http_series_.emplace(std::move(key), series);
   }
@@ -235,9 +243,15 @@ std::string Metrics::RenderPrometheus() const {
   for (const auto& [name, family] : families_) {
     out += "# HELP " + name + " " + EscapeHelp(family.help) + "\n";
     switch (family.type) {
-      case Type::kCounter: out += "# TYPE " + name + " counter\n"; break;
-      case Type::kGauge: out += "# TYPE " + name + " gauge\n"; break;
-      case Type::kHistogram: out += "# TYPE " + name + " histogram\n"; break;
+      case Type::kCounter:
+        out += "# TYPE " + name + " counter\n";
+        break;
+      case Type::kGauge:
+        out += "# TYPE " + name + " gauge\n";
+        break;
+      case Type::kHistogram:
+        out += "# TYPE " + name + " histogram\n";
+        break;
     }
     for (const auto& [labels, series] : family.series) {
       switch (family.type) {
@@ -251,7 +265,8 @@ std::string Metrics::RenderPrometheus() const {
           const Histogram& h = *series.histogram;
           std::vector<uint64_t> counts = h.CumulativeCounts();
           for (size_t i = 0; i < counts.size(); ++i) {
-            std::string le = i < h.upper_bounds().size() ? FormatValue(h.upper_bounds()[i]) : "+Inf";
+            std::string le =
+                i < h.upper_bounds().size() ? FormatValue(h.upper_bounds()[i]) : "+Inf";
             out += SeriesName(name, "_bucket", labels, "le=\"" + le + "\"") + " " +
                    std::to_string(counts[i]) + "\n";
           }
@@ -279,11 +294,12 @@ void AddOperationalRoutes(Router& router, Metrics& metrics, std::function<Status
   router.Add(
       bhttp::verb::get, "/healthz",
       [](Request&) { return Response::Json(bhttp::status::ok, R"({"status":"ok"})"); },
-      RouteDoc{.summary = "Liveness: the process is up and answering",
-               .tag = "operations",
-               .response_schema =
-                   R"({"type":"object","properties":{"status":{"type":"string","const":"ok"}},"required":["status"]})",
-               .authenticated = false});
+      RouteDoc{
+          .summary = "Liveness: the process is up and answering",
+          .tag = "operations",
+          .response_schema =
+              R"({"type":"object","properties":{"status":{"type":"string","const":"ok"}},"required":["status"]})",
+          .authenticated = false});
   router.Add(
       bhttp::verb::get, "/readyz",
       [ready = std::move(ready)](Request& request) {
@@ -293,11 +309,12 @@ void AddOperationalRoutes(Router& router, Metrics& metrics, std::function<Status
         return Response::Error(bhttp::status::service_unavailable, "unavailable",
                                "not ready: " + std::string(status.code_name()));
       },
-      RouteDoc{.summary = "Readiness: dependencies (database) answer; 503 when not",
-               .tag = "operations",
-               .response_schema =
-                   R"({"type":"object","properties":{"status":{"type":"string","const":"ready"}},"required":["status"]})",
-               .authenticated = false});
+      RouteDoc{
+          .summary = "Readiness: dependencies (database) answer; 503 when not",
+          .tag = "operations",
+          .response_schema =
+              R"({"type":"object","properties":{"status":{"type":"string","const":"ready"}},"required":["status"]})",
+          .authenticated = false});
 }
 
 }  // namespace kiln::http

@@ -107,8 +107,8 @@ class Metrics {
   struct Family {
     Type type;
     std::string help;
-    std::vector<double> upper_bounds;          // histograms only
-    std::map<std::string, Series> series;      // by rendered labels
+    std::vector<double> upper_bounds;      // histograms only
+    std::map<std::string, Series> series;  // by rendered labels
   };
 
   Series& GetSeries(std::string_view name, std::string_view help, const Labels& labels, Type type,

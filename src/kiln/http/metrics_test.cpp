@@ -21,9 +21,10 @@ TEST(MetricsTest, CountersAndGaugesRenderWithHelpAndType) {
   EXPECT_EQ(&c, &m.GetCounter("kiln_sends_total", "ignored", {{"kind", "cold"}}));
   m.GetGauge("kiln_queue_depth", "Due tasks").Set(7);
   std::string text = m.RenderPrometheus();
-  EXPECT_TRUE(Contains(text, "# HELP kiln_sends_total Messages handed to SMTP\n"
-                             "# TYPE kiln_sends_total counter\n"
-                             "kiln_sends_total{kind=\"cold\"} 3\n"))
+  EXPECT_TRUE(Contains(text,
+                       "# HELP kiln_sends_total Messages handed to SMTP\n"
+                       "# TYPE kiln_sends_total counter\n"
+                       "kiln_sends_total{kind=\"cold\"} 3\n"))
       << text;
   EXPECT_TRUE(Contains(text, "# TYPE kiln_queue_depth gauge\nkiln_queue_depth 7\n")) << text;
 }
@@ -43,12 +44,13 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
   h.Observe(0.5);
   h.Observe(3);
   std::string text = m.RenderPrometheus();
-  EXPECT_TRUE(Contains(text, "# TYPE lat_seconds histogram\n"
-                             "lat_seconds_bucket{le=\"0.25\"} 2\n"
-                             "lat_seconds_bucket{le=\"1\"} 3\n"
-                             "lat_seconds_bucket{le=\"+Inf\"} 4\n"
-                             "lat_seconds_sum 3.875\n"
-                             "lat_seconds_count 4\n"))
+  EXPECT_TRUE(Contains(text,
+                       "# TYPE lat_seconds histogram\n"
+                       "lat_seconds_bucket{le=\"0.25\"} 2\n"
+                       "lat_seconds_bucket{le=\"1\"} 3\n"
+                       "lat_seconds_bucket{le=\"+Inf\"} 4\n"
+                       "lat_seconds_sum 3.875\n"
+                       "lat_seconds_count 4\n"))
       << text;
 }
 
@@ -60,17 +62,18 @@ TEST(MetricsTest, HttpRequestsByRouteAndStatusClass) {
   std::string text = m.RenderPrometheus();
   const std::string labels = "method=\"GET\",route=\"/api/v1/campaigns/{id}\",status=\"2xx\"";
   EXPECT_TRUE(Contains(text, "kiln_http_requests_total{" + labels + "} 2\n")) << text;
-  EXPECT_TRUE(Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels +
-                                 ",le=\"0.001\"} 0\n"));
-  EXPECT_TRUE(Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels +
-                                 ",le=\"0.005\"} 1\n"));
-  EXPECT_TRUE(Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels +
-                                 ",le=\"0.25\"} 1\n"));
-  EXPECT_TRUE(Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels +
-                                 ",le=\"0.5\"} 2\n"));
+  EXPECT_TRUE(
+      Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels + ",le=\"0.001\"} 0\n"));
+  EXPECT_TRUE(
+      Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels + ",le=\"0.005\"} 1\n"));
+  EXPECT_TRUE(
+      Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels + ",le=\"0.25\"} 1\n"));
+  EXPECT_TRUE(
+      Contains(text, "kiln_http_request_duration_seconds_bucket{" + labels + ",le=\"0.5\"} 2\n"));
   EXPECT_TRUE(Contains(text, "kiln_http_request_duration_seconds_count{" + labels + "} 2\n"));
-  EXPECT_TRUE(Contains(
-      text, "kiln_http_requests_total{method=\"GET\",route=\"/api/v1/campaigns/{id}\",status=\"4xx\"} 1\n"));
+  EXPECT_TRUE(Contains(text,
+                       "kiln_http_requests_total{method=\"GET\",route=\"/api/v1/campaigns/"
+                       "{id}\",status=\"4xx\"} 1\n"));
 }
 
 TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
@@ -86,7 +89,8 @@ TEST(MetricsTest, ConcurrentUpdatesAreNotLost) {
   }
   for (auto& t : threads) t.join();
   double total = 0;
-  for (int k = 0; k < 3; ++k) total += m.GetCounter("c_total", "c", {{"k", std::to_string(k)}}).value();
+  for (int k = 0; k < 3; ++k)
+    total += m.GetCounter("c_total", "c", {{"k", std::to_string(k)}}).value();
   EXPECT_EQ(total, 40000);
   EXPECT_TRUE(Contains(m.RenderPrometheus(),
                        "kiln_http_request_duration_seconds_count{method=\"GET\",route=\"/x\","

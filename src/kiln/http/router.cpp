@@ -140,10 +140,11 @@ Response Router::Dispatch(Request& request) const {
       if (!allow.empty()) allow += ", ";
       allow += m;
     }
-    Response r = api ? Response::Error(bhttp::status::method_not_allowed, "method_not_allowed",
-                                       std::string(bhttp::to_string(request.method)) +
-                                           " is not allowed here; allowed: " + allow)
-                     : Response::Text(bhttp::status::method_not_allowed, "405 method not allowed\n");
+    Response r =
+        api ? Response::Error(bhttp::status::method_not_allowed, "method_not_allowed",
+                              std::string(bhttp::to_string(request.method)) +
+                                  " is not allowed here; allowed: " + allow)
+            : Response::Text(bhttp::status::method_not_allowed, "405 method not allowed\n");
     r.SetHeader(bhttp::field::allow, allow);
     return r;
   }

@@ -18,12 +18,12 @@ using Handler = std::function<Response(Request&)>;
 
 // What a route does, for the OpenAPI document.
 struct RouteDoc {
-  std::string summary;            // one line; required
-  std::string tag;                // group: "auth", "workspaces", ...
-  std::string request_schema;     // JSON Schema of the body as JSON text ("" when no body)
-  std::string response_schema;    // JSON Schema of a success body as JSON text ("" when empty)
+  std::string summary;          // one line; required
+  std::string tag;              // group: "auth", "workspaces", ...
+  std::string request_schema;   // JSON Schema of the body as JSON text ("" when no body)
+  std::string response_schema;  // JSON Schema of a success body as JSON text ("" when empty)
   int success_status = 200;
-  bool authenticated = true;      // needs a session cookie or an API key
+  bool authenticated = true;  // needs a session cookie or an API key
 };
 
 struct Route {

@@ -143,8 +143,8 @@ class Server::Impl {
         control_(asio::make_strand(ioc_)),
         acceptor_(control_),
         grace_timer_(control_),
-        open_connections_(metrics.GetGauge("kiln_http_open_connections",
-                                           "HTTP connections currently open")) {}
+        open_connections_(
+            metrics.GetGauge("kiln_http_open_connections", "HTTP connections currently open")) {}
 
   Status Listen();
   uint16_t port() const { return port_.load(); }
@@ -184,7 +184,7 @@ class Server::Impl {
 
   std::mutex mu_;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
-  uint64_t next_session_id_ = 0;                                     // guarded by mu_
+  uint64_t next_session_id_ = 0;                                   // guarded by mu_
 };
 
 Status Server::Impl::Listen() {
@@ -518,10 +518,10 @@ asio::awaitable<bool> Server::Impl::Write(Session& s, Response response, const E
   res.result(response.status);
   res.version(x.version);
   res.keep_alive(keep_alive);
-  const bool bodiless = bhttp::to_status_class(response.status) ==
-                            bhttp::status_class::informational ||
-                        response.status == bhttp::status::no_content ||
-                        response.status == bhttp::status::not_modified;
+  const bool bodiless =
+      bhttp::to_status_class(response.status) == bhttp::status_class::informational ||
+      response.status == bhttp::status::no_content ||
+      response.status == bhttp::status::not_modified;
   if (!bodiless) res.body() = std::move(response.body);
   res.prepare_payload();
   size_t bytes = res.body().size();

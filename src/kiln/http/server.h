@@ -7,7 +7,8 @@
 //   - keep-alive; an idle timeout between requests and a read timeout covering a request's headers
 //     and body together (a client trickling bytes cannot hold a connection: slowloris-safe);
 //   - header block over header_limit -> 431; body over body_limit -> 413 (before the body is read
-//     when Content-Length says so); a malformed request -> 400; each of these closes the connection;
+//     when Content-Length says so); a malformed request -> 400; each of these closes the
+//     connection;
 //   - a handler that throws -> 500 in the API's error shape, logged with the request id;
 //   - HEAD answered by GET routes, without the body.
 //
@@ -32,12 +33,12 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: an ephemeral port (tests); see Server::port()
   int threads = 2;
-  Millis read_timeout{10'000};    // a whole request (headers + body) must arrive within this
-  Millis idle_timeout{60'000};    // a keep-alive connection may wait this long for its next request
-  Millis write_timeout{30'000};   // a response must be taken by the client within this
-  size_t body_limit = 1 << 20;    // bytes
-  size_t header_limit = 16 << 10; // bytes of request line + header fields
-  bool access_log = true;         // one spdlog line per request
+  Millis read_timeout{10'000};   // a whole request (headers + body) must arrive within this
+  Millis idle_timeout{60'000};   // a keep-alive connection may wait this long for its next request
+  Millis write_timeout{30'000};  // a response must be taken by the client within this
+  size_t body_limit = 1 << 20;   // bytes
+  size_t header_limit = 16 << 10;  // bytes of request line + header fields
+  bool access_log = true;          // one spdlog line per request
   // Run() installs SIGTERM/SIGINT handlers that call Shutdown(shutdown_grace).
   bool handle_signals = false;
   Millis shutdown_grace{10'000};

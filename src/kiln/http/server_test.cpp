@@ -195,8 +195,9 @@ TEST_F(ServerTest, KeepAliveReusesOneConnection) {
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   Start(Small());
   RawConnection raw(port_);
-  ASSERT_TRUE(raw.Send("GET /api/v1/items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
-                       "GET /api/v1/items/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("GET /api/v1/items/1 HTTP/1.1\r\nHost: x\r\n\r\n"
+               "GET /api/v1/items/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   std::string out;
   ASSERT_TRUE(raw.ReadUntilClosed(Millis(3000), &out));
   size_t first = out.find(R"({"id":"1"})");
@@ -231,7 +232,8 @@ TEST_F(ServerTest, BodyOverLimitIs413) {
 
   // Content-Length alone decides: the answer comes before any body byte is sent.
   RawConnection raw(port_);
-  ASSERT_TRUE(raw.Send("POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"));
   std::string out;
   EXPECT_TRUE(raw.ReadUntilClosed(Millis(3000), &out));
   EXPECT_TRUE(out.starts_with("HTTP/1.1 413")) << out;
@@ -251,8 +253,9 @@ TEST_F(ServerTest, BodyOverLimitIs413) {
 TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
   Start(Small());
   RawConnection raw(port_);
-  ASSERT_TRUE(raw.Send("POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                       "Content-Length: 5\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("POST /api/v1/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+               "Content-Length: 5\r\nConnection: close\r\n\r\n"));
   std::string out;
   raw.ReadUntilClosed(Millis(300), &out);
   EXPECT_EQ(out, "HTTP/1.1 100 Continue\r\n\r\n");
@@ -366,8 +369,8 @@ TEST_F(ServerTest, RequestIdIsEchoedWhenSaneElseGenerated) {
   EXPECT_EQ(c.Get("/healthz", {{"X-Request-Id", "abc-123.X_y"}})->Header("X-Request-Id"),
             "abc-123.X_y");
   std::regex generated("[0-9a-f]{16}");
-  for (std::string bad : {std::string("has space"), std::string("semi;colon"),
-                          std::string(65, 'a'), std::string()}) {
+  for (std::string bad :
+       {std::string("has space"), std::string("semi;colon"), std::string(65, 'a'), std::string()}) {
     auto r = bad.empty() ? c.Get("/healthz") : c.Get("/healthz", {{"X-Request-Id", bad}});
     EXPECT_TRUE(std::regex_match(r->Header("X-Request-Id"), generated))
         << bad << " -> " << r->Header("X-Request-Id");
@@ -421,9 +424,9 @@ TEST_F(ServerTest, StaticFilesOverHttp) {
   auto api = c.Get("/api/v1/missing");
   EXPECT_EQ(api->status, 404);
   EXPECT_EQ(ErrorCode(*api), "not_found");
-  for (const char* target : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets%2F..%2F..%2Fsecret.txt",
-                             "/..%5csecret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/x%00.txt",
-                             "/.%2e/secret.txt"}) {
+  for (const char* target :
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/assets%2F..%2F..%2Fsecret.txt",
+        "/..%5csecret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/x%00.txt", "/.%2e/secret.txt"}) {
     auto r = c.Get(target);
     ASSERT_TRUE(r.ok()) << target << ": " << r.status().ToString();
     EXPECT_TRUE(r->status == 404 || r->status == 400) << target << " -> " << r->status;

@@ -103,9 +103,10 @@ Response StaticFiles::Serve(const Request& request) const {
   std::string_view raw = decoded_only ? std::string_view(request.path) : RawPath(request.target);
   const bool api = raw == "/api" || raw.starts_with("/api/");
   if (request.method != bhttp::verb::get && request.method != bhttp::verb::head) {
-    Response r = api ? Response::Error(bhttp::status::method_not_allowed, "method_not_allowed",
-                                       "only GET and HEAD are allowed here")
-                     : Response::Text(bhttp::status::method_not_allowed, "405 method not allowed\n");
+    Response r =
+        api ? Response::Error(bhttp::status::method_not_allowed, "method_not_allowed",
+                              "only GET and HEAD are allowed here")
+            : Response::Text(bhttp::status::method_not_allowed, "405 method not allowed\n");
     r.SetHeader(bhttp::field::allow, "GET, HEAD");
     return r;
   }
@@ -130,8 +131,8 @@ Response StaticFiles::Serve(const Request& request) const {
       }
       segment = std::move(*decoded);
     }
-    if (segment.front() == '.' || segment.find_first_of(std::string_view("/\\\0", 3)) !=
-                                      std::string::npos) {
+    if (segment.front() == '.' ||
+        segment.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos) {
       return NotFound(false);
     }
     segments.push_back(std::move(segment));
@@ -150,8 +151,8 @@ Response StaticFiles::Serve(const Request& request) const {
       index_request.headers = request.headers;
       return Serve(index_request);
     }
-    Response r = Response::Text(bhttp::status::ok, std::string(kNotBuiltPage),
-                                "text/html; charset=utf-8");
+    Response r =
+        Response::Text(bhttp::status::ok, std::string(kNotBuiltPage), "text/html; charset=utf-8");
     r.SetHeader(bhttp::field::cache_control, kRevalidate);
     return r;
   };
@@ -191,9 +192,8 @@ Response StaticFiles::Serve(const Request& request) const {
   }
   auto mtime = fs::last_write_time(file, ec);
   auto sys_mtime = std::chrono::file_clock::to_sys(mtime);
-  auto mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      sys_mtime.time_since_epoch())
-                      .count();
+  auto mtime_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(sys_mtime.time_since_epoch()).count();
   char etag_buf[64];
   std::snprintf(etag_buf, sizeof etag_buf, "\"%jx-%llx\"", size,
                 static_cast<unsigned long long>(mtime_ns));

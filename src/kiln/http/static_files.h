@@ -26,8 +26,8 @@
 namespace kiln::http {
 
 struct StaticFileOptions {
-  std::filesystem::path web_root;       // e.g. "web/dist"; may not exist yet
-  size_t max_file_size = 32 << 20;      // bytes
+  std::filesystem::path web_root;   // e.g. "web/dist"; may not exist yet
+  size_t max_file_size = 32 << 20;  // bytes
 };
 
 class StaticFiles {

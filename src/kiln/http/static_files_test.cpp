@@ -69,10 +69,10 @@ TEST_F(StaticFilesTest, ConditionalRequestsAnswer304) {
 
 TEST_F(StaticFilesTest, TraversalAttemptsAreRefused) {
   for (const char* target :
-       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/assets/..%2F..%2Fsecret.txt",
-        "/assets/%2e%2e/%2e%2e/secret.txt", "/..%5csecret.txt", "/%2e%2e%5csecret.txt",
-        "/..\\secret.txt", "/a%00.txt", "/.env", "/%2eenv", "/link.txt", "/up/secret.txt",
-        "/up/web/.env", "/assets/%zz"}) {
+       {"/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt",
+        "/assets/..%2F..%2Fsecret.txt", "/assets/%2e%2e/%2e%2e/secret.txt", "/..%5csecret.txt",
+        "/%2e%2e%5csecret.txt", "/..\\secret.txt", "/a%00.txt", "/.env", "/%2eenv", "/link.txt",
+        "/up/secret.txt", "/up/web/.env", "/assets/%zz"}) {
     Response r = Get(target);
     EXPECT_TRUE(r.status == bhttp::status::not_found || r.status == bhttp::status::bad_request)
         << target << " -> " << static_cast<int>(r.status);

@@ -123,8 +123,8 @@ Result<ClientResponse> HttpClient::SendOnce(std::string_view method, std::string
     if (SameName(k, "Content-Length") || SameName(k, "Transfer-Encoding")) explicit_length = true;
   }
   req.body() = std::string(body);
-  if (!explicit_length && (!body.empty() || verb == bhttp::verb::post ||
-                           verb == bhttp::verb::put || verb == bhttp::verb::patch)) {
+  if (!explicit_length && (!body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put ||
+                           verb == bhttp::verb::patch)) {
     req.prepare_payload();
   }
   if (cookies_enabled_ && !cookies_.empty()) {
@@ -138,9 +138,8 @@ Result<ClientResponse> HttpClient::SendOnce(std::string_view method, std::string
   for (const auto& [k, v] : headers) req.set(k, v);
 
   c.stream.expires_after(timeout_);
-  error_code ec = c.Run([&](auto handler) {
-    bhttp::async_write(c.stream, req, std::move(handler));
-  });
+  error_code ec =
+      c.Run([&](auto handler) { bhttp::async_write(c.stream, req, std::move(handler)); });
   auto fail = [&](std::string_view step) -> Status {
     std::string msg = where + ": " + std::string(step) + ": " + ec.message();
     Close();
@@ -153,9 +152,8 @@ Result<ClientResponse> HttpClient::SendOnce(std::string_view method, std::string
   parser.body_limit(boost::none);
   parser.header_limit(1 << 20);
   if (verb == bhttp::verb::head) parser.skip(true);
-  ec = c.Run([&](auto handler) {
-    bhttp::async_read(c.stream, c.buffer, parser, std::move(handler));
-  });
+  ec = c.Run(
+      [&](auto handler) { bhttp::async_read(c.stream, c.buffer, parser, std::move(handler)); });
   *got_bytes = parser.got_some();
   if (ec) return fail("read");
   c.stream.expires_never();

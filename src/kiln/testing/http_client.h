@@ -59,7 +59,9 @@ class HttpClient {
   // empty value deletes) and sent as a Cookie header on every request.
   void EnableCookies(bool on) { cookies_enabled_ = on; }
   const std::map<std::string, std::string>& cookies() const { return cookies_; }
-  void SetCookie(std::string name, std::string value) { cookies_[std::move(name)] = std::move(value); }
+  void SetCookie(std::string name, std::string value) {
+    cookies_[std::move(name)] = std::move(value);
+  }
 
   void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
   std::chrono::milliseconds timeout() const { return timeout_; }
