@@ -1,11 +1,369 @@
-// kiln: the one binary. Parses the role and wires the object graph.
-#include <cstdio>
+// kiln: the one binary. Parses the role, resolves settings, and wires the object graph — the only
+// place that names concrete classes.
+//
+// What each role exposes to the outside world:
+//   serve    an HTTP server on `listen` (default 127.0.0.1:8080): the JSON API (/api/v1, every
+//            route behind authentication except login/refresh/logout and openapi.json), the web UI
+//            files from `web_root`, /healthz, /readyz and /metrics (unauthenticated, no user data).
+//            It reads and writes the database and the secret key file; it opens no other sockets.
+//   migrate  brings the database schema up to date and exits.
+//   user     creates accounts from the command line (the first owner); reads a password on stdin.
+//   settings prints every setting (the same table as --help).
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "kiln/api/api.h"
+#include "kiln/api/common.h"
+#include "kiln/auth/password.h"
+#include "kiln/auth/secret_box.h"
+#include "kiln/base/clock.h"
 #include "kiln/base/config.h"
+#include "kiln/domain/email_address.h"
+#include "kiln/http/metrics.h"
+#include "kiln/http/router.h"
+#include "kiln/http/server.h"
+#include "kiln/http/static_files.h"
+#include "kiln/mail/dkim.h"
+#include "kiln/store/db.h"
+
+extern char** environ;
+
+namespace kiln {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Start-up failures: one clear line on stderr and a non-zero exit (Postfix msg_fatal style).
+[[noreturn]] void Fatal(const std::string& line, int code = 1) {
+  std::fprintf(stderr, "kiln: %s\n", line.c_str());
+  std::exit(code);
+}
+
+std::map<std::string, std::string> Environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq != std::string_view::npos && kv.substr(0, 5) == "KILN_") {
+      env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    }
+  }
+  return env;
+}
+
+Config ResolveConfig(const std::map<std::string, std::string>& flags) {
+  auto env = Environment();
+  std::string file_name;
+  if (auto it = flags.find("config"); it != flags.end()) {
+    file_name = it->second;
+  } else if (auto e = env.find("KILN_CONFIG"); e != env.end()) {
+    file_name = e->second;
+  }
+  std::string text;
+  if (!file_name.empty()) {
+    std::ifstream in(file_name, std::ios::binary);
+    if (!in) Fatal("cannot read config file " + file_name + ": " + std::strerror(errno), 2);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  auto config = Config::Resolve(AllSettings(), flags, env, text, file_name.empty() ? "config" : file_name);
+  if (!config.ok()) Fatal(config.status().message(), 2);
+  return std::move(config).value();
+}
+
+void SetupLogging(const Config& config) {
+  auto logger = spdlog::stderr_color_mt("kiln");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  auto level = spdlog::level::from_str(config.GetString("log_level"));
+  if (level == spdlog::level::off && config.GetString("log_level") != "off") {
+    Fatal("log_level: '" + config.GetString("log_level") + "' is not one of trace, debug, info, warn, error", 2);
+  }
+  spdlog::set_level(level);
+}
+
+std::string DataDir(const Config& c) { return c.GetString("data_dir"); }
+
+std::string DatabaseUrl(const Config& c) {
+  const std::string& db = c.GetString("db");
+  return db.empty() ? (fs::path(DataDir(c)) / "kiln.db").string() : db;
+}
+
+bool IsPostgresUrl(std::string_view url) {
+  return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
+}
+
+// The data folder must exist and be writable: the SQLite file, its WAL and the key live there.
+void EnsureDataDir(const Config& c) {
+  fs::path dir = DataDir(c);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) Fatal("cannot create data folder " + dir.string() + ": " + ec.message());
+  fs::path probe = dir / ".write-test";
+  {
+    std::ofstream out(probe);
+    if (!out) Fatal("data folder " + dir.string() + " is not writable: " + std::strerror(errno));
+  }
+  fs::remove(probe, ec);
+}
+
+auth::SecretBox LoadSecrets(const Config& c) {
+  std::string path = c.GetString("secret_key_file");
+  if (path.empty()) path = (fs::path(DataDir(c)) / "secret.key").string();
+  auto box = auth::SecretBox::LoadOrCreateKeyFile(path);
+  if (!box.ok()) Fatal(box.status().message());
+  return std::move(box).value();
+}
+
+std::unique_ptr<store::Database> OpenDb(const Config& c) {
+  std::string url = DatabaseUrl(c);
+  if (!IsPostgresUrl(url)) EnsureDataDir(c);
+  auto db = store::OpenDatabase(url, static_cast<int>(c.GetInt("db_pool_size")), /*migrate=*/true);
+  if (!db.ok()) Fatal(db.status().message());
+  return std::move(db).value();
+}
+
+// Redacts the password of a postgres:// URL for printing.
+std::string Redact(std::string url) {
+  size_t scheme = url.find("://");
+  size_t at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon != std::string::npos && colon < at) url.replace(colon + 1, at - colon - 1, "****");
+  return url;
+}
+
+int Serve(const Config& config) {
+  SetupLogging(config);
+  EnsureDataDir(config);
+  auth::SecretBox secrets = LoadSecrets(config);
+  auto db = OpenDb(config);
+  SystemClock clock;
+
+  http::Router router;
+  http::Metrics metrics;
+  api::Api api({db.get(), &clock, &config, &secrets}, &router);
+  if (!api.init_status().ok()) Fatal(api.init_status().message());
+  api.RegisterAll();
+  store::Database* dbp = db.get();
+  http::AddOperationalRoutes(router, metrics, [dbp]() -> Status {
+    return dbp->Read([](store::Tx& tx) { return tx.Query("users.count").status(); });
+  });
+  router.SetFallback(http::MakeStaticFileHandler({.web_root = config.GetString("web_root")}));
+
+  std::string listen = config.GetString("listen");
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) Fatal("listen: '" + listen + "' is not HOST:PORT", 2);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range("port");
+  } catch (const std::exception&) {
+    Fatal("listen: '" + listen + "' has no valid port (0-65535)", 2);
+  }
+  int threads = static_cast<int>(config.GetInt("http_threads"));
+  if (threads == 0) threads = std::max(2u, std::thread::hardware_concurrency());
+
+  http::ServerOptions opts;
+  opts.host = host;
+  opts.port = static_cast<uint16_t>(port);
+  opts.threads = threads;
+  opts.read_timeout = Millis(config.GetInt("http_read_timeout_ms"));
+  opts.idle_timeout = Millis(config.GetInt("http_idle_timeout_ms"));
+  opts.body_limit = static_cast<size_t>(config.GetInt("http_body_limit"));
+  opts.header_limit = static_cast<size_t>(config.GetInt("http_header_limit"));
+  opts.access_log = config.GetBool("access_log");
+  opts.handle_signals = true;
+  opts.shutdown_grace = Millis(config.GetInt("shutdown_grace_ms"));
+  http::Server server(opts, router, metrics, clock);
+  if (Status st = server.Listen(); !st.ok()) Fatal(st.message());
+
+  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::string url = config.GetString("public_url").empty()
+                        ? "http://" + shown_host + ":" + std::to_string(server.port()) + "/"
+                        : config.GetString("public_url");
+  std::printf("Kiln is running: %s\n", url.c_str());
+  std::printf("  database: %s\n", Redact(DatabaseUrl(config)).c_str());
+  int64_t users = 0;
+  Status counted = db->Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("users.count", {}));
+    users = row.Int("n");
+    return Status::Ok();
+  });
+  if (counted.ok() && users == 0) {
+    std::printf("  No accounts yet. Create the first owner (the password is read from stdin, or generated and shown once):\n");
+    std::printf("    kiln user create --email you@example.com --owner%s\n",
+                config.SourceOf("data_dir") == "default" ? "" : (" --data-dir " + DataDir(config)).c_str());
+  }
+  std::fflush(stdout);
+  server.Run();
+  spdlog::info("stopped");
+  return 0;
+}
+
+int Migrate(const Config& config) {
+  SetupLogging(config);
+  auto db = OpenDb(config);
+  auto applied = db->AppliedMigrations();
+  if (!applied.ok()) Fatal(applied.status().message());
+  std::printf("database %s is at migration %d\n", Redact(DatabaseUrl(config)).c_str(),
+              applied->empty() ? 0 : applied->back());
+  return 0;
+}
+
+std::string ReadPasswordFromStdin() {
+  if (isatty(STDIN_FILENO)) return {};
+  std::string line;
+  std::getline(std::cin, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+int CreateUser(const Config& config, const std::string& email_in, const std::string& name_in,
+               bool owner, const std::string& workspace_name) {
+  SetupLogging(config);
+  auto email = domain::NormalizeEmailAddress(email_in);
+  if (!email.ok()) Fatal("--email: " + email.status().message(), 2);
+  std::string password = ReadPasswordFromStdin();
+  bool generated = password.empty();
+  if (generated) {
+    password = auth::GeneratePassword();
+  } else if (Status st = auth::CheckPasswordPolicy(password); !st.ok()) {
+    Fatal("password: " + st.message(), 2);
+  }
+  auto hash = auth::HashPassword(password);
+  if (!hash.ok()) Fatal(hash.status().message());
+  auto db = OpenDb(config);
+  SystemClock clock;
+  int64_t now = clock.NowMillis();
+  std::string name = name_in.empty() ? email->substr(0, email->find('@')) : name_in;
+  std::string ws_name = workspace_name.empty() ? name + "'s workspace" : workspace_name;
+  int64_t uid = 0, ws = 0;
+  Status st = db->Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto u, tx.QueryRow("users.insert", {*email, name, *hash, now}));
+    uid = u.Int("id");
+    if (owner) {
+      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("workspaces.insert", {ws_name, now}));
+      ws = w.Int("id");
+      KILN_RETURN_IF_ERROR(tx.Exec("members.insert", {ws, uid, "owner", now}).status());
+    }
+    return tx.Exec("audit.insert", {api::NullIfZero(ws), uid, std::nullopt, "user.created_cli",
+                                    "user", std::to_string(uid), "", R"({"via":"kiln user create"})", now})
+        .status();
+  });
+  if (!st.ok()) {
+    if (st.code() == Status::Code::kAlreadyExists) Fatal("an account with email " + *email + " already exists");
+    Fatal(st.message());
+  }
+  std::printf("created user %s (id %lld)\n", email->c_str(), static_cast<long long>(uid));
+  if (owner) std::printf("owner of workspace \"%s\" (id %lld)\n", ws_name.c_str(), static_cast<long long>(ws));
+  if (generated) std::printf("password (shown once): %s\n", password.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace kiln
 
 int main(int argc, char** argv) {
-  (void)argc;
-  (void)argv;
-  std::fputs(kiln::SettingsMarkdown(kiln::AllSettings()).c_str(), stdout);
+  using namespace kiln;
+  CLI::App app{"Kiln: self-hosted cold email with warm-up.\n\nSettings come from flags > KILN_* environment > config file > defaults."};
+  app.set_help_all_flag("--help-all", "help for every command");
+  app.require_subcommand(1);
+
+  // Every setting is a flag of every command (one table: base/settings.cpp).
+  std::map<std::string, std::string> flag_values;
+  std::map<std::string, CLI::Option*> setting_opts;
+  auto* settings_group = "Settings (also KILN_<NAME> or in the config file)";
+  for (const auto& def : AllSettings()) {
+    std::string flag = FlagNameOf(def.name);
+    std::string desc = std::string(def.doc) + " [" + EnvNameOf(def.name) + ", default: " +
+                       (def.default_value.empty() ? "\"\"" : std::string(def.default_value)) + "]";
+    setting_opts[std::string(def.name)] =
+        app.add_option(flag, flag_values[std::string(def.name)], desc)->group(settings_group);
+  }
+
+  auto* serve = app.add_subcommand("serve", "run the web dashboard, the API and (by default) the workers");
+  bool no_workers = false;
+  serve->add_flag("--no-workers", no_workers, "web and API only; run `kiln worker` elsewhere");
+  serve->fallthrough();
+
+  auto* migrate = app.add_subcommand("migrate", "apply database migrations and exit");
+  migrate->fallthrough();
+
+  auto* user = app.add_subcommand("user", "manage accounts");
+  user->require_subcommand(1);
+  auto* user_create = user->add_subcommand("create", "create an account; the password is read from stdin, or generated and shown once");
+  std::string email, name, workspace;
+  bool owner = false;
+  user_create->add_option("--email", email, "email address of the account")->required();
+  user_create->add_option("--name", name, "display name");
+  user_create->add_flag("--owner", owner, "also create a workspace owned by this account");
+  user_create->add_option("--workspace", workspace, "name of that workspace");
+  user_create->fallthrough();
+  user->fallthrough();
+
+  auto* dkim = app.add_subcommand("dkim", "DKIM keys");
+  dkim->require_subcommand(1);
+  auto* keygen = dkim->add_subcommand("keygen", "generate a DKIM key pair and print the DNS record to publish");
+  std::string dkim_domain, dkim_selector, dkim_type = "rsa";
+  keygen->add_option("--domain", dkim_domain, "the sending domain")->required();
+  keygen->add_option("--selector", dkim_selector, "the DKIM selector")->required();
+  keygen->add_option("--type", dkim_type, "rsa (2048) or ed25519")->check(CLI::IsMember({"rsa", "ed25519"}));
+
+  auto* settings = app.add_subcommand("settings", "print every setting with its flag, environment variable and default");
+  bool markdown = false;
+  settings->add_flag("--markdown", markdown, "as a Markdown table (docs/operations.md)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  std::map<std::string, std::string> flags;
+  for (const auto& [name_, opt] : setting_opts) {
+    if (opt->count() > 0) flags[name_] = flag_values[name_];
+  }
+  if (*serve && no_workers) flags["workers"] = "false";
+  Config config = ResolveConfig(flags);
+
+  if (*serve) return Serve(config);
+  if (*migrate) return Migrate(config);
+  if (*user_create) return CreateUser(config, email, name, owner, workspace);
+  if (*keygen) {
+    auto type = dkim_type == "ed25519" ? mail::DkimKeyType::kEd25519 : mail::DkimKeyType::kRsa2048;
+    auto pair = mail::GenerateDkimKey(type);
+    if (!pair.ok()) Fatal(pair.status().message());
+    std::fputs(mail::DkimKeygenReport(dkim_domain, dkim_selector, type, *pair).c_str(), stdout);
+    return 0;
+  }
+  if (*settings) {
+    if (markdown) {
+      std::fputs(SettingsMarkdown(AllSettings()).c_str(), stdout);
+    } else {
+      for (const auto& d : AllSettings()) {
+        std::printf("%-28s %-28s %-20s %s\n", FlagNameOf(d.name).c_str(), EnvNameOf(d.name).c_str(),
+                    std::string(d.default_value).c_str(), std::string(d.doc).c_str());
+      }
+    }
+    return 0;
+  }
   return 0;
 }

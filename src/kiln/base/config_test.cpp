@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
 namespace kiln {
 namespace {
 
@@ -45,6 +49,29 @@ TEST(ConfigTest, RealTableDefaultsValidate) {
   EXPECT_EQ(c.GetString("listen"), "127.0.0.1:8080");
   EXPECT_EQ(c.GetInt("rate_limit_per_minute"), 100);
   EXPECT_NE(SettingsMarkdown(AllSettings()).find("`KILN_LISTEN`"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// docs/operations.md carries the settings table generated from the code; keep them identical.
+TEST(ConfigDocsTest, OperationsDocListsEverySetting) {
+  const char* src = std::getenv("KILN_SOURCE_DIR");
+  ASSERT_NE(src, nullptr) << "KILN_SOURCE_DIR is set by CTest";
+  std::ifstream in(std::string(src) + "/docs/operations.md");
+  ASSERT_TRUE(in) << "docs/operations.md missing";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  size_t begin = doc.find("-->\n", doc.find("<!-- settings:begin"));
+  size_t end = doc.find("<!-- settings:end -->");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(doc.substr(begin + 4, end - begin - 4), SettingsMarkdown(AllSettings()))
+      << "regenerate with: kiln settings --markdown";
 }
 
 }  // namespace

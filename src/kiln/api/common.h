@@ -1,0 +1,39 @@
+// Helpers shared by the API's route files: JSON views of rows, audit records, cookies.
+// Pure functions over their arguments; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "kiln/api/api.h"
+#include "kiln/store/db.h"
+
+namespace kiln::api {
+
+// ISO 8601 string of a Unix-ms column, or null when the column is NULL.
+boost::json::value TimeOrNull(const store::Row& row, std::string_view col);
+
+// Records one audit entry in the same transaction as the change it describes.
+// workspace_id 0 means "not about one workspace" (logins). The caller (user or key) and the
+// client IP come from ctx.
+Status WriteAudit(store::Tx& tx, const Ctx& ctx, int64_t workspace_id, std::string_view action,
+                  std::string_view target_type, std::string_view target_id,
+                  const boost::json::object& details, int64_t now_ms);
+// The same without a Ctx (login attempts happen before there is a caller).
+Status WriteAuditRaw(store::Tx& tx, int64_t workspace_id, int64_t user_id, int64_t api_key_id,
+                     std::string_view ip, std::string_view action, std::string_view target_type,
+                     std::string_view target_id, const boost::json::object& details,
+                     int64_t now_ms);
+
+// NULL (nullopt) for 0, else the id: optional foreign keys.
+std::optional<int64_t> NullIfZero(int64_t v);
+
+// "name=value; Path=/; HttpOnly; SameSite=Strict; Max-Age=N[; Secure]".
+std::string MakeCookie(std::string_view name, std::string_view value, std::string_view path,
+                       int64_t max_age_s, bool http_only, bool secure);
+
+}  // namespace kiln::api

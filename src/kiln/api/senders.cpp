@@ -1,0 +1,312 @@
+// Senders: the real mailboxes Kiln sends from. Credentials are write-only: they are sealed with
+// AES-256-GCM (bound to the row and field) before they reach the database and never answered.
+#include <boost/asio/ip/address.hpp>
+
+#include "kiln/api/api.h"
+#include "kiln/api/common.h"
+#include "kiln/api/json_input.h"
+#include "kiln/base/time_format.h"
+#include "kiln/domain/email_address.h"
+
+namespace kiln::api {
+
+namespace json = boost::json;
+using http::bhttp::verb;
+
+namespace {
+
+struct Endpoint {
+  std::optional<std::string> host, security, username, password;
+  std::optional<int64_t> port;
+};
+
+struct SenderInput {
+  std::optional<std::string> name, email, from_name, source_ip, proxy_url, warmup_end_at;
+  std::optional<int64_t> daily_quota;
+  std::optional<bool> allow_self_signed;
+  std::optional<Endpoint> smtp, imap;
+};
+
+Status ValidateHost(const std::string& host, const std::string& field) {
+  if (host.empty()) return Status::InvalidArgument("must not be empty", field);
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (!ec) return Status::Ok();
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!ok) return Status::InvalidArgument("must be a host name or an IP address", field);
+  }
+  if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string::npos) {
+    return Status::InvalidArgument("must be a host name or an IP address", field);
+  }
+  return Status::Ok();
+}
+
+Status ReadEndpoint(const json::object& obj, const std::string& prefix, bool create, Endpoint* out) {
+  JsonFields in(obj, prefix);
+  KILN_RETURN_IF_ERROR(in.OptStr("host", &out->host, {.min_len = 1, .max_len = 253}));
+  KILN_RETURN_IF_ERROR(in.OptInt("port", &out->port, 1, 65535));
+  KILN_RETURN_IF_ERROR(in.OptStr("security", &out->security, {.min_len = 1, .max_len = 10}));
+  KILN_RETURN_IF_ERROR(in.OptStr("username", &out->username, {.max_len = 320}));
+  KILN_RETURN_IF_ERROR(in.OptStr("password", &out->password, {.min_len = 1, .max_len = 4096, .trim = false}));
+  KILN_RETURN_IF_ERROR(in.Finish());
+  if (create) {
+    for (auto [present, key] : {std::pair{out->host.has_value(), "host"}, {out->port.has_value(), "port"},
+                                {out->security.has_value(), "security"}, {out->username.has_value(), "username"},
+                                {out->password.has_value(), "password"}}) {
+      if (!present) return Status::InvalidArgument("is required", in.FieldName(key));
+    }
+  }
+  if (out->host) KILN_RETURN_IF_ERROR(ValidateHost(*out->host, in.FieldName("host")));
+  if (out->security && *out->security != "tls" && *out->security != "starttls" && *out->security != "none") {
+    return Status::InvalidArgument("must be one of tls, starttls, none", in.FieldName("security"));
+  }
+  return Status::Ok();
+}
+
+Status ReadSender(const json::object& body, bool create, SenderInput* s) {
+  JsonFields in(body);
+  StrRule name_rule{.min_len = 1, .max_len = 200};
+  KILN_RETURN_IF_ERROR(create ? in.Str("name", &s->name.emplace(), name_rule) : in.OptStr("name", &s->name, name_rule));
+  std::optional<std::string> email;
+  KILN_RETURN_IF_ERROR(create ? in.Str("email", &email.emplace(), {.min_len = 1, .max_len = 254})
+                              : in.OptStr("email", &email, {.min_len = 1, .max_len = 254}));
+  if (email) {
+    auto norm = domain::NormalizeEmailAddress(*email);
+    if (!norm.ok()) return norm.status().WithField("email");
+    s->email = *norm;
+  }
+  KILN_RETURN_IF_ERROR(in.OptStr("from_name", &s->from_name, {.max_len = 200, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.OptInt("daily_quota", &s->daily_quota, 1, 100000));
+  KILN_RETURN_IF_ERROR(in.OptBool("allow_self_signed", &s->allow_self_signed));
+  KILN_RETURN_IF_ERROR(in.OptStr("source_ip", &s->source_ip, {.max_len = 64, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.OptStr("proxy_url", &s->proxy_url, {.max_len = 300, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.OptStr("warmup_end_at", &s->warmup_end_at, {.max_len = 40, .nullable = true}));
+  const json::object* smtp = nullptr;
+  const json::object* imap = nullptr;
+  KILN_RETURN_IF_ERROR(create ? in.Obj("smtp", &smtp) : in.OptObj("smtp", &smtp));
+  KILN_RETURN_IF_ERROR(create ? in.Obj("imap", &imap) : in.OptObj("imap", &imap));
+  KILN_RETURN_IF_ERROR(in.Finish());
+  if (smtp) KILN_RETURN_IF_ERROR(ReadEndpoint(*smtp, "smtp", create, &s->smtp.emplace()));
+  if (imap) KILN_RETURN_IF_ERROR(ReadEndpoint(*imap, "imap", create, &s->imap.emplace()));
+  if (s->source_ip && !s->source_ip->empty()) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(*s->source_ip, ec);
+    if (ec) return Status::InvalidArgument("must be an IPv4 or IPv6 address", "source_ip");
+  }
+  if (s->proxy_url && !s->proxy_url->empty()) {
+    const std::string& p = *s->proxy_url;
+    if (p.rfind("socks5://", 0) != 0) return Status::InvalidArgument("must look like socks5://host:port", "proxy_url");
+    std::string hostport = p.substr(9);
+    if (hostport.find('@') != std::string::npos) {
+      return Status::InvalidArgument("proxy credentials cannot be given in the URL", "proxy_url");
+    }
+    size_t colon = hostport.rfind(':');
+    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("must look like socks5://host:port", "proxy_url");
+    std::string host = hostport.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    KILN_RETURN_IF_ERROR(ValidateHost(host, "proxy_url"));
+    auto port = ParseId(hostport.substr(colon + 1));
+    if (!port.ok() || *port > 65535) return Status::InvalidArgument("has no valid port", "proxy_url");
+  }
+  if (s->warmup_end_at && !s->warmup_end_at->empty()) {
+    auto t = ParseIso8601(*s->warmup_end_at);
+    if (!t.ok()) return t.status().WithField("warmup_end_at");
+  }
+  return Status::Ok();
+}
+
+json::object EndpointJson(const store::Row& r, const char* p) {
+  std::string pre(p);
+  return {{"host", r.Text(pre + "_host")},
+          {"port", r.Int(pre + "_port")},
+          {"security", r.Text(pre + "_security")},
+          {"username", r.Text(pre + "_username")},
+          {"has_password", !r.IsNull(pre + "_secret")}};
+}
+
+json::value TextOrNull(const store::Row& r, std::string_view col) {
+  auto v = r.OptText(col);
+  if (!v || v->empty()) return nullptr;
+  return json::value(*v);
+}
+
+json::object SenderJson(const store::Row& r) {
+  return {{"id", r.Int("id")},
+          {"name", r.Text("name")},
+          {"email", r.Text("email")},
+          {"from_name", r.Text("from_name")},
+          {"daily_quota", r.Int("daily_quota")},
+          {"smtp", EndpointJson(r, "smtp")},
+          {"imap", EndpointJson(r, "imap")},
+          {"allow_self_signed", r.Int("allow_self_signed") != 0},
+          {"source_ip", TextOrNull(r, "source_ip")},
+          {"proxy_url", TextOrNull(r, "proxy_url")},
+          {"warmup_end_at", TimeOrNull(r, "warmup_end_at")},
+          {"status", r.Text("status")},
+          {"status_reason", r.Text("status_reason")},
+          {"health_score", r.Int("health_score")},
+          {"created_at", TimeOrNull(r, "created_at")},
+          {"updated_at", TimeOrNull(r, "updated_at")}};
+}
+
+std::string SecretAad(int64_t id, std::string_view field) {
+  return "senders:" + std::to_string(id) + ":" + std::string(field);
+}
+
+// Seals and stores the passwords present in `in`; returns the fields changed, for the audit log.
+Result<json::array> StoreSecrets(const Api& api, store::Tx& tx, int64_t ws, int64_t id, const SenderInput& in) {
+  json::array changed;
+  for (auto [ep, field] : {std::pair{&in.smtp, "smtp_secret"}, {&in.imap, "imap_secret"}}) {
+    if (!*ep || !(*ep)->password) continue;
+    KILN_ASSIGN_OR_RETURN(auto sealed, api.secrets().Seal(*(*ep)->password, SecretAad(id, field)));
+    std::string query = std::string("senders.set_") + field;
+    KILN_RETURN_IF_ERROR(tx.Exec(query, {ws, id, store::Blob{std::move(sealed)}}).status());
+    changed.push_back(json::string(field));
+  }
+  return changed;
+}
+
+Status MapUnique(const Status& s) {
+  if (s.code() == Status::Code::kAlreadyExists) {
+    return Status::AlreadyExists("a sender with this email already exists in this workspace", "email");
+  }
+  return s;
+}
+
+std::optional<int64_t> OptTime(const std::optional<std::string>& s) {
+  if (!s || s->empty()) return std::nullopt;
+  return ParseIso8601(*s).value();
+}
+
+Result<json::value> CreateSender(Api& api, Ctx& ctx) {
+  SenderInput in;
+  KILN_RETURN_IF_ERROR(ReadSender(ctx.body, true, &in));
+  int64_t now = api.clock().NowMillis();
+  json::object out;
+  KILN_RETURN_IF_ERROR(MapUnique(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(
+        auto row, tx.QueryRow("senders.insert",
+                              {ctx.ws, *in.name, *in.email, in.from_name.value_or(""),
+                               *in.smtp->host, *in.smtp->port, *in.smtp->security, *in.smtp->username,
+                               *in.imap->host, *in.imap->port, *in.imap->security, *in.imap->username,
+                               in.allow_self_signed.value_or(false), in.source_ip.value_or(""),
+                               in.proxy_url.value_or(""), in.daily_quota.value_or(50),
+                               OptTime(in.warmup_end_at), now}));
+    int64_t id = row.Int("id");
+    KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, id, in));
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "sender.created", "sender", std::to_string(id),
+                                    {{"email", *in.email}, {"credentials_set", secrets}}, now));
+    KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("senders.get", {ctx.ws, id}));
+    out = SenderJson(s);
+    return Status::Ok();
+  })));
+  return out;
+}
+
+Result<json::value> ListSenders(Api& api, Ctx& ctx) {
+  json::array items;
+  KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("senders.list", {ctx.ws}));
+    for (const auto& r : rows) items.push_back(SenderJson(r));
+    return Status::Ok();
+  }));
+  return json::object{{"items", std::move(items)}};
+}
+
+Result<json::value> GetSender(Api& api, Ctx& ctx) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound("no such sender");
+  json::object out;
+  KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
+    out = SenderJson(s);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<json::value> UpdateSender(Api& api, Ctx& ctx) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound("no such sender");
+  SenderInput in;
+  KILN_RETURN_IF_ERROR(ReadSender(ctx.body, false, &in));
+  int64_t now = api.clock().NowMillis();
+  json::object out;
+  KILN_RETURN_IF_ERROR(MapUnique(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto cur, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
+    auto pick = [&](const std::optional<std::string>& v, const char* col) { return v ? *v : cur.Text(col); };
+    auto pick_int = [&](const std::optional<int64_t>& v, const char* col) { return v ? *v : cur.Int(col); };
+    const Endpoint none;
+    const Endpoint& smtp = in.smtp ? *in.smtp : none;
+    const Endpoint& imap = in.imap ? *in.imap : none;
+    std::optional<int64_t> warmup = in.warmup_end_at ? OptTime(in.warmup_end_at) : cur.OptInt("warmup_end_at");
+    KILN_RETURN_IF_ERROR(tx.Exec("senders.update",
+                                 {ctx.ws, *id, pick(in.name, "name"), pick(in.email, "email"),
+                                  pick(in.from_name, "from_name"), pick(smtp.host, "smtp_host"),
+                                  pick_int(smtp.port, "smtp_port"), pick(smtp.security, "smtp_security"),
+                                  pick(smtp.username, "smtp_username"), pick(imap.host, "imap_host"),
+                                  pick_int(imap.port, "imap_port"), pick(imap.security, "imap_security"),
+                                  pick(imap.username, "imap_username"),
+                                  in.allow_self_signed ? int64_t{*in.allow_self_signed} : cur.Int("allow_self_signed"),
+                                  pick(in.source_ip, "source_ip"), pick(in.proxy_url, "proxy_url"),
+                                  pick_int(in.daily_quota, "daily_quota"), warmup, now})
+                             .status());
+    KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, *id, in));
+    json::array fields;
+    for (const auto& kv : ctx.body) fields.push_back(json::string(kv.key()));
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, secrets.empty() ? "sender.updated" : "sender.credentials_changed",
+                                    "sender", std::to_string(*id), {{"fields", fields}, {"credentials_set", secrets}}, now));
+    KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("senders.get", {ctx.ws, *id}));
+    out = SenderJson(s);
+    return Status::Ok();
+  })));
+  return out;
+}
+
+Result<json::value> DeleteSender(Api& api, Ctx& ctx) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound("no such sender");
+  int64_t now = api.clock().NowMillis();
+  KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto n, tx.Exec("senders.delete", {ctx.ws, *id}));
+    if (n != 1) return Status::NotFound("no such sender");
+    return WriteAudit(tx, ctx, ctx.ws, "sender.deleted", "sender", std::to_string(*id), {}, now);
+  }));
+  return json::value(nullptr);
+}
+
+constexpr char kEndpointSchema[] =
+    R"({"type":"object","additionalProperties":false,"properties":{"host":{"type":"string"},"port":{"type":"integer","minimum":1,"maximum":65535},"security":{"type":"string","enum":["tls","starttls","none"]},"username":{"type":"string"},"password":{"type":"string","writeOnly":true}}})";
+
+std::string SenderInputSchema(bool create) {
+  std::string req = create ? R"("required":["name","email","smtp","imap"],)" : "";
+  return std::string(R"({"type":"object",)") + req +
+         R"("additionalProperties":false,"properties":{"name":{"type":"string"},"email":{"type":"string","format":"email"},"from_name":{"type":["string","null"]},"daily_quota":{"type":"integer","minimum":1,"maximum":100000},"allow_self_signed":{"type":"boolean"},"source_ip":{"type":["string","null"]},"proxy_url":{"type":["string","null"]},"warmup_end_at":{"type":["string","null"],"format":"date-time"},"smtp":)" +
+         kEndpointSchema + R"(,"imap":)" + kEndpointSchema + "}}";
+}
+
+constexpr char kSenderSchema[] =
+    R"({"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},"email":{"type":"string"},"from_name":{"type":"string"},"daily_quota":{"type":"integer"},"smtp":{"type":"object","properties":{"host":{"type":"string"},"port":{"type":"integer"},"security":{"type":"string"},"username":{"type":"string"},"has_password":{"type":"boolean"}}},"imap":{"type":"object"},"allow_self_signed":{"type":"boolean"},"source_ip":{"type":["string","null"]},"proxy_url":{"type":["string","null"]},"warmup_end_at":{"type":["string","null"]},"status":{"type":"string","enum":["unverified","active","paused","failed"]},"status_reason":{"type":"string"},"health_score":{"type":"integer"},"created_at":{"type":"string"},"updated_at":{"type":"string"}}})";
+
+}  // namespace
+
+void RegisterSenderRoutes(Api& api) {
+  Api* a = &api;
+  auto bind = [a](Result<json::value> (*fn)(Api&, Ctx&)) { return [a, fn](Ctx& c) { return fn(*a, c); }; };
+  api.Add(verb::get, "/api/v1/workspaces/{ws}/senders", {Access::kWorkspace, Role::kViewer}, bind(ListSenders),
+          {.summary = "Sending mailboxes of the workspace", .tag = "senders",
+           .response_schema = R"({"type":"object","properties":{"items":{"type":"array","items":{"$ref":"#/components/schemas/Sender"}}}})"});
+  api.Add(verb::post, "/api/v1/workspaces/{ws}/senders", {Access::kWorkspace, Role::kMember}, bind(CreateSender),
+          {.summary = "Add a sending mailbox (SMTP + IMAP); passwords are write-only", .tag = "senders",
+           .request_schema = SenderInputSchema(true), .response_schema = kSenderSchema, .success_status = 201});
+  api.Add(verb::get, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kViewer}, bind(GetSender),
+          {.summary = "One sender", .tag = "senders", .response_schema = kSenderSchema});
+  api.Add(verb::patch, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kMember}, bind(UpdateSender),
+          {.summary = "Change a sender; fields left out keep their value", .tag = "senders",
+           .request_schema = SenderInputSchema(false), .response_schema = kSenderSchema});
+  api.Add(verb::delete_, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kMember}, bind(DeleteSender),
+          {.summary = "Delete a sender", .tag = "senders", .success_status = 204});
+}
+
+}  // namespace kiln::api

@@ -1,0 +1,43 @@
+-- Senders. Every statement is scoped by workspace_id ($1): an id of another workspace matches nothing.
+
+-- name: senders.insert
+INSERT INTO senders (workspace_id, name, email, from_name,
+                     smtp_host, smtp_port, smtp_security, smtp_username,
+                     imap_host, imap_port, imap_security, imap_username,
+                     allow_self_signed, source_ip, proxy_url, daily_quota, warmup_end_at,
+                     status, status_reason, health_score, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+        'unverified', '', 100, $18, $18)
+RETURNING id;
+
+-- name: senders.get
+SELECT id, name, email, from_name, smtp_host, smtp_port, smtp_security, smtp_username, smtp_secret,
+       imap_host, imap_port, imap_security, imap_username, imap_secret, allow_self_signed,
+       source_ip, proxy_url, daily_quota, warmup_end_at, status, status_reason, health_score,
+       created_at, updated_at
+FROM senders WHERE workspace_id = $1 AND id = $2;
+
+-- name: senders.list
+SELECT id, name, email, from_name, smtp_host, smtp_port, smtp_security, smtp_username, smtp_secret,
+       imap_host, imap_port, imap_security, imap_username, imap_secret, allow_self_signed,
+       source_ip, proxy_url, daily_quota, warmup_end_at, status, status_reason, health_score,
+       created_at, updated_at
+FROM senders WHERE workspace_id = $1
+ORDER BY id;
+
+-- name: senders.update
+UPDATE senders SET name = $3, email = $4, from_name = $5,
+       smtp_host = $6, smtp_port = $7, smtp_security = $8, smtp_username = $9,
+       imap_host = $10, imap_port = $11, imap_security = $12, imap_username = $13,
+       allow_self_signed = $14, source_ip = $15, proxy_url = $16, daily_quota = $17,
+       warmup_end_at = $18, updated_at = $19
+WHERE workspace_id = $1 AND id = $2;
+
+-- name: senders.set_smtp_secret
+UPDATE senders SET smtp_secret = $3 WHERE workspace_id = $1 AND id = $2;
+
+-- name: senders.set_imap_secret
+UPDATE senders SET imap_secret = $3 WHERE workspace_id = $1 AND id = $2;
+
+-- name: senders.delete
+DELETE FROM senders WHERE workspace_id = $1 AND id = $2;
