@@ -96,6 +96,11 @@ KilnProcess::~KilnProcess() {
 }
 
 Status KilnProcess::Start(const std::vector<std::string>& extra_args) {
+  if (pid_ > 0) return Status::FailedPrecondition("kiln is already running");
+  if (out_fd_ >= 0) close(out_fd_);
+  out_fd_ = -1;
+  out_.clear();
+  port_ = 0;
   std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out_pipe[2];

@@ -84,7 +84,9 @@ std::string OpenApiDocument(const http::Router& router) {
     op["responses"] = std::move(responses);
     std::string method(http::bhttp::to_string(r.method));
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    paths[r.pattern].emplace_object()[method] = std::move(op);
+    json::value& entry = paths[r.pattern];
+    if (!entry.is_object()) entry.emplace_object();
+    entry.as_object()[method] = std::move(op);
   }
   json::object doc{
       {"openapi", "3.1.0"},

@@ -1,0 +1,344 @@
+// The dashboard end to end, as a person uses it: sign in (after one wrong password), look at the
+// overview, add and edit a sender, create an API key (seen once, and it works), add a member
+// (initial password seen once), read the audit log, use the phone layout, sign out.
+//
+// Run through ./run, which starts kiln and passes KILN_URL, KILN_EMAIL, KILN_PASSWORD, CHROMIUM,
+// E2E_PROFILE_DIR and E2E_ARTIFACTS. Any console error, page error, failed request or HTTP error
+// answer that a step did not declare as expected fails that step.
+
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { chromium } from "playwright-core";
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run tests/e2e/run`);
+  return v;
+};
+
+const kBase = env("KILN_URL");
+const kEmail = env("KILN_EMAIL");
+const kPassword = env("KILN_PASSWORD");
+const kArtifacts = env("E2E_ARTIFACTS");
+const kTimeoutMs = 10_000;
+
+let context;
+let page;
+let workspace_id;
+let api_key;
+/** Problems seen since the last check; each step asserts there are none it did not expect. */
+let problems = [];
+/** Problems a step declared as expected: { url: RegExp, status } and console texts. */
+let expected = [];
+let step_failed = false;
+
+function expectHttpError(url, status) {
+  expected.push({ url, status });
+}
+
+function isExpected(url, status) {
+  return expected.some((e) => e.url.test(url) && e.status === status);
+}
+
+function watch(p) {
+  p.on("console", (msg) => {
+    if (msg.type() !== "error") return;
+    const text = msg.text();
+    // Chromium logs every HTTP error answer as a console error; those are judged (with their
+    // URL, against the step's expectations) by the "response" handler below.
+    if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) return;
+    problems.push(`console error: ${text}`);
+  });
+  p.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  p.on("requestfailed", (req) => {
+    const reason = req.failure()?.errorText ?? "";
+    // A reload or navigation cancels requests still in flight; that is not a failure.
+    if (reason === "net::ERR_ABORTED") return;
+    problems.push(`request failed: ${req.method()} ${req.url()}: ${reason}`);
+  });
+  p.on("response", (res) => {
+    if (res.status() < 400) return;
+    if (isExpected(res.url(), res.status())) return;
+    problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+  });
+}
+
+async function shot(name) {
+  await page.screenshot({ path: path.join(kArtifacts, `${name}.png`), fullPage: true });
+}
+
+/** A step of the scenario: skipped after an earlier failure; fails on any unexpected problem. */
+function step(name, body) {
+  it(name, async (t) => {
+    if (step_failed) {
+      t.skip("an earlier step failed");
+      return;
+    }
+    problems = [];
+    try {
+      await body();
+      // Let late responses and console messages of this step arrive before judging.
+      await page.waitForLoadState("networkidle", { timeout: kTimeoutMs }).catch(() => {});
+      assert.deepEqual(problems, [], "unexpected browser problems");
+    } catch (e) {
+      step_failed = true;
+      await shot(`failed-${name.replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
+      throw e;
+    } finally {
+      expected = [];
+    }
+  });
+}
+
+describe("Kiln dashboard", () => {
+  before(async () => {
+    mkdirSync(kArtifacts, { recursive: true });
+    context = await chromium.launchPersistentContext(env("E2E_PROFILE_DIR"), {
+      executablePath: env("CHROMIUM"),
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+      viewport: { width: 1280, height: 860 },
+    });
+    context.setDefaultTimeout(kTimeoutMs);
+    page = context.pages()[0] ?? (await context.newPage());
+    watch(page);
+  });
+
+  after(async () => {
+    await context?.close();
+  });
+
+  step("a visitor is sent to the sign-in page", async () => {
+    await page.goto(kBase + "/");
+    await page.waitForURL(/\/sign-in$/);
+    await page.getByRole("heading", { name: "Sign in to Kiln" }).waitFor();
+    await shot("01-sign-in");
+  });
+
+  step("a wrong password is reported next to the password field", async () => {
+    expectHttpError(/\/api\/v1\/auth\/login$/, 401);
+    await page.getByLabel("Email", { exact: true }).fill(kEmail);
+    await page.getByLabel("Password", { exact: true }).fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const password = page.getByLabel("Password", { exact: true });
+    await page.getByText("Email or password is wrong").waitFor();
+    assert.equal(await password.getAttribute("aria-invalid"), "true");
+    const described = await password.getAttribute("aria-describedby");
+    assert.match(await page.locator(`[id="${described}"]`).innerText(), /wrong/);
+    await shot("02-sign-in-error");
+  });
+
+  step("the owner signs in and sees the overview", async () => {
+    await page.getByLabel("Password", { exact: true }).fill(kPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/w\/\d+$/);
+    workspace_id = Number(/\/w\/(\d+)$/.exec(page.url())[1]);
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    const senders = page.locator("section", { has: page.getByRole("heading", { name: "Senders" }) });
+    await senders.getByText("No senders yet").waitFor();
+    const team = page.locator("section", { has: page.getByRole("heading", { name: "Team" }) });
+    assert.equal((await team.locator("p.text-3xl").innerText()).trim(), "1");
+    assert.equal(await page.getByLabel("Workspace").inputValue(), String(workspace_id));
+    await shot("03-overview");
+  });
+
+  step("a sender is added with a preset, then edited with its password kept", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Senders" }).click();
+    await page.getByRole("heading", { name: "Senders" }).waitFor();
+    await page.getByRole("button", { name: "Add sender" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Add a sender" });
+    await dialog.waitFor();
+
+    await dialog.getByLabel("Provider").selectOption("outlook");
+    assert.equal(await dialog.getByLabel("SMTP host").inputValue(), "smtp.office365.com");
+    assert.equal(await dialog.getByLabel("SMTP port").inputValue(), "587");
+    assert.equal(await dialog.getByLabel("SMTP security").inputValue(), "starttls");
+    assert.equal(await dialog.getByLabel("IMAP host").inputValue(), "outlook.office365.com");
+
+    // Custom servers on loopback: nothing outside this machine is ever named.
+    await dialog.getByLabel("Provider").selectOption("custom");
+    await dialog.getByLabel("Name", { exact: true }).fill("Sales Ana");
+    await dialog.getByLabel("Email address").fill("ana@acme.test");
+    assert.equal(await dialog.getByLabel("SMTP username").inputValue(), "ana@acme.test");
+    await dialog.getByLabel("SMTP host").fill("127.0.0.1");
+    await dialog.getByLabel("SMTP port").fill("2525");
+    await dialog.getByLabel("SMTP security").selectOption("none");
+    await dialog.getByLabel("SMTP password").fill("smtp-secret");
+    await dialog.getByLabel("IMAP host").fill("127.0.0.1");
+    await dialog.getByLabel("IMAP port").fill("1143");
+    await dialog.getByLabel("IMAP security").selectOption("none");
+    await dialog.getByLabel("IMAP password").fill("imap-secret");
+    await dialog.getByLabel("Daily quota").fill("40");
+    await shot("04-sender-form");
+    await dialog.getByRole("button", { name: "Add sender" }).click();
+    await dialog.waitFor({ state: "hidden" });
+
+    const row = page.getByRole("row", { name: /Sales Ana/ });
+    await row.waitFor();
+    assert.match(await row.innerText(), /ana@acme\.test/);
+    assert.match(await row.innerText(), /Unverified/);
+    assert.match(await row.innerText(), /\b40\b/);
+
+    await page.getByRole("button", { name: "Edit Sales Ana" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit Sales Ana" });
+    await edit.waitFor();
+    assert.equal(await edit.getByText("•••• set").count(), 2, "both passwords show as set, never their value");
+    assert.equal(await edit.locator('input[type="password"]').count(), 0);
+    await edit.getByLabel("Daily quota").fill("60");
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await edit.waitFor({ state: "hidden" });
+    await page.getByRole("row", { name: /Sales Ana/ }).getByText("60", { exact: true }).waitFor();
+    await shot("05-senders");
+  });
+
+  step("a field error from the API appears under that field", async () => {
+    expectHttpError(/\/senders$/, 400);
+    await page.getByRole("button", { name: "Add sender" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Add a sender" });
+    await dialog.getByLabel("Provider").selectOption("custom");
+    await dialog.getByLabel("Name", { exact: true }).fill("Broken host");
+    await dialog.getByLabel("Email address").fill("broken@acme.test");
+    await dialog.getByLabel("SMTP host").fill("not a host!");
+    await dialog.getByLabel("SMTP password").fill("x");
+    await dialog.getByLabel("IMAP host").fill("127.0.0.1");
+    await dialog.getByLabel("IMAP password").fill("y");
+    await dialog.getByRole("button", { name: "Add sender" }).click();
+    const host = dialog.getByLabel("SMTP host");
+    await page.waitForFunction(
+      (el) => el.getAttribute("aria-invalid") === "true",
+      await host.elementHandle(),
+    );
+    const described = await host.getAttribute("aria-describedby");
+    assert.match(await dialog.locator(`[id="${described}"]`).innerText(), /host name or an IP address/);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "hidden" });
+  });
+
+  step("an API key is created, shown once, and works", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "API keys" }).click();
+    await page.getByRole("button", { name: "Create API key" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create an API key" });
+    await dialog.getByLabel("Name").fill("CRM sync");
+    await dialog.getByLabel("Role").selectOption("viewer");
+    await dialog.getByRole("button", { name: "Create key" }).click();
+    const shown = page.getByRole("dialog", { name: "API key created" });
+    await shown.waitFor();
+    api_key = await shown.getByLabel(/^Key “CRM sync”/).inputValue();
+    assert.match(api_key, /^kiln_/);
+    await shot("06-api-key-shown-once");
+    await shown.getByRole("button", { name: "Done" }).click();
+    await shown.waitFor({ state: "hidden" });
+
+    const row = page.getByRole("row", { name: /CRM sync/ });
+    await row.waitFor();
+    assert.ok(!(await page.content()).includes(api_key), "the key is not on the page any more");
+    assert.match(await row.innerText(), /Never/);
+
+    // The key itself, used as a program would (outside the browser, so not watched).
+    const res = await fetch(`${kBase}/api/v1/workspaces/${workspace_id}/senders`, {
+      headers: { Authorization: `Bearer ${api_key}` },
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.deepEqual(body.items.map((s) => s.email), ["ana@acme.test"]);
+    await shot("07-api-keys");
+  });
+
+  step("a member is added and their one-time password is shown once", async () => {
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Members" }).click();
+    await page.getByRole("button", { name: "Add member" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add a member" });
+    await dialog.getByLabel("Email").fill("bob@acme.test");
+    await dialog.getByLabel("Name").fill("Bob Builder");
+    await dialog.getByLabel("Role").selectOption("member");
+    await dialog.getByRole("button", { name: "Add member" }).click();
+    const added = page.getByRole("dialog", { name: "Member added" });
+    await added.waitFor();
+    const initial = await added.getByLabel("Initial password").inputValue();
+    assert.ok(initial.length >= 10, "an initial password is shown");
+    await shot("08-member-added");
+    await added.getByRole("button", { name: "Done" }).click();
+    await added.waitFor({ state: "hidden" });
+    const row = page.getByRole("row", { name: /bob@acme\.test/ });
+    await row.waitFor();
+    assert.equal(await page.getByLabel("Role of bob@acme.test").inputValue(), "member");
+    await shot("09-members");
+  });
+
+  step("the audit log lists what was done", async () => {
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Audit log" }).click();
+    const table = page.getByRole("table", { name: /Audit log/ });
+    await table.waitFor();
+    const text = await table.innerText();
+    for (const action of ["sender.created", "sender.updated", "api_key.created", "member.added"]) {
+      assert.match(text, new RegExp(action), `the audit log mentions ${action}`);
+    }
+    await shot("10-audit-log");
+  });
+
+  step("an expired access token is refreshed without the user noticing", async () => {
+    expectHttpError(/\/api\/v1\/me$/, 401);
+    await context.clearCookies({ name: "kiln_access" });
+    await page.reload();
+    await page.getByRole("table", { name: /Audit log/ }).waitFor();
+    const names = (await context.cookies(kBase)).map((c) => c.name);
+    assert.ok(names.includes("kiln_access"), "the refresh set a new access cookie");
+  });
+
+  step("when the session is over, sign-in says so and then returns to the page", async () => {
+    expectHttpError(/\/api\/v1\/me$/, 401);
+    expectHttpError(/\/api\/v1\/auth\/refresh$/, 401);
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Members" }).click();
+    await page.waitForURL(/\/settings\/members$/);
+    await context.clearCookies({ name: "kiln_access" });
+    await context.clearCookies({ name: "kiln_refresh" });
+    await page.reload();
+    await page.waitForURL(/\/sign-in\?/);
+    await page.getByText("Your session has expired").waitFor();
+    await shot("11-session-expired");
+    await page.getByLabel("Email", { exact: true }).fill(kEmail);
+    await page.getByLabel("Password", { exact: true }).fill(kPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(new RegExp(`/w/${workspace_id}/settings/members$`));
+    await page.getByRole("row", { name: /bob@acme\.test/ }).waitFor();
+  });
+
+  step("at phone width the sidebar becomes a menu", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("navigation", { name: "Main" }).waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Open navigation" }).click();
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await nav.waitFor();
+    await shot("12-phone-menu");
+    await nav.getByRole("link", { name: "Senders" }).click();
+    await nav.waitFor({ state: "hidden" });
+    await page.getByRole("row", { name: /Sales Ana/ }).waitFor();
+    await shot("13-phone-senders");
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("the owner signs out from the account menu", async () => {
+    await page.getByRole("button", { name: "Account menu" }).click();
+    await page.getByRole("menuitem", { name: "Sign out" }).click();
+    await page.waitForURL(/\/sign-in/);
+    await page.getByRole("heading", { name: "Sign in to Kiln" }).waitFor();
+    const cookies = await context.cookies(kBase);
+    assert.deepEqual(cookies.filter((c) => c.name.startsWith("kiln_") && c.value !== ""), [], "session cookies are gone");
+    // The old session is over for the server too.
+    expectHttpError(/\/api\/v1\/me$/, 401);
+    const me = await page.evaluate(async () => (await fetch("/api/v1/me")).status);
+    assert.equal(me, 401);
+  });
+});
