@@ -42,7 +42,25 @@ function isExpected(url, status) {
   return expected.some((e) => e.url.test(url) && e.status === status);
 }
 
+/** Requests the page has started and not yet finished, for waiting until the page is quiet. */
+const inflight = new Set();
+
+/** Resolves once no request has been in flight for `quiet_ms`; fails naming the stuck ones. */
+async function settle(quiet_ms = 300) {
+  const deadline = Date.now() + kTimeoutMs;
+  let quiet_since = Date.now();
+  while (Date.now() < deadline) {
+    if (inflight.size > 0) quiet_since = Date.now();
+    else if (Date.now() - quiet_since >= quiet_ms) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const stuck = [...inflight].map((r) => `${r.method()} ${r.url()}`);
+  throw new Error(`requests still running after ${kTimeoutMs} ms: ${stuck.join(", ")}`);
+}
+
 function watch(p) {
+  p.on("request", (req) => inflight.add(req));
+  p.on("requestfinished", (req) => inflight.delete(req));
   p.on("console", (msg) => {
     if (msg.type() !== "error") return;
     const text = msg.text();
@@ -53,6 +71,7 @@ function watch(p) {
   });
   p.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   p.on("requestfailed", (req) => {
+    inflight.delete(req);
     const reason = req.failure()?.errorText ?? "";
     // A reload or navigation cancels requests still in flight; that is not a failure.
     if (reason === "net::ERR_ABORTED") return;
@@ -80,7 +99,7 @@ function step(name, body) {
     try {
       await body();
       // Let late responses and console messages of this step arrive before judging.
-      await page.waitForLoadState("networkidle", { timeout: kTimeoutMs }).catch(() => {});
+      await settle();
       assert.deepEqual(problems, [], "unexpected browser problems");
     } catch (e) {
       step_failed = true;
@@ -338,7 +357,11 @@ describe("Kiln dashboard", () => {
     assert.deepEqual(cookies.filter((c) => c.name.startsWith("kiln_") && c.value !== ""), [], "session cookies are gone");
     // The old session is over for the server too.
     expectHttpError(/\/api\/v1\/me$/, 401);
-    const me = await page.evaluate(async () => (await fetch("/api/v1/me")).status);
+    const me = await page.evaluate(async () => {
+      const res = await fetch("/api/v1/me");
+      await res.text();
+      return res.status;
+    });
     assert.equal(me, 401);
   });
 });

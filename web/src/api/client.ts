@@ -232,15 +232,12 @@ export class ApiClient {
    */
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options);
-    if (
-      response.status === 401 &&
-      !path.startsWith("/auth/") &&
-      (await this.peekCode(response)) === "unauthenticated"
-    ) {
+    if (response.status === 401 && !path.startsWith("/auth/")) {
+      // Reading the error consumes the body, so no answer is left half-read.
+      const error = await errorFromResponse(response);
+      if (error.code !== "unauthenticated") throw error;
       const refreshed = await this.refresh();
-      if (!refreshed) {
-        throw await errorFromResponse(response);
-      }
+      if (!refreshed) throw error;
       const retried = await this.send(method, path, options);
       return this.finish<T>(retried);
     }
@@ -287,6 +284,7 @@ export class ApiClient {
       return true;
     }
     if (response.status === 401 || response.status === 403) {
+      await response.text().catch(() => "");
       this.csrf_token_ = undefined;
       this.onSessionExpired_?.();
       return false;
@@ -334,12 +332,6 @@ export class ApiClient {
       if (qs !== "") url += (url.includes("?") ? "&" : "?") + qs;
     }
     return url;
-  }
-
-  /** Reads a 401's error code without consuming the body the caller may still need. */
-  private async peekCode(response: Response): Promise<string | undefined> {
-    const error = await errorFromResponse(response.clone());
-    return error.code;
   }
 
   private async finish<T>(response: Response): Promise<T> {
