@@ -168,7 +168,10 @@ std::optional<TimePoint> ParseDate(const std::string& value) {
     vmime::datetime dt;
     dt.parse(value);
     const int y = dt.getYear(), m = dt.getMonth(), d = dt.getDay();
-    if (y < 1971 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+    // TimePoint counts nanoseconds in an int64: years past ~2262 overflow it. Mail dated past
+    // 2200 or with an offset beyond ±24 h is nonsense; treat it as undated.
+    if (y < 1971 || y > 2200 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+    if (dt.getZone() < -24 * 60 || dt.getZone() > 24 * 60) return std::nullopt;
     if (dt.getHour() < 0 || dt.getHour() > 23 || dt.getMinute() < 0 || dt.getMinute() > 59 ||
         dt.getSecond() < 0 || dt.getSecond() > 60) {
       return std::nullopt;
