@@ -307,6 +307,42 @@ describe("Kiln dashboard", () => {
     await shot("10-audit-log");
   });
 
+  step("the workspace is renamed and a second one is created and opened", async () => {
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Workspace" }).click();
+    const rename = page.locator("section", { has: page.getByRole("heading", { name: "Workspace name" }) });
+    await rename.getByLabel("Name").fill("Acme Sales");
+    await rename.getByRole("button", { name: "Rename" }).click();
+    await page.getByLabel("Workspace", { exact: true }).locator("option", { hasText: "Acme Sales" }).waitFor({ state: "attached" });
+    await page.getByLabel("Workspace name").fill("Beta Agency");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.waitForURL((url) => /\/w\/\d+$/.test(url.pathname) && !url.pathname.endsWith(`/w/${workspace_id}`));
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByText("No senders yet").waitFor();
+    assert.deepEqual(
+      await page.getByLabel("Workspace", { exact: true }).locator("option").allInnerTexts(),
+      ["Acme Sales", "Beta Agency", "+ New workspace…"],
+    );
+    await shot("11-new-workspace");
+    // Back to the first workspace through the switcher.
+    await page.getByLabel("Workspace", { exact: true }).selectOption(String(workspace_id));
+    await page.waitForURL(new RegExp(`/w/${workspace_id}$`));
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Audit log" }).click();
+    await page.getByRole("table", { name: /Audit log/ }).waitFor();
+  });
+
+  step("the account page offers the profile and a password change", async () => {
+    await page.getByRole("button", { name: "Account menu" }).click();
+    await page.getByRole("menuitem", { name: "Profile and password" }).click();
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    assert.equal(await page.getByLabel("Name").inputValue(), "Olivia Owner");
+    await page.getByLabel("Current password").waitFor();
+    await shot("12-account");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Audit log" }).click();
+    await page.getByRole("table", { name: /Audit log/ }).waitFor();
+  });
+
   step("an expired access token is refreshed without the user noticing", async () => {
     expectHttpError(/\/api\/v1\/me$/, 401);
     await context.clearCookies({ name: "kiln_access" });
@@ -326,7 +362,7 @@ describe("Kiln dashboard", () => {
     await page.reload();
     await page.waitForURL(/\/sign-in\?/);
     await page.getByText("Your session has expired").waitFor();
-    await shot("11-session-expired");
+    await shot("13-session-expired");
     await page.getByLabel("Email", { exact: true }).fill(kEmail);
     await page.getByLabel("Password", { exact: true }).fill(kPassword);
     await page.getByRole("button", { name: "Sign in" }).click();
@@ -340,11 +376,11 @@ describe("Kiln dashboard", () => {
     await page.getByRole("button", { name: "Open navigation" }).click();
     const nav = page.getByRole("navigation", { name: "Main" });
     await nav.waitFor();
-    await shot("12-phone-menu");
+    await shot("14-phone-menu");
     await nav.getByRole("link", { name: "Senders" }).click();
     await nav.waitFor({ state: "hidden" });
     await page.getByRole("row", { name: /Sales Ana/ }).waitFor();
-    await shot("13-phone-senders");
+    await shot("15-phone-senders");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 

@@ -34,11 +34,20 @@ function target(e: AuditEntry): string {
   return e.target_id === null || e.target_id === undefined ? e.target_type : `${e.target_type} #${e.target_id}`;
 }
 
-function details(d: unknown): string {
+/** "email: bob@acme.test · role: member" for an entry's details object. */
+export function formatDetails(d: unknown): string {
   if (d === null || d === undefined || d === "") return "";
-  if (typeof d === "string") return d;
-  if (typeof d === "object" && Object.keys(d as object).length === 0) return "";
-  return JSON.stringify(d);
+  if (typeof d !== "object" || Array.isArray(d)) return typeof d === "string" ? d : JSON.stringify(d);
+  return Object.entries(d as Record<string, unknown>)
+    .map(([key, value]) => {
+      const text = Array.isArray(value)
+        ? value.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v))).join(", ")
+        : typeof value === "object" && value !== null
+          ? JSON.stringify(value)
+          : String(value);
+      return `${key.replaceAll("_", " ")}: ${text}`;
+    })
+    .join(" · ");
 }
 
 function AuditLog() {
@@ -82,9 +91,7 @@ function AuditLog() {
                 <Td className="whitespace-nowrap">{actor(e)}</Td>
                 <Td className="whitespace-nowrap">{target(e)}</Td>
                 <Td className="font-mono text-xs">{e.ip ?? "—"}</Td>
-                <Td className="max-w-xs truncate font-mono text-xs text-slate-600">
-                  <span title={details(e.details)}>{details(e.details)}</span>
-                </Td>
+                <Td className="min-w-64 text-xs break-words text-slate-600">{formatDetails(e.details)}</Td>
               </tr>
             ))}
           </Table>
