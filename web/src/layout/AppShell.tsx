@@ -92,7 +92,7 @@ export function AppShell() {
       <aside
         id={drawer_id}
         className={cx(
-          "fixed inset-y-0 left-0 z-20 w-64 flex-col border-r border-slate-200 bg-white pt-14 lg:flex lg:pt-0",
+          "fixed inset-y-0 left-0 z-20 w-64 flex-col border-r border-slate-200 bg-white pt-16 lg:flex lg:pt-0",
           menu_open ? "flex" : "hidden",
         )}
       >

@@ -39,7 +39,7 @@ const kShownFields = [
 const kSecurityOptions: ReadonlyArray<{ value: Security; label: string }> = [
   { value: "tls", label: "TLS (implicit)" },
   { value: "starttls", label: "STARTTLS" },
-  { value: "none", label: "None (unencrypted)" },
+  { value: "none", label: "None" },
 ];
 
 const kPresetOptions = [
