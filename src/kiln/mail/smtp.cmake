@@ -22,6 +22,7 @@ kiln_test(mail_smtp_integration_test
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/smtp_integration_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/sender_check_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/dsn_integration_test.cpp
   DEPS kiln_mail kiln_testing_mailstack)
 
 # clang 14 cannot compile C++20 coroutines under -fsanitize=function (part of "undefined", used by

@@ -43,6 +43,15 @@ Result<Mailstack> Mailstack::FromEnv() {
   KILN_ASSIGN_OR_RETURN(m.imaps_port, EnvPort("KILN_MAILSTACK_IMAPS_PORT"));
   KILN_ASSIGN_OR_RETURN(std::string size, Env("KILN_MAILSTACK_SIZE_LIMIT"));
   m.size_limit = static_cast<size_t>(std::atoll(size.c_str()));
+  if (EnvPort("KILN_MAILSTACK_SMALL_PORT").ok()) {
+    m.small_port = *EnvPort("KILN_MAILSTACK_SMALL_PORT");
+    m.wrong_name_smtps_port = EnvPort("KILN_MAILSTACK_WRONG_NAME_SMTPS_PORT").value_or(0);
+    m.wrong_name_imaps_port = EnvPort("KILN_MAILSTACK_WRONG_NAME_IMAPS_PORT").value_or(0);
+    m.small_size_limit = static_cast<size_t>(
+        std::atoll(Env("KILN_MAILSTACK_SMALL_SIZE_LIMIT").value_or("0").c_str()));
+    m.wrong_name_host = Env("KILN_MAILSTACK_WRONG_NAME_HOST").value_or("");
+    m.wrong_name_ca_file = Env("KILN_MAILSTACK_WRONG_NAME_CA_FILE").value_or("");
+  }
   KILN_ASSIGN_OR_RETURN(m.dir, Env("KILN_MAILSTACK_DIR"));
   KILN_ASSIGN_OR_RETURN(m.ca_file, Env("KILN_MAILSTACK_CA_FILE"));
   KILN_ASSIGN_OR_RETURN(m.mail_dir, Env("KILN_MAILSTACK_MAIL_DIR"));
@@ -60,6 +69,18 @@ Result<Mailstack> Mailstack::FromEnv() {
   }
   if (m.users.empty()) return Status::FailedPrecondition(users_file + " lists no users");
   return m;
+}
+
+Status Mailstack::Require(std::string_view what) const {
+  if (small_port != 0 && small_size_limit != 0 && wrong_name_smtps_port != 0 &&
+      wrong_name_imaps_port != 0 && !wrong_name_host.empty() && !wrong_name_ca_file.empty()) {
+    return Status::Ok();
+  }
+  return Status::FailedPrecondition(
+      std::string(what) +
+      " needs the small.test relay and wrong-name TLS listeners (KILN_MAILSTACK_SMALL_PORT, "
+      "KILN_MAILSTACK_WRONG_NAME_*), which the running mail stack predates: restart it with "
+      "`scripts/mailstack stop; eval \"$(scripts/mailstack start)\"`");
 }
 
 Result<MailstackUser> Mailstack::User(std::string_view address) const {
@@ -110,10 +131,9 @@ Result<std::string> Mailstack::WaitForMessage(std::string_view address, std::str
       if (message.find(needle) != std::string::npos) return std::move(message);
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      return Status::DeadlineExceeded("no message containing \"" + std::string(needle) +
-                                      "\" reached " + std::string(address) + "/" +
-                                      std::string(folder) + " within " +
-                                      std::to_string(timeout.count()) + " ms");
+      return Status::DeadlineExceeded(
+          "no message containing \"" + std::string(needle) + "\" reached " + std::string(address) +
+          "/" + std::string(folder) + " within " + std::to_string(timeout.count()) + " ms");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -34,10 +34,22 @@ class Mailstack {
   uint16_t imap_port = 0;
   uint16_t imaps_port = 0;
   size_t size_limit = 0;
+  // Added to the stack later than the fields above; 0 / empty when the running stack predates
+  // them (use Require() in tests that need them).
+  uint16_t small_port = 0;      // small.test's "remote" MX (message_size_limit small_size_limit)
+  size_t small_size_limit = 0;  // mail to small.test above this bounces with a 5.3.4 DSN
+  uint16_t wrong_name_smtps_port = 0;  // SMTPS with a certificate for wrong-name.kiln.test only
+  uint16_t wrong_name_imaps_port = 0;  // IMAPS on wrong_name_host with that certificate
+  std::string wrong_name_host;         // 127.0.0.2
+  std::string wrong_name_ca_file;      // that (self-signed) certificate
   std::string dir;
   std::string ca_file;  // the stack's self-signed certificate
   std::string mail_dir;
   std::vector<MailstackUser> users;
+
+  // Success: the running stack has the small.test relay and the wrong-name TLS listeners.
+  // Failure: FailedPrecondition saying to restart a stack started by an older scripts/mailstack.
+  Status Require(std::string_view what) const;
 
   // Success: the user with that address. Failure: NotFound.
   Result<MailstackUser> User(std::string_view address) const;
