@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <utility>
 #include <vmime/net/imap/IMAPCommand.hpp>
@@ -10,20 +11,173 @@
 #include <vmime/net/imap/IMAPParser.hpp>
 #include <vmime/net/imap/IMAPStore.hpp>
 #include <vmime/net/imap/IMAPUtils.hpp>
+#include <vmime/net/tracer.hpp>
 #include <vmime/security/cert/certificateException.hpp>
 #include <vmime/security/cert/defaultCertificateVerifier.hpp>
 #include <vmime/security/cert/serverIdentityException.hpp>
-#include <vmime/security/sasl/XOAuth2SASLAuthenticator.hpp>
+#include <vmime/security/sasl/SASLMechanism.hpp>
+#include <vmime/security/sasl/SASLMechanismFactory.hpp>
+#include <vmime/security/sasl/SASLSession.hpp>
+#include <vmime/security/sasl/defaultSASLAuthenticator.hpp>
 #include <vmime/vmime.hpp>
 
 #include "kiln/mail/imap_socket.h"
 #include "kiln/mail/incoming.h"
+#include "kiln/mail/smtp_client.h"
 
 namespace kiln::mail {
 namespace {
 
 namespace vnet = vmime::net;
 namespace vcert = vmime::security::cert;
+namespace vsasl = vmime::security::sasl;
+
+// What the server said when it refused an XOAUTH2 login, for the Status message.
+struct XOAuth2Outcome {
+  bool offered = true;    // the server listed AUTH=XOAUTH2
+  std::string challenge;  // its error challenge, decoded (JSON), printable ASCII only
+  std::string refusal;    // its tagged NO / BAD line
+};
+
+// Keeps printable ASCII of untrusted server text, at most `max` bytes.
+std::string Printable(std::string_view text, size_t max = 300) {
+  std::string out;
+  for (char c : text) {
+    if (out.size() >= max) break;
+    if (c >= 0x20 && c < 0x7f) out.push_back(c);
+  }
+  return out;
+}
+
+// XOAUTH2 (https://developers.google.com/gmail/imap/xoauth2-protocol), Kiln's own mechanism:
+// Debian's vmime 0.9.2 has none (its SASL mechanisms come from GNU SASL, which lacks XOAUTH2),
+// and upstream vmime's answers the server's error challenge by sending the credentials again.
+// The first step sends base64("user=U\x01auth=Bearer T\x01\x01"), on the AUTHENTICATE line
+// when the server has SASL-IR (RFC 4959), else after its empty "+" continuation; a later
+// challenge is the server's JSON error, which is recorded and answered with an empty response
+// so that the server ends the exchange with its tagged NO.
+class XOAuth2Mechanism : public vsasl::SASLMechanism {
+ public:
+  XOAuth2Mechanism(vmime::shared_ptr<vsasl::SASLContext> /*ctx*/, const vmime::string& /*name*/) {}
+
+  const vmime::string getName() const override { return "XOAUTH2"; }
+  bool step(vmime::shared_ptr<vsasl::SASLSession> sess, const vmime::byte_t* challenge,
+            const size_t challenge_len, vmime::byte_t** response, size_t* response_len) override;
+  bool isComplete() const override { return sent_; }
+  bool hasInitialResponse() const override { return initial_response_; }
+  void encode(vmime::shared_ptr<vsasl::SASLSession>, const vmime::byte_t* input,
+              const size_t input_len, vmime::byte_t** output, size_t* output_len) override {
+    Copy(std::string_view(reinterpret_cast<const char*>(input), input_len), output, output_len);
+  }
+  void decode(vmime::shared_ptr<vsasl::SASLSession>, const vmime::byte_t* input,
+              const size_t input_len, vmime::byte_t** output, size_t* output_len) override {
+    Copy(std::string_view(reinterpret_cast<const char*>(input), input_len), output, output_len);
+  }
+
+  void set_initial_response(bool on) { initial_response_ = on; }
+
+ private:
+  // vmime frees these buffers with delete[].
+  static void Copy(std::string_view bytes, vmime::byte_t** out, size_t* out_len) {
+    *out = new vmime::byte_t[bytes.size() + 1];
+    std::copy(bytes.begin(), bytes.end(), *out);
+    *out_len = bytes.size();
+  }
+
+  bool sent_ = false;
+  bool initial_response_ = false;
+};
+
+// Offers only Kiln's XOAUTH2 mechanism (never a password mechanism) and collects what the server
+// said about it.
+class XOAuth2Authenticator : public vsasl::defaultSASLAuthenticator {
+ public:
+  explicit XOAuth2Authenticator(std::shared_ptr<XOAuth2Outcome> outcome)
+      : outcome_(std::move(outcome)) {}
+
+  const std::vector<vmime::shared_ptr<vsasl::SASLMechanism>> getAcceptableMechanisms(
+      const std::vector<vmime::shared_ptr<vsasl::SASLMechanism>>& available,
+      vmime::shared_ptr<vsasl::SASLMechanism> /*suggested*/) const override {
+    bool sasl_ir = false;
+    if (auto imap = vmime::dynamicCast<vnet::imap::IMAPStore>(getService().lock())) {
+      if (auto conn = imap->getConnection()) sasl_ir = conn->hasCapability("SASL-IR");
+    }
+    std::vector<vmime::shared_ptr<vsasl::SASLMechanism>> out;
+    for (const auto& m : available) {
+      if (auto x = vmime::dynamicCast<XOAuth2Mechanism>(m)) {
+        x->set_initial_response(sasl_ir);
+        out.push_back(m);
+      }
+    }
+    outcome_->offered = !out.empty();
+    return out;
+  }
+
+  XOAuth2Outcome& outcome() { return *outcome_; }
+
+ private:
+  std::shared_ptr<XOAuth2Outcome> outcome_;
+};
+
+bool XOAuth2Mechanism::step(vmime::shared_ptr<vsasl::SASLSession> sess,
+                            const vmime::byte_t* challenge, const size_t challenge_len,
+                            vmime::byte_t** response, size_t* response_len) {
+  if (!sent_) {
+    auto auth = sess->getAuthenticator();
+    sent_ = true;
+    Copy(XOAuth2Response(auth->getUsername(), auth->getAccessToken()), response, response_len);
+    return true;
+  }
+  if (auto auth = vmime::dynamicCast<XOAuth2Authenticator>(sess->getAuthenticator())) {
+    auth->outcome().challenge =
+        Printable(std::string_view(reinterpret_cast<const char*>(challenge), challenge_len));
+  }
+  Copy("", response, response_len);
+  return true;
+}
+
+// Registers XOAuth2Mechanism with vmime's (process-wide) mechanism factory, once.
+void RegisterXOAuth2Mechanism() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto* factory = vsasl::SASLMechanismFactory::getInstance();
+    if (!factory->isMechanismSupported("XOAUTH2")) {
+      factory->registerMechanism<XOAuth2Mechanism>("XOAUTH2");
+    }
+  });
+}
+
+// Records the server's last tagged NO/BAD line (never what the client sends: that holds
+// credentials).
+class RefusalTracer : public vnet::tracer {
+ public:
+  explicit RefusalTracer(std::shared_ptr<XOAuth2Outcome> outcome) : outcome_(std::move(outcome)) {}
+  void traceSend(const vmime::string&) override {}
+  void traceReceive(const vmime::string& line) override {
+    if (line.empty() || line[0] == '*' || line[0] == '+') return;
+    const size_t sp = line.find(' ');
+    if (sp == std::string::npos) return;
+    const std::string rest = line.substr(sp + 1, 4);
+    if (rest.rfind("NO ", 0) == 0 || rest.rfind("BAD ", 0) == 0 || rest == "NO" || rest == "BAD") {
+      outcome_->refusal = Printable(std::string_view(line).substr(sp + 1));
+    }
+  }
+
+ private:
+  std::shared_ptr<XOAuth2Outcome> outcome_;
+};
+
+class RefusalTracerFactory : public vnet::tracerFactory {
+ public:
+  explicit RefusalTracerFactory(std::shared_ptr<XOAuth2Outcome> outcome)
+      : outcome_(std::move(outcome)) {}
+  vmime::shared_ptr<vnet::tracer> create(vmime::shared_ptr<vnet::service>, const int) override {
+    return vmime::make_shared<RefusalTracer>(outcome_);
+  }
+
+ private:
+  std::shared_ptr<XOAuth2Outcome> outcome_;
+};
 
 // Trusts the system store plus an optional CA file; optionally accepts a self-signed leaf whose
 // name matches the host.
@@ -288,16 +442,19 @@ Status ImapInbox::Connect() {
   if (config_.username.empty())
     return Status::InvalidArgument("IMAP username is empty", "username");
   bool fatal = false;
+  const bool xoauth2 = config_.auth == ImapAuth::kXOAuth2;
+  auto outcome = std::make_shared<XOAuth2Outcome>();
   Status s = Guard(where, fatal, [&]() -> Status {
     auto session = vnet::session::create();
     vmime::utility::url url(config_.security == ImapSecurity::kTls ? "imaps" : "imap", config_.host,
                             config_.port);
     vmime::shared_ptr<vmime::security::authenticator> auth;
-    if (config_.auth == ImapAuth::kXOAuth2) {
-      auth = vmime::make_shared<vmime::security::sasl::XOAuth2SASLAuthenticator>(
-          vmime::security::sasl::XOAuth2SASLAuthenticator::MODE_EXCLUSIVE);
+    if (xoauth2) {
+      RegisterXOAuth2Mechanism();
+      auth = vmime::make_shared<XOAuth2Authenticator>(outcome);
     }
     auto store = session->getStore(url, auth);
+    if (xoauth2) store->setTracerFactory(vmime::make_shared<RefusalTracerFactory>(outcome));
     const bool starttls = config_.security == ImapSecurity::kStartTls;
     store->setProperty("connection.tls", starttls);
     store->setProperty("connection.tls.required", starttls);
@@ -329,10 +486,23 @@ Status ImapInbox::Connect() {
           vmime::make_shared<KilnCertificateVerifier>(config_.allow_self_signed, roots));
     }
     store->connect();
+    if (xoauth2) store->setTracerFactory(nullptr);  // later traffic need not be watched
     state_->session = session;
     state_->store = store;
     return Status::Ok();
   });
+  if (!s.ok() && xoauth2 && s.code() == Status::Code::kUnauthenticated) {
+    if (!outcome->offered) {
+      s = Status::Unauthenticated(where +
+                                  ": the server does not offer XOAUTH2 (no AUTH=XOAUTH2 in its "
+                                  "capabilities): use a password, or the provider's OAuth host");
+    } else if (!outcome->challenge.empty() || !outcome->refusal.empty()) {
+      std::string detail = outcome->refusal.empty() ? "" : ": " + outcome->refusal;
+      if (!outcome->challenge.empty()) detail += " (error " + outcome->challenge + ")";
+      s = Status::Unauthenticated(where + ": OAuth access token rejected" + detail +
+                                  "; refresh the token or reconnect the account");
+    }
+  }
   if (!s.ok()) state_->Reset();
   return s;
 }

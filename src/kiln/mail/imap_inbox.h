@@ -10,9 +10,14 @@
 // Note that vmime opens one extra IMAP connection per open folder; ImapInbox keeps at most one
 // folder open (the last one used), so an account uses at most two connections.
 //
-// XOAUTH2: vmime's XOAuth2SASLAuthenticator (exclusive mode) sends
+// XOAUTH2: Kiln's own SASL mechanism, registered with vmime (Debian's vmime 0.9.2 has none, and
+// upstream's resends the credentials after an error) sends
 //   AUTHENTICATE XOAUTH2 base64("user=" user "\x01auth=Bearer " token "\x01\x01")
-// with `username` and `secret` (the access token). Obtaining and refreshing the token is the
+// with `username` and `secret` (the access token): on the command line when the server has
+// SASL-IR, else after its "+" continuation. A rejected token's JSON error challenge is answered
+// with an empty line; Connect() then returns Unauthenticated "OAuth access token rejected: <the
+// server's NO> (error <its JSON>)". A server without AUTH=XOAUTH2 is refused (Unauthenticated)
+// without sending the token or trying a password. Obtaining and refreshing the token is the
 // caller's job (the OAuth flow lives with the sender's credentials).
 //
 // Thread-safety: none. One ImapInbox per thread (see inbox.h); the Clock must outlive it.

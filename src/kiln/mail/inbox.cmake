@@ -20,6 +20,11 @@ if(TARGET inbox_test)
   target_compile_definitions(inbox_test PRIVATE KILN_TEST_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
 endif()
 
+# XOAUTH2 login against a fake provider IMAP server on 127.0.0.1 (no mail stack needed).
+kiln_test(imap_xoauth2_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/imap_xoauth2_test.cpp
+  DEPS kiln_mail)
+
 # Integration tests against scripts/mailstack (Dovecot + Postfix on 127.0.0.1); fails with a
 # clear message when the stack is not running.
 kiln_test(imap_integration_test
