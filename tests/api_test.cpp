@@ -578,3 +578,46 @@ TEST(ApiStartupTest, UnwritableDataDirAndBrokenDatabaseStopStartup) {
 
 }  // namespace
 }  // namespace kiln::testing
+
+namespace kiln::testing {
+namespace {
+
+TEST(CliTest, DkimKeygenPrintsTheRecordToPublish) {
+  for (const char* type : {"rsa", "ed25519"}) {
+    auto r = RunKiln({"dkim", "keygen", "--domain", "kiln-a.test", "--selector", "s2026", "--type", type});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("s2026._domainkey.kiln-a.test"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("v=DKIM1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(std::string("k=") + type), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("PRIVATE KEY-----"), std::string::npos) << r.out;
+  }
+  auto bad = RunKiln({"dkim", "keygen", "--domain", "kiln-a.test", "--selector", "s1", "--type", "dsa"});
+  EXPECT_NE(bad.exit_code, 0);
+}
+
+TEST(CliTest, SettingsComeFromFlagsThenEnvironmentThenConfigFile) {
+  std::string dir = MakeTempDir("kiln-cfg");
+  std::ofstream(dir + "/kiln.conf") << "# test\nlisten = 127.0.0.1:0\ndata_dir = " << dir
+                                    << "/from-file\nhttp_threads = 3\n";
+  // The config file alone.
+  KilnProcess p;
+  ASSERT_TRUE(p.Start({"--config", dir + "/kiln.conf"}).ok());
+  EXPECT_NE(p.stdout_text().find(dir + "/from-file/kiln.db"), std::string::npos) << p.stdout_text();
+  EXPECT_EQ(p.Stop(), 0);
+  // A flag beats the file.
+  ASSERT_TRUE(p.Start({"--config", dir + "/kiln.conf", "--data-dir", dir + "/from-flag"}).ok());
+  EXPECT_NE(p.stdout_text().find(dir + "/from-flag/kiln.db"), std::string::npos) << p.stdout_text();
+  EXPECT_EQ(p.Stop(), 0);
+  // An unknown setting in the file stops start-up and names it.
+  std::ofstream(dir + "/bad.conf") << "listne = 127.0.0.1:0\n";
+  auto r = RunKiln({"serve", "--config", dir + "/bad.conf"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("listne"), std::string::npos) << r.err;
+  auto help = RunKiln({"--help"});
+  EXPECT_NE(help.out.find("--rate-limit-per-minute"), std::string::npos);
+  EXPECT_NE(help.out.find("KILN_RATE_LIMIT_PER_MINUTE"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kiln::testing
