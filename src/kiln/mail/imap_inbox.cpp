@@ -13,6 +13,7 @@
 #include <vmime/net/imap/IMAPUtils.hpp>
 #include <vmime/net/tracer.hpp>
 #include <vmime/security/cert/certificateException.hpp>
+#include <vmime/security/cert/certificateNotTrustedException.hpp>
 #include <vmime/security/cert/defaultCertificateVerifier.hpp>
 #include <vmime/security/cert/serverIdentityException.hpp>
 #include <vmime/security/sasl/SASLMechanism.hpp>
@@ -24,6 +25,7 @@
 #include "kiln/mail/imap_socket.h"
 #include "kiln/mail/incoming.h"
 #include "kiln/mail/smtp_client.h"
+#include "kiln/mail/tls_names.h"
 
 namespace kiln::mail {
 namespace {
@@ -179,8 +181,15 @@ class RefusalTracerFactory : public vnet::tracerFactory {
   std::shared_ptr<XOAuth2Outcome> outcome_;
 };
 
-// Trusts the system store plus an optional CA file; optionally accepts a self-signed leaf whose
-// name matches the host.
+// A server certificate whose names do not match the host connected to; what() says both.
+class CertificateNameMismatch : public vcert::certificateException {
+ public:
+  using vcert::certificateException::certificateException;
+};
+
+// Trusts the system store plus an optional CA file. With allow_self_signed, an untrusted chain
+// or a name mismatch is accepted (encryption without authentication, see ImapConfig); broken
+// chains and expired certificates never are.
 class KilnCertificateVerifier : public vcert::certificateVerifier {
  public:
   KilnCertificateVerifier(bool allow_self_signed,
@@ -191,14 +200,22 @@ class KilnCertificateVerifier : public vcert::certificateVerifier {
 
   void verify(vmime::shared_ptr<vcert::certificateChain> chain,
               const vmime::string& hostname) override {
-    if (allow_self_signed_ && chain && chain->getCount() == 1) {
-      auto cert = vmime::dynamicCast<vcert::X509Certificate>(chain->getAt(0));
-      if (cert && cert->checkIssuer(cert)) {
-        if (!cert->verifyHostName(hostname)) throw vcert::serverIdentityException();
-        return;
+    try {
+      default_.verify(chain, hostname);
+    } catch (const vcert::certificateNotTrustedException&) {
+      if (!allow_self_signed_) throw;
+    } catch (const vcert::serverIdentityException&) {
+      if (allow_self_signed_) return;
+      std::string der;
+      auto leaf = chain && chain->getCount() > 0
+                      ? vmime::dynamicCast<vcert::X509Certificate>(chain->getAt(0))
+                      : nullptr;
+      if (leaf) {
+        vmime::utility::outputStreamStringAdapter out(der);
+        leaf->write(out, vcert::X509Certificate::FORMAT_DER);
       }
+      throw CertificateNameMismatch(NameMismatchText(CertificateNamesFromDer(der), hostname));
     }
-    default_.verify(chain, hostname);
   }
 
  private:
@@ -371,6 +388,10 @@ Status Guard(const std::string& where, bool& fatal, F&& f) {
   fatal = false;
   try {
     return f();
+  } catch (const CertificateNameMismatch& e) {
+    fatal = true;
+    return Status::Unavailable(where + ": TLS certificate refused: " + e.what() +
+                               "; connect by a name it lists, or set allow_self_signed");
   } catch (const vcert::certificateException& e) {
     fatal = true;
     return Status::Unavailable(where + ": TLS certificate refused (" + e.what() +

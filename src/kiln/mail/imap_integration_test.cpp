@@ -278,6 +278,38 @@ TEST_F(ImapIntegrationTest, SelfSignedCertificateRefusedUnlessAllowedOrTrusted) 
   }
 }
 
+TEST_F(ImapIntegrationTest, CertificateForAnotherNameRefusedUnlessSelfSignedAllowed) {
+  const std::string host = Env("KILN_MAILSTACK_WRONG_NAME_HOST", "");
+  const std::string port = Env("KILN_MAILSTACK_WRONG_NAME_IMAPS_PORT", "");
+  const std::string ca_file = Env("KILN_MAILSTACK_WRONG_NAME_CA_FILE", "");
+  ASSERT_FALSE(host.empty() || port.empty() || ca_file.empty())
+      << "KILN_MAILSTACK_WRONG_NAME_* not set: the running mail stack predates them; restart it "
+         "(`scripts/mailstack stop; eval \"$(scripts/mailstack start)\"`)";
+  ImapConfig c = Config("bot5@kiln-b.test", ImapSecurity::kTls);
+  c.host = host;
+  c.port = static_cast<uint16_t>(std::stoi(port));
+  c.ca_file = ca_file;  // trusted: only the names are wrong
+  {
+    ImapInbox inbox(c, clock_);
+    Status s = inbox.Connect();
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.code(), Status::Code::kUnavailable) << s.ToString();
+    EXPECT_NE(
+        s.message().find("its names (DNS:wrong-name.kiln.test) do not match the host " + host),
+        std::string::npos)
+        << s.ToString();
+    EXPECT_FALSE(inbox.IsConnected());
+  }
+  {
+    ImapConfig lenient = c;
+    lenient.ca_file.clear();
+    lenient.allow_self_signed = true;
+    ImapInbox inbox(lenient, clock_);
+    Status s = inbox.Connect();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+}
+
 TEST_F(ImapIntegrationTest, SocketsHaveTcpNoDelay) {
   NoDelaySocketFactory factory(std::chrono::milliseconds(2000));
   auto sock =

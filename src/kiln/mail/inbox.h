@@ -39,8 +39,10 @@ struct ImapConfig {
   std::string username;
   std::string secret;  // the password, or the OAuth 2.0 access token for kXOAuth2
   ImapAuth auth = ImapAuth::kPassword;
-  // Accept a server certificate that is its own issuer (self-signed) without a trusted chain.
-  // The host name must still match. Off by default: self-signed certificates are refused.
+  // Encrypt without authenticating the server: accept a certificate that does not chain to a
+  // trusted root (self-signed, private CA) or whose names do not match `host`. Expired
+  // certificates are still refused. Off by default: then the chain must be trusted (system
+  // store or ca_file) and the names must match `host`.
   bool allow_self_signed = false;
   std::string ca_file;  // extra trusted CA certificates (PEM), besides the system store
   std::chrono::milliseconds connect_timeout{15000};

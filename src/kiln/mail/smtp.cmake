@@ -3,6 +3,7 @@ list(APPEND KILN_MAIL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/smtp_reply.cpp
   ${CMAKE_CURRENT_LIST_DIR}/socks5.cpp
   ${CMAKE_CURRENT_LIST_DIR}/smtp_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tls_names.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sender_check.cpp)
 
 if(KILN_BUILD_TESTS)

@@ -19,6 +19,7 @@
 #include <boost/asio/write.hpp>
 
 #include "kiln/mail/socks5.h"
+#include "kiln/mail/tls_names.h"
 
 namespace kiln::mail {
 namespace asio = boost::asio;
@@ -481,9 +482,19 @@ awaitable<SendResult> SmtpClient::TlsHandshake() {
   stream_->set_verify_mode(asio::ssl::verify_peer);
   stream_->set_verify_callback([this](bool preverified, asio::ssl::verify_context& ctx) {
     if (preverified) return true;
-    int err = X509_STORE_CTX_get_error(ctx.native_handle());
-    if (config_.allow_self_signed && IsTrustError(err)) return true;
-    if (tls_verify_error_.empty()) tls_verify_error_ = X509_verify_cert_error_string(err);
+    X509_STORE_CTX* store = ctx.native_handle();
+    const int err = X509_STORE_CTX_get_error(store);
+    const bool mismatch =
+        err == X509_V_ERR_HOSTNAME_MISMATCH || err == X509_V_ERR_IP_ADDRESS_MISMATCH;
+    // allow_self_signed: the sender chose to encrypt without authenticating this server, and a
+    // self-signed certificate seldom names the host it is reached by.
+    if (config_.allow_self_signed && (IsTrustError(err) || mismatch)) return true;
+    if (tls_verify_error_.empty()) {
+      tls_verify_error_ =
+          mismatch ? NameMismatchText(CertificateNames(X509_STORE_CTX_get_current_cert(store)),
+                                      config_.host)
+                   : X509_verify_cert_error_string(err);
+    }
     return false;
   });
   Arm(config_.timeouts.connect, "in the TLS handshake");

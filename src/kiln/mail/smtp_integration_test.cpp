@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "kiln/mail/sender_check.h"
 #include "kiln/mail/smtp_client.h"
 #include "kiln/testing/mailstack.h"
 
@@ -32,9 +33,8 @@ class SmtpMailstackTest : public ::testing::Test {
   }
   static std::string Message(const std::string& from, const std::string& to,
                              const std::string& token) {
-    return "From: <" + from + ">\r\nTo: <" + to + ">\r\nSubject: " + token +
-           "\r\nMessage-ID: <" + token + "@kiln.test>\r\n\r\nHello,\r\n.a line with a dot\r\n" +
-           token + "\r\n";
+    return "From: <" + from + ">\r\nTo: <" + to + ">\r\nSubject: " + token + "\r\nMessage-ID: <" +
+           token + "@kiln.test>\r\n\r\nHello,\r\n.a line with a dot\r\n" + token + "\r\n";
   }
   static std::string Token(const std::string& name) {
     return name + "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
@@ -80,6 +80,41 @@ TEST_F(SmtpMailstackTest, SelfSignedRefusedByDefaultAcceptedWhenAllowed) {
   EXPECT_EQ(ok.cls, Class::kAccepted) << ok.reason;
 }
 
+TEST_F(SmtpMailstackTest, CertificateForAnotherNameRefusedUnlessSelfSignedAllowed) {
+  Status extras = stack_.Require("the wrong-name TLS test");
+  ASSERT_TRUE(extras.ok()) << extras.ToString();
+  // The certificate is trusted (its own CA file): only its names are wrong.
+  SmtpConfig c = Config(stack_.wrong_name_smtps_port, SmtpSecurity::kTls, "sender1@kiln-a.test");
+  c.ca_file = stack_.wrong_name_ca_file;
+  for (const std::string& host : {stack_.host, std::string("localhost")}) {
+    c.host = host;
+    BlockingSmtpClient strict(c);
+    SendResult refused = strict.Connect();
+    EXPECT_EQ(refused.cls, Class::kSenderProblem) << refused.reason;
+    EXPECT_EQ(refused.failure, SmtpFailure::kTls) << refused.reason;
+    EXPECT_NE(
+        refused.reason.find("its names (DNS:wrong-name.kiln.test) do not match the host " + host),
+        std::string::npos)
+        << refused.reason;
+    Diagnosis d = TestSmtpConnection(c);
+    EXPECT_EQ(d.kind, Diagnosis::Kind::kTls) << d.message;
+    EXPECT_NE(d.message.find("do not match the host " + host), std::string::npos) << d.message;
+  }
+  // The same server with the stack's own certificate, which names 127.0.0.1: accepted.
+  SmtpConfig right = Config(stack_.smtps_port, SmtpSecurity::kTls, "sender1@kiln-a.test");
+  right.ca_file = stack_.ca_file;
+  BlockingSmtpClient matching(right);
+  SendResult ok = matching.Connect();
+  EXPECT_EQ(ok.cls, Class::kAccepted) << ok.reason;
+  // allow_self_signed: encryption without authentication, the names are not checked.
+  c.host = stack_.host;
+  c.ca_file.clear();
+  c.allow_self_signed = true;
+  BlockingSmtpClient lenient(c);
+  SendResult accepted = lenient.Connect();
+  EXPECT_EQ(accepted.cls, Class::kAccepted) << accepted.reason;
+}
+
 TEST_F(SmtpMailstackTest, ImplicitTls) {
   SmtpConfig c = Config(stack_.smtps_port, SmtpSecurity::kTls, "bot3@kiln-b.test");
   c.allow_self_signed = true;
@@ -121,7 +156,8 @@ TEST_F(SmtpMailstackTest, SenderAddressNotOwnedIsASenderProblem) {
 
 TEST_F(SmtpMailstackTest, UnknownUserAndDomainRefusedAtRcpt) {
   BlockingSmtpClient client(Config(stack_.smtp_port, SmtpSecurity::kNone, "sender1@kiln-a.test"));
-  SendResult user = client.Send(Envelope{"sender1@kiln-a.test", {"nobody@kiln-b.test"}}, "S: x\n\nb");
+  SendResult user =
+      client.Send(Envelope{"sender1@kiln-a.test", {"nobody@kiln-b.test"}}, "S: x\n\nb");
   EXPECT_EQ(user.cls, Class::kPermanent) << user.reason;
   EXPECT_EQ(user.enhanced, "5.1.1");
   SendResult domain =
@@ -157,9 +193,9 @@ TEST_F(SmtpMailstackTest, HundredMessagesOverOneConnection) {
   BlockingSmtpClient client(Config(stack_.smtp_port, SmtpSecurity::kNone, "sender2@kiln-a.test"));
   std::string token = Token("hundred");
   for (int i = 0; i < 100; ++i) {
-    SendResult r = client.Send(Envelope{"sender2@kiln-a.test", {"bot4@kiln-b.test"}},
-                               Message("sender2@kiln-a.test", "bot4@kiln-b.test",
-                                       token + "-" + std::to_string(i)));
+    SendResult r = client.Send(
+        Envelope{"sender2@kiln-a.test", {"bot4@kiln-b.test"}},
+        Message("sender2@kiln-a.test", "bot4@kiln-b.test", token + "-" + std::to_string(i)));
     ASSERT_EQ(r.cls, Class::kAccepted) << i << ": " << r.reason;
   }
   EXPECT_EQ(client.client().connections_opened(), 1);

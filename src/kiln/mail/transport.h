@@ -60,8 +60,10 @@ struct SmtpConfig {
   std::string username;  // empty: no AUTH
   std::string secret;    // the password, or the OAuth access token for kXOAuth2
   SmtpAuth auth = SmtpAuth::kAuto;
-  // Accept a certificate that does not chain to a trusted root (self-signed, private CA).
-  // The hostname is still checked. Off by default.
+  // Encrypt without authenticating the server: accept a certificate that does not chain to a
+  // trusted root (self-signed, private CA) or whose names do not match `host` (self-signed
+  // certificates seldom name the host they are reached by). Expired certificates are still
+  // refused. Off by default: then the chain must be trusted and the names must match `host`.
   bool allow_self_signed = false;
   // Trust these PEM certificates instead of the system store (a private CA). Empty: system store.
   std::string ca_file;
