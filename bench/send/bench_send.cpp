@@ -8,15 +8,14 @@
 // compare fairly on a machine shared with other work.
 #include <time.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "kiln/base/clock.h"
 #include "kiln/mail/dkim.h"
@@ -116,8 +115,9 @@ int main(int argc, char** argv) {
   io.run();
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = CpuSeconds() - cpu_start;
-  std::printf("%s: %d messages (%.1f KB avg) in %.3f s = %.0f msg/s (%d failed), %.0f msg per cpu-s\n",
-              dkim ? "kiln+dkim-rsa" : "kiln", messages, total_bytes / 1024.0 / messages, secs,
-              messages / secs, failures, messages / cpu);
+  std::printf(
+      "%s: %d messages (%.1f KB avg) in %.3f s = %.0f msg/s (%d failed), %.0f msg per cpu-s\n",
+      dkim ? "kiln+dkim-rsa" : "kiln", messages, total_bytes / 1024.0 / messages, secs,
+      messages / secs, failures, messages / cpu);
   return failures == 0 ? 0 : 1;
 }
