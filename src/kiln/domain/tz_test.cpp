@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -270,6 +271,40 @@ TEST(TimeZoneTest, RejectsBadTzif) {
     EXPECT_NE(z.status().message().find("Test/Zone"), std::string::npos) << z.status().message();
     EXPECT_NE(z.status().message().find(c.why), std::string::npos) << z.status().message();
   }
+}
+
+// Corrupted real files: parsing never crashes, and whatever parses answers lookups with offsets
+// inside the TZif limits.
+TEST(TimeZoneTest, CorruptedFilesAreRejectedOrSafe) {
+  std::ifstream in(std::string(TimeZoneDatabase::kDefaultDirectory) + "/America/New_York",
+                   std::ios::binary);
+  const std::string original((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  ASSERT_GT(original.size(), 1000u);
+  Rng rng(123);
+  int parsed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string data = original;
+    const int flips = static_cast<int>(rng.UniformInRange(1, 4));
+    for (int f = 0; f < flips; ++f) {
+      data[rng.Uniform(data.size())] = static_cast<char>(rng.Uniform(256));
+    }
+    if (rng.Uniform(4) == 0) data.resize(rng.Uniform(data.size()));
+    auto z = TimeZone::FromTzif("Fuzz/Zone", data);
+    if (!z.ok()) {
+      EXPECT_EQ(z.status().code(), Status::Code::kInvalidArgument);
+      continue;
+    }
+    ++parsed;
+    for (int k = 0; k < 20; ++k) {
+      const int64_t t = rng.UniformInRange(-kMaxSupportedMillis, kMaxSupportedMillis);
+      const int32_t off = z->OffsetSecondsAt(t);
+      ASSERT_LT(std::abs(off), 26 * 3600);
+      const auto r = z->ResolveLocal(t);
+      ASSERT_LE(r.earliest_ms, r.latest_ms);
+    }
+  }
+  EXPECT_GT(parsed, 0);
 }
 
 TEST(TimeZoneTest, NamesAndUnknownZones) {
