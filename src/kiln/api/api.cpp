@@ -1,5 +1,6 @@
 #include "kiln/api/api.h"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <spdlog/spdlog.h>
@@ -183,7 +184,7 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     for (const auto& f : res.headers) err.headers.insert(f.name_string(), f.value());
     return err;
   };
-  Ctx ctx{req, res, {}, 0, Role::kViewer, {}};
+  Ctx ctx{req, res, {}, 0, Role::kViewer, {}, {}};
   if (rule.access != Access::kPublic) {
     auto caller = Authenticate(req);
     if (!caller.ok()) return fail(caller.status());
@@ -244,7 +245,18 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     return fail(Status::InvalidArgument("this endpoint takes no request body"));
   }
   auto result = handler(ctx);
-  if (!result.ok()) return fail(result.status());
+  if (!result.ok()) {
+    http::Response err = fail(result.status());
+    if (!ctx.problems.empty()) {
+      boost::system::error_code ec;
+      json::value v = json::parse(err.body, ec);
+      if (!ec && v.is_object() && v.as_object().contains("error")) {
+        v.as_object()["error"].as_object()["problems"] = std::move(ctx.problems);
+        err.body = json::serialize(v);
+      }
+    }
+    return err;
+  }
   auto code = static_cast<status>(doc.success_status);
   if (code == status::no_content) {
     res.status = code;
@@ -272,6 +284,8 @@ void Api::RegisterAll() {
   RegisterSessionRoutes(*this);
   RegisterWorkspaceRoutes(*this);
   RegisterSenderRoutes(*this);
+  RegisterContactRoutes(*this);
+  RegisterCampaignRoutes(*this);
   RegisterOpenApiRoute(*this, *router_);
 }
 

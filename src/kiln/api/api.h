@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -52,6 +53,9 @@ struct Ctx {
   int64_t ws = 0;       // workspace id from the path (kWorkspace routes)
   Role role = Role::kViewer;  // caller's role in ws
   boost::json::object body;   // parsed body (routes documented with a request schema)
+  // Set by a handler that fails with several problems at once (e.g. a campaign launch): each
+  // {"field","message"}; answered as error.problems next to code and message.
+  boost::json::array problems;
 };
 
 enum class Access {
@@ -121,6 +125,8 @@ class Api {
 void RegisterSessionRoutes(Api& api);     // session.cpp: /auth/*, /me
 void RegisterWorkspaceRoutes(Api& api);   // workspaces.cpp: workspaces, members, api keys, audit
 void RegisterSenderRoutes(Api& api);      // senders.cpp
+void RegisterContactRoutes(Api& api);     // contacts.cpp: leads and lists
+void RegisterCampaignRoutes(Api& api);    // campaigns.cpp
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 
 // Generates the OpenAPI 3.1 document of every route on the router.

@@ -1,5 +1,7 @@
 #include "kiln/api/common.h"
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
 #include "kiln/base/time_format.h"
@@ -7,6 +9,46 @@
 namespace kiln::api {
 
 namespace json = boost::json;
+
+Status CheckTimezoneShape(std::string_view tz, const std::string& field) {
+  const std::string msg = "must be an IANA time zone name such as Europe/Paris";
+  if (tz.empty() || tz.size() > 64) return Status::InvalidArgument(msg, field);
+  size_t segment_start = 0;
+  for (size_t i = 0; i <= tz.size(); ++i) {
+    if (i == tz.size() || tz[i] == '/') {
+      std::string_view seg = tz.substr(segment_start, i - segment_start);
+      if (seg.empty()) return Status::InvalidArgument(msg, field);
+      segment_start = i + 1;
+      continue;
+    }
+    char c = tz[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-' || c == '+';
+    if (!ok) return Status::InvalidArgument(msg, field);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<int64_t>> ReadIdArray(const json::array& arr, const std::string& field) {
+  std::vector<int64_t> ids;
+  ids.reserve(arr.size());
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const json::value& v = arr[i];
+    std::string name = field + "[" + std::to_string(i) + "]";
+    if (!v.is_int64() || v.as_int64() <= 0) return Status::InvalidArgument("must be an id (a positive integer)", name);
+    ids.push_back(v.as_int64());
+  }
+  std::vector<int64_t> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end()) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == *dup && std::find(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(i), *dup) != ids.begin() + static_cast<std::ptrdiff_t>(i)) {
+        return Status::InvalidArgument("repeats id " + std::to_string(*dup), field + "[" + std::to_string(i) + "]");
+      }
+    }
+  }
+  return ids;
+}
 
 std::optional<int64_t> NullIfZero(int64_t v) {
   if (v == 0) return std::nullopt;

@@ -5,7 +5,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -28,6 +30,15 @@ Status WriteAuditRaw(store::Tx& tx, int64_t workspace_id, int64_t user_id, int64
                      std::string_view ip, std::string_view action, std::string_view target_type,
                      std::string_view target_id, const boost::json::object& details,
                      int64_t now_ms);
+
+// Checks the shape of an IANA time zone name ("Europe/Paris", "Etc/GMT+5", "UTC"): 1..64 bytes of
+// letters, digits, '/', '_', '-', '+', no empty segments (so no path tricks). Whether the zone
+// exists is the engine's check against tzdata. Fails InvalidArgument naming `field`.
+Status CheckTimezoneShape(std::string_view tz, const std::string& field);
+
+// Reads a JSON array of object ids (positive integers, no repeats). Fails InvalidArgument naming
+// the element at fault: "sender_ids[2]".
+Result<std::vector<int64_t>> ReadIdArray(const boost::json::array& arr, const std::string& field);
 
 // NULL (nullopt) for 0, else the id: optional foreign keys.
 std::optional<int64_t> NullIfZero(int64_t v);

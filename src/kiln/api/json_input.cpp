@@ -178,6 +178,24 @@ Status JsonFields::OptObj(std::string_view key, const json::object** out) {
   return Status::Ok();
 }
 
+Status JsonFields::Arr(std::string_view key, const json::array** out, size_t max_items) {
+  KILN_RETURN_IF_ERROR(OptArr(key, out, max_items));
+  if (!*out) return Status::InvalidArgument("is required", FieldName(key));
+  return Status::Ok();
+}
+
+Status JsonFields::OptArr(std::string_view key, const json::array** out, size_t max_items) {
+  *out = nullptr;
+  const json::value* v = Get(key);
+  if (!v) return Status::Ok();
+  if (!v->is_array()) return Status::InvalidArgument("must be an array", FieldName(key));
+  if (v->as_array().size() > max_items) {
+    return Status::InvalidArgument("must have at most " + std::to_string(max_items) + " items", FieldName(key));
+  }
+  *out = &v->as_array();
+  return Status::Ok();
+}
+
 Status JsonFields::Finish() const {
   for (const auto& kv : obj_) {
     if (!seen_.contains(std::string_view(kv.key()))) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "kiln/base/status.h"
@@ -44,12 +45,16 @@ class JsonFields {
   Status Int(std::string_view key, int64_t* out, int64_t min, int64_t max);
   Status Bool(std::string_view key, bool* out);
   Status Obj(std::string_view key, const boost::json::object** out);
+  Status Arr(std::string_view key, const boost::json::array** out, size_t max_items);
 
   // Optional readers: missing -> *out untouched (stays nullopt).
   Status OptStr(std::string_view key, std::optional<std::string>* out, StrRule rule = {});
   Status OptInt(std::string_view key, std::optional<int64_t>* out, int64_t min, int64_t max);
   Status OptBool(std::string_view key, std::optional<bool>* out);
   Status OptObj(std::string_view key, const boost::json::object** out);  // nullptr when missing
+  // An array of at most max_items elements (more -> "must have at most N items"); nullptr when
+  // missing. The elements are the caller's to check (name them "key[i]").
+  Status OptArr(std::string_view key, const boost::json::array** out, size_t max_items);
 
   // Fails on the first field that no reader asked for ("unknown field").
   Status Finish() const;
