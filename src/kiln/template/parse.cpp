@@ -2,6 +2,7 @@
 // which braces are spintax, and a recursive-descent parser building the AST of template_impl.h.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -879,9 +880,7 @@ class Parser {
       if (spec->id == FilterId::kTruncate && n >= 1) {
         const Operand& len = filter.args[0];
         if (len.kind != Operand::Kind::kLiteral || len.literal.kind() != Value::Kind::kNumber ||
-            len.literal.number() < 0 ||
-            len.literal.number() !=
-                static_cast<double>(static_cast<long long>(len.literal.number()))) {
+            len.literal.number() < 0 || len.literal.number() != std::floor(len.literal.number())) {
           return Error(
               name.begin,
               "filter 'truncate' needs a whole number of characters as its first argument");

@@ -63,6 +63,8 @@ TEST(RenderTest, EveryFilter) {
   EXPECT_EQ(Render("{{ city | truncate: 6, '' }}"), "San Fr");
   EXPECT_EQ(Render("{{ city | truncate: 8, '…' }}"), "San Fra…");
   EXPECT_EQ(Render("{{ city | truncate: 100 }}"), "San Francisco");
+  EXPECT_EQ(Render("{{ city | truncate: 66666666666666666666666666666666666 }}"), "San Francisco");
+  EXPECT_EQ(Render("{{ city | truncate: 0, '' }}"), "");
   EXPECT_EQ(Render("{{ 'ééééééééééééééééééééééééééééééééééééééééééééééééééééé' | truncate }}"),
             "ééééééééééééééééééééééééééééééééééééééééééééééé...");  // default 50
   EXPECT_EQ(Render("[{{ title | strip }}]"), "[Head of Sales]");
