@@ -28,12 +28,17 @@ class SourceMap {
       if (src[i] == '\n') line_starts_.push_back(i + 1);
     }
   }
+  // Positions are asked for in source order while parsing, so the column count resumes from the
+  // previous answer on the same line: a long single-line template stays linear, not quadratic.
   Pos At(size_t offset) const {
     offset = std::min(offset, src_.size());
     auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
     const size_t line = static_cast<size_t>(it - line_starts_.begin());  // 1-based
     const size_t start = line_starts_[line - 1];
-    const size_t column = CodePointCount(src_.substr(start, offset - start)) + 1;
+    size_t from = start, column = 1;
+    if (line == last_line_ && offset >= last_offset_) from = last_offset_, column = last_column_;
+    column += CodePointCount(src_.substr(from, offset - from));
+    last_line_ = line, last_offset_ = offset, last_column_ = column;
     return Pos{static_cast<int>(line), static_cast<int>(column)};
   }
   std::string Where(size_t offset) const {
@@ -44,6 +49,9 @@ class SourceMap {
  private:
   std::string_view src_;
   std::vector<size_t> line_starts_;
+  mutable size_t last_line_ = 0;  // the previous answer (0: none)
+  mutable size_t last_offset_ = 0;
+  mutable size_t last_column_ = 1;
 };
 
 // Levenshtein distance, for "did you mean" suggestions (inputs are short names).
@@ -184,12 +192,13 @@ class Tokenizer {
   }
 
   // Finds the `close``}` that ends the construct whose content starts at `from`, skipping quoted
-  // strings. Returns npos (and the offset of an unterminated quote in *bad_quote) when absent.
-  size_t FindClose(size_t from, char close, size_t* bad_quote) const {
+  // strings when `quote_aware`. Returns npos (and the offset of an unterminated quote in
+  // *bad_quote) when absent.
+  size_t FindClose(size_t from, char close, bool quote_aware, size_t* bad_quote) const {
     *bad_quote = std::string_view::npos;
     for (size_t j = from; j < src_.size(); ++j) {
       const char c = src_[j];
-      if (c == '"' || c == '\'') {
+      if (quote_aware && (c == '"' || c == '\'')) {
         const size_t q = src_.find(c, j + 1);
         if (q == std::string_view::npos) {
           *bad_quote = j;
@@ -213,8 +222,12 @@ class Tokenizer {
       StripPrevious();
       ++begin;
     }
+    // An inline comment is prose: its apostrophes are not string quotes.
+    size_t first = begin;
+    while (first < src_.size() && IsSpace(src_[first])) ++first;
+    const bool inline_comment = is_tag && first < src_.size() && src_[first] == '#';
     size_t bad_quote;
-    const size_t close_at = FindClose(begin, close, &bad_quote);
+    const size_t close_at = FindClose(begin, close, !inline_comment, &bad_quote);
     if (close_at == std::string_view::npos) {
       if (bad_quote != std::string_view::npos) {
         return Error(bad_quote, std::string("unterminated string in ") + what + " opened at " +

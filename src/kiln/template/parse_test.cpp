@@ -196,6 +196,13 @@ TEST(ParseTest, HostileInputsFinishQuickly) {
   std::string spaced;
   for (int i = 0; i < 60000; ++i) spaced += "{ ";
   EXPECT_TRUE(Template::Parse(spaced).ok());  // all literal
+  // 40,000 outputs on one 200 KB line: positions are computed incrementally.
+  std::string one_line;
+  for (int i = 0; i < 40000; ++i) one_line += "{{a}}";
+  auto t = Template::Parse(one_line);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  one_line += "{{ b | nope }}";
+  EXPECT_EQ(ParseError(one_line), "line 1, column 200008: unknown filter 'nope'");
   std::string bars;
   for (int i = 0; i < 60000; ++i) bars += "|}";
   EXPECT_TRUE(Template::Parse(bars).ok());

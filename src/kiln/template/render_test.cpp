@@ -157,6 +157,7 @@ TEST(RenderTest, TruthinessBlankAndEmptyFollowLiquid) {
 TEST(RenderTest, CommentRawAndWhitespaceControl) {
   EXPECT_EQ(Render("a{% comment %} {{ first_name }} {% if %} {% endcomment %}b"), "ab");
   EXPECT_EQ(Render("a{% # note to self %}b"), "ab");
+  EXPECT_EQ(Render("a{%- # don't \"quote\" me -%} b"), "ab");
   EXPECT_EQ(Render("{% raw %}{{ first_name }} {a|b} {% if x %}{% endraw %}"),
             "{{ first_name }} {a|b} {% if x %}");
   EXPECT_EQ(Render("Hi   {{- first_name -}}  !"), "Hiélodie!");
