@@ -900,6 +900,7 @@ class Parser {
         }
         filter.truncate_length = static_cast<size_t>(std::min(len.literal.number(), 1e9));
       }
+      if (spec->id == FilterId::kDefault) out->has_default = true;
       out->filters.push_back(std::move(filter));
     }
     if (lx[k].kind != Lexeme::Kind::kEnd) {

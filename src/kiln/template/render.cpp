@@ -260,7 +260,8 @@ class Renderer {
     for (const Filter& f : o.filters) {
       KILN_ASSIGN_OR_RETURN(cur, Apply(f, *cur, cur == &a ? &b : &a));
     }
-    if (o.head.kind == Operand::Kind::kVariable && head->RendersEmpty() && cur->RendersEmpty()) {
+    if (o.head.kind == Operand::Kind::kVariable && !o.has_default && head->RendersEmpty() &&
+        cur->RendersEmpty()) {
       const bool empty = found;
       if (options_.strict) {
         return Status::InvalidArgument("line " + std::to_string(o.pos.line) + ", column " +

@@ -212,7 +212,7 @@ TEST(RenderTest, SingleLineTurnsLineBreaksIntoSpaces) {
 TEST(RenderTest, MissingVariablesAreReportedWithPositions) {
   auto t = Template::Parse(
       "Hi {{ first_name | default: 'there' }},\n{{ company }} / {{ empty_field | upcase }} "
-      "{{ title }}{% if nowhere %}{% endif %} {{ 'lit' }}");
+      "{{ title }}{% if nowhere %}{% endif %} {{ 'lit' }}{{ nowhere | default: '' }}");
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   RenderContext c;
   c.Set("empty_field", "").Set("title", "CEO");

@@ -21,7 +21,8 @@
 //       TRUTHY, as in Liquid; test for content with `{% if company != blank %}`. `blank` matches
 //       nil, false and whitespace-only strings; `empty` matches "". Comparisons between a number
 //       and a numeric string compare as numbers (lead fields are text; Liquid would say false).
-//   {% comment %} … {% endcomment %}, {% # note %}, {% raw %} … {% endraw %} (verbatim text).
+//   {% comment %} … {% endcomment %}, {% # note %}, {% raw %} … {% endraw %} (verbatim text);
+//       comment and raw bodies are not parsed and end at the first matching end tag.
 //   Whitespace control: {{- -}} {%- -%} strip all whitespace on that side, as in Liquid.
 //   There are no loops, assignments or includes: rendering time is linear in the template.
 //
@@ -29,10 +30,11 @@
 // group's position in the template, uniformly and deterministically: the same seed always
 // gives the same text. Groups nest ({a|{b|c}}) and alternatives may hold Liquid (outputs, and
 // if-blocks that open and close inside the alternative). The grammar, precisely:
-//   - `{%` always opens a tag and `{{` an output, except that in a run of three or more `{`,
-//     or in `{{%`, the first `{` is a single brace: `{{{first_name}}|there}` is a group whose
-//     first alternative is an output. A group cannot start with a nested group (`{{a|b}|c}`
-//     opens an output); write `{c|{a|b}}` or put a space first.
+//   - `{%` opens a tag and `{{` an output, except that a `{` followed by `{{` or `{%` is a
+//     single brace: `{{{first_name}}|there}` is a group whose first alternative is an output,
+//     and `{{% if x %}a{% endif %}|b}` one whose first alternative is a block. A group cannot
+//     start with a nested group (`{{a|b}|c}` opens an output); write `{c|{a|b}}` or put a
+//     space first: `{ {a|b}|c}`.
 //   - A single `{` opens a spintax group only when it has a matching `}` (braces nest) and at
 //     least one `|` at its own level between them. Any other `{`, `}` and `|` is literal text:
 //     CSS such as `p { margin: 0 }` and text such as `A | B` pass through untouched.
@@ -75,9 +77,9 @@ struct RenderOptions {
   size_t max_output_bytes = 1024 * 1024;
 };
 
-// An output whose variable was absent or empty and that rendered as empty (no `default` filled
-// it in). Variables only read by if/unless conditions are never reported: testing them is how a
-// template handles a missing value.
+// An output whose variable was absent or empty, that rendered as empty and has no `default`
+// filter. Outputs with a `default` (even `default: ""`) and variables only read by if/unless
+// conditions are never reported: they are how a template handles a missing value.
 struct MissingVar {
   std::string name;                // the dotted path, e.g. "company" or "custom.Industry Name"
   int line = 0;                    // 1-based position of the `{{` in the template source

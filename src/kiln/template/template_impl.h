@@ -47,7 +47,8 @@ struct Filter {
 struct Output {
   Operand head;
   std::vector<Filter> filters;
-  Pos pos;  // of the `{{`
+  bool has_default = false;  // a `default` filter: the author handled the empty case
+  Pos pos;                   // of the `{{`
 };
 
 enum class CompareOp : uint8_t { kNone, kEq, kNe, kLt, kGt, kLe, kGe, kContains };
