@@ -94,7 +94,8 @@ class CampaignsApiTest : public KilnApiFixture {
     return CreateId(s, "/contacts", extra);
   }
 
-  static json::array OneStep(const std::string& subject = "Hello {{ first_name }}") {
+  static json::array OneStep(
+      const std::string& subject = "Hello {{ first_name | default: 'there' }}") {
     return json::array{json::object{
         {"delay_minutes", 0},
         {"variants", json::array{json::object{{"subject", subject}, {"body_text", "Hi there"}}}}}};
@@ -786,6 +787,125 @@ TEST_P(CampaignsApiTest, StateMachineAndEnrolment) {
   }
 }
 
+TEST_P(CampaignsApiTest, LaunchChecksTemplatesForEveryLeadAndPreviewRenders) {
+  int64_t sender = Sender(a_, "tpl-sender@kiln-a.test", true);
+  int64_t list = List(a_, "Templated");
+  int64_t ada = Lead(a_, "ada@kiln.test",
+                     {{"first_name", "Ada"},
+                      {"company", "Analytical & Co"},
+                      {"custom_fields", {{"Industry Name", "computing"}}},
+                      {"list_ids", json::array{list}}});
+  int64_t bob = Lead(a_, "bob@kiln.test", {{"first_name", "Bob"}, {"list_ids", json::array{list}}});
+  Lead(a_, "cy@kiln.test", {{"list_ids", json::array{list}}});
+  auto variant = [](const std::string& subject, const std::string& html, const std::string& text) {
+    return json::object{{"subject", subject}, {"body_html", html}, {"body_text", text}};
+  };
+  json::array steps{
+      json::object{
+          {"variants",
+           json::array{
+               variant(
+                   "{Hi|Hello} {{ first_name | default: 'there' }}",
+                   "<p>About {{ company }}</p><a href=\"{{ unsubscribe_url }}\">unsubscribe</a>",
+                   "Industry: {{ custom[\"Industry Name\"] | default: 'yours' }}"),
+               variant("Idea for {{ company | upcse }}", "<p>x</p>", "")}}},
+      json::object{{"delay_minutes", 60},
+                   {"variants", json::array{variant("Re: {{ first_name | default: 'you' }}", "",
+                                                    "Hi,\n{% if company %}again")}}}};
+  int64_t id = CreateId(a_, "/campaigns",
+                        {{"name", "Templated"},
+                         {"sender_ids", json::array{sender}},
+                         {"list_ids", json::array{list}},
+                         {"steps", steps}});
+  auto r = a_.Action(C(a_, id, "/launch"));
+  ASSERT_EQ(r.status, 409) << r.body;
+  auto err = Json(r);
+  std::map<std::string, json::object> problems;
+  for (const auto& p : err.at("error").at("problems").as_array()) {
+    problems[std::string(p.at("field").as_string())] = p.as_object();
+  }
+  EXPECT_EQ(problems.size(), 3u) << r.body;
+  // A variable empty for two leads: which variable, how many, which leads.
+  ASSERT_TRUE(problems.contains("steps[0].variants[0].body_html")) << r.body;
+  auto& company = problems["steps[0].variants[0].body_html"];
+  EXPECT_EQ(company.at("variable"), "company");
+  EXPECT_EQ(company.at("lead_count"), 2);
+  std::set<std::string> named;
+  for (const auto& l : company.at("leads").as_array())
+    named.insert(std::string(l.at("email").as_string()));
+  EXPECT_EQ(named, (std::set<std::string>{"bob@kiln.test", "cy@kiln.test"}));
+  // Syntax errors: step, variant, line and column.
+  ASSERT_TRUE(problems.contains("steps[0].variants[1].subject")) << r.body;
+  EXPECT_EQ(problems["steps[0].variants[1].subject"].at("line"), 1);
+  EXPECT_GT(problems["steps[0].variants[1].subject"].at("column").as_int64(), 1);
+  EXPECT_NE(std::string(problems["steps[0].variants[1].subject"].at("message").as_string())
+                .find("upcase"),
+            std::string::npos);
+  ASSERT_TRUE(problems.contains("steps[1].variants[0].body_text")) << r.body;
+  EXPECT_EQ(problems["steps[1].variants[0].body_text"].at("step"), 1);
+  EXPECT_EQ(problems["steps[1].variants[0].body_text"].at("line"), 2);
+  EXPECT_EQ(Enrolled(a_.ws, id), 0);
+
+  // Preview: the lead's values, HTML-escaped in the HTML body; spintax stable per lead.
+  std::string preview = C(a_, id, "/preview");
+  auto p1 = a_.Post(preview, json::serialize(json::object{{"step_index", 0}, {"contact_id", ada}}));
+  ASSERT_EQ(p1.status, 200) << p1.body;
+  auto v1 = Json(p1);
+  std::string subject(v1.at("subject").as_string());
+  EXPECT_TRUE(subject == "Hi Ada" || subject == "Hello Ada") << subject;
+  EXPECT_NE(v1.at("body_html").as_string().find("About Analytical &amp; Co"), std::string::npos)
+      << p1.body;
+  EXPECT_NE(v1.at("body_html").as_string().find("href=\"https://"), std::string::npos) << p1.body;
+  EXPECT_EQ(v1.at("body_text"), "Industry: computing");
+  EXPECT_EQ(v1.at("missing").as_array().size(), 0u);
+  EXPECT_EQ(v1.at("variant_label"), "A");
+  EXPECT_EQ(
+      Json(a_.Post(preview, json::serialize(json::object{{"step_index", 0}, {"contact_id", ada}})))
+          .at("subject"),
+      json::value(subject));
+  auto p2 = Json(a_.Post(
+      preview,
+      json::serialize(json::object{{"step_index", 0}, {"variant_index", 0}, {"contact_id", bob}})));
+  ASSERT_EQ(p2.at("missing").as_array().size(), 1u);
+  EXPECT_EQ(p2.at("missing").at(0).at("variable"), "company");
+  EXPECT_EQ(p2.at("body_text"), "Industry: yours");
+  auto broken = a_.Post(
+      preview,
+      json::serialize(json::object{{"step_index", 0}, {"variant_index", 1}, {"contact_id", ada}}));
+  EXPECT_EQ(broken.status, 409);
+  EXPECT_EQ(ErrField(broken), "steps[0].variants[1].subject");
+  EXPECT_EQ(ErrField(a_.Post(
+                preview, json::serialize(json::object{{"step_index", 5}, {"contact_id", ada}}))),
+            "step_index");
+  EXPECT_EQ(ErrField(a_.Post(preview,
+                             json::serialize(json::object{
+                                 {"step_index", 0}, {"variant_index", 7}, {"contact_id", ada}}))),
+            "variant_index");
+  EXPECT_EQ(ErrField(a_.Post(preview, R"({"step_index":0})")), "contact_id");
+  EXPECT_EQ(
+      a_.Post(preview, json::serialize(json::object{{"step_index", 0}, {"contact_id", ada + 1000}}))
+          .status,
+      404);
+  Session b = NewOwner("owner@kiln-b.test");
+  int64_t b_lead = Lead(b, "b@kiln-b.test");
+  EXPECT_EQ(
+      a_.Post(preview, json::serialize(json::object{{"step_index", 0}, {"contact_id", b_lead}}))
+          .status,
+      404);
+
+  // Fixed templates launch.
+  steps.at(0).at("variants").at(0).as_object()["body_html"] =
+      "<p>About {{ company | default: 'your team' }}</p>";
+  steps.at(0).at("variants").at(1).as_object()["subject"] =
+      "Idea for {{ company | upcase | default: 'you' }}";
+  steps.at(1).at("variants").at(0).as_object()["body_text"] =
+      "Hi,\n{% if company %}again{% endif %}";
+  ASSERT_EQ(a_.Patch(C(a_, id), json::serialize(json::object{{"steps", steps}})).status, 200);
+  auto ok = a_.Action(C(a_, id, "/launch"));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Json(ok).at("launch").at("enrolled"), 3);
+}
+
 // Workspace B's user, on B's own workspace path, names A's objects by id: 404 for every object
 // route.
 TEST_P(CampaignsApiTest, ObjectsOfAnotherWorkspaceAreNotFound) {
@@ -806,6 +926,8 @@ TEST_P(CampaignsApiTest, ObjectsOfAnotherWorkspaceAreNotFound) {
       {"POST", camp + "/resume", ""},
       {"POST", camp + "/complete", ""},
       {"POST", camp + "/archive", ""},
+      {"POST", camp + "/preview",
+       json::serialize(json::object{{"step_index", 0}, {"contact_id", b_lead}})},
       {"GET", lead, ""},
       {"PATCH", lead, R"({"first_name":"pwned"})"},
       {"DELETE", lead, ""},

@@ -110,7 +110,8 @@ WHERE c.workspace_id = $1
 ON CONFLICT (campaign_id, contact_id) DO NOTHING;
 
 -- name: campaigns.audience_sample
--- Mailable leads of the audience, by id, for template checks ($3 rows at most, ids above $4).
+-- Mailable leads of the audience (as campaigns.enroll picks them), by id, for template checks:
+-- $3 rows at most, ids above $4.
 SELECT c.id, c.email, c.first_name, c.last_name, c.company, c.title, c.timezone, c.phone,
        c.website, c.custom_fields
 FROM contacts c
@@ -119,11 +120,28 @@ WHERE c.workspace_id = $1 AND c.id > $4
                  JOIN contact_list_items i ON i.list_id = cl.list_id AND i.workspace_id = cl.workspace_id
                WHERE cl.workspace_id = $1 AND cl.campaign_id = $2)
   AND c.status NOT IN ('unsubscribed', 'bounced')
+  AND NOT EXISTS (SELECT 1 FROM suppression_list s
+                  WHERE s.workspace_id = c.workspace_id
+                    AND (s.campaign_id IS NULL OR s.campaign_id = $2)
+                    AND s.email = lower(c.email))
+  AND NOT EXISTS (SELECT 1 FROM suppression_list s
+                  WHERE s.workspace_id = c.workspace_id
+                    AND (s.campaign_id IS NULL OR s.campaign_id = $2)
+                    AND s.domain IS NOT NULL
+                    AND substr(lower(c.email), length(c.email) - length(s.domain)) = '@' || s.domain)
 ORDER BY c.id
 LIMIT $3;
 
 -- name: campaigns.find_sender
 SELECT id, email, status FROM senders WHERE workspace_id = $1 AND id = $2;
+
+-- name: campaigns.sender_fields
+-- What templates may say about a sender (sender.name, sender.email, sender.from_name).
+SELECT id, name, email, from_name FROM senders WHERE workspace_id = $1 AND id = $2;
+
+-- name: campaigns.contact
+SELECT id, email, first_name, last_name, company, title, timezone, phone, website, custom_fields
+FROM contacts WHERE workspace_id = $1 AND id = $2;
 
 -- name: campaigns.find_list
 SELECT id FROM contact_lists WHERE workspace_id = $1 AND id = $2;
