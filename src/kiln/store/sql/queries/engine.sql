@@ -71,3 +71,96 @@ WHERE workspace_id = $1 AND campaign_id = $2 AND status = 'unknown';
 
 -- name: engine.message_events
 SELECT type, detail, created_at FROM events WHERE message_id = $1 ORDER BY id;
+
+-- Scheduling ---------------------------------------------------------------------------------------
+
+-- name: engine.running_campaigns
+SELECT id, workspace_id, schedule, timezone, daily_limit, warmup_mix_percent, stop_on_auto_reply,
+       include_unsubscribe
+FROM campaigns WHERE status = 'running' ORDER BY id;
+
+-- name: engine.campaign_steps
+SELECT id, position, delay_minutes, condition FROM campaign_steps
+WHERE campaign_id = $1 ORDER BY position, id;
+
+-- name: engine.campaign_variants
+SELECT v.id, v.step_id, v.weight, v.subject, v.body_html, v.body_text
+FROM step_variants v JOIN campaign_steps s ON s.id = v.step_id
+WHERE s.campaign_id = $1 AND v.is_enabled = 1 ORDER BY v.step_id, v.id;
+
+-- name: engine.campaign_senders
+SELECT s.id, s.email, s.name, s.from_name, s.status, s.daily_quota, s.health_score,
+       s.warmup_end_at, s.smtp_host, s.smtp_port, s.smtp_security, s.smtp_username, s.smtp_secret,
+       s.allow_self_signed
+FROM campaign_senders cs JOIN senders s ON s.id = cs.sender_id
+WHERE cs.campaign_id = $1 ORDER BY s.id;
+
+-- name: engine.due_leads
+-- $2 now, $3 limit. Leads that replied, bounced, unsubscribed ... are not pending/active.
+SELECT cc.id, cc.contact_id, cc.sender_id, cc.current_step, cc.created_at, c.email,
+       c.first_name, c.last_name, c.company, c.title, c.phone, c.website, c.timezone,
+       c.custom_fields
+FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
+WHERE cc.campaign_id = $1 AND cc.status IN ('pending', 'active') AND cc.next_at <= $2
+ORDER BY cc.next_at, cc.id LIMIT $3;
+
+-- name: engine.lead_messages
+SELECT id, step_id, status, sent_at, next_attempt_at, lease_until, message_id_header,
+       thread_root_header, subject, sender_id, opened_at, clicked_at, replied_at
+FROM messages WHERE campaign_id = $1 AND contact_id = $2 ORDER BY id;
+
+-- name: engine.suppression_reason
+-- $3 address, $4 its domain (both lowercase).
+SELECT reason FROM suppression_list
+WHERE workspace_id = $1 AND (campaign_id IS NULL OR campaign_id = $2)
+  AND (email = $3 OR domain = $4)
+ORDER BY id LIMIT 1;
+
+-- name: engine.sender_sends_between
+-- Sends of a sender in [$2, $3): sent, plus claims whose outcome is open or unknown (they may have
+-- gone out, so they count against the quota).
+SELECT COUNT(*) AS n FROM messages
+WHERE sender_id = $1
+  AND ((sent_at >= $2 AND sent_at < $3)
+       OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3));
+
+-- name: engine.campaign_sends_between
+SELECT COUNT(*) AS n FROM messages
+WHERE campaign_id = $1
+  AND ((sent_at >= $2 AND sent_at < $3)
+       OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3));
+
+-- name: engine.sender_last_send
+SELECT MAX(sent_at) AS last FROM messages WHERE sender_id = $1;
+
+-- name: engine.lead_advance
+-- After step $3 was sent: $3 current_step (position of the next step), $4 next_at, $5 sender.
+UPDATE campaign_contacts
+SET status = 'active', current_step = $3, next_at = $4, sender_id = $5, last_sent_at = $6,
+    updated_at = $6
+WHERE id = $1 AND campaign_id = $2;
+
+-- name: engine.lead_defer
+UPDATE campaign_contacts SET next_at = $2, updated_at = $3 WHERE id = $1;
+
+-- name: engine.lead_stop
+UPDATE campaign_contacts SET status = $2, stop_reason = $3, next_at = NULL, updated_at = $4
+WHERE id = $1;
+
+-- name: engine.suppress_address
+INSERT INTO suppression_list (workspace_id, email, reason, source, created_at)
+VALUES ($1, $2, 'bounced', $3, $4)
+ON CONFLICT DO NOTHING;
+
+-- name: engine.contact_mark_bounced
+UPDATE contacts SET status = 'bounced', updated_at = $2 WHERE id = $1;
+
+-- name: engine.sender_set_status
+UPDATE senders SET status = $2, status_reason = $3, updated_at = $4 WHERE id = $1;
+
+-- name: engine.sender_failure
+UPDATE senders SET consecutive_failures = consecutive_failures + 1, updated_at = $2 WHERE id = $1
+RETURNING consecutive_failures;
+
+-- name: engine.sender_success
+UPDATE senders SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0;
