@@ -297,6 +297,88 @@ TEST_P(SchedulerTest, CampaignOverVirtualWeeksKeepsEveryRule) {
   EXPECT_EQ(Header(eve.data, "List-Unsubscribe-Post"), "List-Unsubscribe=One-Click");
 }
 
+mail::SendResult Failure(mail::SendResult::Class cls, int code, std::string enhanced,
+                         mail::SmtpFailure failure, std::string reason) {
+  mail::SendResult r;
+  r.cls = cls;
+  r.code = code;
+  r.enhanced = std::move(enhanced);
+  r.failure = failure;
+  r.reason = std::move(reason);
+  return r;
+}
+
+TEST_P(SchedulerTest, HardBounceStopsTheLeadAndSuppressesTheAddress) {
+  MakeCampaign({0, 60}, 1, 50);
+  const int64_t lead = AddLead("gone@example.test", "Gone", "");
+  auto scheduler = MakeScheduler(
+      {{sender_ids_[0], Failure(mail::SendResult::Class::kPermanent, 550, "5.1.1",
+                                mail::SmtpFailure::kRecipients,
+                                "recipient <gone@example.test> rejected: 550 5.1.1 no such user")}});
+  RunUntil(*scheduler, kStart + 3 * kDay);
+  ASSERT_EQ(log_.size(), 1u);  // no follow-up, no retry
+  auto st = Row("sched_test.lead_status", {campaign_, lead});
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->Text("status"), "bounced");
+  EXPECT_NE(st->Text("stop_reason").find("5.1.1"), std::string::npos);
+  auto sup = Row("sched_test.suppressed", {ws_, "gone@example.test"});
+  ASSERT_TRUE(sup.ok()) << sup.status().ToString();
+  EXPECT_EQ(sup->Text("reason"), "bounced");
+}
+
+TEST_P(SchedulerTest, AuthFailureFailsTheSenderAndOthersCarryOn) {
+  MakeCampaign({0}, 2, 50);
+  for (int i = 0; i < 6; ++i) AddLead("l" + std::to_string(i) + "@example.test", "L", "");
+  auto scheduler = MakeScheduler(
+      {{sender_ids_[0], Failure(mail::SendResult::Class::kSenderProblem, 535, "5.7.8",
+                                mail::SmtpFailure::kAuth, "authentication rejected: 535 5.7.8")}});
+  RunUntil(*scheduler, kStart + 2 * kDay);
+  auto st = Row("sched_test.sender_status", {sender_ids_[0]});
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->Text("status"), "failed");
+  EXPECT_NE(st->Text("status_reason").find("authentication rejected"), std::string::npos);
+  EXPECT_EQ(Row("sched_test.sender_status", {sender_ids_[1]})->Text("status"), "active");
+  std::map<std::string, int> accepted;  // by the healthy sender
+  int through_failed = 0;
+  for (const SentMail& m : log_) {
+    if (m.sender_id == sender_ids_[1]) ++accepted[m.rcpt];
+    else ++through_failed;
+  }
+  EXPECT_LE(through_failed, 1);  // the one attempt that found the problem
+  EXPECT_EQ(accepted.size(), 6u);
+  for (const auto& [rcpt, n] : accepted) EXPECT_EQ(n, 1) << rcpt;
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 6);
+}
+
+TEST_P(SchedulerTest, ElevenConsecutiveFailuresPauseTheSender) {
+  MakeCampaign({0}, 1, 100);
+  for (int i = 0; i < 15; ++i) AddLead("t" + std::to_string(i) + "@example.test", "T", "");
+  auto scheduler = MakeScheduler(
+      {{sender_ids_[0], Failure(mail::SendResult::Class::kTransient, 451, "4.3.0",
+                                mail::SmtpFailure::kRecipients, "451 4.3.0 try again later")}});
+  RunUntil(*scheduler, kStart + 2 * kDay);
+  auto st = Row("sched_test.sender_status", {sender_ids_[0]});
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->Text("status"), "paused");
+  EXPECT_NE(st->Text("status_reason").find("11 consecutive failures"), std::string::npos)
+      << st->Text("status_reason");
+  EXPECT_EQ(log_.size(), 11u);  // nothing after the pause
+}
+
+TEST_P(SchedulerTest, SuppressedDomainIsNeverMailed) {
+  MakeCampaign({0}, 1, 50);
+  const int64_t blocked = AddLead("ceo@blocked.test", "C", "");
+  AddLead("ok@fine.test", "O", "");
+  ASSERT_TRUE(Exec("sched_test.suppress_domain", {ws_, "blocked.test", kStart}).ok());
+  auto scheduler = MakeScheduler();
+  RunUntil(*scheduler, kStart + 2 * kDay);
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_EQ(log_[0].rcpt, "ok@fine.test");
+  auto st = Row("sched_test.lead_status", {campaign_, blocked});
+  EXPECT_EQ(st->Text("status"), "stopped");
+  EXPECT_EQ(st->Text("stop_reason"), "suppressed: manual");
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, SchedulerTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
                          kiln::testing::DbBackendName());
 
