@@ -7,8 +7,10 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,10 +32,14 @@ struct MdCtxFree {
 struct BioFree {
   void operator()(BIO* p) const { BIO_free(p); }
 };
+struct MdFree {
+  void operator()(EVP_MD* p) const { EVP_MD_free(p); }
+};
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
+using MdPtr = std::unique_ptr<EVP_MD, MdFree>;
 
 constexpr size_t kFoldColumn = 78;
 
@@ -204,6 +210,19 @@ Status SplitMessage(std::string_view message, std::vector<HeaderField>& fields,
   return Status::Ok();
 }
 
+// Bytes the relaxed canonicalisations treat specially: WSP, and CR and LF (line ends).
+enum ByteClass : unsigned char { kPlain = 0, kWsp = 1, kLineEnd = 2 };
+constexpr auto kByteClass = [] {
+  std::array<ByteClass, 256> t{};
+  t[' '] = kWsp;
+  t['\t'] = kWsp;
+  t['\r'] = kLineEnd;
+  t['\n'] = kLineEnd;
+  return t;
+}();
+ByteClass ClassOf(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
+
+// RFC 6376 §3.4.2: lower-case name, unfold, WSP runs to one SP, no WSP around the value.
 void AppendCanonicalHeader(std::string& out, std::string_view field) {
   const size_t colon = field.find(':');
   size_t name_end = colon;
@@ -212,52 +231,88 @@ void AppendCanonicalHeader(std::string& out, std::string_view field) {
   out += ':';
   bool pending_wsp = false;
   bool started = false;
-  for (size_t i = colon + 1; i < field.size(); ++i) {
-    const char c = field[i];
-    if (c == '\r' || c == '\n') continue;  // unfold
-    if (IsWsp(c)) {
-      pending_wsp = true;
-      continue;
-    }
-    if (pending_wsp && started) out += ' ';
-    pending_wsp = false;
-    started = true;
-    out += c;
-  }
-}
-
-void AppendCanonicalBody(std::string& out, std::string_view body) {
-  const size_t base = out.size();
-  size_t keep = base;  // end of the last non-empty line
-  size_t line_len = 0;
-  bool pending_wsp = false;
-  for (size_t i = 0; i < body.size(); ++i) {
-    const char c = body[i];
-    if (c == '\r' && i + 1 < body.size() && body[i + 1] == '\n') {
-      out += "\r\n";
-      if (line_len > 0) keep = out.size();
-      line_len = 0;
-      pending_wsp = false;
+  size_t i = colon + 1;
+  while (i < field.size()) {
+    const ByteClass c = ClassOf(field[i]);
+    if (c != kPlain) {
+      if (c == kWsp) pending_wsp = true;  // CR and LF go: unfolding
       ++i;
       continue;
     }
+    size_t j = i + 1;
+    while (j < field.size() && ClassOf(field[j]) == kPlain) ++j;
+    if (pending_wsp && started) out += ' ';
+    pending_wsp = false;
+    started = true;
+    out.append(field.data() + i, j - i);
+    i = j;
+  }
+}
+
+bool IsCrlfAt(std::string_view s, size_t k) {
+  return s[k] == '\r' && k + 1 < s.size() && s[k + 1] == '\n';
+}
+
+// Where the body's content ends: the index after its last byte that is neither WSP nor part of
+// a CRLF (a lone CR or LF is content). What follows are empty or WSP-only lines.
+size_t BodyContentEnd(std::string_view body) {
+  size_t k = body.size();
+  while (k > 0) {
+    const char c = body[k - 1];
     if (IsWsp(c)) {
-      pending_wsp = true;
-      continue;
+      --k;
+    } else if (c == '\n' && k >= 2 && body[k - 2] == '\r') {
+      k -= 2;
+    } else {
+      break;
     }
-    if (pending_wsp) {
-      out += ' ';
-      ++line_len;
-      pending_wsp = false;
-    }
-    out += c;
-    ++line_len;
   }
-  if (line_len > 0) {
-    out += "\r\n";
-    keep = out.size();
+  return k;
+}
+
+// The index of the first byte in body[i, end) that relaxed canonicalisation may change: a TAB,
+// or an SP followed by WSP or CR (conservatively: the CR may not start a CRLF); `end` if none.
+// Precondition: body[end - 1] is content, so an SP before `end` always has a next byte.
+size_t FindBodyChange(std::string_view body, size_t i, size_t end) {
+  const auto* p = reinterpret_cast<const unsigned char*>(body.data());
+  // 16 bytes at a time (SSE2 / NEON through GCC's vector extensions), then byte by byte.
+  using V16 = unsigned char __attribute__((vector_size(16)));
+  while (i + 17 <= end) {
+    V16 x;
+    V16 y;
+    __builtin_memcpy(&x, p + i, 16);
+    __builtin_memcpy(&y, p + i + 1, 16);
+    const auto change = (x == '\t') | ((x == ' ') & ((y == ' ') | (y == '\t') | (y == '\r')));
+    uint64_t halves[2];
+    __builtin_memcpy(halves, &change, 16);
+    if ((halves[0] | halves[1]) != 0) break;
+    i += 16;
   }
-  out.resize(keep);
+  for (; i < end; ++i) {
+    if (p[i] == '\t') return i;
+    if (p[i] == ' ' && (IsWsp(static_cast<char>(p[i + 1])) || p[i + 1] == '\r')) return i;
+  }
+  return end;
+}
+
+// RFC 6376 §3.4.4: WSP at line ends removed, other WSP runs to one SP, empty lines at the end
+// removed, a non-empty body ends with CRLF. A CR or LF that is not part of a CRLF is an ordinary
+// byte. Runs that canonicalisation leaves alone are copied whole.
+void AppendCanonicalBody(std::string& out, std::string_view body) {
+  const size_t end = BodyContentEnd(body);
+  if (end == 0) return;
+  out.reserve(out.size() + end + 2);
+  size_t i = 0;
+  while (i < end) {
+    const size_t change = FindBodyChange(body, i, end);
+    out.append(body.data() + i, change - i);
+    if (change == end) break;
+    size_t after = change;  // a WSP run; content follows it before `end`
+    while (IsWsp(body[after])) ++after;
+    if (!IsCrlfAt(body, after)) out += ' ';
+    i = after;
+  }
+  out += "\r\n";
 }
 
 // Appends tokens to a header, folding with CRLF TAB before a token that would pass 78 columns.
@@ -305,6 +360,44 @@ struct DkimSigner::Key {
   PkeyPtr pkey;
 };
 
+// What one Sign() call needs from OpenSSL, kept for the next call: setting up an RSA signing
+// context (fetching the RSA and SHA-256 implementations from the provider, padding, digest) costs
+// about 1% of the signature itself, and allocating a message-sized buffer per call adds up too.
+struct DkimSigner::Scratch {
+  MdCtxPtr md_ctx;
+  // Per key (same index as keys_): a context initialised for RSA PKCS#1 v1.5 signing with
+  // SHA-256, reused across signatures; null until first needed, and for Ed25519 keys.
+  std::vector<PkeyCtxPtr> rsa_ctx;
+  std::string canonical;  // canonical body, then canonical signed headers
+};
+
+// Idle Scratch objects. A call takes one (or makes one when all are in use by other threads) and
+// puts it back when done, so concurrent Sign() calls never share OpenSSL contexts.
+struct DkimSigner::ScratchPool {
+  MdPtr sha256;  // fetched once; implicit fetches take a lock and a lookup per use
+  std::mutex mu;
+  std::vector<std::unique_ptr<Scratch>> idle;  // guarded by mu
+
+  std::unique_ptr<Scratch> Take() {
+    {
+      std::lock_guard lock(mu);
+      if (!idle.empty()) {
+        std::unique_ptr<Scratch> s = std::move(idle.back());
+        idle.pop_back();
+        return s;
+      }
+    }
+    return std::make_unique<Scratch>();
+  }
+  void Return(std::unique_ptr<Scratch> s) {
+    // One unusually large message should not pin its buffer for the life of the signer.
+    constexpr size_t kMaxKeptBuffer = size_t{1} << 20;
+    if (s->canonical.capacity() > kMaxKeptBuffer) std::string().swap(s->canonical);
+    std::lock_guard lock(mu);
+    idle.push_back(std::move(s));
+  }
+};
+
 DkimSigner::DkimSigner(DkimSigner&&) noexcept = default;
 DkimSigner& DkimSigner::operator=(DkimSigner&&) noexcept = default;
 DkimSigner::~DkimSigner() = default;
@@ -332,6 +425,9 @@ Result<DkimSigner> DkimSigner::Create(std::string_view private_key_pem, std::str
   KILN_RETURN_IF_ERROR(ValidateDnsName(domain, "domain"));
   DkimSigner signer;
   signer.domain_ = std::string(domain);
+  signer.pool_ = std::make_unique<ScratchPool>();
+  signer.pool_->sha256.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  if (!signer.pool_->sha256) return Status::Internal("fetching SHA-256: " + OpenSslError());
   KILN_RETURN_IF_ERROR(signer.AddKey(private_key_pem, selector));
   return signer;
 }
@@ -356,6 +452,7 @@ Result<std::string> DkimSigner::Sign(std::string_view message, TimePoint signing
   // h=: every occurrence of each listed header present, plus From once more ("oversigning",
   // RFC 6376 §8.15) so that a From added in transit breaks the signature.
   std::vector<std::string_view> signed_names;
+  signed_names.reserve(fields.size() + 1);
   bool has_from = false;
   for (const std::string& name : DefaultSignedHeaders()) {
     for (const HeaderField& f : fields) {
@@ -368,17 +465,24 @@ Result<std::string> DkimSigner::Sign(std::string_view message, TimePoint signing
   if (!has_from) return Status::InvalidArgument("message has no From header", "message");
   signed_names.insert(signed_names.begin(), "from");
 
-  std::string hash_input;
-  hash_input.reserve(body.size() + 2);
+  std::unique_ptr<Scratch> scratch = pool_->Take();
+  if (!scratch->md_ctx) {
+    scratch->md_ctx.reset(EVP_MD_CTX_new());
+    if (!scratch->md_ctx) return Status::Internal("EVP_MD_CTX_new: " + OpenSslError());
+  }
+  EVP_MD_CTX* md_ctx = scratch->md_ctx.get();
+  const EVP_MD* sha256 = pool_->sha256.get();
+  std::string& hash_input = scratch->canonical;
+
+  hash_input.clear();
   AppendCanonicalBody(hash_input, body);
   unsigned char body_hash[EVP_MAX_MD_SIZE];
   unsigned int body_hash_len = 0;
-  if (EVP_Digest(hash_input.data(), hash_input.size(), body_hash, &body_hash_len, EVP_sha256(),
-                 nullptr) != 1) {
+  if (EVP_DigestInit_ex(md_ctx, sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(md_ctx, hash_input.data(), hash_input.size()) != 1 ||
+      EVP_DigestFinal_ex(md_ctx, body_hash, &body_hash_len) != 1) {
     return Status::Internal("SHA-256 of the body: " + OpenSslError());
   }
-  std::string bh;
-  AppendBase64(bh, std::string_view(reinterpret_cast<char*>(body_hash), body_hash_len));
 
   // Canonical signed headers, selected bottom-up per RFC 6376 §5.4.2; the same for every key.
   hash_input.clear();
@@ -394,65 +498,90 @@ Result<std::string> DkimSigner::Sign(std::string_view message, TimePoint signing
     }
   }
   const size_t signed_headers_size = hash_input.size();
-  const int64_t t =
-      std::chrono::duration_cast<std::chrono::seconds>(signing_time.time_since_epoch()).count();
+
+  // The tags before b=, identical for every key but a= and s=.
+  std::string bh = "bh=";
+  AppendBase64(bh, std::string_view(reinterpret_cast<char*>(body_hash), body_hash_len));
+  bh += ';';
+  std::string d = "d=";
+  d += domain_;
+  d += ';';
+  std::string t = "t=";
+  t += std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(signing_time.time_since_epoch()).count());
+  t += ';';
 
   std::string out;
   out.reserve(message.size() + keys_.size() * 700);
-  for (const auto& key : keys_) {
-    std::string header = "DKIM-Signature:";
+  std::string header;
+  std::string token;
+  std::string b;
+  if (scratch->rsa_ctx.size() < keys_.size()) scratch->rsa_ctx.resize(keys_.size());
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    const Key& key = *keys_[k];
+    header.assign("DKIM-Signature:");
     TagWriter w(header);
     w.Add("v=1;", true);
-    w.Add(key->type == DkimKeyType::kEd25519 ? "a=ed25519-sha256;" : "a=rsa-sha256;", true);
+    w.Add(key.type == DkimKeyType::kEd25519 ? "a=ed25519-sha256;" : "a=rsa-sha256;", true);
     w.Add("c=relaxed/relaxed;", true);
-    w.Add("d=" + domain_ + ";", true);
-    w.Add("s=" + key->selector + ";", true);
-    w.Add("t=" + std::to_string(t) + ";", true);
+    w.Add(d, true);
+    token.assign("s=");
+    token += key.selector;
+    token += ';';
+    w.Add(token, true);
+    w.Add(t, true);
     for (size_t i = 0; i < signed_names.size(); ++i) {
-      std::string token = i == 0 ? "h=" : "";
+      token.assign(i == 0 ? "h=" : "");
       token += signed_names[i];
       token += i + 1 < signed_names.size() ? ':' : ';';
       w.Add(token, i == 0);
     }
-    w.Add("bh=" + bh + ";", true);
+    w.Add(bh, true);
     w.Add("b=", true);
 
     hash_input.resize(signed_headers_size);
     AppendCanonicalHeader(hash_input, header);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    if (EVP_Digest(hash_input.data(), hash_input.size(), digest, &digest_len, EVP_sha256(),
-                   nullptr) != 1) {
+    if (EVP_DigestInit_ex(md_ctx, sha256, nullptr) != 1 ||
+        EVP_DigestUpdate(md_ctx, hash_input.data(), hash_input.size()) != 1 ||
+        EVP_DigestFinal_ex(md_ctx, digest, &digest_len) != 1) {
       return Status::Internal("SHA-256 of the headers: " + OpenSslError());
     }
-    std::string signature(512, '\0');
-    size_t sig_len = signature.size();
-    auto* sig = reinterpret_cast<unsigned char*>(signature.data());
-    if (key->type == DkimKeyType::kEd25519) {
+    unsigned char signature[512];
+    size_t sig_len = sizeof signature;
+    if (key.type == DkimKeyType::kEd25519) {
       // RFC 8463 §3: PureEdDSA over the SHA-256 hash of the canonicalised header data.
       MdCtxPtr ctx(EVP_MD_CTX_new());
       if (!ctx ||
-          EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key->pkey.get(),
+          EVP_DigestSignInit_ex(ctx.get(), nullptr, nullptr, nullptr, nullptr, key.pkey.get(),
                                 nullptr) != 1 ||
-          EVP_DigestSign(ctx.get(), sig, &sig_len, digest, digest_len) != 1) {
+          EVP_DigestSign(ctx.get(), signature, &sig_len, digest, digest_len) != 1) {
         return Status::Internal("Ed25519 signing: " + OpenSslError());
       }
     } else {
-      PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key->pkey.get(), nullptr));
-      if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
-          EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
-          EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1 ||
-          EVP_PKEY_sign(ctx.get(), sig, &sig_len, digest, digest_len) != 1) {
+      PkeyCtxPtr& ctx = scratch->rsa_ctx[k];
+      if (!ctx) {
+        ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, key.pkey.get(), nullptr));
+        if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+            EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+            EVP_PKEY_CTX_set_signature_md(ctx.get(), sha256) != 1) {
+          // A failed context is dropped with `scratch`, never reused.
+          return Status::Internal("RSA signing: " + OpenSslError());
+        }
+      }
+      if (EVP_PKEY_sign(ctx.get(), signature, &sig_len, digest, digest_len) != 1) {
         return Status::Internal("RSA signing: " + OpenSslError());
       }
     }
-    std::string b;
-    AppendBase64(b, std::string_view(signature.data(), sig_len));
+    b.clear();
+    AppendBase64(b, std::string_view(reinterpret_cast<char*>(signature), sig_len));
     w.AddBreakable(b);
     out += header;
     out += "\r\n";
   }
   out += message;
+  pool_->Return(std::move(scratch));
   return out;
 }
 

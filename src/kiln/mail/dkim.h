@@ -7,7 +7,9 @@
 // SHA-256 pass over the message plus one private-key operation per signature.
 //
 // Thread-safety: a constructed DkimSigner is immutable; Sign() may be called concurrently from any
-// number of threads (each call uses its own OpenSSL contexts). The free functions are thread-safe.
+// number of threads (each call takes its own OpenSSL contexts from an internal pool, guarded by a
+// mutex, and puts them back for the next call). AddKey() must not run concurrently with Sign().
+// The free functions are thread-safe.
 #pragma once
 
 #include <memory>
@@ -58,10 +60,13 @@ class DkimSigner {
 
  private:
   struct Key;
+  struct Scratch;
+  struct ScratchPool;
   DkimSigner() = default;
 
   std::string domain_;
   std::vector<std::unique_ptr<Key>> keys_;
+  std::unique_ptr<ScratchPool> pool_;  // never null in a signer that was not moved from
 };
 
 // Relaxed canonicalisation (RFC 6376 §3.4.2 and §3.4.4), exposed for tests and diagnostics.

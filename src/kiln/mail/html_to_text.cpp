@@ -1,6 +1,7 @@
 #include "kiln/mail/html_to_text.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <iterator>
 #include <string>
@@ -80,7 +81,7 @@ void AppendUtf8(std::string& out, uint32_t cp) {
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -171,13 +172,22 @@ bool DecodeReference(std::string_view s, size_t& i, std::string& out) {
   return false;
 }
 
+// Appends `s` with its character references decoded to `out`.
+void AppendDecoded(std::string_view s, std::string& out) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const size_t amp = s.find('&', i);
+    const size_t stop = amp == std::string_view::npos ? s.size() : amp;
+    out.append(s.data() + i, stop - i);
+    i = stop;
+    if (i < s.size() && !DecodeReference(s, i, out)) out += s[i++];
+  }
+}
+
 std::string DecodeEntities(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    if (s[i] == '&' && DecodeReference(s, i, out)) continue;
-    out += s[i++];
-  }
+  AppendDecoded(s, out);
   return out;
 }
 
@@ -187,12 +197,150 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
+bool IsAscii(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t chunk;
+    __builtin_memcpy(&chunk, s.data() + i, 8);
+    if (chunk & 0x8080808080808080ULL) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
+// What an element does to the text; every other element is ignored (its content is kept).
+enum class TagKind {
+  kOther,
+  kBr,
+  kBlankBlock,  // p, h1-h6, table, dl, address, figure: a blank line before and after
+  kBlockquote,
+  kPre,
+  kList,  // ul, ol
+  kLi,
+  kBlock,  // div, tr, section...: a line break before and after
+  kHr,
+  kCell,  // td, th
+  kImg,
+  kA,
+  kRawText,  // script, style, head...: dropped with their content
+};
+
+struct KnownTag {
+  std::string_view name;
+  TagKind kind;
+};
+
+// Sorted by name (checked below) for binary search.
+constexpr KnownTag kKnownTags[] = {
+    {"a", TagKind::kA},
+    {"address", TagKind::kBlankBlock},
+    {"article", TagKind::kBlock},
+    {"aside", TagKind::kBlock},
+    {"blockquote", TagKind::kBlockquote},
+    {"body", TagKind::kBlock},
+    {"br", TagKind::kBr},
+    {"caption", TagKind::kBlock},
+    {"center", TagKind::kBlock},
+    {"dd", TagKind::kBlock},
+    {"div", TagKind::kBlock},
+    {"dl", TagKind::kBlankBlock},
+    {"dt", TagKind::kBlock},
+    {"fieldset", TagKind::kBlock},
+    {"figcaption", TagKind::kBlock},
+    {"figure", TagKind::kBlankBlock},
+    {"footer", TagKind::kBlock},
+    {"form", TagKind::kBlock},
+    {"h1", TagKind::kBlankBlock},
+    {"h2", TagKind::kBlankBlock},
+    {"h3", TagKind::kBlankBlock},
+    {"h4", TagKind::kBlankBlock},
+    {"h5", TagKind::kBlankBlock},
+    {"h6", TagKind::kBlankBlock},
+    {"head", TagKind::kRawText},
+    {"header", TagKind::kBlock},
+    {"hr", TagKind::kHr},
+    {"html", TagKind::kBlock},
+    {"img", TagKind::kImg},
+    {"li", TagKind::kLi},
+    {"main", TagKind::kBlock},
+    {"nav", TagKind::kBlock},
+    {"noscript", TagKind::kRawText},
+    {"ol", TagKind::kList},
+    {"p", TagKind::kBlankBlock},
+    {"pre", TagKind::kPre},
+    {"script", TagKind::kRawText},
+    {"section", TagKind::kBlock},
+    {"style", TagKind::kRawText},
+    {"table", TagKind::kBlankBlock},
+    {"tbody", TagKind::kBlock},
+    {"td", TagKind::kCell},
+    {"template", TagKind::kRawText},
+    {"tfoot", TagKind::kBlock},
+    {"th", TagKind::kCell},
+    {"thead", TagKind::kBlock},
+    {"title", TagKind::kRawText},
+    {"tr", TagKind::kBlock},
+    {"ul", TagKind::kList},
+    {"xml", TagKind::kRawText},
+};
+static_assert(std::is_sorted(std::begin(kKnownTags), std::end(kKnownTags),
+                             [](const KnownTag& a, const KnownTag& b) { return a.name < b.name; }));
+constexpr size_t kLongestKnownTag = 10;  // "blockquote", "figcaption"
+
+// A tag name of up to kLongestKnownTag bytes, lower-cased and packed big-endian into two integers
+// padded with zero bytes: comparing keys compares the names, in the same order.
+struct TagKey {
+  uint64_t high = 0;
+  uint64_t low = 0;
+  friend constexpr auto operator<=>(const TagKey&, const TagKey&) = default;
+};
+
+constexpr TagKey PackTagName(std::string_view name) {
+  TagKey key;
+  for (size_t i = 0; i < kLongestKnownTag; ++i) {
+    const uint64_t c = i < name.size() ? static_cast<unsigned char>(ToLower(name[i])) : 0;
+    if (i < 8) {
+      key.high = (key.high << 8) | c;
+    } else {
+      key.low = (key.low << 8) | c;
+    }
+  }
+  return key;
+}
+
+constexpr auto kKnownTagKeys = [] {
+  std::array<TagKey, std::size(kKnownTags)> keys{};
+  for (size_t i = 0; i < keys.size(); ++i) keys[i] = PackTagName(kKnownTags[i].name);
+  return keys;
+}();
+
+// The known tag named `name` (any case), or nullptr.
+const KnownTag* LookupTag(std::string_view name) {
+  if (name.size() > kLongestKnownTag) return nullptr;
+  const TagKey key = PackTagName(name);
+  const auto it = std::lower_bound(kKnownTagKeys.begin(), kKnownTagKeys.end(), key);
+  if (it == kKnownTagKeys.end() || *it != key) return nullptr;
+  return &kKnownTags[it - kKnownTagKeys.begin()];
+}
+
 struct Tag {
-  std::string name;  // lower case
+  TagKind kind = TagKind::kOther;
+  std::string_view name;  // lower case, only for a known tag
   bool closing = false;
   std::string href;  // decoded, only for <a>
   std::string alt;   // decoded, only for <img>
 };
+
+// Bytes that end a run of text copied as is: HTML whitespace, and 0xC2 (a no-break space starts
+// with it).
+constexpr auto kTextRunStop = [] {
+  std::array<bool, 256> t{};
+  for (unsigned char c : {' ', '\t', '\n', '\r', '\f'}) t[c] = true;
+  t[0xC2] = true;
+  return t;
+}();
 
 struct ListState {
   bool ordered = false;
@@ -244,21 +392,16 @@ class Converter {
       AddText(html.substr(i, 1));
       return i + 1;
     }
-    while (j < html.size() && !IsHtmlSpace(html[j]) && html[j] != '>' && html[j] != '/') {
-      tag.name += ToLower(html[j]);
-      ++j;
+    const size_t name_start = j;
+    while (j < html.size() && !IsHtmlSpace(html[j]) && html[j] != '>' && html[j] != '/') ++j;
+    if (const KnownTag* known = LookupTag(html.substr(name_start, j - name_start))) {
+      tag.kind = known->kind;
+      tag.name = known->name;
     }
     j = ParseAttributes(html, j, tag);
-    if (!tag.closing && IsRawTextElement(tag.name)) {
-      return SkipRawText(html, j, tag.name);
-    }
+    if (!tag.closing && tag.kind == TagKind::kRawText) return SkipRawText(html, j, tag.name);
     HandleTag(tag);
     return j;
-  }
-
-  static bool IsRawTextElement(std::string_view name) {
-    return name == "script" || name == "style" || name == "head" || name == "title" ||
-           name == "template" || name == "noscript" || name == "xml";
   }
 
   // Skips everything up to and including </name ...>.
@@ -303,9 +446,9 @@ class Converter {
           value = html.substr(start, j - start);
         }
       }
-      if (tag.name == "a" && EqualsIgnoreCase(name, "href")) {
+      if (tag.kind == TagKind::kA && EqualsIgnoreCase(name, "href")) {
         tag.href = Trim(DecodeEntities(value));
-      } else if (tag.name == "img" && EqualsIgnoreCase(name, "alt")) {
+      } else if (tag.kind == TagKind::kImg && EqualsIgnoreCase(name, "alt")) {
         tag.alt = DecodeEntities(value);
       }
     }
@@ -320,51 +463,60 @@ class Converter {
   }
 
   void HandleTag(const Tag& tag) {
-    const std::string& n = tag.name;
-    if (n == "br") {
-      FlushLine(true);
-    } else if (n == "p" || n == "h1" || n == "h2" || n == "h3" || n == "h4" || n == "h5" ||
-               n == "h6" || n == "table" || n == "blockquote" || n == "dl" || n == "address" ||
-               n == "figure") {
-      BlockBoundary(true);
-      if (n == "blockquote") quote_depth_ += tag.closing ? -1 : 1;
-      quote_depth_ = std::max(quote_depth_, 0);
-    } else if (n == "pre") {
-      BlockBoundary(true);
-      pre_ = !tag.closing;
-    } else if (n == "ul" || n == "ol") {
-      BlockBoundary(lists_.empty());
-      if (tag.closing) {
-        if (!lists_.empty()) lists_.pop_back();
-      } else {
-        lists_.push_back({n == "ol", 1});
-      }
-    } else if (n == "li") {
-      BlockBoundary(false);
-      if (!tag.closing) StartListItem();
-    } else if (n == "div" || n == "tr" || n == "section" || n == "article" || n == "header" ||
-               n == "footer" || n == "main" || n == "nav" || n == "aside" || n == "center" ||
-               n == "dt" || n == "dd" || n == "caption" || n == "tbody" || n == "thead" ||
-               n == "tfoot" || n == "form" || n == "fieldset" || n == "figcaption" || n == "body" ||
-               n == "html") {
-      BlockBoundary(false);
-    } else if (n == "hr") {
-      BlockBoundary(true);
-      AddWord("----");
-      BlockBoundary(true);
-    } else if (n == "td" || n == "th") {
-      if (!tag.closing) space_pending_ = true;
-    } else if (n == "img") {
-      if (!tag.alt.empty()) AddText(tag.alt, /*decode=*/false);
-    } else if (n == "a") {
-      if (tag.closing) {
-        EndLink();
-      } else {
-        link_href_ = tag.href;
-        link_start_ = line_.size();
-        link_line_ = lines_flushed_;
-        in_link_ = true;
-      }
+    switch (tag.kind) {
+      case TagKind::kBr:
+        FlushLine(true);
+        break;
+      case TagKind::kBlankBlock:
+        BlockBoundary(true);
+        break;
+      case TagKind::kBlockquote:
+        BlockBoundary(true);
+        quote_depth_ = std::max(quote_depth_ + (tag.closing ? -1 : 1), 0);
+        break;
+      case TagKind::kPre:
+        BlockBoundary(true);
+        pre_ = !tag.closing;
+        break;
+      case TagKind::kList:
+        BlockBoundary(lists_.empty());
+        if (tag.closing) {
+          if (!lists_.empty()) lists_.pop_back();
+        } else {
+          lists_.push_back({tag.name == "ol", 1});
+        }
+        break;
+      case TagKind::kLi:
+        BlockBoundary(false);
+        if (!tag.closing) StartListItem();
+        break;
+      case TagKind::kBlock:
+        BlockBoundary(false);
+        break;
+      case TagKind::kHr:
+        BlockBoundary(true);
+        AddWord("----");
+        BlockBoundary(true);
+        break;
+      case TagKind::kCell:
+        if (!tag.closing) space_pending_ = true;
+        break;
+      case TagKind::kImg:
+        if (!tag.alt.empty()) AddText(tag.alt, /*decode=*/false);
+        break;
+      case TagKind::kA:
+        if (tag.closing) {
+          EndLink();
+        } else {
+          link_href_ = tag.href;
+          link_start_ = line_.size();
+          link_line_ = lines_flushed_;
+          in_link_ = true;
+        }
+        break;
+      case TagKind::kRawText:  // a closing tag without its opening one
+      case TagKind::kOther:
+        break;
     }
   }
 
@@ -405,35 +557,53 @@ class Converter {
   }
 
   void AddText(std::string_view raw, bool decode = true) {
-    std::string decoded_buf;
     std::string_view text = raw;
     if (decode && raw.find('&') != std::string_view::npos) {
-      decoded_buf = DecodeEntities(raw);
-      text = decoded_buf;
+      decoded_.clear();
+      AppendDecoded(raw, decoded_);
+      text = decoded_;
     }
-    for (size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      if (pre_) {
-        if (c == '\n') {
-          FlushLine(true);
-        } else if (c != '\r') {
-          line_ += c;
-        }
-        continue;
+    const size_t n = text.size();
+    size_t i = 0;
+    if (pre_) {
+      while (i < n) {
+        size_t j = i;
+        while (j < n && text[j] != '\n' && text[j] != '\r') ++j;
+        line_.append(text.data() + i, j - i);
+        if (j < n && text[j] == '\n') FlushLine(true);
+        i = j + 1;
       }
+      return;
+    }
+    while (i < n) {
+      const char c = text[i];
       if (IsHtmlSpace(c)) {
         space_pending_ = true;
+        ++i;
         continue;
       }
       if (space_pending_ && !line_.empty() && line_.back() != ' ') line_ += ' ';
       space_pending_ = false;
       // U+00A0 (no-break space, mostly used for spacing in templates) is an ordinary space.
-      if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {
+      if (c == '\xC2' && i + 1 < n && text[i + 1] == '\xA0') {
         space_pending_ = true;
-        ++i;
+        i += 2;
         continue;
       }
-      line_ += c;
+      // The run goes on through single spaces between words: they come out as they are.
+      size_t j = i + 1;
+      while (j < n) {
+        if (!kTextRunStop[static_cast<unsigned char>(text[j])]) {
+          ++j;
+        } else if (text[j] == ' ' && j + 1 < n &&
+                   !kTextRunStop[static_cast<unsigned char>(text[j + 1])]) {
+          j += 2;
+        } else {
+          break;
+        }
+      }
+      line_.append(text.data() + i, j - i);
+      i = j;
     }
   }
 
@@ -488,35 +658,48 @@ class Converter {
     out_ += first;
     size_t col = Utf8Length(first);
     const size_t hang_cols = Utf8Length(hang);
+    const bool ascii = IsAscii(text);
     bool line_has_word = false;
+    // text[span_begin, span_end) is written at the next line break: the words placed on the line
+    // since the last write, when they are separated by single spaces in `text`.
+    size_t span_begin = 0;
+    size_t span_end = 0;
+    const auto write_span = [&] { out_.append(text.data() + span_begin, span_end - span_begin); };
     size_t i = 0;
     while (i < text.size()) {
-      size_t end = text.find(' ', i);
-      if (end == std::string_view::npos) end = text.size();
-      const std::string_view word = text.substr(i, end - i);
+      size_t end = i;
+      while (end < text.size() && text[end] != ' ') ++end;  // words are short: no memchr
+      const size_t word_begin = i;
       i = end + 1;
-      if (word.empty()) continue;
-      const size_t w = Utf8Length(word);
+      if (end == word_begin) continue;
+      const size_t w =
+          ascii ? end - word_begin : Utf8Length(text.substr(word_begin, end - word_begin));
       if (line_has_word && col + 1 + w > width) {
+        write_span();
         out_ += '\n';
         out_ += hang;
         col = hang_cols;
         line_has_word = false;
       }
-      if (line_has_word) {
+      if (!line_has_word) {
+        span_begin = word_begin;
+      } else if (span_end + 1 != word_begin) {
+        write_span();
         out_ += ' ';
-        ++col;
+        span_begin = word_begin;
       }
-      out_ += word;
-      col += w;
+      span_end = end;
+      col += w + (line_has_word ? 1 : 0);
       line_has_word = true;
     }
+    if (line_has_word) write_span();
     out_ += '\n';
   }
 
   const int width_;
   std::string out_;
   std::string line_;
+  std::string decoded_;  // AddText's scratch buffer for decoded character references
   bool space_pending_ = false;
   bool blank_pending_ = false;
   bool pre_ = false;

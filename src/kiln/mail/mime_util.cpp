@@ -1,5 +1,6 @@
 #include "kiln/mail/mime_util.h"
 
+#include <array>
 #include <cstdint>
 
 namespace kiln::mail {
@@ -89,23 +90,69 @@ void AppendBase64(std::string& out, std::string_view data) {
   }
 }
 
+namespace {
+
+// Bytes that quoted-printable copies as they are wherever they stand: printable ASCII except '='.
+// SP and TAB are literal too, except right before a line end (handled by the caller).
+constexpr auto kQpLiteral = [] {
+  std::array<bool, 256> t{};
+  for (int c = 33; c <= 126; ++c) t[c] = c != '=';
+  t[' '] = true;
+  t['\t'] = true;
+  return t;
+}();
+
+}  // namespace
+
 void AppendQuotedPrintable(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   constexpr size_t kMaxContent = 75;  // + "=" soft break = 76 (RFC 2045 §6.7 rule 5)
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
+  out.reserve(out.size() + n + n / 16 + 8);
   size_t col = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const char c = text[i];
-    if (c == '\r' || c == '\n') {
-      if (c == '\r' && i + 1 < n && text[i + 1] == '\n') ++i;
+  size_t i = 0;
+  while (i < n) {
+    // A run of literal bytes that fits before the soft-break column is copied in one go; it
+    // stops at a line break, a byte to encode, or SP/TAB right before a line end.
+    const size_t room = col < kMaxContent ? kMaxContent - col : 0;
+    const size_t stop = n - i < room ? n : i + room;
+    size_t j = i;
+    // 16 bytes at a time (SSE2 / NEON through GCC's vector extensions) while all are printable
+    // ASCII other than '=' (a TAB takes the byte loop).
+    using V16 = unsigned char __attribute__((vector_size(16)));
+    while (j + 16 <= stop) {
+      V16 x;
+      __builtin_memcpy(&x, p + j, 16);
+      const auto encode = (x < 0x20) | (x > 0x7E) | (x == '=');
+      uint64_t halves[2];
+      __builtin_memcpy(halves, &encode, 16);
+      if ((halves[0] | halves[1]) != 0) break;
+      j += 16;
+    }
+    while (j < stop && kQpLiteral[p[j]]) ++j;
+    if (j > i && (p[j - 1] == ' ' || p[j - 1] == '\t') &&
+        (j == n || p[j] == '\r' || p[j] == '\n')) {
+      --j;
+    }
+    if (j > i) {
+      out.append(text.data() + i, j - i);
+      col += j - i;
+      i = j;
+      if (i == n) break;
+    }
+    // One byte the run could not take: a line break, a byte to encode, or a literal that needs
+    // a soft break first.
+    const unsigned char u = p[i];
+    if (u == '\r' || u == '\n') {
+      if (u == '\r' && i + 1 < n && p[i + 1] == '\n') ++i;
       out += "\r\n";
       col = 0;
+      ++i;
       continue;
     }
-    const unsigned char u = static_cast<unsigned char>(c);
-    const bool at_line_end = i + 1 == n || text[i + 1] == '\r' || text[i + 1] == '\n';
-    const bool literal =
-        (u >= 33 && u <= 126 && u != '=') || ((u == ' ' || u == '\t') && !at_line_end);
+    const bool at_line_end = i + 1 == n || p[i + 1] == '\r' || p[i + 1] == '\n';
+    const bool literal = kQpLiteral[u] && !((u == ' ' || u == '\t') && at_line_end);
     const size_t len = literal ? 1 : 3;
     // The last character of a line may use column 76: no soft break follows it.
     const size_t limit = at_line_end ? kMaxContent + 1 : kMaxContent;
@@ -114,13 +161,13 @@ void AppendQuotedPrintable(std::string& out, std::string_view text) {
       col = 0;
     }
     if (literal) {
-      out += c;
+      out += static_cast<char>(u);
     } else {
-      out += '=';
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
+      const char encoded[3] = {'=', kHex[u >> 4], kHex[u & 15]};
+      out.append(encoded, 3);
     }
     col += len;
+    ++i;
   }
 }
 

@@ -22,10 +22,15 @@ constexpr size_t kMaxReadableName = 200;
 constexpr std::string_view kBase32 = "abcdefghijklmnopqrstuvwxyz234567";
 constexpr std::string_view kHex = "0123456789ABCDEF";
 
+constexpr size_t kMessageIdRandomChars = 26;
+constexpr size_t kBoundaryRandomChars = 24;
+
 // Random lowercase base32 characters from OpenSSL's CSPRNG (unpredictable ids and boundaries).
+// At most 64; one call per message serves both its Message-ID and its boundary.
 std::string RandomBase32(size_t chars) {
   std::array<unsigned char, 64> bytes{};
   if (chars > bytes.size()) chars = bytes.size();
+  if (chars == 0) return {};
   if (RAND_bytes(bytes.data(), static_cast<int>(chars)) != 1) {
     // The CSPRNG failing means the process cannot make secure ids at all: a broken invariant.
     std::abort();
@@ -567,7 +572,7 @@ std::string FormatRfc5322Date(TimePoint t) {
 }
 
 std::string GenerateMessageId(std::string_view domain) {
-  std::string id = RandomBase32(26);
+  std::string id = RandomBase32(kMessageIdRandomChars);
   id += '@';
   id += domain;
   return id;
@@ -594,6 +599,10 @@ Result<std::string> ComposeMessage(const OutgoingMessage& m, const ComposeOption
     text = derived_text;
   }
   const bool multipart = !m.html_body.empty();
+  const bool random_id = m.message_id.empty();
+  const bool random_boundary = multipart && options.boundary.empty();
+  const std::string random = RandomBase32((random_id ? kMessageIdRandomChars : 0) +
+                                          (random_boundary ? kBoundaryRandomChars : 0));
 
   std::string out;
   out.reserve(1024 + text.size() + text.size() / 8 + m.html_body.size() + m.html_body.size() / 8);
@@ -619,10 +628,12 @@ Result<std::string> ComposeMessage(const OutgoingMessage& m, const ComposeOption
   h.End();
 
   std::string message_id = m.message_id;
-  if (message_id.empty()) {
+  if (random_id) {
     std::string_view domain = options.message_id_domain;
     if (domain.empty()) domain = std::string_view(m.from.email).substr(m.from.email.rfind('@') + 1);
-    message_id = GenerateMessageId(domain);
+    message_id.assign(random, 0, kMessageIdRandomChars);
+    message_id += '@';
+    message_id += domain;
   }
   KILN_RETURN_IF_ERROR(ValidateMessageId(message_id, "message_id"));
   out += "Message-ID: <";
@@ -659,10 +670,11 @@ Result<std::string> ComposeMessage(const OutgoingMessage& m, const ComposeOption
   }
 
   std::string boundary = options.boundary;
-  if (boundary.empty()) {
+  if (random_boundary) {
     // "=_" never occurs in quoted-printable output ('=' is followed by hex digits or CRLF), so a
     // boundary that starts with it cannot collide with the encoded parts.
-    boundary = "=_kiln_" + RandomBase32(24);
+    boundary = "=_kiln_";
+    boundary.append(random, random_id ? kMessageIdRandomChars : 0, kBoundaryRandomChars);
   } else {
     KILN_RETURN_IF_ERROR(ValidateBoundary(boundary));
   }
