@@ -6,9 +6,14 @@
 //            route behind authentication except login/refresh/logout and openapi.json), the web UI
 //            files from `web_root`, /healthz, /readyz and /metrics (unauthenticated, no user data).
 //            It reads and writes the database and the secret key file; it opens no other sockets.
+//            Unless --no-workers (workers=false), it also runs the sending engine (as `worker`).
+//   worker   the sending engine only: sends due campaign mail through each sender's SMTP server
+//            (the only role that opens SMTP connections); no listening sockets. Several workers
+//            may share one PostgreSQL (docs/decisions/0004-exactly-once.md).
 //   migrate  brings the database schema up to date and exits.
 //   user     creates accounts from the command line (the first owner); reads a password on stdin.
 //   settings prints every setting (the same table as --help).
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,11 +33,15 @@
 
 #include "kiln/api/api.h"
 #include "kiln/api/common.h"
+#include "kiln/api/tracking_tokens.h"
 #include "kiln/auth/password.h"
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
 #include "kiln/base/config.h"
 #include "kiln/domain/email_address.h"
+#include "kiln/domain/tz.h"
+#include "kiln/engine/scheduler.h"
+#include "kiln/engine/worker.h"
 #include "kiln/http/metrics.h"
 #include "kiln/http/router.h"
 #include "kiln/http/server.h"
@@ -148,6 +157,64 @@ std::string Redact(std::string url) {
   return url;
 }
 
+// The sending engine on its own thread: one Scheduler ticking every second.
+class Engine {
+ public:
+  Engine(const Config& config, store::Database& db, const Clock& clock,
+         const auth::SecretBox& secrets) {
+    auto key = api::LoadOrCreateTrackingKey(db, secrets, clock);
+    if (!key.ok()) Fatal("engine: " + key.status().message());
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    engine::SchedulerOptions o;
+    o.worker_id = std::string(host) + ":" + std::to_string(getpid()) + ":" +
+                  std::to_string(clock.NowMillis());
+    o.public_url = config.GetString("public_url");
+    o.tracking_key = std::move(key).value();
+    o.seed = static_cast<uint64_t>(clock.NowMillis()) ^ static_cast<uint64_t>(getpid());
+    engine::SmtpDefaults smtp;
+    smtp.helo_name = host[0] != '\0' ? host : "localhost";
+    scheduler_ = std::make_unique<engine::Scheduler>(
+        db, clock, zones_, engine::SmtpTransportFactory(secrets, smtp), std::move(o));
+    spdlog::info("engine: worker {} started", scheduler_->ledger().worker_id());
+    thread_ = std::thread([this] { engine::RunWorker(*scheduler_, Millis(1000), stop_); });
+  }
+  ~Engine() {
+    stop_.Stop();
+    if (thread_.joinable()) thread_.join();
+    spdlog::info("engine: stopped");
+  }
+
+ private:
+  domain::TimeZoneDatabase zones_;
+  std::unique_ptr<engine::Scheduler> scheduler_;
+  engine::WorkerStop stop_;
+  std::thread thread_;
+};
+
+// `kiln worker`: the engine until SIGINT or SIGTERM.
+int Worker(const Config& config) {
+  SetupLogging(config);
+  EnsureDataDir(config);
+  auth::SecretBox secrets = LoadSecrets(config);
+  auto db = OpenDb(config);
+  SystemClock clock;
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by the engine thread
+  {
+    Engine engine(config, *db, clock, secrets);
+    std::printf("Kiln worker is running (database %s)\n", Redact(DatabaseUrl(config)).c_str());
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("engine: signal {}, stopping", sig);
+  }
+  return 0;
+}
+
 int Serve(const Config& config) {
   SetupLogging(config);
   EnsureDataDir(config);
@@ -214,7 +281,10 @@ int Serve(const Config& config) {
                 config.SourceOf("data_dir") == "default" ? "" : (" --data-dir " + DataDir(config)).c_str());
   }
   std::fflush(stdout);
+  std::unique_ptr<Engine> engine;
+  if (config.GetBool("workers")) engine = std::make_unique<Engine>(config, *db, clock, secrets);
   server.Run();
+  engine.reset();
   spdlog::info("stopped");
   return 0;
 }
@@ -305,6 +375,9 @@ int main(int argc, char** argv) {
   serve->add_flag("--no-workers", no_workers, "web and API only; run `kiln worker` elsewhere");
   serve->fallthrough();
 
+  auto* worker = app.add_subcommand("worker", "run the sending engine only (no web or API)");
+  worker->fallthrough();
+
   auto* migrate = app.add_subcommand("migrate", "apply database migrations and exit");
   migrate->fallthrough();
 
@@ -345,6 +418,7 @@ int main(int argc, char** argv) {
   Config config = ResolveConfig(flags);
 
   if (*serve) return Serve(config);
+  if (*worker) return Worker(config);
   if (*migrate) return Migrate(config);
   if (*user_create) return CreateUser(config, email, name, owner, workspace);
   if (*keygen) {

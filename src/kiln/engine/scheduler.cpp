@@ -526,7 +526,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     }
 
     if (!sender.transport) {
-      auto t = transports_(sender.info);
+      auto t = transports_(sender.info, io_.get_executor());
       if (!t.ok()) {
         sender.info.status = "failed";
         KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) {

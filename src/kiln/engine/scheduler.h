@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "kiln/base/clock.h"
@@ -67,10 +68,11 @@ struct SenderInfo {
   bool allow_self_signed = false;
 };
 
-// Opens the Transport a sender sends through (kept open across its messages). Failure: the
-// sender cannot be used (e.g. its secret cannot be unsealed); the scheduler marks it failed.
-using TransportFactory =
-    std::function<Result<std::unique_ptr<mail::Transport>>(const SenderInfo& sender)>;
+// Opens the Transport a sender sends through (kept open across its messages), bound to
+// `executor` (the scheduler's own io_context). Failure: the sender cannot be used (e.g. its secret
+// cannot be unsealed); the scheduler marks it failed with the message.
+using TransportFactory = std::function<Result<std::unique_ptr<mail::Transport>>(
+    const SenderInfo& sender, boost::asio::any_io_executor executor)>;
 
 struct SchedulerOptions {
   std::string worker_id = "worker";

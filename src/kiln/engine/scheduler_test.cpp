@@ -180,7 +180,8 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
     o.seed = 7;
     return std::make_unique<Scheduler>(
         *db_, clock_, zones_,
-        [this, answers](const SenderInfo& s) -> Result<std::unique_ptr<mail::Transport>> {
+        [this, answers](const SenderInfo& s,
+                        boost::asio::any_io_executor) -> Result<std::unique_ptr<mail::Transport>> {
           auto it = answers.find(s.id);
           return std::unique_ptr<mail::Transport>(std::make_unique<RecordingFakeTransport>(
               s.id, clock_, &log_, it == answers.end() ? Accepted() : it->second));

@@ -1,0 +1,52 @@
+// Worker: the engine's run loop and the wiring of real SMTP transports for it.
+//
+// SmtpTransportFactory opens an SmtpClient per sender from the sender's stored settings, unsealing
+// its SMTP secret with the SecretBox (AAD "senders:<id>:smtp_secret"). RunWorker ticks a Scheduler
+// until asked to stop.
+//
+// Thread-safety: RunWorker runs on the calling thread and owns the Scheduler while it runs;
+// WorkerStop may be signalled from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+
+#include "kiln/auth/secret_box.h"
+#include "kiln/engine/scheduler.h"
+#include "kiln/mail/transport.h"
+
+namespace kiln::engine {
+
+// Settings every sender's SMTP connection shares.
+struct SmtpDefaults {
+  std::string helo_name = "localhost";  // the sending host's name for EHLO
+  mail::SmtpTimeouts timeouts;
+};
+
+// A TransportFactory that opens real SMTP connections. The factory keeps a reference to `box`.
+// Failure (from the factory): FailedPrecondition naming the sender when its secret cannot be
+// unsealed or its security setting is unknown.
+TransportFactory SmtpTransportFactory(const auth::SecretBox& box, SmtpDefaults defaults);
+
+// Asks RunWorker to return after the current tick.
+class WorkerStop {
+ public:
+  void Stop();
+  bool stopped() const { return stopped_.load(); }
+  // Waits up to `d` or until Stop(); returns true when stopped.
+  bool WaitFor(Millis d);
+
+ private:
+  std::atomic<bool> stopped_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+};
+
+// Ticks `scheduler` every `tick` (at once again when a tick sent something, since more may be
+// due) until `stop`. A failing tick is logged (spdlog) and retried on the next one: the database
+// may be back by then. Returns when stopped, after closing the transports.
+void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop);
+
+}  // namespace kiln::engine
