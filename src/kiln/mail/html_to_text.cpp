@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kiln/mail/mime_util.h"
+
 namespace kiln::mail {
 namespace {
 
@@ -195,19 +197,6 @@ size_t Utf8Length(std::string_view s) {
   size_t n = 0;
   for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   return n;
-}
-
-bool IsAscii(std::string_view s) {
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t chunk;
-    __builtin_memcpy(&chunk, s.data() + i, 8);
-    if (chunk & 0x8080808080808080ULL) return false;
-  }
-  for (; i < s.size(); ++i) {
-    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
-  }
-  return true;
 }
 
 // What an element does to the text; every other element is ignored (its content is kept).

@@ -12,6 +12,12 @@ namespace kiln::mail {
 // True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points > U+10FFFF).
 bool IsValidUtf8(std::string_view s);
 
+// True when every byte of `s` is 7-bit (< 0x80).
+bool IsAscii(std::string_view s);
+
+// The index of the first CR or LF in `s` at or after `from`, or s.size() when there is none.
+size_t FindLineBreak(std::string_view s, size_t from);
+
 // Length of the UTF-8 sequence starting at s[i] (1 for an invalid lead byte), clamped to the end.
 size_t Utf8SequenceLength(std::string_view s, size_t i);
 

@@ -18,6 +18,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 
+#include "kiln/mail/mime_util.h"
 #include "kiln/mail/socks5.h"
 #include "kiln/mail/tls_names.h"
 
@@ -89,9 +90,7 @@ bool ContainsNoCase(std::string_view haystack, std::string_view needle) {
   return Upper(haystack).find(Upper(needle)) != std::string::npos;
 }
 
-bool HasNonAscii(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) > 127; });
-}
+bool HasNonAscii(std::string_view s) { return !IsAscii(s); }
 
 SendResult Fail(Class cls, SmtpFailure failure, std::string reason) {
   SendResult r;
@@ -187,20 +186,19 @@ std::string DotStuffForData(std::string_view message) {
   std::string out;
   out.reserve(message.size() + message.size() / 64 + 8);
   bool line_start = true;
-  for (size_t i = 0; i < message.size(); ++i) {
-    char c = message[i];
-    if (line_start && c == '.') out += '.';
-    line_start = false;
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < message.size() && message[i + 1] == '\n') ++i;
-      line_start = true;
-    } else if (c == '\n') {
-      out += "\r\n";
-      line_start = true;
-    } else {
-      out += c;
+  size_t i = 0;
+  while (i < message.size()) {
+    if (line_start && message[i] == '.') out += '.';
+    const size_t eol = FindLineBreak(message, i);  // copy the line whole
+    out.append(message.data() + i, eol - i);
+    if (eol == message.size()) {
+      line_start = eol == i;
+      break;
     }
+    out += "\r\n";
+    const bool crlf = message[eol] == '\r' && eol + 1 < message.size() && message[eol + 1] == '\n';
+    i = eol + (crlf ? 2 : 1);
+    line_start = true;
   }
   if (!line_start) out += "\r\n";
   out += ".\r\n";
