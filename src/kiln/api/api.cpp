@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include "kiln/api/json_input.h"
+#include "kiln/api/tracking.h"
+#include "kiln/api/tracking_tokens.h"
 #include "kiln/auth/crypto.h"
 #include "kiln/auth/jwt.h"
 
@@ -79,6 +81,14 @@ Api::Api(ApiDeps deps, http::Router* router) : deps_(deps), router_(router) {
     init_status_ = key.status();
   } else {
     jwt_key_ = std::move(key).value();
+  }
+  if (init_status_.ok()) {
+    auto tracking_key = LoadOrCreateTrackingKey(*deps_.db, *deps_.secrets, *deps_.clock);
+    if (!tracking_key.ok()) {
+      init_status_ = tracking_key.status();
+    } else {
+      tracking_key_ = std::move(tracking_key).value();
+    }
   }
   rate_limiter_ = std::make_unique<auth::RateLimiter>(
       *deps_.clock, deps_.config->GetInt("rate_limit_per_minute"), std::chrono::minutes(1));
@@ -241,7 +251,7 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     auto body = ParseJsonObject(req.body);
     if (!body.ok()) return fail(body.status());
     ctx.body = std::move(body).value();
-  } else if (!req.body.empty()) {
+  } else if (!req.body.empty() && !rule.raw_body) {
     return fail(Status::InvalidArgument("this endpoint takes no request body"));
   }
   auto result = handler(ctx);
@@ -264,6 +274,7 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     return res;
   }
   res.status = code;
+  if (result->is_null() && !res.body.empty()) return res;
   res.body = json::serialize(*result);
   res.SetHeader(field::content_type, "application/json");
   return res;
@@ -286,6 +297,8 @@ void Api::RegisterAll() {
   RegisterSenderRoutes(*this);
   RegisterContactRoutes(*this);
   RegisterCampaignRoutes(*this);
+  RegisterSuppressionRoutes(*this);
+  RegisterTrackingRoutes(*this);
   RegisterOpenApiRoute(*this, *router_);
 }
 

@@ -67,8 +67,12 @@ enum class Access {
 struct Rule {
   Access access = Access::kWorkspace;
   Role min_role = Role::kViewer;
+  // The handler reads ctx.req.body itself (a CSV upload): no JSON parsing, any Content-Type.
+  bool raw_body = false;
 };
 
+// A handler that answers something other than JSON (a CSV download) fills ctx.res (body and
+// Content-Type) and returns a null value; the success status still comes from the route's doc.
 using ApiHandler = std::function<Result<boost::json::value>(Ctx&)>;
 
 struct ApiDeps {
@@ -103,6 +107,10 @@ class Api {
   const Config& config() const { return *deps_.config; }
   const auth::SecretBox& secrets() const { return *deps_.secrets; }
   const std::string& jwt_key() const { return jwt_key_; }
+  // Key of the signed tracking tokens (tracking_tokens.h).
+  const std::string& tracking_key() const { return tracking_key_; }
+  // The router, for routes outside the JSON pipeline (tracking pages, pixel, redirects).
+  http::Router& router() const { return *router_; }
   auth::LoginThrottle& login_throttle() { return *login_throttle_; }
 
   // CSRF token bound to a session family (HMAC of the family id).
@@ -117,6 +125,7 @@ class Api {
   http::Router* router_;
   Status init_status_;
   std::string jwt_key_;
+  std::string tracking_key_;
   std::unique_ptr<auth::RateLimiter> rate_limiter_;
   std::unique_ptr<auth::LoginThrottle> login_throttle_;
 };
@@ -127,6 +136,7 @@ void RegisterWorkspaceRoutes(Api& api);   // workspaces.cpp: workspaces, members
 void RegisterSenderRoutes(Api& api);      // senders.cpp
 void RegisterContactRoutes(Api& api);     // contacts.cpp: leads and lists
 void RegisterCampaignRoutes(Api& api);    // campaigns.cpp
+void RegisterSuppressionRoutes(Api& api); // suppression.cpp
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 
 // Generates the OpenAPI 3.1 document of every route on the router.

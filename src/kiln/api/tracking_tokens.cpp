@@ -70,14 +70,15 @@ Result<std::string> LoadOrCreateTrackingKey(store::Database& db, const auth::Sec
                                             const Clock& clock) {
   std::string key;
   Status st = db.Write([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("settings.get_instance", {std::string(kKeySetting)}));
+    KILN_ASSIGN_OR_RETURN(auto row,
+                          tx.QueryOne("settings.get_instance", {std::string(kKeySetting)}));
     if (!row) {
       // First start. A node starting at the same moment may win the insert; its key then counts.
       KILN_ASSIGN_OR_RETURN(auto sealed, box.Seal(auth::RandomBytes(32), kKeyContext));
-      KILN_RETURN_IF_ERROR(tx.Exec("settings.put_instance_if_absent",
-                                   {std::string(kKeySetting), auth::Base64UrlEncode(sealed),
-                                    clock.NowMillis()})
-                               .status());
+      KILN_RETURN_IF_ERROR(
+          tx.Exec("settings.put_instance_if_absent",
+                  {std::string(kKeySetting), auth::Base64UrlEncode(sealed), clock.NowMillis()})
+              .status());
       KILN_ASSIGN_OR_RETURN(row, tx.QueryOne("settings.get_instance", {std::string(kKeySetting)}));
       if (!row) return Status::Internal("tracking key vanished right after it was stored");
     }
@@ -100,8 +101,8 @@ Result<std::string> SignToken(std::string_view key, const TrackingToken& token) 
   if (token.kind == TokenKind::kClick) {
     if (token.link_index < 0) return Status::InvalidArgument("link index must not be negative");
     if (token.url.size() > kMaxTrackedUrlLength) {
-      return Status::InvalidArgument("click URL longer than " + std::to_string(kMaxTrackedUrlLength) +
-                                     " bytes");
+      return Status::InvalidArgument("click URL longer than " +
+                                     std::to_string(kMaxTrackedUrlLength) + " bytes");
     }
     if (!IsHttpUrl(token.url)) {
       return Status::InvalidArgument("click URL must be an absolute http(s) URL without spaces: " +
@@ -125,18 +126,27 @@ Result<TrackingToken> VerifyToken(std::string_view key, std::string_view text) {
   std::string_view body(data.data(), data.size() - kTagBytes);
   std::string_view tag(data.data() + body.size(), kTagBytes);
   // Check the signature before looking at anything else: unsigned bytes are never parsed.
-  if (!auth::ConstantTimeEqual(auth::HmacSha256(key, body).substr(0, kTagBytes), tag)) return unknown;
+  if (!auth::ConstantTimeEqual(auth::HmacSha256(key, body).substr(0, kTagBytes), tag))
+    return unknown;
   if (static_cast<uint8_t>(body[0]) != kTokenVersion) return unknown;
   TrackingToken t;
   switch (body[1]) {
-    case 'u': t.kind = TokenKind::kUnsubscribe; break;
-    case 'o': t.kind = TokenKind::kOpen; break;
-    case 'c': t.kind = TokenKind::kClick; break;
-    default: return unknown;
+    case 'u':
+      t.kind = TokenKind::kUnsubscribe;
+      break;
+    case 'o':
+      t.kind = TokenKind::kOpen;
+      break;
+    case 'c':
+      t.kind = TokenKind::kClick;
+      break;
+    default:
+      return unknown;
   }
   size_t pos = 2;
   uint64_t ws = 0, msg = 0;
-  if (!GetVarint(body, pos, ws) || !GetVarint(body, pos, msg) || ws == 0 || msg == 0) return unknown;
+  if (!GetVarint(body, pos, ws) || !GetVarint(body, pos, msg) || ws == 0 || msg == 0)
+    return unknown;
   t.workspace_id = static_cast<int64_t>(ws);
   t.message_id = static_cast<int64_t>(msg);
   if (t.kind == TokenKind::kClick) {
@@ -154,7 +164,8 @@ Result<TrackingToken> VerifyToken(std::string_view key, std::string_view text) {
 
 Result<std::string> UnsubscribeUrl(std::string_view base_url, std::string_view key,
                                    int64_t workspace_id, int64_t message_id) {
-  KILN_ASSIGN_OR_RETURN(auto token, SignSimple(key, TokenKind::kUnsubscribe, workspace_id, message_id));
+  KILN_ASSIGN_OR_RETURN(auto token,
+                        SignSimple(key, TokenKind::kUnsubscribe, workspace_id, message_id));
   return TrimBase(base_url) + "/u/" + token;
 }
 
@@ -182,8 +193,9 @@ Result<std::string> ClickUrl(std::string_view base_url, std::string_view key, in
 }
 
 Result<ListUnsubscribeHeaders> ListUnsubscribeHeaderValues(std::string_view base_url,
-                                                          std::string_view key,
-                                                          int64_t workspace_id, int64_t message_id) {
+                                                           std::string_view key,
+                                                           int64_t workspace_id,
+                                                           int64_t message_id) {
   KILN_ASSIGN_OR_RETURN(auto url, OneClickUnsubscribeUrl(base_url, key, workspace_id, message_id));
   return ListUnsubscribeHeaders{"<" + url + ">", "List-Unsubscribe=One-Click"};
 }

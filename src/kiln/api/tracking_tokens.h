@@ -83,7 +83,8 @@ struct ListUnsubscribeHeaders {
   std::string list_unsubscribe_post;
 };
 Result<ListUnsubscribeHeaders> ListUnsubscribeHeaderValues(std::string_view base_url,
-                                                          std::string_view key,
-                                                          int64_t workspace_id, int64_t message_id);
+                                                           std::string_view key,
+                                                           int64_t workspace_id,
+                                                           int64_t message_id);
 
 }  // namespace kiln::api

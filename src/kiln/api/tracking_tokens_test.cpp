@@ -1,8 +1,8 @@
 #include "kiln/api/tracking_tokens.h"
 
-#include <vector>
-
 #include <gtest/gtest.h>
+
+#include <vector>
 
 #include "kiln/auth/crypto.h"
 
@@ -66,9 +66,9 @@ TEST(TrackingTokens, InvalidInputsNamed) {
             Status::Code::kInvalidArgument);
   EXPECT_EQ(SignToken(kKey, {TokenKind::kOpen, 1, -1, 0, ""}).status().code(),
             Status::Code::kInvalidArgument);
-  for (const std::string& url : std::vector<std::string>{"", "javascript:alert(1)", "//evil.example/", "/relative",
-                          "https://a.example/ b", "https://a.example/\r\nX: y",
-                          "https://" + std::string(kMaxTrackedUrlLength, 'a')}) {
+  for (const std::string& url : std::vector<std::string>{
+           "", "javascript:alert(1)", "//evil.example/", "/relative", "https://a.example/ b",
+           "https://a.example/\r\nX: y", "https://" + std::string(kMaxTrackedUrlLength, 'a')}) {
     EXPECT_FALSE(ClickUrl("https://t.example", kKey, 1, 1, 0, url).ok()) << url;
   }
 }

@@ -1,0 +1,294 @@
+#include "kiln/api/tracking.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "kiln/api/tracking_tokens.h"
+#include "kiln/domain/email_address.h"
+
+namespace kiln::api {
+
+namespace json = boost::json;
+using http::bhttp::field;
+using http::bhttp::status;
+using http::bhttp::verb;
+
+namespace {
+
+// GIF89a, 1x1, one transparent colour: the smallest well-formed GIF (43 bytes).
+constexpr std::array<unsigned char, 43> kPixel = {
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
+
+constexpr std::string_view kNoStore = "no-store, no-cache, must-revalidate, max-age=0";
+
+bool ContainsNoCase(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    size_t j = 0;
+    for (; j < needle.size(); ++j) {
+      char a = hay[i + j];
+      if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+      if (a != needle[j]) break;
+    }
+    if (j == needle.size()) return true;
+  }
+  return false;
+}
+
+http::Response Page(status code, std::string_view title, std::string_view body_html) {
+  std::string html =
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+      "<meta name=\"robots\" content=\"noindex\"><title>";
+  html += title;
+  html += "</title></head><body><main><h1>";
+  html += title;
+  html += "</h1>";
+  html += body_html;
+  html += "</main></body></html>\n";
+  http::Response res = http::Response::Text(code, std::move(html), "text/html; charset=utf-8");
+  res.SetHeader(field::cache_control, kNoStore);
+  res.SetHeader("Referrer-Policy", "no-referrer");
+  res.SetHeader("X-Robots-Tag", "noindex");
+  return res;
+}
+
+http::Response NotFoundPage() {
+  return Page(status::not_found, "Link not found",
+              "<p>This link is not valid. It may have been copied incompletely.</p>");
+}
+
+http::Response ErrorPage(const Status& st, const http::Request& req) {
+  spdlog::error("request {}: tracking {}: {}", req.request_id, req.path, st.ToString());
+  return Page(status::internal_server_error, "Something went wrong",
+              "<p>Please try again in a moment.</p>");
+}
+
+struct MessageRow {
+  int64_t id = 0, campaign_id = 0, contact_id = 0;
+  std::optional<int64_t> sent_at;
+  std::string email;
+};
+
+// The message a verified token names, or NotFound.
+Result<MessageRow> LoadMessage(store::Tx& tx, const TrackingToken& t) {
+  KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("tracking.message", {t.workspace_id, t.message_id}));
+  if (!row) return Status::NotFound("unknown message");
+  return MessageRow{row->Int("id"), row->Int("campaign_id"), row->Int("contact_id"),
+                    row->OptInt("sent_at"), row->Text("email")};
+}
+
+std::string Detail(const http::Request& req, std::optional<std::string_view> url,
+                   int64_t link_index) {
+  json::object d;
+  d["user_agent"] = std::string(req.Header(field::user_agent).substr(0, 512));
+  d["ip"] = req.remote_ip;
+  if (url) {
+    d["url"] = std::string(*url);
+    d["link_index"] = link_index;
+  }
+  return json::serialize(d);
+}
+
+// Verifies the token of `kind` in path parameter "token" (with an optional suffix to strip).
+std::optional<TrackingToken> TokenFrom(const Api& api, const http::Request& req, TokenKind kind,
+                                       std::string_view suffix = {}) {
+  auto it = req.path_params.find("token");
+  if (it == req.path_params.end()) return std::nullopt;
+  std::string_view text = it->second;
+  if (!suffix.empty()) {
+    if (text.size() <= suffix.size() || text.substr(text.size() - suffix.size()) != suffix)
+      return std::nullopt;
+    text.remove_suffix(suffix.size());
+  }
+  auto t = VerifyToken(api.tracking_key(), text);
+  if (!t.ok() || t->kind != kind) return std::nullopt;
+  return std::move(t).value();
+}
+
+// Records an open or a click. NotFound when the message does not exist.
+Status RecordHit(const Api& api, const http::Request& req, const TrackingToken& t) {
+  const bool click = t.kind == TokenKind::kClick;
+  return api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto msg, LoadMessage(tx, t));
+    int64_t now = api.clock().NowMillis();
+    bool machine = IsMachineHit(req.Header(field::user_agent), msg.sent_at, now);
+    std::optional<std::string_view> url;
+    if (click) url = t.url;
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("tracking.insert_event",
+                {t.workspace_id, msg.id, msg.campaign_id, click ? "clicked" : "opened",
+                 Detail(req, url, t.link_index), machine, now})
+            .status());
+    if (!machine) {
+      KILN_RETURN_IF_ERROR(tx.Exec(click ? "tracking.mark_clicked" : "tracking.mark_opened",
+                                   {t.workspace_id, msg.id, now})
+                               .status());
+    }
+    return Status::Ok();
+  });
+}
+
+// All effects of an unsubscribe, in one transaction; a second call changes nothing.
+Status Unsubscribe(const Api& api, const http::Request& req, const TrackingToken& t) {
+  return api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto msg, LoadMessage(tx, t));
+    int64_t now = api.clock().NowMillis();
+    KILN_ASSIGN_OR_RETURN(
+        auto seen, tx.QueryOne("tracking.has_event", {t.workspace_id, msg.id, "unsubscribed"}));
+    if (!seen) {
+      KILN_RETURN_IF_ERROR(
+          tx.Exec("tracking.insert_event", {t.workspace_id, msg.id, msg.campaign_id, "unsubscribed",
+                                            Detail(req, std::nullopt, 0), false, now})
+              .status());
+    }
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("tracking.unsubscribe_contact", {t.workspace_id, msg.contact_id, now}).status());
+    // Leads were validated when they came in; a stored address that no longer normalises is
+    // still suppressed as stored (lowercased), never skipped.
+    auto normalized = domain::NormalizeEmailAddress(msg.email);
+    std::string address = domain::EmailKey(normalized.ok() ? *normalized : msg.email);
+    KILN_RETURN_IF_ERROR(tx.Exec("tracking.suppress_unsubscribed",
+                                 {t.workspace_id, address, std::to_string(msg.id), now})
+                             .status());
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("tracking.stop_enrolments", {t.workspace_id, msg.contact_id, now}).status());
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("tracking.cancel_scheduled", {t.workspace_id, msg.contact_id, now}).status());
+    return Status::Ok();
+  });
+}
+
+http::Response UnsubscribePage(const Api& api, http::Request& req) {
+  auto t = TokenFrom(api, req, TokenKind::kUnsubscribe);
+  if (!t) return NotFoundPage();
+  // Only shows the page: mail scanners fetch every link, so a GET must never unsubscribe.
+  Status st = api.db().Read([&](store::Tx& tx) -> Status { return LoadMessage(tx, *t).status(); });
+  if (st.code() == Status::Code::kNotFound) return NotFoundPage();
+  if (!st.ok()) return ErrorPage(st, req);
+  return Page(
+      status::ok, "Unsubscribe",
+      "<p>Press the button to stop receiving these emails.</p>"
+      "<form method=\"post\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
+      "<button type=\"submit\">Unsubscribe</button></form>");
+}
+
+http::Response UnsubscribePost(const Api& api, http::Request& req) {
+  auto t = TokenFrom(api, req, TokenKind::kUnsubscribe);
+  if (!t) return NotFoundPage();
+  Status st = Unsubscribe(api, req, *t);
+  if (st.code() == Status::Code::kNotFound) return NotFoundPage();
+  if (!st.ok()) return ErrorPage(st, req);
+  return Page(status::ok, "You are unsubscribed",
+              "<p>You will not receive any more of these emails.</p>");
+}
+
+http::Response OpenPixel(const Api& api, http::Request& req) {
+  auto t = TokenFrom(api, req, TokenKind::kOpen, ".gif");
+  if (!t) return NotFoundPage();
+  Status st = RecordHit(api, req, *t);
+  if (st.code() == Status::Code::kNotFound) return NotFoundPage();
+  if (!st.ok()) return ErrorPage(st, req);
+  http::Response res;
+  res.status = status::ok;
+  res.body.assign(reinterpret_cast<const char*>(kPixel.data()), kPixel.size());
+  res.SetHeader(field::content_type, "image/gif");
+  res.SetHeader(field::cache_control, kNoStore);
+  res.SetHeader(field::pragma, "no-cache");
+  res.SetHeader(field::expires, "0");
+  return res;
+}
+
+http::Response Click(const Api& api, http::Request& req) {
+  auto t = TokenFrom(api, req, TokenKind::kClick);
+  if (!t) return NotFoundPage();
+  Status st = RecordHit(api, req, *t);
+  if (st.code() == Status::Code::kNotFound) return NotFoundPage();
+  if (!st.ok()) return ErrorPage(st, req);
+  http::Response res;
+  res.status = status::found;
+  res.SetHeader(field::location, t->url);
+  res.SetHeader(field::cache_control, kNoStore);
+  res.SetHeader("Referrer-Policy", "no-referrer");
+  return res;
+}
+
+}  // namespace
+
+bool IsMachineUserAgent(std::string_view ua) {
+  if (ua.empty()) return true;
+  // Apple Mail Privacy Protection fetches with this exact, versionless WebKit string.
+  if (ua == "Mozilla/5.0" || ua ==
+                                 "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
+                                 "AppleWebKit/605.1.15 (KHTML, like Gecko)") {
+    return true;
+  }
+  static constexpr std::string_view kMarkers[] = {"googleimageproxy",
+                                                  "ggpht.com",
+                                                  "yahoomailproxy",
+                                                  "bot",
+                                                  "crawler",
+                                                  "spider",
+                                                  "preview",
+                                                  "scanner",
+                                                  "barracuda",
+                                                  "mimecast",
+                                                  "proofpoint",
+                                                  "symantec",
+                                                  "messagelabs",
+                                                  "trendmicro",
+                                                  "zscaler",
+                                                  "forcepoint",
+                                                  "cisco",
+                                                  "ironport",
+                                                  "headless",
+                                                  "python-",
+                                                  "curl/",
+                                                  "wget/",
+                                                  "go-http-client",
+                                                  "java/",
+                                                  "okhttp",
+                                                  "libwww",
+                                                  "httpclient",
+                                                  "phantomjs",
+                                                  "slurp",
+                                                  "facebookexternalhit"};
+  for (auto m : kMarkers) {
+    if (ContainsNoCase(ua, m)) return true;
+  }
+  return false;
+}
+
+bool IsMachineHit(std::string_view user_agent, std::optional<int64_t> sent_at_ms, int64_t now_ms) {
+  if (IsMachineUserAgent(user_agent)) return true;
+  return sent_at_ms && now_ms >= *sent_at_ms && now_ms - *sent_at_ms < kScannerWindowMs;
+}
+
+void RegisterTrackingRoutes(Api& api) {
+  const Api* a = &api;
+  auto doc = [](std::string summary, int code) {
+    return http::RouteDoc{.summary = std::move(summary),
+                          .tag = "tracking",
+                          .success_status = code,
+                          .authenticated = false};
+  };
+  api.router().Add(
+      verb::get, "/u/{token}", [a](http::Request& r) { return UnsubscribePage(*a, r); },
+      doc("Unsubscribe page of a sent email (confirm button posts to the same URL)", 200));
+  api.router().Add(
+      verb::post, "/u/{token}", [a](http::Request& r) { return UnsubscribePost(*a, r); },
+      doc("Unsubscribe now (the page's button and RFC 8058 one-click)", 200));
+  api.router().Add(
+      verb::get, "/o/{token}", [a](http::Request& r) { return OpenPixel(*a, r); },
+      doc("Open pixel: /o/{token}.gif answers a 43-byte transparent GIF", 200));
+  api.router().Add(
+      verb::get, "/c/{token}", [a](http::Request& r) { return Click(*a, r); },
+      doc("Click: records it and redirects (302) to the link that was in the email", 302));
+}
+
+}  // namespace kiln::api
