@@ -240,7 +240,8 @@ SmtpClient::SmtpClient(asio::any_io_executor executor, SmtpConfig config)
       context_status_ = Status::InvalidArgument(
           "cannot load CA file " + config_.ca_file + ": " + ec.message(), "ca_file");
     }
-  } else {
+  } else if (config_.security != SmtpSecurity::kNone) {
+    // Parsing the system store costs ~20 ms of CPU per client; a plaintext client never uses it.
     ssl_context_.set_default_verify_paths(ec);
     if (ec) {
       context_status_ =
