@@ -15,9 +15,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "kiln/testing/db_fixture.h"
-#include "kiln/testing/http_client.h"
-#include "kiln_process.h"
+#include "api_test_util.h"
 
 namespace kiln::testing {
 namespace {
@@ -26,45 +24,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 constexpr char kOwnerPassword[] = "correct horse battery staple";
-
-json::value Json(const ClientResponse& r) {
-  boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec);
-  if (ec) return json::value(nullptr);
-  return v;
-}
-
-std::string ErrField(const ClientResponse& r) {
-  auto v = Json(r);
-  if (!v.is_object() || !v.as_object().contains("error")) return "<no error shape: " + r.body + ">";
-  auto& e = v.as_object().at("error").as_object();
-  return e.contains("field") ? std::string(e.at("field").as_string()) : "";
-}
-
-std::string ErrCode(const ClientResponse& r) {
-  auto v = Json(r);
-  if (!v.is_object() || !v.as_object().contains("error")) return "<no error shape: " + r.body + ">";
-  return std::string(v.as_object().at("error").as_object().at("code").as_string());
-}
-
-// A signed-in browser-like client: cookie jar + CSRF header.
-struct Session {
-  std::unique_ptr<HttpClient> http;
-  std::string csrf;
-  int64_t user_id = 0;
-  int64_t ws = 0;  // first workspace
-
-  HeaderList H(bool with_body = true) const {
-    HeaderList h;
-    if (with_body) h.push_back({"Content-Type", "application/json"});
-    if (!csrf.empty()) h.push_back({"X-CSRF-Token", csrf});
-    return h;
-  }
-  ClientResponse Get(const std::string& t) { return http->Get(t).value(); }
-  ClientResponse Post(const std::string& t, const std::string& body) { return http->Send("POST", t, body, H()).value(); }
-  ClientResponse Patch(const std::string& t, const std::string& body) { return http->Send("PATCH", t, body, H()).value(); }
-  ClientResponse Delete(const std::string& t) { return http->Send("DELETE", t, "", H(false)).value(); }
-};
 
 // An API-key client.
 struct KeyClient {
@@ -80,73 +39,14 @@ struct KeyClient {
   }
 };
 
-class ApiTest : public ::testing::TestWithParam<std::string> {
+class ApiTest : public KilnApiFixture {
  protected:
   void SetUp() override {
-    data_dir_ = MakeTempDir("kiln-api");
-    // SQLite: the default database in the data folder (as `make run` uses it). PostgreSQL: a
-    // fresh database on the test server.
-    if (GetParam() != "sqlite") {
-      auto url = CreateTestDatabaseUrl(GetParam());
-      ASSERT_TRUE(url.ok()) << url.status().ToString();
-      db_url_ = *url;
-    }
-    web_root_ = data_dir_ + "/web";
-    fs::create_directories(web_root_ + "/assets");
+    KilnApiFixture::SetUp();
+    log_level_ = "info";  // the access log is part of what the secrets test reads
+    std::filesystem::create_directories(web_root_ + "/assets");
     std::ofstream(web_root_ + "/index.html") << "<!doctype html><title>Kiln</title><div id=root></div>";
     std::ofstream(web_root_ + "/assets/app-abc123.js") << "console.log('kiln')";
-  }
-  void TearDown() override {
-    proc_.Stop();
-    std::error_code ec;
-    fs::remove_all(data_dir_, ec);
-  }
-
-  std::vector<std::string> BaseArgs() const {
-    std::vector<std::string> a = {"--data-dir", data_dir_, "--web-root", web_root_, "--log-level", "info"};
-    if (!db_url_.empty()) {
-      a.push_back("--db");
-      a.push_back(db_url_);
-    }
-    return a;
-  }
-
-  void StartKiln(std::vector<std::string> extra = {}) {
-    auto args = BaseArgs();
-    args.insert(args.end(), extra.begin(), extra.end());
-    Status st = proc_.Start(args);
-    ASSERT_TRUE(st.ok()) << st.ToString();
-  }
-
-  RunResult CreateUser(const std::string& email, const std::string& password, bool owner) {
-    std::vector<std::string> args = {"user", "create", "--email", email};
-    if (owner) args.push_back("--owner");
-    auto base = BaseArgs();
-    args.insert(args.end(), base.begin(), base.end());
-    return RunKiln(args, password.empty() ? "" : password + "\n");
-  }
-
-  std::unique_ptr<HttpClient> Client() {
-    auto c = std::make_unique<HttpClient>("127.0.0.1", proc_.port());
-    c->EnableCookies(true);
-    return c;
-  }
-
-  Session Login(const std::string& email, const std::string& password) {
-    Session s;
-    s.http = Client();
-    auto r = s.http->Post("/api/v1/auth/login", json::serialize(json::object{{"email", email}, {"password", password}}));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    if (!r.ok()) return s;
-    EXPECT_EQ(r->status, 200) << r->body;
-    auto v = Json(*r);
-    if (v.is_object()) {
-      s.csrf = std::string(v.at("csrf_token").as_string());
-      s.user_id = v.at("user").at("id").as_int64();
-      auto& ws = v.at("workspaces").as_array();
-      if (!ws.empty()) s.ws = ws[0].at("id").as_int64();
-    }
-    return s;
   }
 
   Session Owner() {
@@ -155,7 +55,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
     return Login("owner@kiln-a.test", kOwnerPassword);
   }
 
-  std::string Ws(const Session& s) const { return "/api/v1/workspaces/" + std::to_string(s.ws); }
+  static std::string Ws(const Session& s) { return "/api/v1/workspaces/" + std::to_string(s.ws); }
 
   static std::string SenderBody(const std::string& email, const std::string& password = "smtp-pass-Zq9") {
     return json::serialize(json::object{
@@ -165,14 +65,11 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
         {"smtp", {{"host", "smtp.kiln-a.test"}, {"port", 587}, {"security", "starttls"}, {"username", email}, {"password", password}}},
         {"imap", {{"host", "imap.kiln-a.test"}, {"port", 993}, {"security", "tls"}, {"username", email}, {"password", "imap-pass-Zq9"}}}});
   }
-
-  std::string data_dir_, db_url_, web_root_;
-  KilnProcess proc_;
 };
 
 TEST_P(ApiTest, FirstStartPrintsUrlAndHowToCreateTheOwner) {
   StartKiln();
-  EXPECT_NE(proc_.stdout_text().find("kiln user create --email"), std::string::npos) << proc_.stdout_text();
+  EXPECT_TRUE(proc_.WaitForStdout("kiln user create --email")) << proc_.stdout_text();
   auto r = CreateUser("owner@kiln-a.test", "", true);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::smatch m;
@@ -624,11 +521,11 @@ TEST(CliTest, SettingsComeFromFlagsThenEnvironmentThenConfigFile) {
   // The config file alone.
   KilnProcess p;
   ASSERT_TRUE(p.Start({"--config", dir + "/kiln.conf"}).ok());
-  EXPECT_NE(p.stdout_text().find(dir + "/from-file/kiln.db"), std::string::npos) << p.stdout_text();
+  EXPECT_TRUE(p.WaitForStdout(dir + "/from-file/kiln.db")) << p.stdout_text();
   EXPECT_EQ(p.Stop(), 0);
   // A flag beats the file.
   ASSERT_TRUE(p.Start({"--config", dir + "/kiln.conf", "--data-dir", dir + "/from-flag"}).ok());
-  EXPECT_NE(p.stdout_text().find(dir + "/from-flag/kiln.db"), std::string::npos) << p.stdout_text();
+  EXPECT_TRUE(p.WaitForStdout(dir + "/from-flag/kiln.db")) << p.stdout_text();
   EXPECT_EQ(p.Stop(), 0);
   // An unknown setting in the file stops start-up and names it.
   std::ofstream(dir + "/bad.conf") << "listne = 127.0.0.1:0\n";

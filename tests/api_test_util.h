@@ -91,8 +91,8 @@ class KilnApiFixture : public ::testing::TestWithParam<std::string> {
   }
 
   std::vector<std::string> BaseArgs() const {
-    std::vector<std::string> a = {"--data-dir", data_dir_,     "--web-root",
-                                  web_root_,    "--log-level", "warn"};
+    std::vector<std::string> a = {"--data-dir", data_dir_, "--web-root", web_root_,
+                                  "--log-level", log_level_};
     if (!db_url_.empty()) {
       a.push_back("--db");
       a.push_back(db_url_);
@@ -167,6 +167,7 @@ class KilnApiFixture : public ::testing::TestWithParam<std::string> {
   }
 
   std::string data_dir_, db_url_, web_root_;
+  std::string log_level_ = "warn";
   KilnProcess proc_;
 };
 

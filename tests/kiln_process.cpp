@@ -144,6 +144,21 @@ Status KilnProcess::Start(const std::vector<std::string>& extra_args) {
   return Status::DeadlineExceeded("kiln did not print its URL in time: " + ReadLog() + out_);
 }
 
+bool KilnProcess::WaitForStdout(const std::string& text, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buf[4096];
+  while (out_.find(text) == std::string::npos) {
+    if (out_fd_ < 0 || std::chrono::steady_clock::now() >= deadline) return false;
+    pollfd p{out_fd_, POLLIN, 0};
+    if (poll(&p, 1, 50) > 0) {
+      ssize_t n = read(out_fd_, buf, sizeof buf);
+      if (n <= 0) return out_.find(text) != std::string::npos;
+      out_.append(buf, static_cast<size_t>(n));
+    }
+  }
+  return true;
+}
+
 void KilnProcess::Signal(int sig) {
   if (pid_ > 0) kill(pid_, sig);
 }

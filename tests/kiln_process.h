@@ -42,6 +42,9 @@ class KilnProcess {
   // Waits for exit; returns the exit code, or -1000 on timeout.
   int Wait(int timeout_s);
 
+  // Reads more of the process's stdout until it contains `text`; false after timeout_ms.
+  bool WaitForStdout(const std::string& text, int timeout_ms = 10000);
+
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& stdout_text() const { return out_; }

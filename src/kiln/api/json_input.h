@@ -20,6 +20,7 @@
 #include <boost/json/object.hpp>
 
 #include "kiln/base/status.h"
+#include "kiln/base/utf8.h"
 
 namespace kiln::api {
 
@@ -76,7 +77,7 @@ class JsonFields {
 // exist is the same as one that does not).
 Result<int64_t> ParseId(std::string_view text);
 
-// Validates UTF-8 (rejects overlong forms and surrogates).
-bool IsValidUtf8(std::string_view s);
+// UTF-8 validation lives in kiln/base/utf8.h.
+using ::kiln::IsValidUtf8;
 
 }  // namespace kiln::api

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "kiln/base/utf8.h"
+
 namespace kiln::domain {
 namespace {
 
@@ -17,28 +19,6 @@ bool IsAtext(unsigned char c) {
   }
 }
 
-// Validates UTF-8 and returns false on malformed or overlong sequences.
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += n;
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<std::string> NormalizeEmailAddress(std::string_view in) {
@@ -46,7 +26,7 @@ Result<std::string> NormalizeEmailAddress(std::string_view in) {
   while (!in.empty() && (in.back() == ' ' || in.back() == '\t')) in.remove_suffix(1);
   if (in.empty()) return Status::InvalidArgument("email address is empty");
   if (in.size() > 254) return Status::InvalidArgument("email address is longer than 254 characters");
-  if (!ValidUtf8(in)) return Status::InvalidArgument("email address is not valid UTF-8");
+  if (!IsValidUtf8(in)) return Status::InvalidArgument("email address is not valid UTF-8");
   for (unsigned char c : in) {
     if (c < 0x20 || c == 0x7F) return Status::InvalidArgument("email address contains a control character");
     if (c == ' ') return Status::InvalidArgument("email address contains a space");
