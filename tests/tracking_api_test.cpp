@@ -122,7 +122,7 @@ class TrackingApiTest : public KilnApiFixture {
     int64_t campaign = 0, lead = 0, message = 0, scheduled = 0;
     std::string email;
   };
-  Sent MakeSent(Session& s, const std::string& email) {
+  Sent MakeSent(Session& s, const std::string& email, int64_t sent_ago_ms = 3600000) {
     Sent out;
     out.email = email;
     auto r = s.Post(s.Ws() + "/senders", SenderBody("sender-" + email));
@@ -148,7 +148,7 @@ class TrackingApiTest : public KilnApiFixture {
     st = Db().Write([&](store::Tx& tx) -> Status {
       KILN_ASSIGN_OR_RETURN(
           auto row, tx.QueryRow("test.insert_message", {s.ws, out.campaign, out.lead, "sent",
-                                                        now - 3600000, now - 3600000}));
+                                                        now - sent_ago_ms, now - sent_ago_ms}));
       out.message = row.Int("id");
       return Status::Ok();
     });
@@ -296,6 +296,25 @@ TEST_P(TrackingApiTest, OpenPixelAndMachineFlag) {
         "Gecko)"}});
   EXPECT_EQ(Events(m.message, "opened"), 3);
   EXPECT_EQ(MachineEvents(m.message, "opened"), 2);
+  // HEAD answers like GET and records nothing.
+  r = Raw("HEAD", OpenPath(a_.ws, m.message), "", {{"User-Agent", kHumanUa}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Events(m.message, "opened"), 3);
+}
+
+TEST_P(TrackingApiTest, HitsWithinSecondsOfTheSendAreMachines) {
+  Sent m = MakeSent(a_, "hal@lead.test", 0);
+  int64_t fresh = m.message;
+  // A security scanner with a browser's user agent fetching every link right after delivery.
+  EXPECT_EQ(
+      Raw("GET", ClickPath(a_.ws, fresh, "https://a.example/"), "", {{"User-Agent", kHumanUa}})
+          .status,
+      302);
+  EXPECT_EQ(Raw("GET", OpenPath(a_.ws, fresh), "", {{"User-Agent", kHumanUa}}).status, 200);
+  EXPECT_EQ(MachineEvents(fresh, "clicked"), 1);
+  EXPECT_EQ(MachineEvents(fresh, "opened"), 1);
+  EXPECT_TRUE(IsNull("test.message_status", {fresh}, "opened_at"));
+  EXPECT_TRUE(IsNull("test.message_status", {fresh}, "clicked_at"));
 }
 
 TEST_P(TrackingApiTest, ClickRedirectsOnlyToSignedUrl) {

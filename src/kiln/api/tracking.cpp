@@ -111,8 +111,12 @@ std::optional<TrackingToken> TokenFrom(const Api& api, const http::Request& req,
   return std::move(t).value();
 }
 
-// Records an open or a click. NotFound when the message does not exist.
+// Records an open or a click (a HEAD request only checks the message). NotFound when the message
+// does not exist.
 Status RecordHit(const Api& api, const http::Request& req, const TrackingToken& t) {
+  if (req.method == verb::head) {
+    return api.db().Read([&](store::Tx& tx) -> Status { return LoadMessage(tx, t).status(); });
+  }
   const bool click = t.kind == TokenKind::kClick;
   return api.db().Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(auto msg, LoadMessage(tx, t));
