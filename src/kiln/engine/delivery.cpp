@@ -1,10 +1,9 @@
 #include "kiln/engine/delivery.h"
 
+#include <boost/asio/co_spawn.hpp>
 #include <exception>
 #include <optional>
 #include <utility>
-
-#include <boost/asio/co_spawn.hpp>
 
 namespace kiln::engine {
 namespace {
@@ -22,12 +21,18 @@ SmtpOutcome OutcomeOf(const mail::SendResult& r) {
 
 std::string_view DeliveryOutcomeName(DeliveryOutcome o) {
   switch (o) {
-    case DeliveryOutcome::kNotClaimed: return "not_claimed";
-    case DeliveryOutcome::kSent: return "sent";
-    case DeliveryOutcome::kRetry: return "retry";
-    case DeliveryOutcome::kFailed: return "failed";
-    case DeliveryOutcome::kBounced: return "bounced";
-    case DeliveryOutcome::kSenderProblem: return "sender_problem";
+    case DeliveryOutcome::kNotClaimed:
+      return "not_claimed";
+    case DeliveryOutcome::kSent:
+      return "sent";
+    case DeliveryOutcome::kRetry:
+      return "retry";
+    case DeliveryOutcome::kFailed:
+      return "failed";
+    case DeliveryOutcome::kBounced:
+      return "bounced";
+    case DeliveryOutcome::kSenderProblem:
+      return "sender_problem";
   }
   std::abort();
 }
@@ -37,7 +42,8 @@ mail::SendResult SendBlocking(boost::asio::io_context& io, mail::Transport& tran
   std::optional<mail::SendResult> result;
   std::exception_ptr error;
   boost::asio::co_spawn(
-      io, [&]() -> boost::asio::awaitable<void> { result = co_await transport.Send(envelope, data); },
+      io,
+      [&]() -> boost::asio::awaitable<void> { result = co_await transport.Send(envelope, data); },
       [&](std::exception_ptr e) { error = e; });
   io.restart();
   io.run();
@@ -78,9 +84,9 @@ Result<Delivery> DeliverMessage(Ledger& ledger, int64_t id, const ClaimDetails& 
       return d;
     case Class::kPermanent: {
       // A refused recipient is a bounce; a refused message (size, content) is a failure.
-      const bool bounced = d.smtp.failure == mail::SmtpFailure::kRecipients ||
-                           (!d.smtp.recipients.empty() &&
-                            d.smtp.recipients.front().cls == Class::kPermanent);
+      const bool bounced =
+          d.smtp.failure == mail::SmtpFailure::kRecipients ||
+          (!d.smtp.recipients.empty() && d.smtp.recipients.front().cls == Class::kPermanent);
       KILN_RETURN_IF_ERROR(ledger.RecordFailed(id, outcome, bounced));
       d.outcome = bounced ? DeliveryOutcome::kBounced : DeliveryOutcome::kFailed;
       return d;

@@ -10,10 +10,9 @@
 // io_context passed in must not be used by anyone else during the call.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <string_view>
-
-#include <boost/asio/io_context.hpp>
 
 #include "kiln/base/status.h"
 #include "kiln/domain/random.h"

@@ -85,15 +85,14 @@ TEST(EngineMailTest, CampaignArrivesInDovecotWithThreadedFollowUps) {
     KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("mail_test.campaign", {ws, t0}));
     campaign = c.Int("id");
     for (int i = 0; i < 2; ++i) {
-      KILN_ASSIGN_OR_RETURN(
-          auto s, tx.QueryRow("mail_test.step", {ws, campaign, i, i == 0 ? 0 : 60, t0}));
-      KILN_RETURN_IF_ERROR(
-          tx.Exec("mail_test.variant",
-                  {ws, s.Int("id"), i == 0 ? token + " for {{ first_name }}" : "",
-                   "<p>Hi {{ first_name }}, step " + std::to_string(i + 1) + " of " + token +
-                       ".</p>",
-                   t0})
-              .status());
+      KILN_ASSIGN_OR_RETURN(auto s,
+                            tx.QueryRow("mail_test.step", {ws, campaign, i, i == 0 ? 0 : 60, t0}));
+      KILN_RETURN_IF_ERROR(tx.Exec("mail_test.variant",
+                                   {ws, s.Int("id"), i == 0 ? token + " for {{ first_name }}" : "",
+                                    "<p>Hi {{ first_name }}, step " + std::to_string(i + 1) +
+                                        " of " + token + ".</p>",
+                                    t0})
+                               .status());
     }
     for (const std::string& email : senders) {
       KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("mail_test.sender", {ws, email, stack->host,

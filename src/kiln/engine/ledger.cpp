@@ -1,9 +1,8 @@
 #include "kiln/engine/ledger.h"
 
 #include <array>
-#include <utility>
-
 #include <boost/json.hpp>
+#include <utility>
 
 namespace kiln::engine {
 namespace {
@@ -71,8 +70,7 @@ Ledger::Ledger(store::Database& db, const Clock& clock, std::string worker_id, M
     : db_(db), clock_(clock), worker_id_(std::move(worker_id)), lease_(lease) {}
 
 Result<MessageRecord> Ledger::Schedule(const MessageKey& key, std::optional<int64_t> variant_id,
-                                       std::optional<int64_t> sender_id,
-                                       int64_t scheduled_at_ms) {
+                                       std::optional<int64_t> sender_id, int64_t scheduled_at_ms) {
   std::optional<MessageRecord> record;
   Status s = db_.Write([&](store::Tx& tx) -> Status {
     KILN_RETURN_IF_ERROR(tx.Exec("engine.message_schedule",
@@ -114,9 +112,9 @@ Status Ledger::Settle(int64_t id, std::string_view query, const store::Params& p
   const int64_t now = clock_.NowMillis();
   return db_.Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(int64_t changed, tx.Exec(query, params));
-    KILN_ASSIGN_OR_RETURN(store::Row row, tx.QueryRow("engine.message_get", {id},
-                                                      "message " + std::to_string(id) +
-                                                          " does not exist"));
+    KILN_ASSIGN_OR_RETURN(store::Row row,
+                          tx.QueryRow("engine.message_get", {id},
+                                      "message " + std::to_string(id) + " does not exist"));
     if (changed != 1) {
       return Status::FailedPrecondition(
           "message " + std::to_string(id) + " is '" + row.Text("status") + "' claimed by '" +
@@ -172,9 +170,8 @@ Result<int> Ledger::ReapLapsed(int limit) {
       detail["worker"] = row.Text("claimed_by");
       detail["lease_until"] = row.Int("lease_until");
       KILN_RETURN_IF_ERROR(tx.Exec("engine.event_insert",
-                                   {row.Int("workspace_id"), row.Int("id"),
-                                    row.Int("campaign_id"), "unknown",
-                                    boost::json::serialize(detail), now})
+                                   {row.Int("workspace_id"), row.Int("id"), row.Int("campaign_id"),
+                                    "unknown", boost::json::serialize(detail), now})
                                .status());
       ++marked;
     }
@@ -199,8 +196,8 @@ Result<MessageRecord> Ledger::Get(int64_t id) {
 Result<int64_t> Ledger::CountUnknown(int64_t workspace_id, int64_t campaign_id) {
   int64_t n = 0;
   Status s = db_.Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(store::Row row,
-                          tx.QueryRow("engine.campaign_unknown_count", {workspace_id, campaign_id}));
+    KILN_ASSIGN_OR_RETURN(
+        store::Row row, tx.QueryRow("engine.campaign_unknown_count", {workspace_id, campaign_id}));
     n = row.Int("n");
     return Status::Ok();
   });

@@ -3,7 +3,8 @@
 // (docs/decisions/0004-exactly-once.md):
 //
 //   Schedule   creates the message (campaign, contact, step) in state `scheduled`, or finds it;
-//   Claim      moves it to `sending` under this worker's id and a lease, in a committed transaction,
+//   Claim      moves it to `sending` under this worker's id and a lease, in a committed
+//   transaction,
 //              BEFORE any SMTP is spoken; only one claimer can win;
 //   Record*    settles the claim in a second transaction: `sent`, `retry` (transient failure, with
 //              the time of the next attempt), `failed` or `bounced`;

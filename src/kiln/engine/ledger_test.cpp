@@ -65,7 +65,7 @@ class ScriptedFakeTransport final : public mail::Transport {
 };
 
 mail::SendResult Scripted(mail::SendResult::Class cls, int code, std::string enhanced,
-                        mail::SmtpFailure failure, std::string reason) {
+                          mail::SmtpFailure failure, std::string reason) {
   mail::SendResult r;
   r.cls = cls;
   r.code = code;
@@ -85,27 +85,27 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
     const int64_t now = clock_.NowMillis();
-    ASSERT_TRUE(db_->Write([&](store::Tx& tx) -> Status {
-                     KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("engine_test.workspace", {now}));
-                     key_.workspace_id = w.Int("id");
-                     KILN_ASSIGN_OR_RETURN(
-                         auto c, tx.QueryRow("engine_test.campaign", {key_.workspace_id, now}));
-                     key_.campaign_id = c.Int("id");
-                     KILN_ASSIGN_OR_RETURN(auto p, tx.QueryRow("engine_test.contact",
-                                                               {key_.workspace_id, "lead@x.test",
-                                                                now}));
-                     key_.contact_id = p.Int("id");
-                     KILN_ASSIGN_OR_RETURN(
-                         auto s, tx.QueryRow("engine_test.step",
-                                             {key_.workspace_id, key_.campaign_id, 0, now}));
-                     key_.step_id = s.Int("id");
-                     KILN_ASSIGN_OR_RETURN(auto snd, tx.QueryRow("engine_test.sender",
-                                                                 {key_.workspace_id,
-                                                                  "s@kiln-a.test", now}));
-                     sender_id_ = snd.Int("id");
-                     return Status::Ok();
-                   })
-                    .ok());
+    ASSERT_TRUE(
+        db_->Write([&](store::Tx& tx) -> Status {
+             KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("engine_test.workspace", {now}));
+             key_.workspace_id = w.Int("id");
+             KILN_ASSIGN_OR_RETURN(auto c,
+                                   tx.QueryRow("engine_test.campaign", {key_.workspace_id, now}));
+             key_.campaign_id = c.Int("id");
+             KILN_ASSIGN_OR_RETURN(auto p, tx.QueryRow("engine_test.contact",
+                                                       {key_.workspace_id, "lead@x.test", now}));
+             key_.contact_id = p.Int("id");
+             KILN_ASSIGN_OR_RETURN(
+                 auto s,
+                 tx.QueryRow("engine_test.step", {key_.workspace_id, key_.campaign_id, 0, now}));
+             key_.step_id = s.Int("id");
+             KILN_ASSIGN_OR_RETURN(
+                 auto snd,
+                 tx.QueryRow("engine_test.sender", {key_.workspace_id, "s@kiln-a.test", now}));
+             sender_id_ = snd.Int("id");
+             return Status::Ok();
+           })
+            .ok());
   }
 
   ClaimDetails Details() const {
@@ -119,8 +119,8 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
   int64_t MessageCount() {
     int64_t n = -1;
     EXPECT_TRUE(db_->Read([&](store::Tx& tx) -> Status {
-                     KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("engine_test.message_count",
-                                                                 {key_.campaign_id}));
+                     KILN_ASSIGN_OR_RETURN(
+                         auto row, tx.QueryRow("engine_test.message_count", {key_.campaign_id}));
                      n = row.Int("n");
                      return Status::Ok();
                    })
@@ -139,8 +139,8 @@ class LedgerTest : public ::testing::TestWithParam<std::string> {
   int64_t sender_id_ = 0;
   ScriptedFakeTransport transport_;
   boost::asio::io_context io_;
-  domain::BackoffPolicy backoff_{.base_delay_ms = 60'000, .max_delay_ms = 3'600'000,
-                                 .jitter_percent = 0, .max_attempts = 3};
+  domain::BackoffPolicy backoff_{
+      .base_delay_ms = 60'000, .max_delay_ms = 3'600'000, .jitter_percent = 0, .max_attempts = 3};
   domain::Rng rng_{42};
   mail::Envelope envelope_{"s@kiln-a.test", {"lead@x.test"}};
 };
@@ -202,7 +202,7 @@ TEST_P(LedgerTest, TransientFailureRetriesWithBackoffThenGivesUp) {
   ASSERT_TRUE(m.ok());
   for (int i = 0; i < 3; ++i) {
     transport_.script.push_back(Scripted(mail::SendResult::Class::kTransient, 451, "4.3.0",
-                                       mail::SmtpFailure::kRecipients, "451 try later"));
+                                         mail::SmtpFailure::kRecipients, "451 try later"));
   }
   auto d1 = Deliver(ledger, m->id);
   ASSERT_TRUE(d1.ok()) << d1.status().ToString();
@@ -238,8 +238,8 @@ TEST_P(LedgerTest, RefusedRecipientIsABounce) {
   auto m = ledger.Schedule(key_, std::nullopt, sender_id_, clock_.NowMillis());
   ASSERT_TRUE(m.ok());
   transport_.script.push_back(Scripted(mail::SendResult::Class::kPermanent, 550, "5.1.1",
-                                     mail::SmtpFailure::kRecipients,
-                                     "recipient <lead@x.test> rejected: 550 5.1.1 no such user"));
+                                       mail::SmtpFailure::kRecipients,
+                                       "recipient <lead@x.test> rejected: 550 5.1.1 no such user"));
   auto d = Deliver(ledger, m->id);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->outcome, DeliveryOutcome::kBounced);
@@ -253,7 +253,7 @@ TEST_P(LedgerTest, SenderProblemKeepsTheMessageForLater) {
   auto m = ledger.Schedule(key_, std::nullopt, sender_id_, clock_.NowMillis());
   ASSERT_TRUE(m.ok());
   transport_.script.push_back(Scripted(mail::SendResult::Class::kSenderProblem, 535, "5.7.8",
-                                     mail::SmtpFailure::kAuth, "authentication rejected"));
+                                       mail::SmtpFailure::kAuth, "authentication rejected"));
   auto d = Deliver(ledger, m->id);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->outcome, DeliveryOutcome::kSenderProblem);

@@ -1,12 +1,11 @@
 #include "kiln/engine/scheduler.h"
 
 #include <algorithm>
-#include <cctype>
-#include <utility>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
+#include <cctype>
+#include <utility>
 
 #include "kiln/api/tracking_tokens.h"
 #include "kiln/domain/quota.h"
@@ -177,8 +176,8 @@ void Scheduler::CloseTransports() {
   for (auto& [id, s] : senders_) {
     if (!s->transport) continue;
     mail::Transport* t = s->transport.get();
-    boost::asio::co_spawn(io_, [t]() -> boost::asio::awaitable<void> { co_await t->Close(); },
-                          boost::asio::detached);
+    boost::asio::co_spawn(
+        io_, [t]() -> boost::asio::awaitable<void> { co_await t->Close(); }, boost::asio::detached);
     io_.restart();
     io_.run();
     s->transport.reset();
@@ -314,16 +313,16 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   };
   auto sender_failure = [&](SenderState& s, const std::string& reason) -> Status {
     return write([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("engine.sender_failure",
-                                                  {s.info.id, clock_.NowMillis()}));
+      KILN_ASSIGN_OR_RETURN(auto row,
+                            tx.QueryRow("engine.sender_failure", {s.info.id, clock_.NowMillis()}));
       const int n = static_cast<int>(row.Int("consecutive_failures"));
       if (domain::ShouldPauseForFailures(n, options_.failure_pause) && s.info.status == "active") {
         s.info.status = "paused";
         return tx
-            .Exec("engine.sender_set_status",
-                  {s.info.id, "paused",
-                   std::to_string(n) + " consecutive failures; last: " + reason,
-                   clock_.NowMillis()})
+            .Exec(
+                "engine.sender_set_status",
+                {s.info.id, "paused", std::to_string(n) + " consecutive failures; last: " + reason,
+                 clock_.NowMillis()})
             .status();
       }
       return Status::Ok();
@@ -446,10 +445,10 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     std::vector<int> weights;
     for (const auto& w : sequence[static_cast<size_t>(next.step_index)].variant_weights)
       weights.push_back(w);
-    const size_t vi = domain::ChooseVariant(
-        weights, domain::SeedOf(static_cast<uint64_t>(campaign_id),
-                                static_cast<uint64_t>(contact_id),
-                                static_cast<uint64_t>(next.step_index)));
+    const size_t vi =
+        domain::ChooseVariant(weights, domain::SeedOf(static_cast<uint64_t>(campaign_id),
+                                                      static_cast<uint64_t>(contact_id),
+                                                      static_cast<uint64_t>(next.step_index)));
     const VariantInfo& variant = step.variants[vi];
     const MessageKey key{ws, campaign_id, contact_id, step.id};
     KILN_ASSIGN_OR_RETURN(MessageRecord message,
@@ -473,15 +472,15 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     }
     tmpl::RenderContext vars;
     SetVariables(lead, sender.info, unsub_url, &vars);
-    const uint64_t spin = tmpl::SpinSeed({static_cast<uint64_t>(contact_id),
-                                          static_cast<uint64_t>(step.id),
-                                          static_cast<uint64_t>(variant.id)});
+    const uint64_t spin =
+        tmpl::SpinSeed({static_cast<uint64_t>(contact_id), static_cast<uint64_t>(step.id),
+                        static_cast<uint64_t>(variant.id)});
     mail::OutgoingMessage out;
     Status render = [&]() -> Status {
       KILN_ASSIGN_OR_RETURN(auto subject,
                             variant.subject.Render(vars, {.spin_seed = spin, .single_line = true}));
-      KILN_ASSIGN_OR_RETURN(auto html,
-                            variant.html.Render(vars, {.html_escape_values = true, .spin_seed = spin}));
+      KILN_ASSIGN_OR_RETURN(
+          auto html, variant.html.Render(vars, {.html_escape_values = true, .spin_seed = spin}));
       KILN_ASSIGN_OR_RETURN(auto text, variant.text.Render(vars, {.spin_seed = spin}));
       out.subject = subject.text;
       out.html_body = html.text;
@@ -501,12 +500,13 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     out.from = {sender.info.from_name.empty() ? sender.info.name : sender.info.from_name,
                 sender.info.email};
     const std::string first = lead.Text("first_name"), last = lead.Text("last_name");
-    out.to.push_back({first.empty() || last.empty() ? first + last : first + " " + last,
-                      lead.Text("email")});
+    out.to.push_back(
+        {first.empty() || last.empty() ? first + last : first + " " + last, lead.Text("email")});
     out.message_id = StripBrackets(details.message_id_header);
     out.date = clock_.Now();
     out.list_unsubscribe_url = unsub_url;
-    Result<std::string> data = render.ok() ? mail::ComposeMessage(out) : Result<std::string>(render);
+    Result<std::string> data =
+        render.ok() ? mail::ComposeMessage(out) : Result<std::string>(render);
     if (data.ok()) {
       auto dkim = options_.dkim_by_domain.find(DomainOf(sender.info.email));
       if (dkim != options_.dkim_by_domain.end() && dkim->second != nullptr) {
@@ -521,7 +521,8 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
             message.id, {.error = "cannot compose: " + data.status().ToString()}, false));
       }
       ++stats.failed;
-      KILN_RETURN_IF_ERROR(stop_lead(cc_id, "failed", "cannot compose: " + data.status().message()));
+      KILN_RETURN_IF_ERROR(
+          stop_lead(cc_id, "failed", "cannot compose: " + data.status().message()));
       continue;
     }
 
@@ -541,9 +542,9 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       sender.transport = std::move(t).value();
     }
     const mail::Envelope envelope = mail::DefaultEnvelope(out);
-    KILN_ASSIGN_OR_RETURN(Delivery d,
-                          DeliverMessage(ledger_, message.id, details, envelope, *data,
-                                         *sender.transport, io_, options_.backoff, rng_, clock_));
+    KILN_ASSIGN_OR_RETURN(
+        Delivery d, DeliverMessage(ledger_, message.id, details, envelope, *data, *sender.transport,
+                                   io_, options_.backoff, rng_, clock_));
     now = clock_.NowMillis();
     switch (d.outcome) {
       case DeliveryOutcome::kNotClaimed:
@@ -566,10 +567,10 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
           KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
           if (following >= steps.size()) {
-            KILN_RETURN_IF_ERROR(tx.Exec("engine.lead_advance",
-                                         {cc_id, campaign_id, static_cast<int64_t>(following),
-                                          std::nullopt, sender.info.id, now})
-                                     .status());
+            KILN_RETURN_IF_ERROR(
+                tx.Exec("engine.lead_advance", {cc_id, campaign_id, static_cast<int64_t>(following),
+                                                std::nullopt, sender.info.id, now})
+                    .status());
             return tx.Exec("engine.lead_stop", {cc_id, "completed", "completed", now}).status();
           }
           return tx
@@ -591,9 +592,9 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         ++stats.retried;
         sender.info.status = "failed";
         KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-          KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_set_status",
-                                       {sender.info.id, "failed", d.smtp.reason, now})
-                                   .status());
+          KILN_RETURN_IF_ERROR(
+              tx.Exec("engine.sender_set_status", {sender.info.id, "failed", d.smtp.reason, now})
+                  .status());
           return tx.Exec("engine.lead_defer", {cc_id, now, now}).status();
         }));
         break;
@@ -602,10 +603,9 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         ++stats.bounced;
         ++stats.stopped;
         KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-          KILN_RETURN_IF_ERROR(
-              tx.Exec("engine.suppress_address",
-                      {ws, email, "message " + std::to_string(message.id), now})
-                  .status());
+          KILN_RETURN_IF_ERROR(tx.Exec("engine.suppress_address",
+                                       {ws, email, "message " + std::to_string(message.id), now})
+                                   .status());
           KILN_RETURN_IF_ERROR(tx.Exec("engine.contact_mark_bounced", {contact_id, now}).status());
           return tx.Exec("engine.lead_stop", {cc_id, "bounced", d.smtp.reason, now}).status();
         }));

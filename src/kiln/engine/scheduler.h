@@ -25,6 +25,8 @@
 // (threads or processes) may share one database: the Ledger's claims keep each message single.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,9 +34,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "kiln/base/clock.h"
 #include "kiln/base/status.h"
@@ -76,10 +75,10 @@ using TransportFactory = std::function<Result<std::unique_ptr<mail::Transport>>(
 
 struct SchedulerOptions {
   std::string worker_id = "worker";
-  Millis lease{10 * 60'000};          // see docs/decisions/0004-exactly-once.md
-  int max_leads_per_campaign = 500;   // due leads looked at per campaign per tick
-  domain::PacingRule pacing;          // minimum gap and jitter between one sender's sends
-  domain::BackoffPolicy backoff;      // transient failures
+  Millis lease{10 * 60'000};         // see docs/decisions/0004-exactly-once.md
+  int max_leads_per_campaign = 500;  // due leads looked at per campaign per tick
+  domain::PacingRule pacing;         // minimum gap and jitter between one sender's sends
+  domain::BackoffPolicy backoff;     // transient failures
   domain::FailurePauseRule failure_pause;
   domain::RotationPolicy rotation;
   // Public origin of the unsubscribe endpoint ("https://kiln.example.com") and the tracking key

@@ -138,21 +138,21 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
   // A running campaign: Mon-Fri 09:00-17:00 in each lead's zone, `steps` delays in minutes.
   void MakeCampaign(const std::vector<int64_t>& delays, int senders, int quota) {
     ws_ = Row("sched_test.workspace", {kStart})->Int("id");
-    campaign_ = Row("sched_test.campaign",
-                    {ws_, R"({"days":[1,2,3,4,5],"start":"09:00","end":"17:00"})", "UTC", 0,
-                     kStart})
-                    ->Int("id");
+    campaign_ =
+        Row("sched_test.campaign",
+            {ws_, R"({"days":[1,2,3,4,5],"start":"09:00","end":"17:00"})", "UTC", 0, kStart})
+            ->Int("id");
     for (size_t i = 0; i < delays.size(); ++i) {
-      int64_t step = Row("sched_test.step", {ws_, campaign_, static_cast<int64_t>(i), delays[i],
-                                             kStart})
-                         ->Int("id");
+      int64_t step =
+          Row("sched_test.step", {ws_, campaign_, static_cast<int64_t>(i), delays[i], kStart})
+              ->Int("id");
       step_ids_.push_back(step);
-      ASSERT_TRUE(Row("sched_test.variant",
-                      {ws_, step, i == 0 ? "{Hi|Hello} {{ first_name }}" : "",
-                       "<p>Hello {{ first_name }}, step " + std::to_string(i + 1) +
-                           ". <a href=\"{{ unsubscribe_url }}\">unsubscribe</a></p>",
-                       "", kStart})
-                      .ok());
+      ASSERT_TRUE(
+          Row("sched_test.variant", {ws_, step, i == 0 ? "{Hi|Hello} {{ first_name }}" : "",
+                                     "<p>Hello {{ first_name }}, step " + std::to_string(i + 1) +
+                                         ". <a href=\"{{ unsubscribe_url }}\">unsubscribe</a></p>",
+                                     "", kStart})
+              .ok());
     }
     for (int s = 0; s < senders; ++s) {
       int64_t id = Row("sched_test.sender",
@@ -260,8 +260,7 @@ TEST_P(SchedulerTest, CampaignOverVirtualWeeksKeepsEveryRule) {
     EXPECT_NE(Header(second.data, "References").find(first_id), std::string::npos);
     EXPECT_EQ(Header(second.data, "Subject"), "Re: " + Header(first.data, "Subject"));
   }
-  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"),
-            static_cast<int64_t>(log_.size()));
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), static_cast<int64_t>(log_.size()));
 
   // Windows in each lead's zone; quotas per sender day; gaps between one sender's sends.
   std::map<std::pair<int64_t, int64_t>, int> per_sender_day;
@@ -313,9 +312,9 @@ TEST_P(SchedulerTest, HardBounceStopsTheLeadAndSuppressesTheAddress) {
   MakeCampaign({0, 60}, 1, 50);
   const int64_t lead = AddLead("gone@example.test", "Gone", "");
   auto scheduler = MakeScheduler(
-      {{sender_ids_[0], Failure(mail::SendResult::Class::kPermanent, 550, "5.1.1",
-                                mail::SmtpFailure::kRecipients,
-                                "recipient <gone@example.test> rejected: 550 5.1.1 no such user")}});
+      {{sender_ids_[0],
+        Failure(mail::SendResult::Class::kPermanent, 550, "5.1.1", mail::SmtpFailure::kRecipients,
+                "recipient <gone@example.test> rejected: 550 5.1.1 no such user")}});
   RunUntil(*scheduler, kStart + 3 * kDay);
   ASSERT_EQ(log_.size(), 1u);  // no follow-up, no retry
   auto st = Row("sched_test.lead_status", {campaign_, lead});
@@ -342,8 +341,10 @@ TEST_P(SchedulerTest, AuthFailureFailsTheSenderAndOthersCarryOn) {
   std::map<std::string, int> accepted;  // by the healthy sender
   int through_failed = 0;
   for (const SentMail& m : log_) {
-    if (m.sender_id == sender_ids_[1]) ++accepted[m.rcpt];
-    else ++through_failed;
+    if (m.sender_id == sender_ids_[1])
+      ++accepted[m.rcpt];
+    else
+      ++through_failed;
   }
   EXPECT_LE(through_failed, 1);  // the one attempt that found the problem
   EXPECT_EQ(accepted.size(), 6u);

@@ -1,18 +1,18 @@
 #include "kiln/engine/worker.h"
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "kiln/mail/smtp_client.h"
 
 namespace kiln::engine {
 
 TransportFactory SmtpTransportFactory(const auth::SecretBox& box, SmtpDefaults defaults) {
-  return [&box, defaults = std::move(defaults)](const SenderInfo& s,
-                                                boost::asio::any_io_executor executor)
-             -> Result<std::unique_ptr<mail::Transport>> {
+  return [&box, defaults = std::move(defaults)](
+             const SenderInfo& s,
+             boost::asio::any_io_executor executor) -> Result<std::unique_ptr<mail::Transport>> {
     mail::SmtpConfig c;
     c.host = s.smtp_host;
     c.port = static_cast<uint16_t>(s.smtp_port);
@@ -65,9 +65,10 @@ void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop) {
     } else {
       for (const std::string& e : scheduler.campaign_errors()) spdlog::warn("engine: {}", e);
       if (stats->reaped_unknown > 0) {
-        spdlog::warn("engine: {} message(s) caught mid-send by a crash are now 'unknown' and will "
-                     "not be resent",
-                     stats->reaped_unknown);
+        spdlog::warn(
+            "engine: {} message(s) caught mid-send by a crash are now 'unknown' and will "
+            "not be resent",
+            stats->reaped_unknown);
       }
       if (stats->sent > 0) continue;  // more may be due already
     }
