@@ -199,6 +199,30 @@ size_t Utf8Length(std::string_view s) {
   return n;
 }
 
+// True when `s` is 7-bit, neither starts nor ends with a space, and has no two spaces in a row.
+bool IsSingleSpacedAscii(std::string_view s) {
+  if (s.empty() || s.front() == ' ' || s.back() == ' ') return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  // 16 bytes at a time (SSE2 / NEON through GCC's vector extensions), then byte by byte.
+  using V16 = unsigned char __attribute__((vector_size(16)));
+  while (i + 17 <= s.size()) {
+    V16 x;
+    V16 y;
+    __builtin_memcpy(&x, p + i, 16);
+    __builtin_memcpy(&y, p + i + 1, 16);
+    const auto bad = (x >= 0x80) | ((x == ' ') & (y == ' '));
+    uint64_t halves[2];
+    __builtin_memcpy(halves, &bad, 16);
+    if ((halves[0] | halves[1]) != 0) break;
+    i += 16;
+  }
+  for (; i < s.size(); ++i) {
+    if (p[i] >= 0x80 || (p[i] == ' ' && i + 1 < s.size() && p[i + 1] == ' ')) return false;
+  }
+  return true;
+}
+
 // What an element does to the text; every other element is ignored (its content is kept).
 enum class TagKind {
   kOther,
@@ -580,20 +604,44 @@ class Converter {
         continue;
       }
       // The run goes on through single spaces between words: they come out as they are.
-      size_t j = i + 1;
-      while (j < n) {
-        if (!kTextRunStop[static_cast<unsigned char>(text[j])]) {
-          ++j;
-        } else if (text[j] == ' ' && j + 1 < n &&
-                   !kTextRunStop[static_cast<unsigned char>(text[j + 1])]) {
-          j += 2;
-        } else {
-          break;
-        }
-      }
+      const size_t j = RunEnd(text, i + 1);
       line_.append(text.data() + i, j - i);
       i = j;
     }
+  }
+
+  // The end of the run of text that continues at text[j]: up to the first HTML space other than a
+  // single SP between two bytes of the run, or 0xC2.
+  static size_t RunEnd(std::string_view text, size_t j) {
+    const size_t n = text.size();
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    // 16 bytes at a time (SSE2 / NEON through GCC's vector extensions), then byte by byte.
+    using V16 = unsigned char __attribute__((vector_size(16)));
+    const auto stops = [](V16 v) {
+      return (v == ' ') | (v == '\t') | (v == '\n') | (v == '\r') | (v == '\f') | (v == 0xC2);
+    };
+    while (j + 17 <= n) {
+      V16 x;
+      V16 y;
+      __builtin_memcpy(&x, p + j, 16);
+      __builtin_memcpy(&y, p + j + 1, 16);
+      const auto end = stops(x) & ~((x == ' ') & ~stops(y));
+      uint64_t halves[2];
+      __builtin_memcpy(halves, &end, 16);
+      if ((halves[0] | halves[1]) != 0) break;
+      j += 16;
+    }
+    while (j < n) {
+      if (!kTextRunStop[static_cast<unsigned char>(text[j])]) {
+        ++j;
+      } else if (text[j] == ' ' && j + 1 < n &&
+                 !kTextRunStop[static_cast<unsigned char>(text[j + 1])]) {
+        j += 2;
+      } else {
+        break;
+      }
+    }
+    return j;
   }
 
   // Ends the current block: the next text starts on a new line, after a blank line if `blank`.
@@ -647,6 +695,37 @@ class Converter {
     out_ += first;
     size_t col = Utf8Length(first);
     const size_t hang_cols = Utf8Length(hang);
+    if (IsSingleSpacedAscii(text)) {
+      // A byte is a column and every space separates two words: each output line is the longest
+      // run of whole words that fits, found with one backwards search.
+      size_t pos = 0;
+      while (true) {
+        const size_t room = width > col ? width - col : 0;
+        if (text.size() - pos <= room) break;  // the rest fits
+        size_t end = pos + room;               // text[end] exists
+        if (text[end] != ' ') {
+          const size_t space = text.substr(pos, room).rfind(' ');
+          if (space != std::string_view::npos) {
+            end = pos + space;
+          } else {  // one word longer than the room stays whole
+            end = text.find(' ', pos + room);
+            if (end == std::string_view::npos) end = text.size();
+          }
+        }
+        out_.append(text.data() + pos, end - pos);
+        if (end == text.size()) {
+          pos = end;
+          break;
+        }
+        out_ += '\n';
+        out_ += hang;
+        col = hang_cols;
+        pos = end + 1;
+      }
+      out_.append(text.data() + pos, text.size() - pos);
+      out_ += '\n';
+      return;
+    }
     const bool ascii = IsAscii(text);
     bool line_has_word = false;
     // text[span_begin, span_end) is written at the next line break: the words placed on the line
