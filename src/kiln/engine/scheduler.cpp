@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 #include <cctype>
+#include <set>
 #include <utility>
 
 #include "kiln/api/tracking_tokens.h"
@@ -170,7 +171,17 @@ Scheduler::Scheduler(store::Database& db, const Clock& clock, domain::TimeZoneDa
       ledger_(db, clock, options_.worker_id, options_.lease),
       rng_(options_.seed) {}
 
-Scheduler::~Scheduler() { CloseTransports(); }
+Scheduler::~Scheduler() {
+  CloseTransports();
+  ReleaseSenders();
+}
+
+void Scheduler::ReleaseSenders() {
+  Status s = db_.Write([&](store::Tx& tx) {
+    return tx.Exec("engine.sender_lease_release", {options_.worker_id}).status();
+  });
+  (void)s;  // best effort: an unreleased lease lapses by itself
+}
 
 void Scheduler::CloseTransports() {
   for (auto& [id, s] : senders_) {
@@ -272,6 +283,20 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   }
   KILN_RETURN_IF_ERROR(domain::ValidateSequence(sequence));
 
+  // This worker's senders: each sender's queue is held by one worker at a time (a lease renewed
+  // every tick), so one process keeps its pacing and quota. Senders held elsewhere count as busy.
+  std::set<int64_t> held;
+  KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+    held.clear();
+    for (const auto& r : sender_rows) {
+      KILN_ASSIGN_OR_RETURN(
+          int64_t n, tx.Exec("engine.sender_lease",
+                             {r.Int("id"), options_.worker_id, now + options_.lease.count(), now}));
+      if (n == 1) held.insert(r.Int("id"));
+    }
+    return Status::Ok();
+  }));
+
   // The pool, with each sender's budget for today and its pacing.
   std::vector<SenderState*> pool;
   for (const auto& r : sender_rows) {
@@ -287,8 +312,9 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       remaining = domain::ColdSendsAvailable(allowance, sender_sent_today[s.id], daily_limit,
                                              campaign_sent_today);
     }
-    slot->remaining = remaining;
-    if (!slot->next_send_at) {
+    slot->remaining = held.count(s.id) ? remaining : 0;
+    if (!held.count(s.id)) slot->next_send_at.reset();  // recomputed from the database when held
+    if (!slot->next_send_at && held.count(s.id)) {
       domain::PacingState ps{.now_ms = now,
                              .last_send_ms = sender_last_send[s.id],
                              .horizon_ms = bounds.end_ms,
@@ -428,7 +454,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
                            .status = SenderStatusOf(s->info.status),
                            .health_score = s->info.health_score,
                            .remaining_today = s->remaining,
-                           .in_window = s->next_send_at.value_or(now) <= now});
+                           .in_window = s->next_send_at.has_value() && *s->next_send_at <= now});
     }
     const std::optional<int64_t> sticky =
         first_sent ? first_sent->OptInt("sender_id") : lead.OptInt("sender_id");

@@ -10,8 +10,10 @@
 //   3. suppression (address or domain, workspace-wide or this campaign), checked now;
 //   4. rotation.h: the sender, sticky per lead (follow-ups come from the first step's sender),
 //      among senders that are active, out of warm-up, under their daily quota (quota.h, on the
-//      campaign's calendar day, including the campaign's daily limit) and past their pacing gap
-//      (pacing.h: minimum gap plus jitter);
+//      campaign's calendar day, including the campaign's daily limit), past their pacing gap
+//      (pacing.h: minimum gap plus jitter) and held by this worker: each sender's queue is
+//      leased to one worker at a time (renewed every tick, lapsing when the worker dies), so
+//      several workers share the senders of one database without two pacing one mailbox;
 //   5. render (template engine; lead values escaped in HTML), unsubscribe link and RFC 8058
 //      headers, compose (mime_writer), DKIM-sign when a signer is configured for the sender's
 //      domain, and deliver exactly once (delivery.h); follow-ups carry In-Reply-To/References.
@@ -123,6 +125,10 @@ class Scheduler {
 
   // Closes every open transport (QUIT).
   void CloseTransports();
+
+  // Gives up this worker's sender leases so other workers take the senders at once (the
+  // destructor does it too). Best effort: a lease not released lapses after `lease`.
+  void ReleaseSenders();
 
  private:
   struct SenderState;

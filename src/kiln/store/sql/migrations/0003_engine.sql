@@ -5,7 +5,9 @@
 -- (claimed for sending, then the worker vanished before recording the outcome: the mail server
 -- may or may not have the message, so it is surfaced and never resent automatically). A claim
 -- records its worker (claimed_by) and a lease (lease_until). events.type gains 'unknown' and
--- 'deferred' (a transient failure). senders count consecutive failures to pause a failing sender.
+-- 'deferred' (a transient failure). senders count consecutive failures to pause a failing sender,
+-- and carry the lease of the worker that holds the sender's queue (one worker sends from a sender
+-- at a time, so its pacing and quota are kept by one process; the lease lapses when it dies).
 --
 -- A CHECK cannot be changed in place on SQLite, so each status column is replaced as in 0002:
 -- add the new column, copy, drop the old one (after the indexes that name it), rename.
@@ -38,3 +40,5 @@ CREATE INDEX events_message_idx ON events (message_id, type);
 CREATE INDEX events_campaign_idx ON events (campaign_id, type, created_at);
 
 ALTER TABLE senders ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE senders ADD COLUMN lease_owner TEXT;
+ALTER TABLE senders ADD COLUMN lease_until BIGINT;

@@ -164,3 +164,11 @@ RETURNING consecutive_failures;
 
 -- name: engine.sender_success
 UPDATE senders SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0;
+
+-- name: engine.sender_lease
+-- Takes or renews the lease on a sender's queue: $2 worker, $3 lease_until, $4 now. 1 row: held.
+UPDATE senders SET lease_owner = $2, lease_until = $3
+WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $4);
+
+-- name: engine.sender_lease_release
+UPDATE senders SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1;
