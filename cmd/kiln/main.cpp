@@ -256,6 +256,9 @@ int Serve(const Config& config) {
   opts.read_timeout = Millis(config.GetInt("http_read_timeout_ms"));
   opts.idle_timeout = Millis(config.GetInt("http_idle_timeout_ms"));
   opts.body_limit = static_cast<size_t>(config.GetInt("http_body_limit"));
+  opts.body_limit_for = [limit = opts.body_limit](std::string_view target) {
+    return api::Api::BodyLimitFor(target, limit);
+  };
   opts.header_limit = static_cast<size_t>(config.GetInt("http_header_limit"));
   opts.access_log = config.GetBool("access_log");
   opts.handle_signals = true;

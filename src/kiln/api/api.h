@@ -113,6 +113,10 @@ class Api {
   http::Router& router() const { return *router_; }
   auth::LoginThrottle& login_throttle() { return *login_throttle_; }
 
+  // The request body limit for `target`: routes that take uploads (suppression CSV import, up to
+  // 10 MB) get their own when larger than `default_limit`; every other target gets default_limit.
+  static size_t BodyLimitFor(std::string_view target, size_t default_limit);
+
   // CSRF token bound to a session family (HMAC of the family id).
   std::string CsrfTokenFor(std::string_view session_family) const;
 

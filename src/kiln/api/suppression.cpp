@@ -2,6 +2,7 @@
 // for one campaign. Unsubscribes (tracking.cpp), hard bounces and complaints add themselves; these
 // routes add by hand, remove, import and export. Addresses are validated with
 // domain::NormalizeEmailAddress and stored lowercased; domains are lowercased, IDN kept as UTF-8.
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -332,6 +333,15 @@ constexpr const char* kEntrySchema =
     R"({"type":"object","properties":{"id":{"type":"integer"},"email":{"type":["string","null"]},"domain":{"type":["string","null"]},"campaign_id":{"type":["integer","null"]},"reason":{"type":"string"},"source":{"type":"string"},"created_at":{"type":"string"}}})";
 
 }  // namespace
+
+size_t Api::BodyLimitFor(std::string_view target, size_t default_limit) {
+  std::string_view path = target.substr(0, target.find('?'));
+  constexpr std::string_view kImport = "/suppressions/import";
+  if (path.starts_with("/api/v1/workspaces/") && path.ends_with(kImport)) {
+    return std::max(default_limit, kMaxImportBytes);
+  }
+  return default_limit;
+}
 
 void RegisterSuppressionRoutes(Api& api) {
   auto bind = [&api](Result<json::value> (*fn)(Api&, Ctx&)) {

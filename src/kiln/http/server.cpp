@@ -409,11 +409,26 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(
       std::min<size_t>(options_.header_limit, std::numeric_limits<std::uint32_t>::max())));
-  parser.body_limit(options_.body_limit);
+  // With per-target limits the Content-Length check waits until the target is known.
+  if (options_.body_limit_for) {
+    parser.body_limit(boost::none);
+  } else {
+    parser.body_limit(options_.body_limit);
+  }
 
   // One deadline for headers and body together: trickling bytes does not extend it.
   s.stream.expires_after(options_.read_timeout);
   auto [ec, n] = co_await bhttp::async_read_header(s.stream, buffer, parser, kTuple);
+  size_t body_limit = options_.body_limit;
+  if (!ec && options_.body_limit_for) {
+    body_limit = options_.body_limit_for(parser.get().target());
+    auto length = parser.content_length();
+    if (length && *length > body_limit) {
+      ec = bhttp::error::body_limit;
+    } else {
+      parser.body_limit(body_limit);
+    }
+  }
   if (!ec && !parser.is_done()) {
     if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       auto [wec, wn] = co_await asio::async_write(s.stream, asio::buffer(kContinue), kTuple);
@@ -449,7 +464,7 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
       co_await Write(s,
                      Response::Error(bhttp::status::payload_too_large, "too_large",
                                      "request body is larger than " +
-                                         std::to_string(options_.body_limit) + " bytes",
+                                         std::to_string(body_limit) + " bytes",
                                      "body"),
                      x, false);
       co_return std::pair{false, true};

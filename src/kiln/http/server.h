@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,9 @@ struct ServerOptions {
   Millis idle_timeout{60'000};   // a keep-alive connection may wait this long for its next request
   Millis write_timeout{30'000};  // a response must be taken by the client within this
   size_t body_limit = 1 << 20;   // bytes
+  // Optional: the body limit of one request from its request-target (e.g. a larger one for a CSV
+  // upload route), asked once the headers are read; unset -> body_limit for every request.
+  std::function<size_t(std::string_view target)> body_limit_for;
   size_t header_limit = 16 << 10;  // bytes of request line + header fields
   bool access_log = true;          // one spdlog line per request
   // Run() installs SIGTERM/SIGINT handlers that call Shutdown(shutdown_grace).
