@@ -447,6 +447,26 @@ TEST_P(TrackingApiTest, CsvImportErrorsByRowAndExportRoundTrip) {
   EXPECT_EQ(Raw("POST", a_.Ws() + "/suppressions/import", "x@y.example").status, 401);
 }
 
+TEST_P(TrackingApiTest, CampaignEntriesAreWidenedByWorkspaceWideOnes) {
+  Sent m = MakeSent(a_, "ivy@lead.test");
+  auto r = a_.Post(a_.Ws() + "/suppressions",
+                   "{\"values\":[\"ivy@lead.test\",\"@wide.example\"],\"campaign_id\":" +
+                       std::to_string(m.campaign) + "}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto scoped = Json(a_.Get(a_.Ws() + "/suppressions?campaign_id=" + std::to_string(m.campaign)));
+  EXPECT_EQ(scoped.at("items").as_array().size(), 2u);
+  // Adding the domain workspace-wide widens its entry.
+  r = a_.Post(a_.Ws() + "/suppressions", R"({"values":["@wide.example"]})");
+  EXPECT_EQ(Json(r).at("added").as_int64(), 1);
+  // An unsubscribe always suppresses workspace-wide.
+  EXPECT_EQ(Raw("POST", UnsubPath(a_.ws, m.message), "List-Unsubscribe=One-Click").status, 200);
+  EXPECT_TRUE(IsNull("test.suppression", {a_.ws, "ivy@lead.test"}, "campaign_id"));
+  EXPECT_EQ(Text("test.suppression", {a_.ws, "ivy@lead.test"}, "reason"), "unsubscribed");
+  auto all = Json(a_.Get(a_.Ws() + "/suppressions"));
+  ASSERT_EQ(all.at("items").as_array().size(), 2u);
+  for (const auto& item : all.at("items").as_array()) EXPECT_TRUE(item.at("campaign_id").is_null());
+}
+
 TEST_P(TrackingApiTest, ImportTakesBodiesUpToTenMegabytes) {
   HeaderList h{{"Content-Type", "text/csv"}, {"X-CSRF-Token", a_.csrf}};
   // 4 MB: over the server's default 1 MB body limit, which the import route raises to 10 MB.

@@ -25,10 +25,13 @@ WHERE workspace_id = $1 AND id = $2 AND clicked_at IS NULL;
 UPDATE contacts SET status = 'unsubscribed', updated_at = $3
 WHERE workspace_id = $1 AND id = $2 AND status <> 'unsubscribed';
 
+-- An unsubscribe is workspace-wide: an entry for one campaign only is widened to all of them.
 -- name: tracking.suppress_unsubscribed
 INSERT INTO suppression_list (workspace_id, campaign_id, email, domain, reason, source, created_at)
 VALUES ($1, NULL, $2, NULL, 'unsubscribed', $3, $4)
-ON CONFLICT (workspace_id, email) DO NOTHING;
+ON CONFLICT (workspace_id, email) DO UPDATE
+  SET campaign_id = NULL, reason = 'unsubscribed', source = excluded.source
+  WHERE suppression_list.campaign_id IS NOT NULL;
 
 -- The address is suppressed workspace-wide, so every running sequence of the lead stops.
 -- name: tracking.stop_enrolments
