@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <random>
+#include <thread>
+
 #include "kiln/mail/compose_test_util.h"
 #include "kiln/mail/mime_writer.h"
 
@@ -102,6 +106,55 @@ TEST(DkimCanonicalizationTest, BodyEdgeCases) {
   EXPECT_EQ(DkimCanonicalizeHeaderRelaxed("Subject:"), "subject:");
 }
 
+// RFC 6376 §3.4.4 applied one byte at a time: what the signer's run-copying version must match.
+std::string CanonicalBodyByteByByte(std::string_view body) {
+  std::string out;
+  size_t keep = 0;  // end of the last line with content
+  bool content = false;
+  bool wsp = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\r' && i + 1 < body.size() && body[i + 1] == '\n') {
+      out += "\r\n";
+      if (content) keep = out.size();
+      content = wsp = false;
+      ++i;
+    } else if (c == ' ' || c == '\t') {
+      wsp = true;
+    } else {
+      if (wsp) out += ' ';
+      out += c;
+      content = true;
+      wsp = false;
+    }
+  }
+  if (content) {
+    out += "\r\n";
+    keep = out.size();
+  }
+  out.resize(keep);
+  return out;
+}
+
+TEST(DkimCanonicalizationTest, BodyMatchesTheByteByByteDefinition) {
+  // Long lines (the 16-byte scan) with WSP runs, TABs, lone CRs and LFs, and WSP before CRLF at
+  // every offset.
+  std::mt19937 rng(6376);
+  const std::string_view alphabet = "abcdefghij  \t\r\n";
+  for (int round = 0; round < 3000; ++round) {
+    std::string body;
+    const size_t length = rng() % 300;
+    for (size_t i = 0; i < length; ++i) {
+      if (rng() % 12 == 0) {
+        body += "\r\n";
+      } else {
+        body += alphabet[rng() % (round % 2 ? alphabet.size() : 10)];
+      }
+    }
+    ASSERT_EQ(DkimCanonicalizeBodyRelaxed(body), CanonicalBodyByteByByte(body)) << body;
+  }
+}
+
 TEST_F(DkimTest, RsaSignatureVerifies) {
   const std::string message = Composed();
   Result<std::string> signed_message = RsaSigner().Sign(message, FromUnixMillis(kSignTime));
@@ -186,6 +239,35 @@ TEST_F(DkimTest, TamperingFailsVerification) {
   // A second From added in transit breaks the (over-signed) From.
   EXPECT_EQ(Verify(Replace(*s, "\r\nDate:", "\r\nFrom: evil@x.example\r\nDate:")), both_fail);
   EXPECT_EQ(Verify(Replace(*s, "Cc: carol@lead.example", "Cc: mallory@x.example")), both_fail);
+}
+
+TEST_F(DkimTest, SignerGivesTheSameBytesWhenReusedMovedOrShared) {
+  // RSA PKCS#1 v1.5 and Ed25519 signatures are deterministic: the contexts a signer keeps between
+  // calls (and hands to concurrent callers) must not change a single byte.
+  DkimSigner signer = DualSigner();
+  const std::string a = Composed("First");
+  const std::string b = Composed("Second");
+  Result<std::string> signed_a = signer.Sign(a, FromUnixMillis(kSignTime));
+  ASSERT_TRUE(signed_a.ok()) << signed_a.status().ToString();
+  ASSERT_TRUE(signer.Sign(b, FromUnixMillis(kSignTime)).ok());
+  EXPECT_EQ(*signer.Sign(a, FromUnixMillis(kSignTime)), *signed_a);
+  EXPECT_EQ(Verify(*signed_a), (std::vector<bool>{true, true}));
+
+  DkimSigner moved = std::move(signer);
+  EXPECT_EQ(*moved.Sign(a, FromUnixMillis(kSignTime)), *signed_a);
+
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches = 0;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        Result<std::string> s = moved.Sign(a, FromUnixMillis(kSignTime));
+        if (!s.ok() || *s != *signed_a) ++mismatches;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST_F(DkimTest, RejectsBadInput) {

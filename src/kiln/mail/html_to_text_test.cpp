@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <sstream>
+#include <string>
 
 namespace kiln::mail {
 namespace {
@@ -63,6 +65,35 @@ TEST(HtmlToTextTest, WrapsAtWordBoundariesWithHangingIndent) {
   // Width counts code points, not bytes.
   EXPECT_EQ(HtmlToText("\xC3\xA9\xC3\xA9\xC3\xA9 \xC3\xA9\xC3\xA9", {.width = 6}),
             "\xC3\xA9\xC3\xA9\xC3\xA9 \xC3\xA9\xC3\xA9\n");
+}
+
+TEST(HtmlToTextTest, AsciiAndNonAsciiTextWrapAlike) {
+  // Single-spaced ASCII lines take a faster path than text with other code points; "é" is one
+  // column like "e", so both must break at the same places.
+  std::mt19937 rng(76);
+  for (int round = 0; round < 300; ++round) {
+    std::string ascii;
+    std::string accented;
+    const int words = static_cast<int>(rng() % 60);
+    for (int w = 0; w < words; ++w) {
+      const size_t length = 1 + rng() % (w % 7 == 0 ? 40 : 9);
+      if (w > 0) {
+        ascii += ' ';
+        accented += ' ';
+      }
+      ascii += std::string(length, 'e');
+      accented += "\xC3\xA9" + std::string(length - 1, 'e');
+    }
+    for (int width : {1, 8, 30, 76}) {
+      std::string expected = HtmlToText("<li>" + accented + "</li>", {.width = width});
+      for (size_t at = expected.find("\xC3\xA9"); at != std::string::npos;
+           at = expected.find("\xC3\xA9", at)) {
+        expected.replace(at, 2, "e");
+      }
+      ASSERT_EQ(HtmlToText("<li>" + ascii + "</li>", {.width = width}), expected)
+          << "width " << width << ": " << ascii;
+    }
+  }
 }
 
 TEST(HtmlToTextTest, PreKeepsWhitespaceAndLines) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "kiln/mail/compose_test_util.h"
+#include "kiln/mail/mime_util.h"
 
 namespace kiln::mail {
 namespace {
@@ -471,6 +472,75 @@ TEST(ComposeTest, DateFormatting) {
   EXPECT_EQ(FormatRfc5322Date(FromUnixMillis(-86'400'000)), "Wed, 31 Dec 1969 00:00:00 +0000");
   EXPECT_EQ(FormatRfc5322Date(FromUnixMillis(4'102'444'800'000)),
             "Fri, 01 Jan 2100 00:00:00 +0000");
+}
+
+// RFC 2045 §6.7 quoted-printable one byte at a time: what the run-copying encoder must match.
+std::string QuotedPrintableByteByByte(std::string_view text) {
+  std::string out;
+  size_t col = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\r' || c == '\n') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      out += "\r\n";
+      col = 0;
+      continue;
+    }
+    const bool at_line_end = i + 1 == text.size() || text[i + 1] == '\r' || text[i + 1] == '\n';
+    const bool literal =
+        (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_line_end);
+    const size_t len = literal ? 1 : 3;
+    if (col + len > (at_line_end ? 76u : 75u)) {
+      out += "=\r\n";
+      col = 0;
+    }
+    if (literal) {
+      out += static_cast<char>(c);
+    } else {
+      out += '=';
+      out += "0123456789ABCDEF"[c >> 4];
+      out += "0123456789ABCDEF"[c & 15];
+    }
+    col += len;
+  }
+  return out;
+}
+
+TEST(MimeUtilTest, QuotedPrintableMatchesTheByteByByteDefinition) {
+  // Long lines (the 16-byte scan and soft breaks at every column), WSP before line ends, '=',
+  // control and 8-bit bytes, all three line-break forms.
+  std::mt19937 rng(2045);
+  const std::string_view alphabet = "abcdefghijklmnop  \t=\r\n\x01\xC3\xA9";
+  for (int round = 0; round < 3000; ++round) {
+    std::string text;
+    const size_t length = rng() % 400;
+    for (size_t i = 0; i < length; ++i) {
+      text += alphabet[rng() % (round % 3 == 0 ? 16 : alphabet.size())];
+    }
+    std::string encoded = "prefix";
+    AppendQuotedPrintable(encoded, text);
+    ASSERT_EQ(encoded, "prefix" + QuotedPrintableByteByByte(text)) << text;
+  }
+}
+
+TEST(MimeUtilTest, AsciiAndLineBreakScans) {
+  std::string s(100, 'a');
+  EXPECT_TRUE(IsAscii(s));
+  EXPECT_EQ(FindLineBreak(s, 0), s.size());
+  for (size_t at : {0, 7, 8, 15, 16, 17, 63, 99}) {
+    std::string t = s;
+    t[at] = '\xC3';
+    EXPECT_FALSE(IsAscii(t)) << at;
+    for (char brk : {'\r', '\n'}) {
+      t = s;
+      t[at] = brk;
+      EXPECT_EQ(FindLineBreak(t, 0), at);
+      EXPECT_EQ(FindLineBreak(t, at), at);
+      EXPECT_EQ(FindLineBreak(t, at + 1), s.size());
+    }
+  }
+  EXPECT_TRUE(IsAscii(""));
+  EXPECT_EQ(FindLineBreak("", 0), 0u);
 }
 
 TEST(ComposeTest, DefaultEnvelope) {
