@@ -335,7 +335,9 @@ const KnownTag* LookupTag(std::string_view name) {
   const TagKey key = PackTagName(name);
   const auto it = std::lower_bound(kKnownTagKeys.begin(), kKnownTagKeys.end(), key);
   if (it == kKnownTagKeys.end() || *it != key) return nullptr;
-  return &kKnownTags[it - kKnownTagKeys.begin()];
+  const KnownTag& known = kKnownTags[it - kKnownTagKeys.begin()];
+  // Equal keys and sizes: equal names ("hr\0" packs like "hr" but is another name).
+  return known.name.size() == name.size() ? &known : nullptr;
 }
 
 struct Tag {

@@ -116,6 +116,9 @@ TEST(HtmlToTextTest, MalformedMarkupIsReadLeniently) {
   EXPECT_EQ(HtmlToText("<!-- never closed"), "");
   EXPECT_EQ(HtmlToText(""), "");
   EXPECT_EQ(HtmlToText("   \n "), "");
+  // Names that only start like a known element are other elements.
+  constexpr char kNearNames[] = "a<hr\0>b<pp>c<BR\0\0/>d";
+  EXPECT_EQ(HtmlToText(std::string_view(kNearNames, sizeof kNearNames - 1)), "abcd\n");
 }
 
 TEST(HtmlToTextTest, LargeInputIsLinear) {
