@@ -267,10 +267,13 @@ int Serve(const Config& config) {
   if (Status st = server.Listen(); !st.ok()) Fatal(st.message());
 
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::string url = config.GetString("public_url").empty()
-                        ? "http://" + shown_host + ":" + std::to_string(server.port()) + "/"
-                        : config.GetString("public_url");
+  std::string url = "http://" + shown_host + ":" + std::to_string(server.port()) + "/";
   std::printf("Kiln is running: %s\n", url.c_str());
+  if (config.GetString("public_url").empty()) {
+    std::printf("  public_url is not set: campaigns will not send until it is (unsubscribe links need it)\n");
+  } else {
+    std::printf("  public URL: %s\n", config.GetString("public_url").c_str());
+  }
   std::printf("  database: %s\n", Redact(DatabaseUrl(config)).c_str());
   int64_t users = 0;
   Status counted = db->Read([&](store::Tx& tx) -> Status {

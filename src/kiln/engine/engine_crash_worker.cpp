@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   o.lease = kiln::Millis(std::atol(argv[2]));
   o.pacing = {.min_gap_ms = 0, .jitter_percent = 0};
   o.seed = static_cast<uint64_t>(getpid());
+  o.public_url = "https://kiln.example.com";  // cold mail needs an unsubscribe link to send
+  o.tracking_key = std::string(32, 'k');
   kiln::engine::SmtpDefaults smtp;
   smtp.helo_name = "client.kiln.test";
   kiln::engine::Scheduler scheduler(**db, clock, zones,

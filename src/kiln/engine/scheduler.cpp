@@ -229,7 +229,13 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   KILN_ASSIGN_OR_RETURN(auto campaign_zone, zones_.Get(campaign.Text("timezone")));
   const int daily_limit = static_cast<int>(campaign.Int("daily_limit"));
   const int mix = static_cast<int>(campaign.Int("warmup_mix_percent"));
-  const bool include_unsubscribe = campaign.Bool("include_unsubscribe");
+  // Compliance: every cold email carries a working unsubscribe link and RFC 8058 headers, so a
+  // campaign does not send at all while this server has no external URL to put in them.
+  if (options_.public_url.empty()) {
+    return Status::FailedPrecondition(
+        "public_url is not set: cold email needs a working unsubscribe link (set public_url to "
+        "this server's external https URL)");
+  }
   domain::SequenceSettings settings{.stop_on_auto_reply = campaign.Bool("stop_on_auto_reply")};
 
   std::vector<store::Row> step_rows, variant_rows, sender_rows, leads;
@@ -491,11 +497,9 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         !message.message_id_header.empty()
             ? message.message_id_header
             : "<" + mail::GenerateMessageId(DomainOf(sender.info.email)) + ">";
-    std::string unsub_url;
-    if (include_unsubscribe && !options_.public_url.empty()) {
-      KILN_ASSIGN_OR_RETURN(unsub_url, api::UnsubscribeUrl(options_.public_url,
-                                                           options_.tracking_key, ws, message.id));
-    }
+    KILN_ASSIGN_OR_RETURN(std::string unsub_url,
+                          api::UnsubscribeUrl(options_.public_url, options_.tracking_key, ws,
+                                              message.id));
     tmpl::RenderContext vars;
     SetVariables(lead, sender.info, unsub_url, &vars);
     const uint64_t spin =
