@@ -24,7 +24,7 @@ constexpr SettingDef kSettings[] = {
     {"shutdown_grace_ms", T::kInt, "10000", "on SIGTERM, time in-flight requests get to finish", 0, 600000},
     {"access_token_ttl_s", T::kInt, "900", "lifetime of an access token (JWT)", 30, 86400},
     {"refresh_token_ttl_s", T::kInt, "2592000", "lifetime of a refresh token", 300, 31536000},
-    {"rate_limit_per_minute", T::kInt, "100", "API requests per minute per user or API key", 1, 1000000000},
+    {"rate_limit_per_minute", T::kInt, "100", "API requests per minute per user or API key", 1, 1000000},
     {"login_attempts_per_window", T::kInt, "5", "failed logins per account or IP before delays grow", 1, 1000},
     {"login_window_s", T::kInt, "900", "window over which failed logins are counted", 10, 86400},
     {"cookie_secure", T::kBool, "false", "mark session cookies Secure (turn on behind HTTPS)"},
