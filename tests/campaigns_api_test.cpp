@@ -29,6 +29,9 @@ SELECT COUNT(*) AS n FROM campaign_contacts WHERE workspace_id = $1 AND campaign
 -- name: test.sent_message
 INSERT INTO messages (workspace_id, campaign_id, contact_id, step_id, status, scheduled_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, 'sent', 0, 0, 0);
+-- name: test.unknown_message
+INSERT INTO messages (workspace_id, campaign_id, contact_id, step_id, status, scheduled_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, 'unknown', 0, 0, 0);
 )";
 
 class CampaignsApiTest : public KilnApiFixture {
@@ -749,6 +752,11 @@ TEST_P(CampaignsApiTest, StateMachineAndEnrolment) {
   EXPECT_EQ(shrink.status, 409) << shrink.body;
   EXPECT_NE(shrink.body.find("step 2 has sent messages"), std::string::npos) << shrink.body;
   EXPECT_EQ(Json(a_.Get(C(a_, r.campaign))).at("steps").as_array().size(), 2u);
+  EXPECT_EQ(Json(a_.Get(C(a_, r.campaign))).at("counts").at("sent"), 1);
+  // A message caught mid-send by a crash is surfaced, not counted as sent.
+  EXPECT_EQ(Json(a_.Get(C(a_, r.campaign))).at("counts").at("unknown"), 0);
+  Exec("test.unknown_message", {a_.ws, r.campaign, r.leads[1], step2});
+  EXPECT_EQ(Json(a_.Get(C(a_, r.campaign))).at("counts").at("unknown"), 1);
   EXPECT_EQ(Json(a_.Get(C(a_, r.campaign))).at("counts").at("sent"), 1);
 
   // A lead added meanwhile joins on resume; the others are not enrolled twice.

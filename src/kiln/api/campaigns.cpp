@@ -373,6 +373,9 @@ Result<json::object> LoadCampaign(store::Tx& tx, int64_t ws, int64_t id) {
                                {"completed", prog.Int("completed")},
                                {"replied", prog.Int("replied")},
                                {"bounced", prog.Int("bounced")},
+                               // Caught mid-send by a crash: never resent automatically
+                               // (docs/decisions/0004-exactly-once.md).
+                               {"unknown", prog.Int("unknown")},
                                {"unsubscribed", prog.Int("unsubscribed")},
                                {"stopped", prog.Int("stopped")},
                                {"sent", prog.Int("sent")}};

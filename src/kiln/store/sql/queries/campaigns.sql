@@ -57,7 +57,9 @@ SELECT COUNT(*) AS enrolled,
        COALESCE(SUM(CASE WHEN status = 'unsubscribed' THEN 1 ELSE 0 END), 0) AS unsubscribed,
        COALESCE(SUM(CASE WHEN status IN ('paused', 'stopped', 'failed') THEN 1 ELSE 0 END), 0) AS stopped,
        (SELECT COUNT(*) FROM messages m
-        WHERE m.workspace_id = $1 AND m.campaign_id = $2 AND m.status IN ('sent', 'bounced')) AS sent
+        WHERE m.workspace_id = $1 AND m.campaign_id = $2 AND m.status IN ('sent', 'bounced')) AS sent,
+       (SELECT COUNT(*) FROM messages m
+        WHERE m.workspace_id = $1 AND m.campaign_id = $2 AND m.status = 'unknown') AS unknown
 FROM campaign_contacts WHERE workspace_id = $1 AND campaign_id = $2;
 
 -- name: campaigns.audience
