@@ -2,8 +2,10 @@
 // PostgreSQL. Covers sessions (login, CSRF, refresh rotation and reuse detection, logout), roles,
 // API keys, workspace isolation for every route of the OpenAPI document, strict input handling,
 // secrets at rest, rate limits, security headers and graceful shutdown.
+#include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -11,9 +13,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "api_test_util.h"
 
@@ -45,7 +44,8 @@ class ApiTest : public KilnApiFixture {
     KilnApiFixture::SetUp();
     log_level_ = "info";  // the access log is part of what the secrets test reads
     std::filesystem::create_directories(web_root_ + "/assets");
-    std::ofstream(web_root_ + "/index.html") << "<!doctype html><title>Kiln</title><div id=root></div>";
+    std::ofstream(web_root_ + "/index.html")
+        << "<!doctype html><title>Kiln</title><div id=root></div>";
     std::ofstream(web_root_ + "/assets/app-abc123.js") << "console.log('kiln')";
   }
 
@@ -57,13 +57,23 @@ class ApiTest : public KilnApiFixture {
 
   static std::string Ws(const Session& s) { return "/api/v1/workspaces/" + std::to_string(s.ws); }
 
-  static std::string SenderBody(const std::string& email, const std::string& password = "smtp-pass-Zq9") {
-    return json::serialize(json::object{
-        {"name", "Sales " + email},
-        {"email", email},
-        {"daily_quota", 40},
-        {"smtp", {{"host", "smtp.kiln-a.test"}, {"port", 587}, {"security", "starttls"}, {"username", email}, {"password", password}}},
-        {"imap", {{"host", "imap.kiln-a.test"}, {"port", 993}, {"security", "tls"}, {"username", email}, {"password", "imap-pass-Zq9"}}}});
+  static std::string SenderBody(const std::string& email,
+                                const std::string& password = "smtp-pass-Zq9") {
+    return json::serialize(json::object{{"name", "Sales " + email},
+                                        {"email", email},
+                                        {"daily_quota", 40},
+                                        {"smtp",
+                                         {{"host", "smtp.kiln-a.test"},
+                                          {"port", 587},
+                                          {"security", "starttls"},
+                                          {"username", email},
+                                          {"password", password}}},
+                                        {"imap",
+                                         {{"host", "imap.kiln-a.test"},
+                                          {"port", 993},
+                                          {"security", "tls"},
+                                          {"username", email},
+                                          {"password", "imap-pass-Zq9"}}}});
   }
 };
 
@@ -73,7 +83,8 @@ TEST_P(ApiTest, FirstStartPrintsUrlAndHowToCreateTheOwner) {
   auto r = CreateUser("owner@kiln-a.test", "", true);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("password \\(shown once\\): (\\S+)"))) << r.out;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("password \\(shown once\\): (\\S+)")))
+      << r.out;
   Session s = Login("owner@kiln-a.test", m[1].str());
   EXPECT_GT(s.ws, 0);
   auto dup = CreateUser("OWNER@kiln-a.test", kOwnerPassword, false);
@@ -88,13 +99,20 @@ TEST_P(ApiTest, LoginSetsHardenedCookiesAndRejectsBadCredentials) {
   StartKiln();
   ASSERT_EQ(CreateUser("owner@kiln-a.test", kOwnerPassword, true).exit_code, 0);
   auto c = Client();
-  auto bad = c->Post("/api/v1/auth/login", R"({"email":"owner@kiln-a.test","password":"nope nope nope"})").value();
+  auto bad =
+      c->Post("/api/v1/auth/login", R"({"email":"owner@kiln-a.test","password":"nope nope nope"})")
+          .value();
   EXPECT_EQ(bad.status, 401);
   EXPECT_EQ(ErrCode(bad), "unauthenticated");
-  auto unknown = c->Post("/api/v1/auth/login", R"({"email":"ghost@kiln-a.test","password":"nope nope nope"})").value();
+  auto unknown =
+      c->Post("/api/v1/auth/login", R"({"email":"ghost@kiln-a.test","password":"nope nope nope"})")
+          .value();
   EXPECT_EQ(unknown.status, 401);
-  EXPECT_EQ(Json(unknown).at("error").at("message"), Json(bad).at("error").at("message"));  // no account discovery
-  auto ok = c->Post("/api/v1/auth/login", R"({"email":"Owner@Kiln-A.test","password":"correct horse battery staple"})").value();
+  EXPECT_EQ(Json(unknown).at("error").at("message"),
+            Json(bad).at("error").at("message"));  // no account discovery
+  auto ok = c->Post("/api/v1/auth/login",
+                    R"({"email":"Owner@Kiln-A.test","password":"correct horse battery staple"})")
+                .value();
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto cookies = ok.Headers("Set-Cookie");
   ASSERT_EQ(cookies.size(), 3u);
@@ -112,16 +130,26 @@ TEST_P(ApiTest, LoginSetsHardenedCookiesAndRejectsBadCredentials) {
 TEST_P(ApiTest, CsrfRequiredForCookieWrites) {
   StartKiln();
   Session s = Owner();
-  auto no_csrf = s.http->Send("PATCH", "/api/v1/me", R"({"name":"Ann"})", {{"Content-Type", "application/json"}}).value();
+  auto no_csrf =
+      s.http
+          ->Send("PATCH", "/api/v1/me", R"({"name":"Ann"})", {{"Content-Type", "application/json"}})
+          .value();
   EXPECT_EQ(no_csrf.status, 403);
   EXPECT_NE(no_csrf.body.find("CSRF"), std::string::npos);
-  auto wrong = s.http->Send("PATCH", "/api/v1/me", R"({"name":"Ann"})", {{"Content-Type", "application/json"}, {"X-CSRF-Token", "forged"}}).value();
+  auto wrong = s.http
+                   ->Send("PATCH", "/api/v1/me", R"({"name":"Ann"})",
+                          {{"Content-Type", "application/json"}, {"X-CSRF-Token", "forged"}})
+                   .value();
   EXPECT_EQ(wrong.status, 403);
   auto ok = s.Patch("/api/v1/me", R"({"name":"Ann"})");
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Json(ok).at("name"), "Ann");
   // A form post (no JSON content type) is refused even with the token.
-  auto form = s.http->Send("PATCH", "/api/v1/me", "name=x", {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-CSRF-Token", s.csrf}}).value();
+  auto form =
+      s.http
+          ->Send("PATCH", "/api/v1/me", "name=x",
+                 {{"Content-Type", "application/x-www-form-urlencoded"}, {"X-CSRF-Token", s.csrf}})
+          .value();
   EXPECT_EQ(form.status, 400);
 }
 
@@ -142,7 +170,9 @@ TEST_P(ApiTest, RefreshRotatesAndReuseRevokesTheFamily) {
   auto replay = thief->Send("POST", "/api/v1/auth/refresh", "", {{"X-CSRF-Token", s.csrf}}).value();
   EXPECT_EQ(replay.status, 401) << replay.body;
   EXPECT_EQ(s.Get("/api/v1/me").status, 401);
-  EXPECT_EQ(s.http->Send("POST", "/api/v1/auth/refresh", "", {{"X-CSRF-Token", s.csrf}}).value().status, 401);
+  EXPECT_EQ(
+      s.http->Send("POST", "/api/v1/auth/refresh", "", {{"X-CSRF-Token", s.csrf}}).value().status,
+      401);
   // The event is in the audit log (seen by a fresh session).
   Session again = Login("owner@kiln-a.test", kOwnerPassword);
   auto audit = again.Get(Ws(again) + "/audit-log");
@@ -153,7 +183,9 @@ TEST_P(ApiTest, LogoutEndsTheSessionAtOnce) {
   StartKiln();
   Session s = Owner();
   std::string access = s.http->cookies().at("kiln_access");
-  EXPECT_EQ(s.http->Send("POST", "/api/v1/auth/logout", "", {{"X-CSRF-Token", s.csrf}}).value().status, 204);
+  EXPECT_EQ(
+      s.http->Send("POST", "/api/v1/auth/logout", "", {{"X-CSRF-Token", s.csrf}}).value().status,
+      204);
   auto c = Client();
   c->SetCookie("kiln_access", access);  // the JWT has not expired, but its family is revoked
   EXPECT_EQ(c->Get("/api/v1/me").value().status, 401);
@@ -162,7 +194,8 @@ TEST_P(ApiTest, LogoutEndsTheSessionAtOnce) {
 TEST_P(ApiTest, RolesAreEnforced) {
   StartKiln();
   Session owner = Owner();
-  auto add = owner.Post(Ws(owner) + "/members", R"({"email":"viewer@kiln-b.test","role":"viewer"})");
+  auto add =
+      owner.Post(Ws(owner) + "/members", R"({"email":"viewer@kiln-b.test","role":"viewer"})");
   ASSERT_EQ(add.status, 201) << add.body;
   std::string pw(Json(add).at("initial_password").as_string());
   Session viewer = Login("viewer@kiln-b.test", pw);
@@ -172,13 +205,21 @@ TEST_P(ApiTest, RolesAreEnforced) {
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(ErrCode(denied), "permission_denied");
   EXPECT_EQ(viewer.Get(Ws(owner) + "/audit-log").status, 403);
-  auto promote = owner.Patch(Ws(owner) + "/members/" + std::to_string(viewer.user_id), R"({"role":"member"})");
+  auto promote =
+      owner.Patch(Ws(owner) + "/members/" + std::to_string(viewer.user_id), R"({"role":"member"})");
   EXPECT_EQ(promote.status, 200) << promote.body;
   EXPECT_EQ(viewer.Post(Ws(owner) + "/senders", SenderBody("s1@kiln-a.test")).status, 201);
   // An admin cannot create owners; the last owner cannot be demoted.
-  EXPECT_EQ(owner.Patch(Ws(owner) + "/members/" + std::to_string(viewer.user_id), R"({"role":"admin"})").status, 200);
-  EXPECT_EQ(viewer.Patch(Ws(owner) + "/members/" + std::to_string(viewer.user_id), R"({"role":"owner"})").status, 403);
-  auto demote = owner.Patch(Ws(owner) + "/members/" + std::to_string(owner.user_id), R"({"role":"admin"})");
+  EXPECT_EQ(
+      owner.Patch(Ws(owner) + "/members/" + std::to_string(viewer.user_id), R"({"role":"admin"})")
+          .status,
+      200);
+  EXPECT_EQ(
+      viewer.Patch(Ws(owner) + "/members/" + std::to_string(viewer.user_id), R"({"role":"owner"})")
+          .status,
+      403);
+  auto demote =
+      owner.Patch(Ws(owner) + "/members/" + std::to_string(owner.user_id), R"({"role":"admin"})");
   EXPECT_EQ(demote.status, 409) << demote.body;
   auto audit = owner.Get(Ws(owner) + "/audit-log").body;
   for (const char* action : {"member.added", "member.role_changed", "sender.created", "login"}) {
@@ -199,7 +240,7 @@ TEST_P(ApiTest, ApiKeysAreScopedShownOnceAndRevocable) {
   EXPECT_EQ(k.Send("POST", Ws(owner) + "/senders", SenderBody("k1@kiln-a.test")).status, 201);
   EXPECT_EQ(k.Send("GET", "/api/v1/workspaces").status, 200);
   EXPECT_EQ(k.Send("POST", "/api/v1/workspaces", R"({"name":"x"})").status, 403);  // session-only
-  EXPECT_EQ(k.Send("GET", Ws(owner) + "/api-keys").status, 403);                 // member < admin
+  EXPECT_EQ(k.Send("GET", Ws(owner) + "/api-keys").status, 403);                   // member < admin
   EXPECT_EQ(owner.Delete(Ws(owner) + "/api-keys/" + std::to_string(key_id)).status, 204);
   EXPECT_EQ(k.Send("GET", Ws(owner) + "/senders").status, 401);
   KeyClient bogus{std::make_unique<HttpClient>("127.0.0.1", proc_.port()), "kiln_xxxxxxxx_nope"};
@@ -222,7 +263,8 @@ TEST_P(ApiTest, WorkspaceIsolationOnEveryRoute) {
   Session b = Login("owner@kiln-b.test", kOwnerPassword);
   ASSERT_NE(b.ws, a.ws);
   auto bkey = b.Post(Ws(b) + "/api-keys", R"({"name":"b-key","role":"owner"})");
-  KeyClient bk{std::make_unique<HttpClient>("127.0.0.1", proc_.port()), std::string(Json(bkey).at("key").as_string())};
+  KeyClient bk{std::make_unique<HttpClient>("127.0.0.1", proc_.port()),
+               std::string(Json(bkey).at("key").as_string())};
 
   auto doc = Json(b.Get("/api/v1/openapi.json"));
   int checked = 0;
@@ -231,8 +273,10 @@ TEST_P(ApiTest, WorkspaceIsolationOnEveryRoute) {
     if (p.find("{ws}") == std::string::npos) continue;
     std::string target = std::regex_replace(p, std::regex("\\{ws\\}"), std::to_string(a.ws));
     target = std::regex_replace(target, std::regex("\\{user_id\\}"), std::to_string(a.user_id));
-    target = std::regex_replace(target, std::regex("\\{id\\}"),
-                                p.find("api-keys") != std::string::npos ? std::to_string(a_key_id) : std::to_string(sender_id));
+    target =
+        std::regex_replace(target, std::regex("\\{id\\}"),
+                           p.find("api-keys") != std::string::npos ? std::to_string(a_key_id)
+                                                                   : std::to_string(sender_id));
     for (const auto& [method, op] : ops.as_object()) {
       std::string m(method);
       for (auto& ch : m) ch = static_cast<char>(std::toupper(ch));
@@ -251,8 +295,10 @@ TEST_P(ApiTest, WorkspaceIsolationOnEveryRoute) {
     std::string p(path);
     if (p.find("{ws}") == std::string::npos || p.find("{id}") == std::string::npos) continue;
     std::string target = std::regex_replace(p, std::regex("\\{ws\\}"), std::to_string(b.ws));
-    target = std::regex_replace(target, std::regex("\\{id\\}"),
-                                p.find("api-keys") != std::string::npos ? std::to_string(a_key_id) : std::to_string(sender_id));
+    target =
+        std::regex_replace(target, std::regex("\\{id\\}"),
+                           p.find("api-keys") != std::string::npos ? std::to_string(a_key_id)
+                                                                   : std::to_string(sender_id));
     for (const auto& [method, op] : ops.as_object()) {
       std::string m(method);
       for (auto& ch : m) ch = static_cast<char>(std::toupper(ch));
@@ -261,12 +307,16 @@ TEST_P(ApiTest, WorkspaceIsolationOnEveryRoute) {
       // A body the route cannot accept may be refused (400) before the object is looked up;
       // that reveals nothing. Anything else must be 404.
       bool ok = r.status == 404 || (!body.empty() && r.status == 400);
-      EXPECT_TRUE(ok) << m << " " << target << " (B's workspace, A's object) -> " << r.status << " " << r.body;
+      EXPECT_TRUE(ok) << m << " " << target << " (B's workspace, A's object) -> " << r.status << " "
+                      << r.body;
       EXPECT_EQ(r.body.find("secret-sender"), std::string::npos);
       ++checked;
     }
   }
-  auto b_member = b.http->Send("PATCH", Ws(b) + "/members/" + std::to_string(a.user_id), R"({"role":"viewer"})", b.H()).value();
+  auto b_member = b.http
+                      ->Send("PATCH", Ws(b) + "/members/" + std::to_string(a.user_id),
+                             R"({"role":"viewer"})", b.H())
+                      .value();
   EXPECT_EQ(b_member.status, 404) << b_member.body;
   // A's data is untouched.
   auto still = a.Get(Ws(a) + "/senders/" + std::to_string(sender_id));
@@ -289,11 +339,16 @@ TEST_P(ApiTest, BadInputIsRefusedWithTheFieldNamed) {
       {R"({"email":"a@kiln-a.test"})", 400, "name"},
       {R"({"name":7,"email":"a@kiln-a.test"})", 400, "name"},
       {R"({"name":"x","email":"not-an-address","smtp":{},"imap":{}})", 400, "email"},
-      {R"({"name":"x","email":"a@kiln-a.test","smtp":{"host":"h.test","port":99999999999999999999,"security":"tls","username":"u","password":"p"},"imap":{}})", 400, "smtp.port"},
-      {R"({"name":"x","email":"a@kiln-a.test","smtp":{"host":"h.test","port":25,"security":"ssl3","username":"u","password":"p"},"imap":{}})", 400, "smtp.security"},
-      {R"({"name":"x","email":"a@kiln-a.test","smtp":{"host":"h.test","port":25,"security":"tls","username":"u","password":"p"},"imap":{"host":"i.test","port":993,"security":"tls","username":"u"}})", 400, "imap.password"},
-      {R"({"name":"x\r\nBcc: evil@x.test","email":"a@kiln-a.test","smtp":{},"imap":{}})", 400, "name"},
-      {R"({"name":"x","email":"a@kiln-a.test","daily_quota":1e308,"smtp":{},"imap":{}})", 400, "daily_quota"},
+      {R"({"name":"x","email":"a@kiln-a.test","smtp":{"host":"h.test","port":99999999999999999999,"security":"tls","username":"u","password":"p"},"imap":{}})",
+       400, "smtp.port"},
+      {R"({"name":"x","email":"a@kiln-a.test","smtp":{"host":"h.test","port":25,"security":"ssl3","username":"u","password":"p"},"imap":{}})",
+       400, "smtp.security"},
+      {R"({"name":"x","email":"a@kiln-a.test","smtp":{"host":"h.test","port":25,"security":"tls","username":"u","password":"p"},"imap":{"host":"i.test","port":993,"security":"tls","username":"u"}})",
+       400, "imap.password"},
+      {R"({"name":"x\r\nBcc: evil@x.test","email":"a@kiln-a.test","smtp":{},"imap":{}})", 400,
+       "name"},
+      {R"({"name":"x","email":"a@kiln-a.test","daily_quota":1e308,"smtp":{},"imap":{}})", 400,
+       "daily_quota"},
       {"{\"name\":\"\xff\xfe\",\"email\":\"a@kiln-a.test\"}", 400, ""},
   };
   for (const auto& c : cases) {
@@ -331,7 +386,8 @@ TEST_P(ApiTest, SenderSecretsAreWriteOnlyAndEncryptedAtRest) {
   EXPECT_EQ(created.body.find(secret), std::string::npos);
   EXPECT_EQ(Json(created).at("smtp").at("has_password"), true);
   int64_t id = Json(created).at("id").as_int64();
-  auto upd = s.Patch(Ws(s) + "/senders/" + std::to_string(id), R"({"smtp":{"password":"An0ther-Secret-Value"},"daily_quota":80})");
+  auto upd = s.Patch(Ws(s) + "/senders/" + std::to_string(id),
+                     R"({"smtp":{"password":"An0ther-Secret-Value"},"daily_quota":80})");
   ASSERT_EQ(upd.status, 200) << upd.body;
   EXPECT_EQ(Json(upd).at("daily_quota"), 80);
   EXPECT_EQ(Json(upd).at("smtp").at("host"), "smtp.kiln-a.test");
@@ -370,7 +426,9 @@ TEST_P(ApiTest, RateLimitsAndLoginThrottle) {
   auto c = Client();
   int throttled = 0;
   for (int i = 0; i < 6; ++i) {
-    auto r = c->Post("/api/v1/auth/login", R"({"email":"owner@kiln-a.test","password":"wrong wrong wrong"})").value();
+    auto r = c->Post("/api/v1/auth/login",
+                     R"({"email":"owner@kiln-a.test","password":"wrong wrong wrong"})")
+                 .value();
     if (r.status == 429) {
       ++throttled;
       EXPECT_FALSE(r.Header("Retry-After").empty());
@@ -378,27 +436,35 @@ TEST_P(ApiTest, RateLimitsAndLoginThrottle) {
   }
   EXPECT_GE(throttled, 2);
   // Even the right password waits now.
-  auto right = c->Post("/api/v1/auth/login", std::string(R"({"email":"owner@kiln-a.test","password":")") + kOwnerPassword + "\"}").value();
+  auto right =
+      c->Post("/api/v1/auth/login",
+              std::string(R"({"email":"owner@kiln-a.test","password":")") + kOwnerPassword + "\"}")
+          .value();
   EXPECT_EQ(right.status, 429);
 }
 
 TEST_P(ApiTest, SecurityHeadersEverywhereAndStaticFilesConfined) {
   StartKiln();
   auto c = Client();
-  for (const char* path : {"/", "/campaigns/12", "/api/v1/me", "/api/v1/nope", "/healthz", "/assets/app-abc123.js", "/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd"}) {
+  for (const char* path :
+       {"/", "/campaigns/12", "/api/v1/me", "/api/v1/nope", "/healthz", "/assets/app-abc123.js",
+        "/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd"}) {
     auto r = c->Get(path).value();
-    EXPECT_NE(r.Header("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos) << path;
+    EXPECT_NE(r.Header("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos)
+        << path;
     EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff") << path;
     EXPECT_FALSE(r.Header("Referrer-Policy").empty()) << path;
     EXPECT_FALSE(r.Header("X-Request-Id").empty()) << path;
     EXPECT_EQ(r.body.find("root:"), std::string::npos) << path;
   }
-  EXPECT_NE(c->Get("/campaigns/12").value().body.find("<div id=root>"), std::string::npos);  // SPA fallback
+  EXPECT_NE(c->Get("/campaigns/12").value().body.find("<div id=root>"),
+            std::string::npos);  // SPA fallback
   EXPECT_EQ(c->Get("/api/v1/nope").value().status, 404);
   EXPECT_EQ(c->Get("/healthz").value().status, 200);
   EXPECT_EQ(c->Get("/readyz").value().status, 200);
   auto metrics = c->Get("/metrics").value();
-  EXPECT_NE(metrics.body.find("route=\"/api/v1/me\""), std::string::npos) << metrics.body.substr(0, 2000);
+  EXPECT_NE(metrics.body.find("route=\"/api/v1/me\""), std::string::npos)
+      << metrics.body.substr(0, 2000);
 }
 
 TEST_P(ApiTest, OpenApiDocumentsEveryRouteAndDocsListThem) {
@@ -415,7 +481,8 @@ TEST_P(ApiTest, OpenApiDocumentsEveryRouteAndDocsListThem) {
       documented.insert(m + " " + std::string(path));
       // Each documented authenticated route exists and is protected.
       if (op.as_object().contains("security") && !op.at("security").as_array().empty()) {
-        std::string target = std::regex_replace(std::string(path), std::regex("\\{[a-z_]+\\}"), "1");
+        std::string target =
+            std::regex_replace(std::string(path), std::regex("\\{[a-z_]+\\}"), "1");
         auto r = c->Send(m, target, "", {}).value();
         EXPECT_EQ(r.status, 401) << m << " " << target;
       }
@@ -428,18 +495,21 @@ TEST_P(ApiTest, OpenApiDocumentsEveryRouteAndDocsListThem) {
   std::string md = ss.str();
   std::set<std::string> in_docs;
   std::regex row("\\| `(GET|POST|PUT|PATCH|DELETE) (/[^`?]*)[^`]*` \\|");
-  for (auto it = std::sregex_iterator(md.begin(), md.end(), row); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(md.begin(), md.end(), row); it != std::sregex_iterator();
+       ++it) {
     in_docs.insert((*it)[1].str() + " /api/v1" + (*it)[2].str());
   }
   for (const auto& r : documented) {
     if (r.find("openapi.json") != std::string::npos) continue;
     if (r.find(" /api/v1/") == std::string::npos) {  // operational routes, named in the text
-      EXPECT_NE(md.find("`" + r + "`"), std::string::npos) << r << " is served but missing from docs/api.md";
+      EXPECT_NE(md.find("`" + r + "`"), std::string::npos)
+          << r << " is served but missing from docs/api.md";
       continue;
     }
     EXPECT_TRUE(in_docs.contains(r)) << r << " is served but missing from docs/api.md";
   }
-  for (const auto& r : in_docs) EXPECT_TRUE(documented.contains(r)) << r << " is in docs/api.md but not served";
+  for (const auto& r : in_docs)
+    EXPECT_TRUE(documented.contains(r)) << r << " is in docs/api.md but not served";
 }
 
 TEST_P(ApiTest, SigtermFinishesInFlightWorkAndKeepsCommittedData) {
@@ -449,7 +519,9 @@ TEST_P(ApiTest, SigtermFinishesInFlightWorkAndKeepsCommittedData) {
   // Start a slow request (login hashes with argon2id), then SIGTERM while it is in flight.
   auto c = Client();
   std::thread slow([&] {
-    auto r = c->Post("/api/v1/auth/login", std::string(R"({"email":"owner@kiln-a.test","password":")") + kOwnerPassword + "\"}");
+    auto r =
+        c->Post("/api/v1/auth/login", std::string(R"({"email":"owner@kiln-a.test","password":")") +
+                                          kOwnerPassword + "\"}");
     EXPECT_TRUE(r.ok());
     if (r.ok()) {
       EXPECT_EQ(r->status, 200);
@@ -467,7 +539,9 @@ TEST_P(ApiTest, SigtermFinishesInFlightWorkAndKeepsCommittedData) {
 TEST_P(ApiTest, StartupFailuresAreOneClearLine) {
   StartKiln();
   // Port in use.
-  auto busy = RunKiln({"serve", "--listen", "127.0.0.1:" + std::to_string(proc_.port()), "--data-dir", data_dir_ + "/other"}, "", 20);
+  auto busy = RunKiln({"serve", "--listen", "127.0.0.1:" + std::to_string(proc_.port()),
+                       "--data-dir", data_dir_ + "/other"},
+                      "", 20);
   EXPECT_NE(busy.exit_code, 0);
   EXPECT_NE(busy.err.find("address already in use"), std::string::npos) << busy.err;
   // Bad setting value.
@@ -503,21 +577,23 @@ namespace {
 
 TEST(CliTest, DkimKeygenPrintsTheRecordToPublish) {
   for (const char* type : {"rsa", "ed25519"}) {
-    auto r = RunKiln({"dkim", "keygen", "--domain", "kiln-a.test", "--selector", "s2026", "--type", type});
+    auto r = RunKiln(
+        {"dkim", "keygen", "--domain", "kiln-a.test", "--selector", "s2026", "--type", type});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("s2026._domainkey.kiln-a.test"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("v=DKIM1"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find(std::string("k=") + type), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("PRIVATE KEY-----"), std::string::npos) << r.out;
   }
-  auto bad = RunKiln({"dkim", "keygen", "--domain", "kiln-a.test", "--selector", "s1", "--type", "dsa"});
+  auto bad =
+      RunKiln({"dkim", "keygen", "--domain", "kiln-a.test", "--selector", "s1", "--type", "dsa"});
   EXPECT_NE(bad.exit_code, 0);
 }
 
 TEST(CliTest, SettingsComeFromFlagsThenEnvironmentThenConfigFile) {
   std::string dir = MakeTempDir("kiln-cfg");
-  std::ofstream(dir + "/kiln.conf") << "# test\nlisten = 127.0.0.1:0\ndata_dir = " << dir
-                                    << "/from-file\nhttp_threads = 3\n";
+  std::ofstream(dir + "/kiln.conf")
+      << "# test\nlisten = 127.0.0.1:0\ndata_dir = " << dir << "/from-file\nhttp_threads = 3\n";
   // The config file alone.
   KilnProcess p;
   ASSERT_TRUE(p.Start({"--config", dir + "/kiln.conf"}).ok());

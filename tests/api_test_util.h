@@ -91,7 +91,7 @@ class KilnApiFixture : public ::testing::TestWithParam<std::string> {
   }
 
   std::vector<std::string> BaseArgs() const {
-    std::vector<std::string> a = {"--data-dir", data_dir_, "--web-root", web_root_,
+    std::vector<std::string> a = {"--data-dir",  data_dir_,  "--web-root",   web_root_,
                                   "--log-level", log_level_, "--public-url", "https://kiln.test"};
     if (!db_url_.empty()) {
       a.push_back("--db");

@@ -65,7 +65,8 @@ std::string ReadAll(int fd, int timeout_ms) {
 
 }  // namespace
 
-RunResult RunKiln(const std::vector<std::string>& args, const std::string& stdin_text, int timeout_s) {
+RunResult RunKiln(const std::vector<std::string>& args, const std::string& stdin_text,
+                  int timeout_s) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) std::abort();
   pid_t pid = Spawn(args, in_pipe[0], out_pipe[1], err_pipe[1]);
@@ -130,7 +131,8 @@ Status KilnProcess::Start(const std::vector<std::string>& extra_args) {
           port_ = static_cast<uint16_t>(std::atoi(out_.substr(start, end - start).c_str()));
           // Collect the rest of the banner lines.
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          while (poll(&p, 1, 0) > 0 && (n = read(out_fd_, buf, sizeof buf)) > 0) out_.append(buf, static_cast<size_t>(n));
+          while (poll(&p, 1, 0) > 0 && (n = read(out_fd_, buf, sizeof buf)) > 0)
+            out_.append(buf, static_cast<size_t>(n));
           return Status::Ok();
         }
       }

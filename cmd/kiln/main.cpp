@@ -14,8 +14,11 @@
 //   user     creates accounts from the command line (the first owner); reads a password on stdin.
 //   settings prints every setting (the same table as --help).
 #include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,12 +27,8 @@
 #include <iostream>
 #include <map>
 #include <sstream>
-#include <thread>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
+#include <thread>
 
 #include "kiln/api/api.h"
 #include "kiln/api/common.h"
@@ -90,7 +89,8 @@ Config ResolveConfig(const std::map<std::string, std::string>& flags) {
     ss << in.rdbuf();
     text = ss.str();
   }
-  auto config = Config::Resolve(AllSettings(), flags, env, text, file_name.empty() ? "config" : file_name);
+  auto config =
+      Config::Resolve(AllSettings(), flags, env, text, file_name.empty() ? "config" : file_name);
   if (!config.ok()) Fatal(config.status().message(), 2);
   return std::move(config).value();
 }
@@ -101,7 +101,9 @@ void SetupLogging(const Config& config) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
   auto level = spdlog::level::from_str(config.GetString("log_level"));
   if (level == spdlog::level::off && config.GetString("log_level") != "off") {
-    Fatal("log_level: '" + config.GetString("log_level") + "' is not one of trace, debug, info, warn, error", 2);
+    Fatal("log_level: '" + config.GetString("log_level") +
+              "' is not one of trace, debug, info, warn, error",
+          2);
   }
   spdlog::set_level(level);
 }
@@ -237,12 +239,14 @@ int Serve(const Config& config) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) Fatal("listen: '" + listen + "' is not HOST:PORT", 2);
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   int port = 0;
   try {
     size_t used = 0;
     port = std::stoi(listen.substr(colon + 1), &used);
-    if (used != listen.size() - colon - 1 || port < 0 || port > 65535) throw std::out_of_range("port");
+    if (used != listen.size() - colon - 1 || port < 0 || port > 65535)
+      throw std::out_of_range("port");
   } catch (const std::exception&) {
     Fatal("listen: '" + listen + "' has no valid port (0-65535)", 2);
   }
@@ -270,7 +274,9 @@ int Serve(const Config& config) {
   std::string url = "http://" + shown_host + ":" + std::to_string(server.port()) + "/";
   std::printf("Kiln is running: %s\n", url.c_str());
   if (config.GetString("public_url").empty()) {
-    std::printf("  public_url is not set: campaigns will not send until it is (unsubscribe links need it)\n");
+    std::printf(
+        "  public_url is not set: campaigns will not send until it is (unsubscribe links need "
+        "it)\n");
   } else {
     std::printf("  public URL: %s\n", config.GetString("public_url").c_str());
   }
@@ -282,9 +288,12 @@ int Serve(const Config& config) {
     return Status::Ok();
   });
   if (counted.ok() && users == 0) {
-    std::printf("  No accounts yet. Create the first owner (the password is read from stdin, or generated and shown once):\n");
-    std::printf("    kiln user create --email you@example.com --owner%s\n",
-                config.SourceOf("data_dir") == "default" ? "" : (" --data-dir " + DataDir(config)).c_str());
+    std::printf(
+        "  No accounts yet. Create the first owner (the password is read from stdin, or generated "
+        "and shown once):\n");
+    std::printf(
+        "    kiln user create --email you@example.com --owner%s\n",
+        config.SourceOf("data_dir") == "default" ? "" : (" --data-dir " + DataDir(config)).c_str());
   }
   std::fflush(stdout);
   std::unique_ptr<Engine> engine;
@@ -341,16 +350,20 @@ int CreateUser(const Config& config, const std::string& email_in, const std::str
       ws = w.Int("id");
       KILN_RETURN_IF_ERROR(tx.Exec("members.insert", {ws, uid, "owner", now}).status());
     }
-    return tx.Exec("audit.insert", {api::NullIfZero(ws), uid, std::nullopt, "user.created_cli",
-                                    "user", std::to_string(uid), "", R"({"via":"kiln user create"})", now})
+    return tx
+        .Exec("audit.insert", {api::NullIfZero(ws), uid, std::nullopt, "user.created_cli", "user",
+                               std::to_string(uid), "", R"({"via":"kiln user create"})", now})
         .status();
   });
   if (!st.ok()) {
-    if (st.code() == Status::Code::kAlreadyExists) Fatal("an account with email " + *email + " already exists");
+    if (st.code() == Status::Code::kAlreadyExists)
+      Fatal("an account with email " + *email + " already exists");
     Fatal(st.message());
   }
   std::printf("created user %s (id %lld)\n", email->c_str(), static_cast<long long>(uid));
-  if (owner) std::printf("owner of workspace \"%s\" (id %lld)\n", ws_name.c_str(), static_cast<long long>(ws));
+  if (owner)
+    std::printf("owner of workspace \"%s\" (id %lld)\n", ws_name.c_str(),
+                static_cast<long long>(ws));
   if (generated) std::printf("password (shown once): %s\n", password.c_str());
   return 0;
 }
@@ -360,7 +373,9 @@ int CreateUser(const Config& config, const std::string& email_in, const std::str
 
 int main(int argc, char** argv) {
   using namespace kiln;
-  CLI::App app{"Kiln: self-hosted cold email with warm-up.\n\nSettings come from flags > KILN_* environment > config file > defaults."};
+  CLI::App app{
+      "Kiln: self-hosted cold email with warm-up.\n\nSettings come from flags > KILN_* environment "
+      "> config file > defaults."};
   app.set_help_all_flag("--help-all", "help for every command");
   app.require_subcommand(1);
 
@@ -376,7 +391,8 @@ int main(int argc, char** argv) {
         app.add_option(flag, flag_values[std::string(def.name)], desc)->group(settings_group);
   }
 
-  auto* serve = app.add_subcommand("serve", "run the web dashboard, the API and (by default) the workers");
+  auto* serve =
+      app.add_subcommand("serve", "run the web dashboard, the API and (by default) the workers");
   bool no_workers = false;
   serve->add_flag("--no-workers", no_workers, "web and API only; run `kiln worker` elsewhere");
   serve->fallthrough();
@@ -389,7 +405,8 @@ int main(int argc, char** argv) {
 
   auto* user = app.add_subcommand("user", "manage accounts");
   user->require_subcommand(1);
-  auto* user_create = user->add_subcommand("create", "create an account; the password is read from stdin, or generated and shown once");
+  auto* user_create = user->add_subcommand(
+      "create", "create an account; the password is read from stdin, or generated and shown once");
   std::string email, name, workspace;
   bool owner = false;
   user_create->add_option("--email", email, "email address of the account")->required();
@@ -401,13 +418,16 @@ int main(int argc, char** argv) {
 
   auto* dkim = app.add_subcommand("dkim", "DKIM keys");
   dkim->require_subcommand(1);
-  auto* keygen = dkim->add_subcommand("keygen", "generate a DKIM key pair and print the DNS record to publish");
+  auto* keygen = dkim->add_subcommand(
+      "keygen", "generate a DKIM key pair and print the DNS record to publish");
   std::string dkim_domain, dkim_selector, dkim_type = "rsa";
   keygen->add_option("--domain", dkim_domain, "the sending domain")->required();
   keygen->add_option("--selector", dkim_selector, "the DKIM selector")->required();
-  keygen->add_option("--type", dkim_type, "rsa (2048) or ed25519")->check(CLI::IsMember({"rsa", "ed25519"}));
+  keygen->add_option("--type", dkim_type, "rsa (2048) or ed25519")
+      ->check(CLI::IsMember({"rsa", "ed25519"}));
 
-  auto* settings = app.add_subcommand("settings", "print every setting with its flag, environment variable and default");
+  auto* settings = app.add_subcommand(
+      "settings", "print every setting with its flag, environment variable and default");
   bool markdown = false;
   settings->add_flag("--markdown", markdown, "as a Markdown table (docs/operations.md)");
 

@@ -1,9 +1,10 @@
 #include "kiln/api/api.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
-#include <spdlog/spdlog.h>
 
 #include "kiln/api/json_input.h"
 #include "kiln/api/tracking.h"
@@ -20,10 +21,14 @@ using http::bhttp::verb;
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kViewer: return "viewer";
-    case Role::kMember: return "member";
-    case Role::kAdmin: return "admin";
-    case Role::kOwner: return "owner";
+    case Role::kViewer:
+      return "viewer";
+    case Role::kMember:
+      return "member";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kOwner:
+      return "owner";
   }
   return "viewer";
 }
@@ -40,9 +45,7 @@ namespace {
 
 constexpr std::string_view kJwtKeySetting = "jwt_signing_key";
 
-bool IsStateChanging(verb m) {
-  return m != verb::get && m != verb::head && m != verb::options;
-}
+bool IsStateChanging(verb m) { return m != verb::get && m != verb::head && m != verb::options; }
 
 // Loads the instance-wide JWT signing key from the settings table (sealed with the secret box),
 // creating it on first start. Kept in the database so every node of a cluster shares it.
@@ -50,7 +53,8 @@ Result<std::string> LoadOrCreateJwtKey(store::Database& db, const auth::SecretBo
                                        const Clock& clock) {
   std::string key;
   Status st = db.Write([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("settings.get_instance", {std::string(kJwtKeySetting)}));
+    KILN_ASSIGN_OR_RETURN(auto row,
+                          tx.QueryOne("settings.get_instance", {std::string(kJwtKeySetting)}));
     if (row) {
       KILN_ASSIGN_OR_RETURN(auto raw, auth::Base64UrlDecode(row->Text("value")));
       KILN_ASSIGN_OR_RETURN(key, box.Open(raw, "settings:jwt_signing_key"));
@@ -60,10 +64,12 @@ Result<std::string> LoadOrCreateJwtKey(store::Database& db, const auth::SecretBo
     // then its key is the one everybody uses.
     std::string fresh = auth::RandomBytes(32);
     KILN_ASSIGN_OR_RETURN(auto sealed, box.Seal(fresh, "settings:jwt_signing_key"));
-    KILN_RETURN_IF_ERROR(tx.Exec("settings.put_instance_if_absent",
-                                 {std::string(kJwtKeySetting), auth::Base64UrlEncode(sealed), clock.NowMillis()})
-                             .status());
-    KILN_ASSIGN_OR_RETURN(auto stored, tx.QueryRow("settings.get_instance", {std::string(kJwtKeySetting)}));
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("settings.put_instance_if_absent",
+                {std::string(kJwtKeySetting), auth::Base64UrlEncode(sealed), clock.NowMillis()})
+            .status());
+    KILN_ASSIGN_OR_RETURN(auto stored,
+                          tx.QueryRow("settings.get_instance", {std::string(kJwtKeySetting)}));
     KILN_ASSIGN_OR_RETURN(auto raw, auth::Base64UrlDecode(stored.Text("value")));
     KILN_ASSIGN_OR_RETURN(key, box.Open(raw, "settings:jwt_signing_key"));
     return Status::Ok();
@@ -98,31 +104,59 @@ Api::Api(ApiDeps deps, http::Router* router) : deps_(deps), router_(router) {
 }
 
 std::string Api::CsrfTokenFor(std::string_view session_family) const {
-  return auth::Base64UrlEncode(auth::HmacSha256(jwt_key_, std::string("csrf:") + std::string(session_family)));
+  return auth::Base64UrlEncode(
+      auth::HmacSha256(jwt_key_, std::string("csrf:") + std::string(session_family)));
 }
 
 http::Response Api::ErrorResponse(const Status& s, std::string_view request_id) {
   status code = status::internal_server_error;
   switch (s.code()) {
-    case Status::Code::kOk: code = status::ok; break;
-    case Status::Code::kInvalidArgument: code = status::bad_request; break;
-    case Status::Code::kNotFound: code = status::not_found; break;
-    case Status::Code::kAlreadyExists: code = status::conflict; break;
-    case Status::Code::kUnauthenticated: code = status::unauthorized; break;
-    case Status::Code::kPermissionDenied: code = status::forbidden; break;
-    case Status::Code::kFailedPrecondition: code = status::conflict; break;
-    case Status::Code::kConflict: code = status::conflict; break;
-    case Status::Code::kResourceExhausted: code = status::too_many_requests; break;
-    case Status::Code::kTooLarge: code = status::payload_too_large; break;
-    case Status::Code::kUnavailable: code = status::service_unavailable; break;
-    case Status::Code::kDeadlineExceeded: code = status::gateway_timeout; break;
-    case Status::Code::kInternal: code = status::internal_server_error; break;
+    case Status::Code::kOk:
+      code = status::ok;
+      break;
+    case Status::Code::kInvalidArgument:
+      code = status::bad_request;
+      break;
+    case Status::Code::kNotFound:
+      code = status::not_found;
+      break;
+    case Status::Code::kAlreadyExists:
+      code = status::conflict;
+      break;
+    case Status::Code::kUnauthenticated:
+      code = status::unauthorized;
+      break;
+    case Status::Code::kPermissionDenied:
+      code = status::forbidden;
+      break;
+    case Status::Code::kFailedPrecondition:
+      code = status::conflict;
+      break;
+    case Status::Code::kConflict:
+      code = status::conflict;
+      break;
+    case Status::Code::kResourceExhausted:
+      code = status::too_many_requests;
+      break;
+    case Status::Code::kTooLarge:
+      code = status::payload_too_large;
+      break;
+    case Status::Code::kUnavailable:
+      code = status::service_unavailable;
+      break;
+    case Status::Code::kDeadlineExceeded:
+      code = status::gateway_timeout;
+      break;
+    case Status::Code::kInternal:
+      code = status::internal_server_error;
+      break;
   }
   if (s.code() == Status::Code::kInternal || s.code() == Status::Code::kUnavailable) {
     spdlog::error("request {}: {}", request_id, s.ToString());
-    std::string msg = s.code() == Status::Code::kInternal
-                          ? "internal error (request id " + std::string(request_id) + ")"
-                          : "temporarily unavailable, try again (request id " + std::string(request_id) + ")";
+    std::string msg =
+        s.code() == Status::Code::kInternal
+            ? "internal error (request id " + std::string(request_id) + ")"
+            : "temporarily unavailable, try again (request id " + std::string(request_id) + ")";
     return http::Response::Error(code, s.code_name(), msg);
   }
   return http::Response::Error(code, s.code_name(), s.message(), s.field());
@@ -143,7 +177,8 @@ Result<Caller> Api::Authenticate(http::Request& req) const {
     int64_t last_used = 0;
     Status st = deps_.db->Read([&](store::Tx& tx) -> Status {
       KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("api_keys.by_hash", {hash}));
-      if (!row || !row->IsNull("revoked_at")) return Status::Unauthenticated("invalid or revoked API key");
+      if (!row || !row->IsNull("revoked_at"))
+        return Status::Unauthenticated("invalid or revoked API key");
       caller.api_key_id = row->Int("id");
       caller.key_workspace_id = row->Int("workspace_id");
       caller.key_role = ParseRole(row->Text("role")).value_or(Role::kViewer);
@@ -156,14 +191,16 @@ Result<Caller> Api::Authenticate(http::Request& req) const {
       Status touch = deps_.db->Write([&](store::Tx& tx) {
         return tx.Exec("api_keys.touch", {caller.api_key_id, now_ms}).status();
       });
-      if (!touch.ok()) spdlog::warn("api key {}: cannot record last use: {}", caller.api_key_id, touch.ToString());
+      if (!touch.ok())
+        spdlog::warn("api key {}: cannot record last use: {}", caller.api_key_id, touch.ToString());
     }
     return caller;
   }
   auto cookie = req.Cookie("kiln_access");
   if (!cookie || cookie->empty()) return Status::Unauthenticated("sign in first");
   auto claims = auth::VerifyJwt(*cookie, jwt_key_, now_ms / 1000);
-  if (!claims.ok()) return Status::Unauthenticated("session expired or invalid: " + claims.status().message());
+  if (!claims.ok())
+    return Status::Unauthenticated("session expired or invalid: " + claims.status().message());
   const json::object& c = *claims;
   auto sub = c.find("sub");
   auto sid = c.find("sid");
@@ -176,7 +213,8 @@ Result<Caller> Api::Authenticate(http::Request& req) const {
   caller.user_id = *user_id;
   caller.session_family = std::string(sid->value().as_string());
   Status st = deps_.db->Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("sessions.check", {caller.user_id, caller.session_family}));
+    KILN_ASSIGN_OR_RETURN(auto row,
+                          tx.QueryOne("sessions.check", {caller.user_id, caller.session_family}));
     if (!row || row->Int("is_disabled") != 0 || row->Int("active") == 0) {
       return Status::Unauthenticated("session ended; sign in again");
     }
@@ -200,11 +238,13 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     if (!caller.ok()) return fail(caller.status());
     ctx.caller = std::move(caller).value();
     if (rule.access == Access::kSession && !ctx.caller.is_session()) {
-      return fail(Status::PermissionDenied("this endpoint needs a signed-in user; API keys cannot use it"));
+      return fail(
+          Status::PermissionDenied("this endpoint needs a signed-in user; API keys cannot use it"));
     }
     if (ctx.caller.is_session() && IsStateChanging(req.method)) {
       std::string_view token = req.Header("X-CSRF-Token");
-      if (token.empty() || !auth::ConstantTimeEqual(token, CsrfTokenFor(ctx.caller.session_family))) {
+      if (token.empty() ||
+          !auth::ConstantTimeEqual(token, CsrfTokenFor(ctx.caller.session_family))) {
         return fail(Status::PermissionDenied("missing or invalid X-CSRF-Token header"));
       }
     }
@@ -216,7 +256,8 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     if (!d.allowed) {
       auto secs = std::max<int64_t>(1, (d.retry_after.count() + 999) / 1000);
       res.SetHeader(field::retry_after, std::to_string(secs));
-      return fail(Status::ResourceExhausted("too many requests; retry in " + std::to_string(secs) + " s"));
+      return fail(
+          Status::ResourceExhausted("too many requests; retry in " + std::to_string(secs) + " s"));
     }
   }
   if (rule.access == Access::kWorkspace) {
@@ -229,7 +270,8 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     } else {
       std::optional<Role> role;
       Status st = deps_.db->Read([&](store::Tx& tx) -> Status {
-        KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("members.role_of", {ctx.ws, ctx.caller.user_id}));
+        KILN_ASSIGN_OR_RETURN(auto row,
+                              tx.QueryOne("members.role_of", {ctx.ws, ctx.caller.user_id}));
         if (row) role = ParseRole(row->Text("role"));
         return Status::Ok();
       });
@@ -238,11 +280,13 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
       ctx.role = *role;
     }
     if (ctx.role < rule.min_role) {
-      return fail(Status::PermissionDenied("this needs the " + std::string(RoleName(rule.min_role)) +
+      return fail(Status::PermissionDenied("this needs the " +
+                                           std::string(RoleName(rule.min_role)) +
                                            " role; you are " + std::string(RoleName(ctx.role))));
     }
   }
-  bool has_body_method = req.method == verb::post || req.method == verb::put || req.method == verb::patch;
+  bool has_body_method =
+      req.method == verb::post || req.method == verb::put || req.method == verb::patch;
   if (!doc.request_schema.empty() && has_body_method) {
     std::string_view ct = req.Header(field::content_type);
     if (ct.substr(0, 16) != "application/json") {

@@ -12,15 +12,14 @@
 // (the rate limiter and login throttle it owns are thread-safe).
 #pragma once
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 #include "kiln/auth/rate_limit.h"
 #include "kiln/auth/secret_box.h"
@@ -38,11 +37,11 @@ std::optional<Role> ParseRole(std::string_view name);
 
 // Who is calling: a signed-in user (cookie session) or an API key.
 struct Caller {
-  int64_t user_id = 0;          // 0 for API keys
-  int64_t api_key_id = 0;       // 0 for sessions
-  int64_t key_workspace_id = 0; // the API key's workspace
+  int64_t user_id = 0;           // 0 for API keys
+  int64_t api_key_id = 0;        // 0 for sessions
+  int64_t key_workspace_id = 0;  // the API key's workspace
   Role key_role = Role::kViewer;
-  std::string session_family;   // refresh-token family of a cookie session
+  std::string session_family;  // refresh-token family of a cookie session
   bool is_session() const { return user_id != 0; }
 };
 
@@ -50,7 +49,7 @@ struct Ctx {
   http::Request& req;
   http::Response& res;  // the handler may add headers and cookies
   Caller caller;
-  int64_t ws = 0;       // workspace id from the path (kWorkspace routes)
+  int64_t ws = 0;             // workspace id from the path (kWorkspace routes)
   Role role = Role::kViewer;  // caller's role in ws
   boost::json::object body;   // parsed body (routes documented with a request schema)
   // Set by a handler that fails with several problems at once (e.g. a campaign launch): each
@@ -135,12 +134,12 @@ class Api {
 };
 
 // Route groups (each in its own file).
-void RegisterSessionRoutes(Api& api);     // session.cpp: /auth/*, /me
-void RegisterWorkspaceRoutes(Api& api);   // workspaces.cpp: workspaces, members, api keys, audit
-void RegisterSenderRoutes(Api& api);      // senders.cpp
-void RegisterContactRoutes(Api& api);     // contacts.cpp: leads and lists
-void RegisterCampaignRoutes(Api& api);    // campaigns.cpp
-void RegisterSuppressionRoutes(Api& api); // suppression.cpp
+void RegisterSessionRoutes(Api& api);      // session.cpp: /auth/*, /me
+void RegisterWorkspaceRoutes(Api& api);    // workspaces.cpp: workspaces, members, api keys, audit
+void RegisterSenderRoutes(Api& api);       // senders.cpp
+void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
+void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
+void RegisterSuppressionRoutes(Api& api);  // suppression.cpp
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 
 // Generates the OpenAPI 3.1 document of every route on the router.

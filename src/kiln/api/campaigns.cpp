@@ -783,9 +783,10 @@ Result<json::value> StartCampaign(Api& api, Ctx& ctx, bool resume) {
     }
     KILN_ASSIGN_OR_RETURN(auto problems, LaunchProblems(tx, ctx.ws, *id));
     if (api.config().GetString("public_url").empty()) {
-      problems.push_back(json::object{
-          {"field", "public_url"},
-          {"message", "this server has no public_url: unsubscribe links would not work; set public_url to its external https URL"}});
+      problems.push_back(json::object{{"field", "public_url"},
+                                      {"message",
+                                       "this server has no public_url: unsubscribe links would not "
+                                       "work; set public_url to its external https URL"}});
     }
     KILN_RETURN_IF_ERROR(CheckTemplates(tx, ctx.ws, *id, &problems));
     if (!problems.empty()) {

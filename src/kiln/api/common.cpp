@@ -1,10 +1,11 @@
 #include "kiln/api/common.h"
 
 #include <algorithm>
-
 #include <boost/json/serialize.hpp>
 
+#include "kiln/api/json_input.h"
 #include "kiln/base/time_format.h"
+#include "kiln/base/utf8.h"
 
 namespace kiln::api {
 
@@ -22,8 +23,8 @@ Status CheckTimezoneShape(std::string_view tz, const std::string& field) {
       continue;
     }
     char c = tz[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-' || c == '+';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '+';
     if (!ok) return Status::InvalidArgument(msg, field);
   }
   return Status::Ok();
@@ -35,15 +36,18 @@ Result<std::vector<int64_t>> ReadIdArray(const json::array& arr, const std::stri
   for (size_t i = 0; i < arr.size(); ++i) {
     const json::value& v = arr[i];
     std::string name = field + "[" + std::to_string(i) + "]";
-    if (!v.is_int64() || v.as_int64() <= 0) return Status::InvalidArgument("must be an id (a positive integer)", name);
+    if (!v.is_int64() || v.as_int64() <= 0)
+      return Status::InvalidArgument("must be an id (a positive integer)", name);
     ids.push_back(v.as_int64());
   }
   std::vector<int64_t> sorted = ids;
   std::sort(sorted.begin(), sorted.end());
   if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end()) {
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] == *dup && std::find(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(i), *dup) != ids.begin() + static_cast<std::ptrdiff_t>(i)) {
-        return Status::InvalidArgument("repeats id " + std::to_string(*dup), field + "[" + std::to_string(i) + "]");
+      if (ids[i] == *dup && std::find(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(i),
+                                      *dup) != ids.begin() + static_cast<std::ptrdiff_t>(i)) {
+        return Status::InvalidArgument("repeats id " + std::to_string(*dup),
+                                       field + "[" + std::to_string(i) + "]");
       }
     }
   }
@@ -64,9 +68,10 @@ json::value TimeOrNull(const store::Row& row, std::string_view col) {
 Status WriteAuditRaw(store::Tx& tx, int64_t workspace_id, int64_t user_id, int64_t api_key_id,
                      std::string_view ip, std::string_view action, std::string_view target_type,
                      std::string_view target_id, const json::object& details, int64_t now_ms) {
-  return tx.Exec("audit.insert", {NullIfZero(workspace_id), NullIfZero(user_id), NullIfZero(api_key_id), std::string(action), std::string(target_type),
-                                  std::string(target_id), std::string(ip), json::serialize(details),
-                                  now_ms})
+  return tx
+      .Exec("audit.insert", {NullIfZero(workspace_id), NullIfZero(user_id), NullIfZero(api_key_id),
+                             std::string(action), std::string(target_type), std::string(target_id),
+                             std::string(ip), json::serialize(details), now_ms})
       .status();
 }
 
@@ -86,6 +91,51 @@ std::string MakeCookie(std::string_view name, std::string_view value, std::strin
   if (http_only) c.append("; HttpOnly");
   if (secure) c.append("; Secure");
   return c;
+}
+
+Result<Page> ReadPage(const http::Request& req, std::string_view what, int64_t max_limit) {
+  Page page;
+  if (auto it = req.query.find("limit"); it != req.query.end()) {
+    auto v = ParseId(it->second);
+    if (!v.ok() || *v > max_limit) {
+      return Status::InvalidArgument("must be a number from 1 to " + std::to_string(max_limit),
+                                     "limit");
+    }
+    page.limit = *v;
+  }
+  if (auto it = req.query.find("before"); it != req.query.end()) {
+    auto v = ParseId(it->second);
+    if (!v.ok()) return Status::InvalidArgument("must be " + std::string(what), "before");
+    page.before = *v;
+  }
+  return page;
+}
+
+Result<int64_t> ReadIdFilter(const http::Request& req, std::string_view name,
+                             std::string_view what) {
+  auto it = req.query.find(std::string(name));
+  if (it == req.query.end()) return int64_t{0};
+  auto v = ParseId(it->second);
+  if (!v.ok()) return Status::InvalidArgument("must be " + std::string(what), std::string(name));
+  return *v;
+}
+
+Result<std::string> ReadSearchPattern(const http::Request& req) {
+  auto it = req.query.find("q");
+  if (it == req.query.end()) return std::string();
+  std::string_view term = it->second;
+  while (!term.empty() && term.front() == ' ') term.remove_prefix(1);
+  while (!term.empty() && term.back() == ' ') term.remove_suffix(1);
+  if (term.size() > 200) return Status::InvalidArgument("must be at most 200 bytes", "q");
+  if (!IsValidUtf8(term)) return Status::InvalidArgument("must be valid UTF-8", "q");
+  if (term.empty()) return std::string();
+  std::string p = "%";
+  for (char c : term) {
+    if (c == '%' || c == '_' || c == '\\') p.push_back('\\');
+    p.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  p.push_back('%');
+  return p;
 }
 
 }  // namespace kiln::api

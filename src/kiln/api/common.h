@@ -2,14 +2,14 @@
 // Pure functions over their arguments; thread-safe.
 #pragma once
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 #include "kiln/api/api.h"
 #include "kiln/store/db.h"
@@ -42,6 +42,23 @@ Result<std::vector<int64_t>> ReadIdArray(const boost::json::array& arr, const st
 
 // NULL (nullopt) for 0, else the id: optional foreign keys.
 std::optional<int64_t> NullIfZero(int64_t v);
+
+// Keyset paging of list endpoints: ?limit=1..max_limit (default 50) and ?before=<id> (default:
+// from the newest). `what` names the id in the error ("a lead id").
+struct Page {
+  int64_t limit = 50;
+  int64_t before = INT64_MAX;
+};
+Result<Page> ReadPage(const http::Request& req, std::string_view what, int64_t max_limit = 500);
+
+// An optional ?name=<id> filter: 0 when absent; InvalidArgument naming the parameter when it is
+// not an id (`what`: "a list id").
+Result<int64_t> ReadIdFilter(const http::Request& req, std::string_view name,
+                             std::string_view what);
+
+// ?q=: a search term (trimmed, at most 200 bytes, valid UTF-8) as a LIKE pattern "%term%" over
+// lowercased columns, with LIKE's wildcards escaped; "" when absent or blank.
+Result<std::string> ReadSearchPattern(const http::Request& req);
 
 // "name=value; Path=/; HttpOnly; SameSite=Strict; Max-Age=N[; Secure]".
 std::string MakeCookie(std::string_view name, std::string_view value, std::string_view path,

@@ -285,51 +285,17 @@ Result<json::value> BulkCreateContacts(Api& api, Ctx& ctx) {
                       {"results", std::move(results)}};
 }
 
-// "%<term>%" for LIKE over lowered columns, with LIKE's wildcards in the term escaped.
-std::string LikePattern(std::string_view q) {
-  std::string p = "%";
-  for (char c : q) {
-    if (c == '%' || c == '_' || c == '\\') p.push_back('\\');
-    p.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  p.push_back('%');
-  return p;
-}
-
 Result<json::value> ListContacts(Api& api, Ctx& ctx) {
-  int64_t limit = 50;
-  int64_t before = INT64_MAX;
-  std::string status, pattern;
-  int64_t list_id = 0;
+  KILN_ASSIGN_OR_RETURN(const Page page, ReadPage(ctx.req, "a lead id"));
+  const int64_t limit = page.limit, before = page.before;
+  std::string status;
   const auto& q = ctx.req.query;
-  if (auto it = q.find("limit"); it != q.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok() || *v > 500)
-      return Status::InvalidArgument("must be a number from 1 to 500", "limit");
-    limit = *v;
-  }
-  if (auto it = q.find("before"); it != q.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok()) return Status::InvalidArgument("must be a lead id", "before");
-    before = *v;
-  }
   if (auto it = q.find("status"); it != q.end()) {
     if (!IsLeadStatus(it->second)) return Status::InvalidArgument("is not a lead status", "status");
     status = it->second;
   }
-  if (auto it = q.find("list_id"); it != q.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok()) return Status::InvalidArgument("must be a list id", "list_id");
-    list_id = *v;
-  }
-  if (auto it = q.find("q"); it != q.end()) {
-    std::string_view term = it->second;
-    while (!term.empty() && term.front() == ' ') term.remove_prefix(1);
-    while (!term.empty() && term.back() == ' ') term.remove_suffix(1);
-    if (term.size() > 200) return Status::InvalidArgument("must be at most 200 bytes", "q");
-    if (!IsValidUtf8(term)) return Status::InvalidArgument("must be valid UTF-8", "q");
-    if (!term.empty()) pattern = LikePattern(term);
-  }
+  KILN_ASSIGN_OR_RETURN(const int64_t list_id, ReadIdFilter(ctx.req, "list_id", "a list id"));
+  KILN_ASSIGN_OR_RETURN(const std::string pattern, ReadSearchPattern(ctx.req));
   json::array items;
   int64_t next_before = 0;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {

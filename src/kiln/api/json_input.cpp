@@ -1,10 +1,9 @@
 #include "kiln/api/json_input.h"
 
-#include <charconv>
-#include <cmath>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+#include <charconv>
+#include <cmath>
 
 #include "kiln/base/utf8.h"
 
@@ -52,9 +51,10 @@ Status JsonFields::CheckStr(std::string_view key, const json::value& v, std::str
     }
   }
   if (s.size() < rule.min_len) {
-    return Status::InvalidArgument(rule.min_len == 1 ? "must not be empty"
-                                                     : "must be at least " + std::to_string(rule.min_len) + " characters",
-                                   FieldName(key));
+    return Status::InvalidArgument(
+        rule.min_len == 1 ? "must not be empty"
+                          : "must be at least " + std::to_string(rule.min_len) + " characters",
+        FieldName(key));
   }
   if (s.size() > rule.max_len) {
     return Status::InvalidArgument("must be at most " + std::to_string(rule.max_len) + " bytes",
@@ -74,7 +74,8 @@ Status JsonFields::OptStr(std::string_view key, std::optional<std::string>* out,
   const json::value* v = Get(key);
   if (!v) return Status::Ok();
   if (v->is_null()) {
-    if (!rule.nullable) return Status::InvalidArgument("must be a string, not null", FieldName(key));
+    if (!rule.nullable)
+      return Status::InvalidArgument("must be a string, not null", FieldName(key));
     *out = std::string();
     return Status::Ok();
   }
@@ -86,7 +87,8 @@ Status JsonFields::OptStr(std::string_view key, std::optional<std::string>* out,
 
 namespace {
 
-Status ReadInt(const json::value& v, int64_t min, int64_t max, int64_t* out, const std::string& field) {
+Status ReadInt(const json::value& v, int64_t min, int64_t max, int64_t* out,
+               const std::string& field) {
   int64_t n = 0;
   if (v.is_int64()) {
     n = v.as_int64();
@@ -94,16 +96,19 @@ Status ReadInt(const json::value& v, int64_t min, int64_t max, int64_t* out, con
     return Status::InvalidArgument("must be at most " + std::to_string(max), field);
   } else if (v.is_double()) {
     double d = v.as_double();
-    if (!std::isfinite(d) || d != std::floor(d)) return Status::InvalidArgument("must be a whole number", field);
+    if (!std::isfinite(d) || d != std::floor(d))
+      return Status::InvalidArgument("must be a whole number", field);
     if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-      return Status::InvalidArgument("must be between " + std::to_string(min) + " and " + std::to_string(max), field);
+      return Status::InvalidArgument(
+          "must be between " + std::to_string(min) + " and " + std::to_string(max), field);
     }
     n = static_cast<int64_t>(d);
   } else {
     return Status::InvalidArgument("must be a number", field);
   }
   if (n < min || n > max) {
-    return Status::InvalidArgument("must be between " + std::to_string(min) + " and " + std::to_string(max), field);
+    return Status::InvalidArgument(
+        "must be between " + std::to_string(min) + " and " + std::to_string(max), field);
   }
   *out = n;
   return Status::Ok();
@@ -117,7 +122,8 @@ Status JsonFields::Int(std::string_view key, int64_t* out, int64_t min, int64_t 
   return ReadInt(*v, min, max, out, FieldName(key));
 }
 
-Status JsonFields::OptInt(std::string_view key, std::optional<int64_t>* out, int64_t min, int64_t max) {
+Status JsonFields::OptInt(std::string_view key, std::optional<int64_t>* out, int64_t min,
+                          int64_t max) {
   const json::value* v = Get(key);
   if (!v) return Status::Ok();
   int64_t n;
@@ -171,7 +177,8 @@ Status JsonFields::OptArr(std::string_view key, const json::array** out, size_t 
   if (!v) return Status::Ok();
   if (!v->is_array()) return Status::InvalidArgument("must be an array", FieldName(key));
   if (v->as_array().size() > max_items) {
-    return Status::InvalidArgument("must have at most " + std::to_string(max_items) + " items", FieldName(key));
+    return Status::InvalidArgument("must have at most " + std::to_string(max_items) + " items",
+                                   FieldName(key));
   }
   *out = &v->as_array();
   return Status::Ok();
@@ -189,7 +196,8 @@ Status JsonFields::Finish() const {
 Result<int64_t> ParseId(std::string_view text) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v <= 0 || text.empty() || text[0] == '+') {
+  if (ec != std::errc() || p != text.data() + text.size() || v <= 0 || text.empty() ||
+      text[0] == '+') {
     return Status::NotFound("no such object");
   }
   return v;

@@ -10,14 +10,13 @@
 // Not thread-safe (one reader per request).
 #pragma once
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 
 #include "kiln/base/status.h"
 #include "kiln/base/utf8.h"
@@ -29,11 +28,11 @@ namespace kiln::api {
 Result<boost::json::object> ParseJsonObject(std::string_view body);
 
 struct StrRule {
-  size_t min_len = 0;       // in bytes, after trimming
-  size_t max_len = 1000;    // in bytes
-  bool trim = true;         // strip surrounding spaces/tabs
-  bool multiline = false;   // allow \n, \r and \t (bodies, templates); never other controls
-  bool nullable = false;    // accept null (read as "") in Opt* readers
+  size_t min_len = 0;      // in bytes, after trimming
+  size_t max_len = 1000;   // in bytes
+  bool trim = true;        // strip surrounding spaces/tabs
+  bool multiline = false;  // allow \n, \r and \t (bodies, templates); never other controls
+  bool nullable = false;   // accept null (read as "") in Opt* readers
 };
 
 class JsonFields {

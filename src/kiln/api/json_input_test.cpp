@@ -7,16 +7,23 @@ namespace {
 
 TEST(JsonInputTest, RejectsBadBodiesWithReasons) {
   EXPECT_NE(ParseJsonObject("").status().message().find("empty"), std::string::npos);
-  EXPECT_NE(ParseJsonObject("{\"a\":").status().message().find("not valid JSON"), std::string::npos);
-  EXPECT_NE(ParseJsonObject("[1,2]").status().message().find("must be a JSON object"), std::string::npos);
-  EXPECT_NE(ParseJsonObject("{\"a\":\"\xc3\x28\"}").status().message().find("UTF-8"), std::string::npos);
-  EXPECT_NE(ParseJsonObject("{\"a\":\"\xed\xa0\x80\"}").status().message().find("UTF-8"), std::string::npos);
+  EXPECT_NE(ParseJsonObject("{\"a\":").status().message().find("not valid JSON"),
+            std::string::npos);
+  EXPECT_NE(ParseJsonObject("[1,2]").status().message().find("must be a JSON object"),
+            std::string::npos);
+  EXPECT_NE(ParseJsonObject("{\"a\":\"\xc3\x28\"}").status().message().find("UTF-8"),
+            std::string::npos);
+  EXPECT_NE(ParseJsonObject("{\"a\":\"\xed\xa0\x80\"}").status().message().find("UTF-8"),
+            std::string::npos);
   std::string deep(100, '[');
   EXPECT_FALSE(ParseJsonObject("{\"a\":" + deep + std::string(100, ']') + "}").ok());
 }
 
 TEST(JsonInputTest, TypedFieldsNameTheField) {
-  auto obj = ParseJsonObject(R"({"name":"  Ann  ","port":70000,"on":"yes","smtp":{"host":1},"x":1,"big":1e300,"frac":1.5,"huge":18446744073709551615})").value();
+  auto obj =
+      ParseJsonObject(
+          R"({"name":"  Ann  ","port":70000,"on":"yes","smtp":{"host":1},"x":1,"big":1e300,"frac":1.5,"huge":18446744073709551615})")
+          .value();
   JsonFields in(obj);
   std::string name;
   ASSERT_TRUE(in.Str("name", &name).ok());
@@ -44,7 +51,10 @@ TEST(JsonInputTest, TypedFieldsNameTheField) {
 }
 
 TEST(JsonInputTest, StringRules) {
-  auto obj = ParseJsonObject(R"({"a":"x\r\nBcc: evil","b":"","c":"line1\nline2","d":null,"e":"robert'); DROP TABLE users;--"})").value();
+  auto obj =
+      ParseJsonObject(
+          R"({"a":"x\r\nBcc: evil","b":"","c":"line1\nline2","d":null,"e":"robert'); DROP TABLE users;--"})")
+          .value();
   JsonFields in(obj);
   std::string s;
   EXPECT_NE(in.Str("a", &s).message().find("control"), std::string::npos);

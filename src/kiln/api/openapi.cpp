@@ -34,8 +34,9 @@ std::string OperationId(verb m, const std::string& pattern) {
 }
 
 json::object ErrorResponse(const char* description) {
-  return {{"description", description},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  return {
+      {"description", description},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
 }
 
 }  // namespace
@@ -67,10 +68,12 @@ std::string OpenApiDocument(const http::Router& router) {
     json::object responses;
     json::object ok{{"description", "success"}};
     if (!r.doc.response_schema.empty()) {
-      ok["content"] = json::object{{"application/json", {{"schema", SchemaOrEmpty(r.doc.response_schema)}}}};
+      ok["content"] =
+          json::object{{"application/json", {{"schema", SchemaOrEmpty(r.doc.response_schema)}}}};
     }
     responses[std::to_string(r.doc.success_status)] = std::move(ok);
-    if (!r.doc.request_schema.empty()) responses["400"] = ErrorResponse("invalid input; `field` names it");
+    if (!r.doc.request_schema.empty())
+      responses["400"] = ErrorResponse("invalid input; `field` names it");
     if (r.doc.authenticated) {
       responses["401"] = ErrorResponse("not signed in or the session ended");
       responses["403"] = ErrorResponse("the role does not allow it, or the CSRF header is missing");
@@ -80,7 +83,8 @@ std::string OpenApiDocument(const http::Router& router) {
     } else {
       op["security"] = json::array{};
     }
-    if (r.pattern.find('{') != std::string::npos) responses["404"] = ErrorResponse("no such object (or not yours)");
+    if (r.pattern.find('{') != std::string::npos)
+      responses["404"] = ErrorResponse("no such object (or not yours)");
     op["responses"] = std::move(responses);
     std::string method(http::bhttp::to_string(r.method));
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -88,43 +92,60 @@ std::string OpenApiDocument(const http::Router& router) {
     if (!entry.is_object()) entry.emplace_object();
     entry.as_object()[method] = std::move(op);
   }
-  json::object doc{
-      {"openapi", "3.1.0"},
-      {"info",
-       {{"title", "Kiln API"},
-        {"version", "1"},
-        {"description", "Self-hosted cold email: senders, warm-up, campaigns. Errors: {\"error\":{\"code\",\"message\",\"field\"}}."}}},
-      {"paths", std::move(paths)},
-      {"components",
-       {{"securitySchemes",
-         {{"cookieSession", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "kiln_access"},
-                             {"description", "session from POST /api/v1/auth/login; state-changing requests also need X-CSRF-Token"}}},
-          {"apiKey", {{"type", "http"}, {"scheme", "bearer"}, {"description", "a workspace API key: Authorization: Bearer kiln_..."}}}}},
-        {"schemas",
-         {{"Error",
-           {{"type", "object"},
-            {"required", json::array{"error"}},
-            {"properties",
-             {{"error",
-               {{"type", "object"},
-                {"required", json::array{"code", "message"}},
-                {"properties", {{"code", {{"type", "string"}}}, {"message", {{"type", "string"}}}, {"field", {{"type", "string"}}}}}}}}}}},
-          {"User",
-           {{"type", "object"},
-            {"properties", {{"id", {{"type", "integer"}}}, {"email", {{"type", "string"}}}, {"name", {{"type", "string"}}}, {"created_at", {{"type", "string"}, {"format", "date-time"}}}}}}},
-          {"Sender", {{"type", "object"}, {"description", "see GET /api/v1/workspaces/{ws}/senders/{id}"}}}}}}}};
+  json::object doc{{"openapi", "3.1.0"},
+                   {"info",
+                    {{"title", "Kiln API"},
+                     {"version", "1"},
+                     {"description",
+                      "Self-hosted cold email: senders, warm-up, campaigns. Errors: "
+                      "{\"error\":{\"code\",\"message\",\"field\"}}."}}},
+                   {"paths", std::move(paths)},
+                   {"components",
+                    {{"securitySchemes",
+                      {{"cookieSession",
+                        {{"type", "apiKey"},
+                         {"in", "cookie"},
+                         {"name", "kiln_access"},
+                         {"description",
+                          "session from POST /api/v1/auth/login; state-changing requests also need "
+                          "X-CSRF-Token"}}},
+                       {"apiKey",
+                        {{"type", "http"},
+                         {"scheme", "bearer"},
+                         {"description", "a workspace API key: Authorization: Bearer kiln_..."}}}}},
+                     {"schemas",
+                      {{"Error",
+                        {{"type", "object"},
+                         {"required", json::array{"error"}},
+                         {"properties",
+                          {{"error",
+                            {{"type", "object"},
+                             {"required", json::array{"code", "message"}},
+                             {"properties",
+                              {{"code", {{"type", "string"}}},
+                               {"message", {{"type", "string"}}},
+                               {"field", {{"type", "string"}}}}}}}}}}},
+                       {"User",
+                        {{"type", "object"},
+                         {"properties",
+                          {{"id", {{"type", "integer"}}},
+                           {"email", {{"type", "string"}}},
+                           {"name", {{"type", "string"}}},
+                           {"created_at", {{"type", "string"}, {"format", "date-time"}}}}}}},
+                       {"Sender",
+                        {{"type", "object"},
+                         {"description", "see GET /api/v1/workspaces/{ws}/senders/{id}"}}}}}}}};
   return json::serialize(doc);
 }
 
 void RegisterOpenApiRoute(Api& api, http::Router& router) {
   (void)api;
   const http::Router* r = &router;
-  router.Add(
-      verb::get, "/api/v1/openapi.json",
-      [r](http::Request&) {
-        return http::Response::Json(http::bhttp::status::ok, OpenApiDocument(*r));
-      },
-      {.summary = "This OpenAPI 3.1 document", .tag = "meta", .authenticated = false});
+  router.Add(verb::get, "/api/v1/openapi.json",
+             [r](http::Request&) {
+               return http::Response::Json(http::bhttp::status::ok, OpenApiDocument(*r));
+             },
+             {.summary = "This OpenAPI 3.1 document", .tag = "meta", .authenticated = false});
 }
 
 }  // namespace kiln::api

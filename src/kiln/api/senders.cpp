@@ -33,7 +33,8 @@ Status ValidateHost(const std::string& host, const std::string& field) {
   boost::asio::ip::make_address(host, ec);
   if (!ec) return Status::Ok();
   for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
     if (!ok) return Status::InvalidArgument("must be a host name or an IP address", field);
   }
   if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string::npos) {
@@ -42,23 +43,28 @@ Status ValidateHost(const std::string& host, const std::string& field) {
   return Status::Ok();
 }
 
-Status ReadEndpoint(const json::object& obj, const std::string& prefix, bool create, Endpoint* out) {
+Status ReadEndpoint(const json::object& obj, const std::string& prefix, bool create,
+                    Endpoint* out) {
   JsonFields in(obj, prefix);
   KILN_RETURN_IF_ERROR(in.OptStr("host", &out->host, {.min_len = 1, .max_len = 253}));
   KILN_RETURN_IF_ERROR(in.OptInt("port", &out->port, 1, 65535));
   KILN_RETURN_IF_ERROR(in.OptStr("security", &out->security, {.min_len = 1, .max_len = 10}));
   KILN_RETURN_IF_ERROR(in.OptStr("username", &out->username, {.max_len = 320}));
-  KILN_RETURN_IF_ERROR(in.OptStr("password", &out->password, {.min_len = 1, .max_len = 4096, .trim = false}));
+  KILN_RETURN_IF_ERROR(
+      in.OptStr("password", &out->password, {.min_len = 1, .max_len = 4096, .trim = false}));
   KILN_RETURN_IF_ERROR(in.Finish());
   if (create) {
-    for (auto [present, key] : {std::pair{out->host.has_value(), "host"}, {out->port.has_value(), "port"},
-                                {out->security.has_value(), "security"}, {out->username.has_value(), "username"},
+    for (auto [present, key] : {std::pair{out->host.has_value(), "host"},
+                                {out->port.has_value(), "port"},
+                                {out->security.has_value(), "security"},
+                                {out->username.has_value(), "username"},
                                 {out->password.has_value(), "password"}}) {
       if (!present) return Status::InvalidArgument("is required", in.FieldName(key));
     }
   }
   if (out->host) KILN_RETURN_IF_ERROR(ValidateHost(*out->host, in.FieldName("host")));
-  if (out->security && *out->security != "tls" && *out->security != "starttls" && *out->security != "none") {
+  if (out->security && *out->security != "tls" && *out->security != "starttls" &&
+      *out->security != "none") {
     return Status::InvalidArgument("must be one of tls, starttls, none", in.FieldName("security"));
   }
   return Status::Ok();
@@ -67,7 +73,8 @@ Status ReadEndpoint(const json::object& obj, const std::string& prefix, bool cre
 Status ReadSender(const json::object& body, bool create, SenderInput* s) {
   JsonFields in(body);
   StrRule name_rule{.min_len = 1, .max_len = 200};
-  KILN_RETURN_IF_ERROR(create ? in.Str("name", &s->name.emplace(), name_rule) : in.OptStr("name", &s->name, name_rule));
+  KILN_RETURN_IF_ERROR(create ? in.Str("name", &s->name.emplace(), name_rule)
+                              : in.OptStr("name", &s->name, name_rule));
   std::optional<std::string> email;
   KILN_RETURN_IF_ERROR(create ? in.Str("email", &email.emplace(), {.min_len = 1, .max_len = 254})
                               : in.OptStr("email", &email, {.min_len = 1, .max_len = 254}));
@@ -81,7 +88,8 @@ Status ReadSender(const json::object& body, bool create, SenderInput* s) {
   KILN_RETURN_IF_ERROR(in.OptBool("allow_self_signed", &s->allow_self_signed));
   KILN_RETURN_IF_ERROR(in.OptStr("source_ip", &s->source_ip, {.max_len = 64, .nullable = true}));
   KILN_RETURN_IF_ERROR(in.OptStr("proxy_url", &s->proxy_url, {.max_len = 300, .nullable = true}));
-  KILN_RETURN_IF_ERROR(in.OptStr("warmup_end_at", &s->warmup_end_at, {.max_len = 40, .nullable = true}));
+  KILN_RETURN_IF_ERROR(
+      in.OptStr("warmup_end_at", &s->warmup_end_at, {.max_len = 40, .nullable = true}));
   const json::object* smtp = nullptr;
   const json::object* imap = nullptr;
   KILN_RETURN_IF_ERROR(create ? in.Obj("smtp", &smtp) : in.OptObj("smtp", &smtp));
@@ -96,18 +104,22 @@ Status ReadSender(const json::object& body, bool create, SenderInput* s) {
   }
   if (s->proxy_url && !s->proxy_url->empty()) {
     const std::string& p = *s->proxy_url;
-    if (p.rfind("socks5://", 0) != 0) return Status::InvalidArgument("must look like socks5://host:port", "proxy_url");
+    if (p.rfind("socks5://", 0) != 0)
+      return Status::InvalidArgument("must look like socks5://host:port", "proxy_url");
     std::string hostport = p.substr(9);
     if (hostport.find('@') != std::string::npos) {
       return Status::InvalidArgument("proxy credentials cannot be given in the URL", "proxy_url");
     }
     size_t colon = hostport.rfind(':');
-    if (colon == std::string::npos || colon == 0) return Status::InvalidArgument("must look like socks5://host:port", "proxy_url");
+    if (colon == std::string::npos || colon == 0)
+      return Status::InvalidArgument("must look like socks5://host:port", "proxy_url");
     std::string host = hostport.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
     KILN_RETURN_IF_ERROR(ValidateHost(host, "proxy_url"));
     auto port = ParseId(hostport.substr(colon + 1));
-    if (!port.ok() || *port > 65535) return Status::InvalidArgument("has no valid port", "proxy_url");
+    if (!port.ok() || *port > 65535)
+      return Status::InvalidArgument("has no valid port", "proxy_url");
   }
   if (s->warmup_end_at && !s->warmup_end_at->empty()) {
     auto t = ParseIso8601(*s->warmup_end_at);
@@ -155,7 +167,8 @@ std::string SecretAad(int64_t id, std::string_view field) {
 }
 
 // Seals and stores the passwords present in `in`; returns the fields changed, for the audit log.
-Result<json::array> StoreSecrets(const Api& api, store::Tx& tx, int64_t ws, int64_t id, const SenderInput& in) {
+Result<json::array> StoreSecrets(const Api& api, store::Tx& tx, int64_t ws, int64_t id,
+                                 const SenderInput& in) {
   json::array changed;
   for (auto [ep, field] : {std::pair{&in.smtp, "smtp_secret"}, {&in.imap, "imap_secret"}}) {
     if (!*ep || !(*ep)->password) continue;
@@ -169,7 +182,8 @@ Result<json::array> StoreSecrets(const Api& api, store::Tx& tx, int64_t ws, int6
 
 Status MapUnique(const Status& s) {
   if (s.code() == Status::Code::kAlreadyExists) {
-    return Status::AlreadyExists("a sender with this email already exists in this workspace", "email");
+    return Status::AlreadyExists("a sender with this email already exists in this workspace",
+                                 "email");
   }
   return s;
 }
@@ -186,13 +200,14 @@ Result<json::value> CreateSender(Api& api, Ctx& ctx) {
   json::object out;
   KILN_RETURN_IF_ERROR(MapUnique(api.db().Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(
-        auto row, tx.QueryRow("senders.insert",
-                              {ctx.ws, *in.name, *in.email, in.from_name.value_or(""),
-                               *in.smtp->host, *in.smtp->port, *in.smtp->security, *in.smtp->username,
-                               *in.imap->host, *in.imap->port, *in.imap->security, *in.imap->username,
-                               in.allow_self_signed.value_or(false), in.source_ip.value_or(""),
-                               in.proxy_url.value_or(""), in.daily_quota.value_or(50),
-                               OptTime(in.warmup_end_at), now}));
+        auto row,
+        tx.QueryRow(
+            "senders.insert",
+            {ctx.ws, *in.name, *in.email, in.from_name.value_or(""), *in.smtp->host, *in.smtp->port,
+             *in.smtp->security, *in.smtp->username, *in.imap->host, *in.imap->port,
+             *in.imap->security, *in.imap->username, in.allow_self_signed.value_or(false),
+             in.source_ip.value_or(""), in.proxy_url.value_or(""), in.daily_quota.value_or(50),
+             OptTime(in.warmup_end_at), now}));
     int64_t id = row.Int("id");
     KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, id, in));
     KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "sender.created", "sender", std::to_string(id),
@@ -235,28 +250,36 @@ Result<json::value> UpdateSender(Api& api, Ctx& ctx) {
   json::object out;
   KILN_RETURN_IF_ERROR(MapUnique(api.db().Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(auto cur, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
-    auto pick = [&](const std::optional<std::string>& v, const char* col) { return v ? *v : cur.Text(col); };
-    auto pick_int = [&](const std::optional<int64_t>& v, const char* col) { return v ? *v : cur.Int(col); };
+    auto pick = [&](const std::optional<std::string>& v, const char* col) {
+      return v ? *v : cur.Text(col);
+    };
+    auto pick_int = [&](const std::optional<int64_t>& v, const char* col) {
+      return v ? *v : cur.Int(col);
+    };
     const Endpoint none;
     const Endpoint& smtp = in.smtp ? *in.smtp : none;
     const Endpoint& imap = in.imap ? *in.imap : none;
-    std::optional<int64_t> warmup = in.warmup_end_at ? OptTime(in.warmup_end_at) : cur.OptInt("warmup_end_at");
-    KILN_RETURN_IF_ERROR(tx.Exec("senders.update",
-                                 {ctx.ws, *id, pick(in.name, "name"), pick(in.email, "email"),
-                                  pick(in.from_name, "from_name"), pick(smtp.host, "smtp_host"),
-                                  pick_int(smtp.port, "smtp_port"), pick(smtp.security, "smtp_security"),
-                                  pick(smtp.username, "smtp_username"), pick(imap.host, "imap_host"),
-                                  pick_int(imap.port, "imap_port"), pick(imap.security, "imap_security"),
-                                  pick(imap.username, "imap_username"),
-                                  in.allow_self_signed ? int64_t{*in.allow_self_signed} : cur.Int("allow_self_signed"),
-                                  pick(in.source_ip, "source_ip"), pick(in.proxy_url, "proxy_url"),
-                                  pick_int(in.daily_quota, "daily_quota"), warmup, now})
-                             .status());
+    std::optional<int64_t> warmup =
+        in.warmup_end_at ? OptTime(in.warmup_end_at) : cur.OptInt("warmup_end_at");
+    KILN_RETURN_IF_ERROR(
+        tx.Exec(
+              "senders.update",
+              {ctx.ws, *id, pick(in.name, "name"), pick(in.email, "email"),
+               pick(in.from_name, "from_name"), pick(smtp.host, "smtp_host"),
+               pick_int(smtp.port, "smtp_port"), pick(smtp.security, "smtp_security"),
+               pick(smtp.username, "smtp_username"), pick(imap.host, "imap_host"),
+               pick_int(imap.port, "imap_port"), pick(imap.security, "imap_security"),
+               pick(imap.username, "imap_username"),
+               in.allow_self_signed ? int64_t{*in.allow_self_signed} : cur.Int("allow_self_signed"),
+               pick(in.source_ip, "source_ip"), pick(in.proxy_url, "proxy_url"),
+               pick_int(in.daily_quota, "daily_quota"), warmup, now})
+            .status());
     KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, *id, in));
     json::array fields;
     for (const auto& kv : ctx.body) fields.push_back(json::string(kv.key()));
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, secrets.empty() ? "sender.updated" : "sender.credentials_changed",
-                                    "sender", std::to_string(*id), {{"fields", fields}, {"credentials_set", secrets}}, now));
+    KILN_RETURN_IF_ERROR(WriteAudit(
+        tx, ctx, ctx.ws, secrets.empty() ? "sender.updated" : "sender.credentials_changed",
+        "sender", std::to_string(*id), {{"fields", fields}, {"credentials_set", secrets}}, now));
     KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("senders.get", {ctx.ws, *id}));
     out = SenderJson(s);
     return Status::Ok();
@@ -293,19 +316,34 @@ constexpr char kSenderSchema[] =
 
 void RegisterSenderRoutes(Api& api) {
   Api* a = &api;
-  auto bind = [a](Result<json::value> (*fn)(Api&, Ctx&)) { return [a, fn](Ctx& c) { return fn(*a, c); }; };
-  api.Add(verb::get, "/api/v1/workspaces/{ws}/senders", {Access::kWorkspace, Role::kViewer}, bind(ListSenders),
-          {.summary = "Sending mailboxes of the workspace", .tag = "senders",
-           .response_schema = R"({"type":"object","properties":{"items":{"type":"array","items":{"$ref":"#/components/schemas/Sender"}}}})"});
-  api.Add(verb::post, "/api/v1/workspaces/{ws}/senders", {Access::kWorkspace, Role::kMember}, bind(CreateSender),
-          {.summary = "Add a sending mailbox (SMTP + IMAP); passwords are write-only", .tag = "senders",
-           .request_schema = SenderInputSchema(true), .response_schema = kSenderSchema, .success_status = 201});
-  api.Add(verb::get, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kViewer}, bind(GetSender),
+  auto bind = [a](Result<json::value> (*fn)(Api&, Ctx&)) {
+    return [a, fn](Ctx& c) { return fn(*a, c); };
+  };
+  api.Add(
+      verb::get, "/api/v1/workspaces/{ws}/senders", {Access::kWorkspace, Role::kViewer},
+      bind(ListSenders),
+      {.summary = "Sending mailboxes of the workspace",
+       .tag = "senders",
+       .response_schema =
+           R"({"type":"object","properties":{"items":{"type":"array","items":{"$ref":"#/components/schemas/Sender"}}}})"});
+  api.Add(verb::post, "/api/v1/workspaces/{ws}/senders", {Access::kWorkspace, Role::kMember},
+          bind(CreateSender),
+          {.summary = "Add a sending mailbox (SMTP + IMAP); passwords are write-only",
+           .tag = "senders",
+           .request_schema = SenderInputSchema(true),
+           .response_schema = kSenderSchema,
+           .success_status = 201});
+  api.Add(verb::get, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kViewer},
+          bind(GetSender),
           {.summary = "One sender", .tag = "senders", .response_schema = kSenderSchema});
-  api.Add(verb::patch, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kMember}, bind(UpdateSender),
-          {.summary = "Change a sender; fields left out keep their value", .tag = "senders",
-           .request_schema = SenderInputSchema(false), .response_schema = kSenderSchema});
-  api.Add(verb::delete_, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kMember}, bind(DeleteSender),
+  api.Add(verb::patch, "/api/v1/workspaces/{ws}/senders/{id}", {Access::kWorkspace, Role::kMember},
+          bind(UpdateSender),
+          {.summary = "Change a sender; fields left out keep their value",
+           .tag = "senders",
+           .request_schema = SenderInputSchema(false),
+           .response_schema = kSenderSchema});
+  api.Add(verb::delete_, "/api/v1/workspaces/{ws}/senders/{id}",
+          {Access::kWorkspace, Role::kMember}, bind(DeleteSender),
           {.summary = "Delete a sender", .tag = "senders", .success_status = 204});
 }
 

@@ -82,44 +82,12 @@ Result<bool> Insert(store::Tx& tx, int64_t ws, int64_t campaign_id, const Entry&
   return n > 0;
 }
 
-std::string LikePattern(std::string_view q) {
-  std::string p = "%";
-  for (char c : q) {
-    if (c == '%' || c == '_' || c == '\\') p.push_back('\\');
-    p.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  p.push_back('%');
-  return p;
-}
-
 Result<json::value> ListSuppressions(Api& api, Ctx& ctx) {
-  int64_t limit = 50, before = INT64_MAX, campaign_id = 0;
-  std::string pattern;
-  const auto& q = ctx.req.query;
-  if (auto it = q.find("limit"); it != q.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok() || *v > 500)
-      return Status::InvalidArgument("must be a number from 1 to 500", "limit");
-    limit = *v;
-  }
-  if (auto it = q.find("before"); it != q.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok()) return Status::InvalidArgument("must be a suppression entry id", "before");
-    before = *v;
-  }
-  if (auto it = q.find("campaign_id"); it != q.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok()) return Status::InvalidArgument("must be a campaign id", "campaign_id");
-    campaign_id = *v;
-  }
-  if (auto it = q.find("q"); it != q.end()) {
-    std::string_view term = it->second;
-    while (!term.empty() && term.front() == ' ') term.remove_prefix(1);
-    while (!term.empty() && term.back() == ' ') term.remove_suffix(1);
-    if (term.size() > 200) return Status::InvalidArgument("must be at most 200 bytes", "q");
-    if (!IsValidUtf8(term)) return Status::InvalidArgument("must be valid UTF-8", "q");
-    if (!term.empty()) pattern = LikePattern(term);
-  }
+  KILN_ASSIGN_OR_RETURN(const Page page, ReadPage(ctx.req, "a suppression entry id"));
+  const int64_t limit = page.limit, before = page.before;
+  KILN_ASSIGN_OR_RETURN(const int64_t campaign_id,
+                        ReadIdFilter(ctx.req, "campaign_id", "a campaign id"));
+  KILN_ASSIGN_OR_RETURN(const std::string pattern, ReadSearchPattern(ctx.req));
   json::array items;
   int64_t next_before = 0;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {

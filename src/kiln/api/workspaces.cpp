@@ -46,7 +46,9 @@ Status ReadRole(JsonFields& in, Role* out) {
   std::string role;
   KILN_RETURN_IF_ERROR(in.Str("role", &role, {.min_len = 1, .max_len = 20}));
   auto r = ParseRole(role);
-  if (!r) return Status::InvalidArgument("must be one of owner, admin, member, viewer", in.FieldName("role"));
+  if (!r)
+    return Status::InvalidArgument("must be one of owner, admin, member, viewer",
+                                   in.FieldName("role"));
   *out = *r;
   return Status::Ok();
 }
@@ -55,12 +57,14 @@ Result<json::value> ListWorkspaces(Api& api, Ctx& ctx) {
   json::array items;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
     if (!ctx.caller.is_session()) {
-      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("workspaces.by_id", {ctx.caller.key_workspace_id}, "no such workspace"));
+      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("workspaces.by_id", {ctx.caller.key_workspace_id},
+                                                "no such workspace"));
       items.push_back(WorkspaceJson(w, ctx.caller.key_role));
       return Status::Ok();
     }
     KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("workspaces.list_for_user", {ctx.caller.user_id}));
-    for (const auto& r : rows) items.push_back(WorkspaceJson(r, ParseRole(r.Text("role")).value_or(Role::kViewer)));
+    for (const auto& r : rows)
+      items.push_back(WorkspaceJson(r, ParseRole(r.Text("role")).value_or(Role::kViewer)));
     return Status::Ok();
   }));
   return json::object{{"items", std::move(items)}};
@@ -76,8 +80,10 @@ Result<json::value> CreateWorkspace(Api& api, Ctx& ctx) {
   KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("workspaces.insert", {name, now}));
     int64_t id = w.Int("id");
-    KILN_RETURN_IF_ERROR(tx.Exec("members.insert", {id, ctx.caller.user_id, "owner", now}).status());
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, id, "workspace.created", "workspace", std::to_string(id), {{"name", name}}, now));
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("members.insert", {id, ctx.caller.user_id, "owner", now}).status());
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, id, "workspace.created", "workspace",
+                                    std::to_string(id), {{"name", name}}, now));
     KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("workspaces.by_id", {id}));
     out = WorkspaceJson(row, Role::kOwner);
     return Status::Ok();
@@ -104,7 +110,8 @@ Result<json::value> RenameWorkspace(Api& api, Ctx& ctx) {
   json::object out;
   KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
     KILN_RETURN_IF_ERROR(tx.Exec("workspaces.rename", {ctx.ws, name, now}).status());
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "workspace.renamed", "workspace", std::to_string(ctx.ws), {{"name", name}}, now));
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "workspace.renamed", "workspace",
+                                    std::to_string(ctx.ws), {{"name", name}}, now));
     KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("workspaces.by_id", {ctx.ws}, "no such workspace"));
     out = WorkspaceJson(w, ctx.role);
     return Status::Ok();
@@ -116,7 +123,8 @@ Result<json::value> DeleteWorkspace(Api& api, Ctx& ctx) {
   int64_t now = api.clock().NowMillis();
   KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
     // The record of the deletion outlives the workspace (workspace_id is not kept: it cascades).
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, 0, "workspace.deleted", "workspace", std::to_string(ctx.ws), {}, now));
+    KILN_RETURN_IF_ERROR(
+        WriteAudit(tx, ctx, 0, "workspace.deleted", "workspace", std::to_string(ctx.ws), {}, now));
     KILN_ASSIGN_OR_RETURN(auto n, tx.Exec("workspaces.delete", {ctx.ws}));
     if (n != 1) return Status::NotFound("no such workspace");
     return Status::Ok();
@@ -173,8 +181,9 @@ Result<json::value> AddMember(Api& api, Ctx& ctx) {
       }
       return ins.status();
     }
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "member.added", "user", std::to_string(uid),
-                                    {{"email", *email}, {"role", RoleName(role)}, {"new_account", created}}, now));
+    KILN_RETURN_IF_ERROR(
+        WriteAudit(tx, ctx, ctx.ws, "member.added", "user", std::to_string(uid),
+                   {{"email", *email}, {"role", RoleName(role)}, {"new_account", created}}, now));
     KILN_ASSIGN_OR_RETURN(auto m, tx.QueryRow("members.get", {ctx.ws, uid}));
     out["member"] = MemberJson(m);
     out["initial_password"] = created ? json::value(initial_password) : json::value(nullptr);
@@ -193,8 +202,9 @@ Status GuardOwnerChange(store::Tx& tx, const Ctx& ctx, int64_t user_id, const st
   if (old_role == "owner" && (!new_role || *new_role != Role::kOwner)) {
     KILN_ASSIGN_OR_RETURN(auto n, tx.QueryRow("members.count_owners", {ctx.ws}));
     if (n.Int("n") <= 1) {
-      return Status::FailedPrecondition("a workspace needs at least one owner; make someone else owner first",
-                                        user_id == ctx.caller.user_id ? "role" : "");
+      return Status::FailedPrecondition(
+          "a workspace needs at least one owner; make someone else owner first",
+          user_id == ctx.caller.user_id ? "role" : "");
     }
   }
   return Status::Ok();
@@ -213,8 +223,10 @@ Result<json::value> ChangeMemberRole(Api& api, Ctx& ctx) {
     KILN_ASSIGN_OR_RETURN(auto m, tx.QueryRow("members.get", {ctx.ws, *uid}, "no such member"));
     std::string old_role = m.Text("role");
     KILN_RETURN_IF_ERROR(GuardOwnerChange(tx, ctx, *uid, old_role, role));
-    KILN_RETURN_IF_ERROR(tx.Exec("members.set_role", {ctx.ws, *uid, std::string(RoleName(role))}).status());
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "member.role_changed", "user", std::to_string(*uid),
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("members.set_role", {ctx.ws, *uid, std::string(RoleName(role))}).status());
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "member.role_changed", "user",
+                                    std::to_string(*uid),
                                     {{"from", old_role}, {"to", RoleName(role)}}, now));
     KILN_ASSIGN_OR_RETURN(auto after, tx.QueryRow("members.get", {ctx.ws, *uid}));
     out = MemberJson(after);
@@ -265,11 +277,14 @@ Result<json::value> CreateApiKey(Api& api, Ctx& ctx) {
   int64_t now = api.clock().NowMillis();
   json::object out;
   KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("api_keys.insert", {ctx.ws, name, "kiln_" + prefix, auth::Sha256Hex(key),
-                                                                    std::string(RoleName(role)), NullIfZero(ctx.caller.user_id), now}));
+    KILN_ASSIGN_OR_RETURN(
+        auto row, tx.QueryRow("api_keys.insert",
+                              {ctx.ws, name, "kiln_" + prefix, auth::Sha256Hex(key),
+                               std::string(RoleName(role)), NullIfZero(ctx.caller.user_id), now}));
     int64_t id = row.Int("id");
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "api_key.created", "api_key", std::to_string(id),
-                                    {{"name", name}, {"role", RoleName(role)}}, now));
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "api_key.created", "api_key",
+                                    std::to_string(id), {{"name", name}, {"role", RoleName(role)}},
+                                    now));
     KILN_ASSIGN_OR_RETURN(auto k, tx.QueryRow("api_keys.get", {ctx.ws, id}));
     out = ApiKeyJson(k);
     out["key"] = key;
@@ -291,18 +306,8 @@ Result<json::value> RevokeApiKey(Api& api, Ctx& ctx) {
 }
 
 Result<json::value> ListAudit(Api& api, Ctx& ctx) {
-  int64_t limit = 50;
-  int64_t before = INT64_MAX;
-  if (auto it = ctx.req.query.find("limit"); it != ctx.req.query.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok() || *v > 500) return Status::InvalidArgument("must be a number from 1 to 500", "limit");
-    limit = *v;
-  }
-  if (auto it = ctx.req.query.find("before"); it != ctx.req.query.end()) {
-    auto v = ParseId(it->second);
-    if (!v.ok()) return Status::InvalidArgument("must be an audit entry id", "before");
-    before = *v;
-  }
+  KILN_ASSIGN_OR_RETURN(const Page page, ReadPage(ctx.req, "an audit entry id"));
+  const int64_t limit = page.limit, before = page.before;
   json::array items;
   int64_t last_id = 0;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
@@ -315,16 +320,18 @@ Result<json::value> ListAudit(Api& api, Ctx& ctx) {
       if (ec) details = json::object{};
       auto user_id = r.OptInt("user_id");
       auto key_id = r.OptInt("api_key_id");
-      items.push_back(json::object{{"id", r.Int("id")},
-                                   {"action", r.Text("action")},
-                                   {"user_id", user_id ? json::value(*user_id) : json::value(nullptr)},
-                                   {"user_email", r.IsNull("user_email") ? json::value(nullptr) : json::value(r.Text("user_email"))},
-                                   {"api_key_id", key_id ? json::value(*key_id) : json::value(nullptr)},
-                                   {"target_type", r.Text("target_type")},
-                                   {"target_id", r.Text("target_id")},
-                                   {"ip", r.Text("ip")},
-                                   {"details", std::move(details)},
-                                   {"created_at", TimeOrNull(r, "created_at")}});
+      items.push_back(
+          json::object{{"id", r.Int("id")},
+                       {"action", r.Text("action")},
+                       {"user_id", user_id ? json::value(*user_id) : json::value(nullptr)},
+                       {"user_email", r.IsNull("user_email") ? json::value(nullptr)
+                                                             : json::value(r.Text("user_email"))},
+                       {"api_key_id", key_id ? json::value(*key_id) : json::value(nullptr)},
+                       {"target_type", r.Text("target_type")},
+                       {"target_id", r.Text("target_id")},
+                       {"ip", r.Text("ip")},
+                       {"details", std::move(details)},
+                       {"created_at", TimeOrNull(r, "created_at")}});
       last_id = r.Int("id");
     }
     if (static_cast<int64_t>(rows.size()) <= limit) last_id = 0;
@@ -348,42 +355,83 @@ constexpr char kListSchema[] = R"({"type":"object","properties":{"items":{"type"
 
 void RegisterWorkspaceRoutes(Api& api) {
   Api* a = &api;
-  auto bind = [a](Result<json::value> (*fn)(Api&, Ctx&)) { return [a, fn](Ctx& c) { return fn(*a, c); }; };
+  auto bind = [a](Result<json::value> (*fn)(Api&, Ctx&)) {
+    return [a, fn](Ctx& c) { return fn(*a, c); };
+  };
   api.Add(verb::get, "/api/v1/workspaces", {Access::kAuthenticated}, bind(ListWorkspaces),
-          {.summary = "Workspaces of the caller (an API key sees its own)", .tag = "workspaces", .response_schema = kListSchema});
+          {.summary = "Workspaces of the caller (an API key sees its own)",
+           .tag = "workspaces",
+           .response_schema = kListSchema});
   api.Add(verb::post, "/api/v1/workspaces", {Access::kSession}, bind(CreateWorkspace),
-          {.summary = "Create a workspace; the caller becomes its owner", .tag = "workspaces",
-           .request_schema = kNameBody, .response_schema = kWorkspaceSchema, .success_status = 201});
-  api.Add(verb::get, "/api/v1/workspaces/{ws}", {Access::kWorkspace, Role::kViewer}, bind(GetWorkspace),
-          {.summary = "One workspace", .tag = "workspaces", .response_schema = kWorkspaceSchema});
-  api.Add(verb::patch, "/api/v1/workspaces/{ws}", {Access::kWorkspace, Role::kAdmin}, bind(RenameWorkspace),
-          {.summary = "Rename a workspace", .tag = "workspaces", .request_schema = kNameBody, .response_schema = kWorkspaceSchema});
-  api.Add(verb::delete_, "/api/v1/workspaces/{ws}", {Access::kWorkspace, Role::kOwner}, bind(DeleteWorkspace),
-          {.summary = "Delete a workspace and everything in it", .tag = "workspaces", .success_status = 204});
-  api.Add(verb::get, "/api/v1/workspaces/{ws}/members", {Access::kWorkspace, Role::kViewer}, bind(ListMembers),
-          {.summary = "Members and their roles", .tag = "members", .response_schema = kListSchema});
-  api.Add(verb::post, "/api/v1/workspaces/{ws}/members", {Access::kWorkspace, Role::kAdmin}, bind(AddMember),
-          {.summary = "Add a member by email; a new account gets a one-time password shown once", .tag = "members",
-           .request_schema = R"({"type":"object","required":["email","role"],"additionalProperties":false,"properties":{"email":{"type":"string","format":"email"},"role":{"type":"string","enum":["owner","admin","member","viewer"]},"name":{"type":"string","maxLength":200}}})",
-           .response_schema = R"({"type":"object","properties":{"member":{"type":"object"},"initial_password":{"type":["string","null"]}}})",
+          {.summary = "Create a workspace; the caller becomes its owner",
+           .tag = "workspaces",
+           .request_schema = kNameBody,
+           .response_schema = kWorkspaceSchema,
            .success_status = 201});
-  api.Add(verb::patch, "/api/v1/workspaces/{ws}/members/{user_id}", {Access::kWorkspace, Role::kAdmin}, bind(ChangeMemberRole),
-          {.summary = "Change a member's role", .tag = "members",
-           .request_schema = R"({"type":"object","required":["role"],"additionalProperties":false,"properties":{"role":{"type":"string","enum":["owner","admin","member","viewer"]}}})",
-           .response_schema = kMemberSchema});
-  api.Add(verb::delete_, "/api/v1/workspaces/{ws}/members/{user_id}", {Access::kWorkspace, Role::kAdmin}, bind(RemoveMember),
-          {.summary = "Remove a member (never the last owner)", .tag = "members", .success_status = 204});
-  api.Add(verb::get, "/api/v1/workspaces/{ws}/api-keys", {Access::kWorkspace, Role::kAdmin}, bind(ListApiKeys),
-          {.summary = "API keys of the workspace (never the keys themselves)", .tag = "api-keys", .response_schema = kListSchema});
-  api.Add(verb::post, "/api/v1/workspaces/{ws}/api-keys", {Access::kWorkspace, Role::kAdmin}, bind(CreateApiKey),
-          {.summary = "Create an API key; the key is in this answer only", .tag = "api-keys",
-           .request_schema = R"({"type":"object","required":["name","role"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"role":{"type":"string","enum":["owner","admin","member","viewer"]}}})",
-           .response_schema = kApiKeySchema, .success_status = 201});
-  api.Add(verb::delete_, "/api/v1/workspaces/{ws}/api-keys/{id}", {Access::kWorkspace, Role::kAdmin}, bind(RevokeApiKey),
+  api.Add(verb::get, "/api/v1/workspaces/{ws}", {Access::kWorkspace, Role::kViewer},
+          bind(GetWorkspace),
+          {.summary = "One workspace", .tag = "workspaces", .response_schema = kWorkspaceSchema});
+  api.Add(verb::patch, "/api/v1/workspaces/{ws}", {Access::kWorkspace, Role::kAdmin},
+          bind(RenameWorkspace),
+          {.summary = "Rename a workspace",
+           .tag = "workspaces",
+           .request_schema = kNameBody,
+           .response_schema = kWorkspaceSchema});
+  api.Add(verb::delete_, "/api/v1/workspaces/{ws}", {Access::kWorkspace, Role::kOwner},
+          bind(DeleteWorkspace),
+          {.summary = "Delete a workspace and everything in it",
+           .tag = "workspaces",
+           .success_status = 204});
+  api.Add(verb::get, "/api/v1/workspaces/{ws}/members", {Access::kWorkspace, Role::kViewer},
+          bind(ListMembers),
+          {.summary = "Members and their roles", .tag = "members", .response_schema = kListSchema});
+  api.Add(
+      verb::post, "/api/v1/workspaces/{ws}/members", {Access::kWorkspace, Role::kAdmin},
+      bind(AddMember),
+      {.summary = "Add a member by email; a new account gets a one-time password shown once",
+       .tag = "members",
+       .request_schema =
+           R"({"type":"object","required":["email","role"],"additionalProperties":false,"properties":{"email":{"type":"string","format":"email"},"role":{"type":"string","enum":["owner","admin","member","viewer"]},"name":{"type":"string","maxLength":200}}})",
+       .response_schema =
+           R"({"type":"object","properties":{"member":{"type":"object"},"initial_password":{"type":["string","null"]}}})",
+       .success_status = 201});
+  api.Add(
+      verb::patch, "/api/v1/workspaces/{ws}/members/{user_id}", {Access::kWorkspace, Role::kAdmin},
+      bind(ChangeMemberRole),
+      {.summary = "Change a member's role",
+       .tag = "members",
+       .request_schema =
+           R"({"type":"object","required":["role"],"additionalProperties":false,"properties":{"role":{"type":"string","enum":["owner","admin","member","viewer"]}}})",
+       .response_schema = kMemberSchema});
+  api.Add(verb::delete_, "/api/v1/workspaces/{ws}/members/{user_id}",
+          {Access::kWorkspace, Role::kAdmin}, bind(RemoveMember),
+          {.summary = "Remove a member (never the last owner)",
+           .tag = "members",
+           .success_status = 204});
+  api.Add(verb::get, "/api/v1/workspaces/{ws}/api-keys", {Access::kWorkspace, Role::kAdmin},
+          bind(ListApiKeys),
+          {.summary = "API keys of the workspace (never the keys themselves)",
+           .tag = "api-keys",
+           .response_schema = kListSchema});
+  api.Add(
+      verb::post, "/api/v1/workspaces/{ws}/api-keys", {Access::kWorkspace, Role::kAdmin},
+      bind(CreateApiKey),
+      {.summary = "Create an API key; the key is in this answer only",
+       .tag = "api-keys",
+       .request_schema =
+           R"({"type":"object","required":["name","role"],"additionalProperties":false,"properties":{"name":{"type":"string","minLength":1,"maxLength":200},"role":{"type":"string","enum":["owner","admin","member","viewer"]}}})",
+       .response_schema = kApiKeySchema,
+       .success_status = 201});
+  api.Add(verb::delete_, "/api/v1/workspaces/{ws}/api-keys/{id}",
+          {Access::kWorkspace, Role::kAdmin}, bind(RevokeApiKey),
           {.summary = "Revoke an API key", .tag = "api-keys", .success_status = 204});
-  api.Add(verb::get, "/api/v1/workspaces/{ws}/audit-log", {Access::kWorkspace, Role::kAdmin}, bind(ListAudit),
-          {.summary = "Audit log, newest first; ?limit=1..500&before=<id>", .tag = "audit",
-           .response_schema = R"({"type":"object","properties":{"items":{"type":"array"},"next_before":{"type":["integer","null"]}}})"});
+  api.Add(
+      verb::get, "/api/v1/workspaces/{ws}/audit-log", {Access::kWorkspace, Role::kAdmin},
+      bind(ListAudit),
+      {.summary = "Audit log, newest first; ?limit=1..500&before=<id>",
+       .tag = "audit",
+       .response_schema =
+           R"({"type":"object","properties":{"items":{"type":"array"},"next_before":{"type":["integer","null"]}}})"});
 }
 
 }  // namespace kiln::api

@@ -7,8 +7,10 @@ namespace kiln {
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -25,8 +27,9 @@ Status Validate(const SettingDef& def, std::string& value, std::string_view sour
       auto t = Trim(value);
       auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
       if (ec != std::errc() || ptr != t.data() + t.size() || t.empty()) {
-        return Status::InvalidArgument(std::string(def.name) + ": '" + value + "' is not an integer" + where(),
-                                       std::string(def.name));
+        return Status::InvalidArgument(
+            std::string(def.name) + ": '" + value + "' is not an integer" + where(),
+            std::string(def.name));
       }
       if (!(def.min == 0 && def.max == 0) && (v < def.min || v > def.max)) {
         return Status::InvalidArgument(std::string(def.name) + ": " + std::to_string(v) +
@@ -44,9 +47,9 @@ Status Validate(const SettingDef& def, std::string& value, std::string_view sour
       } else if (t == "0" || t == "false" || t == "no" || t == "off") {
         value = "false";
       } else {
-        return Status::InvalidArgument(std::string(def.name) + ": '" + value +
-                                           "' is not a boolean (true/false)" + where(),
-                                       std::string(def.name));
+        return Status::InvalidArgument(
+            std::string(def.name) + ": '" + value + "' is not a boolean (true/false)" + where(),
+            std::string(def.name));
       }
       return Status::Ok();
     }
@@ -162,7 +165,8 @@ const std::string& Config::SourceOf(std::string_view name) const { return Find(n
 
 Status Config::Set(std::string_view name, std::string value) {
   auto it = entries_.find(name);
-  if (it == entries_.end()) return Status::InvalidArgument("unknown setting '" + std::string(name) + "'");
+  if (it == entries_.end())
+    return Status::InvalidArgument("unknown setting '" + std::string(name) + "'");
   KILN_RETURN_IF_ERROR(Validate(*it->second.def, value, "override"));
   it->second.value = std::move(value);
   it->second.source = "override";
@@ -170,10 +174,12 @@ Status Config::Set(std::string_view name, std::string value) {
 }
 
 std::string SettingsMarkdown(std::span<const SettingDef> defs) {
-  std::string out = "| setting | flag | environment | default | meaning |\n| --- | --- | --- | --- | --- |\n";
+  std::string out =
+      "| setting | flag | environment | default | meaning |\n| --- | --- | --- | --- | --- |\n";
   for (const auto& d : defs) {
-    out += "| `" + std::string(d.name) + "` | `" + FlagNameOf(d.name) + "` | `" + EnvNameOf(d.name) +
-           "` | `" + std::string(d.default_value) + "` | " + std::string(d.doc) + " |\n";
+    out += "| `" + std::string(d.name) + "` | `" + FlagNameOf(d.name) + "` | `" +
+           EnvNameOf(d.name) + "` | `" + std::string(d.default_value) + "` | " +
+           std::string(d.doc) + " |\n";
   }
   return out;
 }

@@ -65,7 +65,8 @@ class Config {
   std::map<std::string, Entry, std::less<>> entries_;
 };
 
-// Parses "key = value" lines; '#' starts a comment; blank lines ignored. Fails with the line number.
+// Parses "key = value" lines; '#' starts a comment; blank lines ignored. Fails with the line
+// number.
 Result<std::map<std::string, std::string>> ParseConfigFile(std::string_view text,
                                                            std::string_view file_name);
 

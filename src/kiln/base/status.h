@@ -21,18 +21,18 @@ class Status {
  public:
   enum class Code {
     kOk = 0,
-    kInvalidArgument,    // the caller sent something wrong; `field` names it
-    kNotFound,           // no such object (also: exists but belongs to another workspace)
-    kAlreadyExists,      // unique constraint: e.g. duplicate email
-    kUnauthenticated,    // no or bad credentials
-    kPermissionDenied,   // authenticated but the role does not allow it
-    kFailedPrecondition, // the object is in the wrong state for this operation
-    kConflict,           // concurrent modification / reuse of a one-time token
-    kResourceExhausted,  // quota or rate limit; may carry a retry hint in the message
-    kTooLarge,           // a body, file or value over its limit
-    kUnavailable,        // a dependency (db, mail server) is down; retry later
-    kDeadlineExceeded,   // a timeout
-    kInternal,           // a bug or an unexpected failure of a dependency
+    kInvalidArgument,     // the caller sent something wrong; `field` names it
+    kNotFound,            // no such object (also: exists but belongs to another workspace)
+    kAlreadyExists,       // unique constraint: e.g. duplicate email
+    kUnauthenticated,     // no or bad credentials
+    kPermissionDenied,    // authenticated but the role does not allow it
+    kFailedPrecondition,  // the object is in the wrong state for this operation
+    kConflict,            // concurrent modification / reuse of a one-time token
+    kResourceExhausted,   // quota or rate limit; may carry a retry hint in the message
+    kTooLarge,            // a body, file or value over its limit
+    kUnavailable,         // a dependency (db, mail server) is down; retry later
+    kDeadlineExceeded,    // a timeout
+    kInternal,            // a bug or an unexpected failure of a dependency
   };
 
   Status() = default;
@@ -107,11 +107,12 @@ class [[nodiscard]] Result {
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
   // From anything T can be built from (e.g. a json::object into Result<json::value>).
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& v) : v_(std::in_place_type<T>, std::forward<U>(v)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
-    if (std::get<Status>(v_).ok()) std::abort();  // an OK status carries no value: a bug
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, Result>)
+      Result(U&& v)
+      : v_(std::in_place_type<T>, std::forward<U>(v)) {}  // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {         // NOLINT: implicit by design
+    if (std::get<Status>(v_).ok()) std::abort();          // an OK status carries no value: a bug
   }
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -147,10 +148,10 @@ class [[nodiscard]] Result {
 }  // namespace kiln
 
 // Propagates a non-OK Status from an expression returning Status.
-#define KILN_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    ::kiln::Status kiln_status_ = (expr);          \
-    if (!kiln_status_.ok()) return kiln_status_;   \
+#define KILN_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::kiln::Status kiln_status_ = (expr);        \
+    if (!kiln_status_.ok()) return kiln_status_; \
   } while (0)
 
 #define KILN_CONCAT_INNER_(a, b) a##b

@@ -27,10 +27,10 @@ std::string FormatIso8601(int64_t unix_ms) {
   year_month_day ymd(days);
   int64_t sod = secs - duration_cast<seconds>(days.time_since_epoch()).count();
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60),
-                static_cast<int>(sod % 60), ms);
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(sod / 3600),
+                static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60), ms);
   return buf;
 }
 
@@ -44,8 +44,8 @@ Result<int64_t> ParseIso8601(std::string_view s) {
     return Status::InvalidArgument(std::move(msg));
   };
   int y, mo, d;
-  if (s.size() < 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) || s[7] != '-' ||
-      !Digits(s, 8, 2, &d)) {
+  if (s.size() < 10 || !Digits(s, 0, 4, &y) || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d)) {
     return bad();
   }
   year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
@@ -54,7 +54,8 @@ Result<int64_t> ParseIso8601(std::string_view s) {
   if (s.size() == 10) return ms;
   int h, mi, se;
   if (s.size() < 20 || (s[10] != 'T' && s[10] != ' ') || !Digits(s, 11, 2, &h) || s[13] != ':' ||
-      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se) || h > 23 || mi > 59 || se > 60) {
+      !Digits(s, 14, 2, &mi) || s[16] != ':' || !Digits(s, 17, 2, &se) || h > 23 || mi > 59 ||
+      se > 60) {
     return bad();
   }
   ms += (h * 3600LL + mi * 60LL + se) * 1000LL;
@@ -68,7 +69,10 @@ Result<int64_t> ParseIso8601(std::string_view s) {
       ++pos;
     }
     if (n == 0 || n > 9) return bad();
-    while (n < 3) { frac_ms *= 10; ++n; }
+    while (n < 3) {
+      frac_ms *= 10;
+      ++n;
+    }
     ms += frac_ms;
   }
   if (pos == s.size()) return bad();
@@ -77,8 +81,8 @@ Result<int64_t> ParseIso8601(std::string_view s) {
   }
   if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size()) {
     int oh, om;
-    if (!Digits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) || oh > 23 ||
-        om > 59) {
+    if (!Digits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
+        oh > 23 || om > 59) {
       return bad();
     }
     int64_t off = (oh * 60LL + om) * 60000LL;

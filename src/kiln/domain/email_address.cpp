@@ -10,8 +10,24 @@ namespace {
 bool IsAtext(unsigned char c) {
   if (std::isalnum(c)) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '/':
-    case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
+    case '~':
     case '-':
       return true;
     default:
@@ -25,10 +41,12 @@ Result<std::string> NormalizeEmailAddress(std::string_view in) {
   while (!in.empty() && (in.front() == ' ' || in.front() == '\t')) in.remove_prefix(1);
   while (!in.empty() && (in.back() == ' ' || in.back() == '\t')) in.remove_suffix(1);
   if (in.empty()) return Status::InvalidArgument("email address is empty");
-  if (in.size() > 254) return Status::InvalidArgument("email address is longer than 254 characters");
+  if (in.size() > 254)
+    return Status::InvalidArgument("email address is longer than 254 characters");
   if (!IsValidUtf8(in)) return Status::InvalidArgument("email address is not valid UTF-8");
   for (unsigned char c : in) {
-    if (c < 0x20 || c == 0x7F) return Status::InvalidArgument("email address contains a control character");
+    if (c < 0x20 || c == 0x7F)
+      return Status::InvalidArgument("email address contains a control character");
     if (c == ' ') return Status::InvalidArgument("email address contains a space");
   }
   size_t at = in.rfind('@');
@@ -36,13 +54,15 @@ Result<std::string> NormalizeEmailAddress(std::string_view in) {
   std::string_view local = in.substr(0, at);
   std::string_view domain = in.substr(at + 1);
   if (local.empty()) return Status::InvalidArgument("email address has nothing before '@'");
-  if (local.size() > 64) return Status::InvalidArgument("the part before '@' is longer than 64 characters");
+  if (local.size() > 64)
+    return Status::InvalidArgument("the part before '@' is longer than 64 characters");
   if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos) {
     return Status::InvalidArgument("the part before '@' has a misplaced dot");
   }
   for (unsigned char c : local) {
     if (c != '.' && c < 0x80 && !IsAtext(c)) {
-      return Status::InvalidArgument(std::string("the part before '@' contains '") + static_cast<char>(c) + "'");
+      return Status::InvalidArgument(std::string("the part before '@' contains '") +
+                                     static_cast<char>(c) + "'");
     }
   }
   if (domain.empty()) return Status::InvalidArgument("email address has no domain after '@'");
@@ -56,15 +76,19 @@ Result<std::string> NormalizeEmailAddress(std::string_view in) {
   size_t start = 0;
   while (start <= domain.size()) {
     size_t dot = domain.find('.', start);
-    std::string_view label = domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (label.empty()) return Status::InvalidArgument("domain '" + std::string(domain) + "' has an empty label");
-    if (label.size() > 63) return Status::InvalidArgument("a domain label is longer than 63 characters");
+    std::string_view label =
+        domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty())
+      return Status::InvalidArgument("domain '" + std::string(domain) + "' has an empty label");
+    if (label.size() > 63)
+      return Status::InvalidArgument("a domain label is longer than 63 characters");
     if (label.front() == '-' || label.back() == '-') {
       return Status::InvalidArgument("a domain label starts or ends with '-'");
     }
     for (unsigned char c : label) {
       if (c < 0x80 && !std::isalnum(c) && c != '-') {
-        return Status::InvalidArgument(std::string("domain contains '") + static_cast<char>(c) + "'");
+        return Status::InvalidArgument(std::string("domain contains '") + static_cast<char>(c) +
+                                       "'");
       }
       out += static_cast<char>(c < 0x80 ? std::tolower(c) : c);
     }
@@ -75,7 +99,9 @@ Result<std::string> NormalizeEmailAddress(std::string_view in) {
   std::string_view tld = domain.substr(domain.rfind('.') + 1);
   bool all_digits = true;
   for (unsigned char c : tld) all_digits = all_digits && std::isdigit(c);
-  if (all_digits) return Status::InvalidArgument("domain '" + std::string(domain) + "' has a numeric top-level label");
+  if (all_digits)
+    return Status::InvalidArgument("domain '" + std::string(domain) +
+                                   "' has a numeric top-level label");
   return out;
 }
 

@@ -14,7 +14,8 @@ namespace kiln::domain {
 // Accepts dot-atom local parts (letters, digits, !#$%&'*+/=?^_`{|}~- and dots not at either end
 // nor doubled), UTF-8 local parts (SMTPUTF8), and domains of LDH labels or UTF-8 (IDN) labels with
 // at least one dot. Rejects quoted local parts, comments, IP-literal domains, control characters,
-// and lengths over RFC 5321 limits (local 64, domain 253, total 254). The message says what is wrong.
+// and lengths over RFC 5321 limits (local 64, domain 253, total 254). The message says what is
+// wrong.
 Result<std::string> NormalizeEmailAddress(std::string_view address);
 
 // Lowercased copy of an address for case-insensitive identity (uniqueness, suppression).

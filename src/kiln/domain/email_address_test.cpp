@@ -6,8 +6,10 @@ namespace kiln::domain {
 namespace {
 
 TEST(EmailAddressTest, AcceptsAndNormalizes) {
-  EXPECT_EQ(NormalizeEmailAddress(" Jane.Doe+tag@Example.COM ").value(), "Jane.Doe+tag@example.com");
-  EXPECT_EQ(NormalizeEmailAddress("o'brien@sub.example.co.uk").value(), "o'brien@sub.example.co.uk");
+  EXPECT_EQ(NormalizeEmailAddress(" Jane.Doe+tag@Example.COM ").value(),
+            "Jane.Doe+tag@example.com");
+  EXPECT_EQ(NormalizeEmailAddress("o'brien@sub.example.co.uk").value(),
+            "o'brien@sub.example.co.uk");
   EXPECT_EQ(NormalizeEmailAddress("jürgen@bücher.de").value(), "jürgen@bücher.de");
   EXPECT_EQ(EmailKey("Jane@Example.com"), "jane@example.com");
   EXPECT_EQ(EmailDomain("Jane@Example.com"), "example.com");
@@ -36,7 +38,8 @@ TEST(EmailAddressTest, RejectsWithReason) {
   for (const auto& c : cases) {
     auto r = NormalizeEmailAddress(c.in);
     ASSERT_FALSE(r.ok()) << c.in;
-    EXPECT_NE(r.status().message().find(c.why), std::string::npos) << c.in << " -> " << r.status().message();
+    EXPECT_NE(r.status().message().find(c.why), std::string::npos)
+        << c.in << " -> " << r.status().message();
   }
   EXPECT_FALSE(NormalizeEmailAddress(std::string(65, 'a') + "@example.com").ok());
   EXPECT_FALSE(NormalizeEmailAddress("a@" + std::string(250, 'b') + ".com").ok());
