@@ -1,0 +1,222 @@
+#include "kiln/leads/importer.h"
+
+#include <boost/json.hpp>
+#include <functional>
+#include <utility>
+
+#include "kiln/domain/email_address.h"
+
+namespace kiln::leads {
+namespace json = boost::json;
+
+namespace {
+
+uint64_t KeyHash(std::string_view key) { return std::hash<std::string_view>{}(key); }
+
+std::string CustomJson(const LeadRow& row) {
+  json::object o;
+  for (const auto& [k, v] : row.custom) o[k] = v;
+  return json::serialize(o);
+}
+
+}  // namespace
+
+LeadImporter::LeadImporter(store::Database& db, const Clock& clock, domain::TimeZoneDatabase* zones,
+                           int64_t workspace_id, std::optional<int64_t> job_id,
+                           ImportOptions options,
+                           std::function<void(const ImportError&)> error_sink)
+    : db_(db),
+      clock_(clock),
+      zones_(zones),
+      workspace_id_(workspace_id),
+      job_id_(job_id),
+      options_(std::move(options)),
+      error_sink_(std::move(error_sink)),
+      reader_(CsvOptions{.delimiter = options_.delimiter}) {
+  if (options_.batch_rows < 1) options_.batch_rows = 1;
+}
+
+Status LeadImporter::LoadSuppression() {
+  return db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("imports.suppression", {workspace_id_}));
+    for (const auto& r : rows) {
+      if (!r.IsNull("email")) suppressed_emails_.insert(r.Text("email"));
+      if (!r.IsNull("domain")) suppressed_domains_.insert(r.Text("domain"));
+    }
+    return Status::Ok();
+  });
+}
+
+void LeadImporter::AddError(ImportError e) {
+  ++counts_.invalid;
+  if (error_sink_) error_sink_(e);
+  if (kept_errors_.size() < options_.max_error_rows_kept) kept_errors_.push_back(std::move(e));
+}
+
+Status LeadImporter::Feed(std::string_view bytes) {
+  if (!failed_.ok()) return failed_;
+  if (!started_) {
+    started_ = true;
+    KILN_RETURN_IF_ERROR(LoadSuppression());
+  }
+  Status s = reader_.Feed(bytes, [this](CsvRecord& r) { return OnRecord(r); });
+  if (!s.ok()) failed_ = s;
+  return s;
+}
+
+Status LeadImporter::Finish() {
+  if (!failed_.ok()) return failed_;
+  if (!started_) {
+    started_ = true;
+    KILN_RETURN_IF_ERROR(LoadSuppression());
+  }
+  Status s = reader_.Finish([this](CsvRecord& r) { return OnRecord(r); });
+  if (s.ok() && !mapped_) {
+    s = Status::InvalidArgument("the file holds no rows", "file");
+  }
+  if (s.ok()) s = Flush();
+  if (!s.ok()) {
+    failed_ = s;
+    Abort(s.field().empty() ? s.message() : s.field() + ": " + s.message());
+    return s;
+  }
+  if (!job_id_) return Status::Ok();
+  return db_.Write([&](store::Tx& tx) { return UpdateJob(tx, "completed"); });
+}
+
+void LeadImporter::Abort(const std::string& reason) {
+  if (!job_id_) return;
+  json::array errors{json::object{{"row", 0}, {"field", "file"}, {"message", reason}}};
+  Status s = db_.Write([&](store::Tx& tx) {
+    return tx
+        .Exec("imports.job_fail",
+              {workspace_id_, *job_id_, json::serialize(errors), clock_.NowMillis()})
+        .status();
+  });
+  (void)s;  // best effort: the job row may be gone with its workspace
+}
+
+Status LeadImporter::OnRecord(CsvRecord& record) {
+  if (!mapped_) {
+    mapped_ = true;
+    if (!record.error.empty()) {
+      return Status::InvalidArgument("the first row cannot be read: " + record.error, "file");
+    }
+    const bool has_header = options_.has_header.value_or(LooksLikeHeader(record.fields));
+    ColumnMapping guess = GuessMapping(record.fields, has_header);
+    if (has_header) header_ = record.fields;
+    KILN_ASSIGN_OR_RETURN(mapping_, ApplyUserMapping(header_, std::move(guess), options_.mapping));
+    if (has_header) return Status::Ok();
+  }
+  ++counts_.rows;
+  const int64_t row = record.number;
+  if (!record.error.empty()) {
+    AddError({.row = row, .line = record.line, .column = "", .reason = record.error});
+  } else {
+    auto lead = ReadLeadRow(record.fields, mapping_, header_, zones_);
+    if (!lead.ok()) {
+      std::string email;
+      for (size_t i = 0; i < mapping_.columns.size() && i < record.fields.size(); ++i) {
+        if (mapping_.columns[i].field == LeadField::kEmail) email = record.fields[i].substr(0, 320);
+      }
+      AddError({.row = row,
+                .line = record.line,
+                .column = lead.status().field(),
+                .reason = lead.status().message(),
+                .email = std::move(email)});
+    } else {
+      const std::string key = domain::EmailKey(lead->email);
+      const std::string dom = domain::EmailDomain(key);
+      if (suppressed_emails_.count(key) || suppressed_domains_.count(dom)) {
+        ++counts_.suppressed;
+      } else {
+        batch_.emplace_back(row, std::move(lead).value());
+      }
+    }
+  }
+  if (static_cast<int>(batch_.size()) >= options_.batch_rows) return Flush();
+  return Status::Ok();
+}
+
+Status LeadImporter::UpdateJob(store::Tx& tx, const std::string& status) {
+  json::array errors;
+  for (const ImportError& e : kept_errors_) {
+    errors.push_back(json::object{{"row", e.row},
+                                  {"line", e.line},
+                                  {"field", e.column},
+                                  {"message", e.reason},
+                                  {"email", e.email}});
+  }
+  const int64_t skipped = counts_.existing + counts_.duplicates + counts_.suppressed;
+  return tx
+      .Exec("imports.job_progress",
+            {workspace_id_, *job_id_, status, counts_.rows, counts_.imported, skipped,
+             counts_.invalid, json::serialize(errors), clock_.NowMillis()})
+      .status();
+}
+
+Status LeadImporter::Flush() {
+  const int64_t now = clock_.NowMillis();
+  ImportCounts delta;
+  std::vector<uint64_t> new_hashes;
+  Status s = db_.Write([&](store::Tx& tx) -> Status {
+    delta = ImportCounts{};
+    new_hashes.clear();
+    std::unordered_set<uint64_t> in_batch;
+    for (auto& [row, lead] : batch_) {
+      const std::string key = domain::EmailKey(lead.email);
+      const uint64_t h = KeyHash(key);
+      const bool maybe_seen = seen_.count(h) || in_batch.count(h);
+      KILN_ASSIGN_OR_RETURN(
+          auto inserted,
+          tx.QueryOne("contacts.insert", {workspace_id_, lead.email, lead.first_name,
+                                          lead.last_name, lead.company, lead.title, lead.timezone,
+                                          lead.phone, lead.website, CustomJson(lead), "new", now}));
+      int64_t id = 0;
+      if (inserted) {
+        id = inserted->Int("id");
+        ++delta.imported;
+        delta.role += lead.role_address;
+        delta.disposable += lead.disposable_domain;
+      } else {
+        // Already a lead: of this file when we have seen its key (the hash is only a hint; the
+        // database's unique index is the truth), else of the workspace before the import.
+        if (maybe_seen) {
+          ++delta.duplicates;
+        } else {
+          ++delta.existing;
+        }
+        KILN_ASSIGN_OR_RETURN(auto existing,
+                              tx.QueryRow("contacts.id_by_email", {workspace_id_, lead.email}));
+        id = existing.Int("id");
+      }
+      in_batch.insert(h);
+      new_hashes.push_back(h);
+      if (options_.list_id) {
+        KILN_RETURN_IF_ERROR(
+            tx.Exec("lists.add_contact", {workspace_id_, *options_.list_id, id, now}).status());
+      }
+    }
+    if (job_id_) {
+      ImportCounts saved = counts_;
+      counts_.imported += delta.imported;
+      counts_.existing += delta.existing;
+      counts_.duplicates += delta.duplicates;
+      Status u = UpdateJob(tx, "running");
+      counts_ = saved;
+      KILN_RETURN_IF_ERROR(u);
+    }
+    return Status::Ok();
+  });
+  KILN_RETURN_IF_ERROR(s);
+  counts_.imported += delta.imported;
+  counts_.existing += delta.existing;
+  counts_.duplicates += delta.duplicates;
+  counts_.role += delta.role;
+  counts_.disposable += delta.disposable;
+  seen_.insert(new_hashes.begin(), new_hashes.end());
+  batch_.clear();
+  return Status::Ok();
+}
+
+}  // namespace kiln::leads
