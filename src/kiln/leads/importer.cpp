@@ -156,46 +156,55 @@ Status LeadImporter::UpdateJob(store::Tx& tx, const std::string& status) {
 }
 
 Status LeadImporter::Flush() {
+  if (batch_.empty()) return Status::Ok();
   const int64_t now = clock_.NowMillis();
+  // One statement inserts the batch; the rows it returns are the new leads. Every other row of
+  // the batch is already a lead: of this file when its key came earlier (in this batch or, by the
+  // hash hint, an earlier one; the database's unique index is the truth), else of the workspace.
+  json::array leads, emails;
+  for (const auto& [row, lead] : batch_) {
+    leads.push_back(json::object{{"e", lead.email},
+                                 {"f", lead.first_name},
+                                 {"l", lead.last_name},
+                                 {"c", lead.company},
+                                 {"t", lead.title},
+                                 {"z", lead.timezone},
+                                 {"p", lead.phone},
+                                 {"w", lead.website},
+                                 {"x", CustomJson(lead)}});
+    if (options_.list_id) emails.push_back(json::string(lead.email));
+  }
+  const std::string leads_json = json::serialize(leads);
+  const std::string emails_json = json::serialize(emails);
   ImportCounts delta;
   std::vector<uint64_t> new_hashes;
   Status s = db_.Write([&](store::Tx& tx) -> Status {
     delta = ImportCounts{};
     new_hashes.clear();
-    std::unordered_set<uint64_t> in_batch;
-    for (auto& [row, lead] : batch_) {
-      const std::string key = domain::EmailKey(lead.email);
+    KILN_ASSIGN_OR_RETURN(auto inserted,
+                          tx.Query("imports.insert_batch", {workspace_id_, leads_json, now}));
+    std::unordered_set<std::string> inserted_keys;
+    for (const auto& r : inserted) inserted_keys.insert(domain::EmailKey(r.Text("email")));
+    std::unordered_set<std::string> in_batch;
+    for (const auto& [row, lead] : batch_) {
+      std::string key = domain::EmailKey(lead.email);
       const uint64_t h = KeyHash(key);
-      const bool maybe_seen = seen_.count(h) || in_batch.count(h);
-      KILN_ASSIGN_OR_RETURN(
-          auto inserted,
-          tx.QueryOne("contacts.insert", {workspace_id_, lead.email, lead.first_name,
-                                          lead.last_name, lead.company, lead.title, lead.timezone,
-                                          lead.phone, lead.website, CustomJson(lead), "new", now}));
-      int64_t id = 0;
-      if (inserted) {
-        id = inserted->Int("id");
+      const bool first_in_batch = in_batch.insert(key).second;
+      if (first_in_batch && inserted_keys.count(key)) {
         ++delta.imported;
         delta.role += lead.role_address;
         delta.disposable += lead.disposable_domain;
+      } else if (!first_in_batch || seen_.count(h)) {
+        ++delta.duplicates;
       } else {
-        // Already a lead: of this file when we have seen its key (the hash is only a hint; the
-        // database's unique index is the truth), else of the workspace before the import.
-        if (maybe_seen) {
-          ++delta.duplicates;
-        } else {
-          ++delta.existing;
-        }
-        KILN_ASSIGN_OR_RETURN(auto existing,
-                              tx.QueryRow("contacts.id_by_email", {workspace_id_, lead.email}));
-        id = existing.Int("id");
+        ++delta.existing;
       }
-      in_batch.insert(h);
       new_hashes.push_back(h);
-      if (options_.list_id) {
-        KILN_RETURN_IF_ERROR(
-            tx.Exec("lists.add_contact", {workspace_id_, *options_.list_id, id, now}).status());
-      }
+    }
+    if (options_.list_id) {
+      KILN_RETURN_IF_ERROR(
+          tx.Exec("imports.list_add_batch", {workspace_id_, *options_.list_id, emails_json, now})
+              .status());
     }
     if (job_id_) {
       ImportCounts saved = counts_;
