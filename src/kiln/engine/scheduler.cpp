@@ -13,17 +13,32 @@
 #include "kiln/domain/schedule.h"
 #include "kiln/domain/sequence.h"
 #include "kiln/engine/delivery.h"
+#include "kiln/engine/scheduler_links.h"
+#include "kiln/mail/html_to_text.h"
 #include "kiln/mail/mime_writer.h"
 #include "kiln/template/template.h"
 
 namespace kiln::engine {
 namespace json = boost::json;
 
+// A held sender's queue: its settings, its day and its pacing, kept in memory between ticks.
 struct Scheduler::SenderState {
   SenderInfo info;
+  std::optional<domain::WarmupPlan> plan;  // absent: no warm-up plan (or no end date)
+  bool warming = false;                    // warmup_end_at in the future: no cold mail at all
+  int mix_percent = 0;                     // largest share of the running campaigns it is in
+  bool in_campaign = false;
+  std::shared_ptr<const domain::TimeZone> zone;
+  bool day_loaded = false;
+  domain::CivilDate day;
+  domain::DayBounds bounds;
+  int cold_sent = 0;
+  int warmup_sent = 0;
+  std::optional<int64_t> last_send_at;
+  std::optional<int64_t> next_send_at;  // pacing; unset until the day is loaded
+  int64_t warmup_idle_until = 0;        // the warm-up source had nothing: ask again after this
+  std::map<std::string, std::vector<int64_t>> domain_sends;  // cold sends per domain, last hour
   std::unique_ptr<mail::Transport> transport;
-  std::optional<int64_t> next_send_at;  // pacing; unset until first needed
-  int remaining = 0;                    // cold sends left today in the campaign being run
 };
 
 namespace {
@@ -107,10 +122,10 @@ domain::SenderStatus SenderStatusOf(const std::string& s) {
   return domain::SenderStatus::kPaused;  // paused, unverified
 }
 
-SenderInfo SenderFromRow(const store::Row& r, int64_t workspace_id) {
+SenderInfo SenderFromRow(const store::Row& r) {
   SenderInfo s;
   s.id = r.Int("id");
-  s.workspace_id = workspace_id;
+  s.workspace_id = r.Int("workspace_id");
   s.email = r.Text("email");
   s.name = r.Text("name");
   s.from_name = r.Text("from_name");
@@ -118,6 +133,8 @@ SenderInfo SenderFromRow(const store::Row& r, int64_t workspace_id) {
   s.daily_quota = static_cast<int>(r.Int("daily_quota"));
   s.health_score = static_cast<int>(r.Int("health_score"));
   s.warmup_end_at = r.OptInt("warmup_end_at");
+  s.timezone = r.Text("timezone");
+  s.warmup_enabled = r.Bool("warmup_enabled");
   s.smtp_host = r.Text("smtp_host");
   s.smtp_port = static_cast<int>(r.Int("smtp_port"));
   s.smtp_security = r.Text("smtp_security");
@@ -160,6 +177,46 @@ Result<tmpl::Template> ParsePart(const store::Row& v, const char* part, size_t s
 }
 
 }  // namespace
+// A running campaign's definition, parsed once per change (campaigns.updated_at) rather than
+// every tick, and its sender pool, reloaded on the refresh cadence.
+struct Scheduler::CampaignCache {
+  int64_t updated_at = -1;
+  Status error = Status::Ok();  // the definition cannot be used (reported every tick it runs)
+  domain::Schedule schedule;
+  std::shared_ptr<const domain::TimeZone> zone;
+  std::vector<StepInfo> steps;
+  std::vector<domain::SequenceStep> sequence;
+  std::map<int64_t, int> step_index_of;
+  std::vector<int64_t> pool;
+  bool pool_loaded = false;
+};
+
+namespace {
+
+// How long a sender waits before asking the warm-up network again after it had nothing to send
+// (its slot goes to cold mail meanwhile).
+constexpr int64_t kWarmupIdleRetryMs = 10 * 60'000;
+constexpr int64_t kHourMs = 3'600'000;
+
+// The warm-up plan of a sender row, in the sender's zone. Absent without an end date.
+std::optional<domain::WarmupPlan> PlanFromRow(const store::Row& r, const domain::TimeZone& zone) {
+  const std::optional<int64_t> end = r.OptInt("warmup_end_at");
+  if (!end) return std::nullopt;
+  domain::WarmupPlan plan;
+  plan.start_date = domain::DayAt(zone, r.OptInt("warmup_start_at").value_or(r.Int("created_at")));
+  plan.end_date = domain::DayAt(zone, *end);
+  if (!(plan.start_date < plan.end_date)) {
+    plan.end_date = domain::CivilFromDays(domain::DaysFromCivil(plan.start_date) + 1);
+  }
+  plan.start_volume = std::max<int>(1, static_cast<int>(r.Int("warmup_start_volume")));
+  plan.daily_increase = std::max<int>(0, static_cast<int>(r.Int("warmup_daily_increase")));
+  plan.max_volume =
+      std::max<int>(plan.start_volume, static_cast<int>(r.Int("warmup_daily_target")));
+  plan.weekdays_only = r.Bool("warmup_weekdays_only");
+  return plan;
+}
+
+}  // namespace
 
 Scheduler::Scheduler(store::Database& db, const Clock& clock, domain::TimeZoneDatabase& zones,
                      TransportFactory transports, SchedulerOptions options)
@@ -177,10 +234,13 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::ReleaseSenders() {
-  Status s = db_.Write([&](store::Tx& tx) {
-    return tx.Exec("engine.sender_lease_release", {options_.worker_id}).status();
+  Status s = db_.Write([&](store::Tx& tx) -> Status {
+    KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_lease_release", {options_.worker_id}).status());
+    return tx.Exec("engine.worker_forget", {options_.worker_id}).status();
   });
-  (void)s;  // best effort: an unreleased lease lapses by itself
+  (void)s;  // best effort: an unreleased lease lapses by itself, a silent heartbeat goes stale
+  senders_.clear();
+  next_maintenance_.reset();
 }
 
 void Scheduler::CloseTransports() {
@@ -195,40 +255,400 @@ void Scheduler::CloseTransports() {
   }
 }
 
+void Scheduler::DropSender(int64_t id) {
+  auto it = senders_.find(id);
+  if (it == senders_.end()) return;
+  if (it->second->transport) {
+    mail::Transport* t = it->second->transport.get();
+    boost::asio::co_spawn(
+        io_, [t]() -> boost::asio::awaitable<void> { co_await t->Close(); }, boost::asio::detached);
+    io_.restart();
+    io_.run();
+  }
+  senders_.erase(it);
+}
+
 std::optional<int64_t> Scheduler::SenderNextSendAt(int64_t sender_id) const {
   auto it = senders_.find(sender_id);
   if (it == senders_.end()) return std::nullopt;
   return it->second->next_send_at;
 }
 
+std::vector<int64_t> Scheduler::HeldSenders() const {
+  std::vector<int64_t> ids;
+  for (const auto& [id, s] : senders_) ids.push_back(id);
+  return ids;
+}
+
+std::optional<Scheduler::SenderDay> Scheduler::SenderToday(int64_t sender_id) const {
+  auto it = senders_.find(sender_id);
+  if (it == senders_.end() || !it->second->day_loaded) return std::nullopt;
+  const SenderState& s = *it->second;
+  return SenderDay{s.day, AllowanceOf(s), s.cold_sent, s.warmup_sent};
+}
+
+// --- Each sender's day -------------------------------------------------------------------------
+
+domain::DailyAllowance Scheduler::AllowanceOf(const SenderState& s) const {
+  domain::SenderQuota quota{.daily_limit = s.info.daily_quota, .warmup = std::nullopt};
+  if (s.warming && s.plan) {
+    quota.warmup = *s.plan;
+    // warmup_end_at is an instant: the whole day it falls on, up to then, is still warm-up.
+    if (!(s.day < quota.warmup->end_date)) {
+      quota.warmup->end_date = domain::CivilFromDays(domain::DaysFromCivil(s.day) + 1);
+    }
+  }
+  domain::DailyAllowance a =
+      domain::SenderAllowance(quota, s.in_campaign ? s.mix_percent : 0, s.day);
+  if (s.warming && !s.plan) a = {.total = 0, .cold = 0, .warmup = 0, .in_warmup = true};
+  return a;
+}
+
+bool Scheduler::WarmupPossible(const SenderState& s, int64_t now) const {
+  return options_.warmup != nullptr && s.info.warmup_enabled && now >= s.warmup_idle_until;
+}
+
+domain::SendKind Scheduler::NextKind(const SenderState& s, int64_t now) const {
+  domain::DailyAllowance a = AllowanceOf(s);
+  // Warm-up mail that cannot be sent now leaves its share unused; cold keeps its own part.
+  if (!WarmupPossible(s, now)) a.warmup = 0;
+  return domain::NextSendKind(a, s.cold_sent, s.warmup_sent);
+}
+
+void Scheduler::Repace(SenderState& s, int64_t now, bool sent) {
+  if (sent) s.last_send_at = now;
+  const domain::DailyAllowance a = AllowanceOf(s);
+  const int remaining = a.total - s.cold_sent - s.warmup_sent;
+  if (remaining <= 0) {
+    s.next_send_at = s.bounds.end_ms;  // the day is done: wake up when it turns
+    return;
+  }
+  domain::PacingState ps{.now_ms = now,
+                         .last_send_ms = s.last_send_at,
+                         .horizon_ms = s.bounds.end_ms,
+                         .remaining = remaining};
+  s.next_send_at = domain::NextSendTime(options_.pacing, ps, rng_);
+}
+
+Status Scheduler::LoadDay(SenderState& s, int64_t now) {
+  s.day = domain::DayAt(*s.zone, now);
+  s.bounds = domain::DayBoundsOf(*s.zone, s.day);
+  std::vector<store::Row> recent;
+  std::optional<store::Row> counts;
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(counts, tx.QueryRow("engine.sender_day_counts",
+                                              {s.info.id, s.bounds.start_ms, s.bounds.end_ms}));
+    if (options_.domain_hourly_cap > 0) {
+      KILN_ASSIGN_OR_RETURN(recent,
+                            tx.Query("engine.sender_recent_domains", {s.info.id, now - kHourMs}));
+    }
+    return Status::Ok();
+  }));
+  s.cold_sent = static_cast<int>(counts->Int("cold"));
+  s.warmup_sent = static_cast<int>(counts->Int("warm"));
+  s.last_send_at.reset();
+  for (const char* col : {"last_cold", "last_warm"}) {
+    if (auto t = counts->OptInt(col); t && (!s.last_send_at || *t > *s.last_send_at)) {
+      s.last_send_at = t;
+    }
+  }
+  s.domain_sends.clear();
+  for (const store::Row& r : recent) {
+    s.domain_sends[DomainOf(r.Text("email"))].push_back(r.Int("sent_at"));
+  }
+  s.day_loaded = true;
+  Repace(s, now, false);
+  return Status::Ok();
+}
+
+Status Scheduler::EnsureDay(SenderState& s, int64_t now) {
+  if (!s.day_loaded) return LoadDay(s, now);
+  if (now >= s.bounds.start_ms && now < s.bounds.end_ms) return Status::Ok();
+  // A new day on the sender's clock: its counts start again (this worker has held it since).
+  s.day = domain::DayAt(*s.zone, now);
+  s.bounds = domain::DayBoundsOf(*s.zone, s.day);
+  s.cold_sent = 0;
+  s.warmup_sent = 0;
+  s.warmup_idle_until = 0;
+  Repace(s, now, false);
+  return Status::Ok();
+}
+
+// --- Leases, settings, bounces (the refresh cadence) ----------------------------------------
+
+Status Scheduler::Maintain(int64_t now, TickStats& stats) {
+  if (next_maintenance_ && now < *next_maintenance_) return Status::Ok();
+  const int64_t every =
+      std::max<int64_t>(1, std::min<int64_t>(options_.refresh.count(), options_.lease.count() / 3));
+  next_maintenance_ = now + every;
+  KILN_RETURN_IF_ERROR(ShareSenders(now));
+  KILN_RETURN_IF_ERROR(RefreshSenders(now));
+  for (auto& [id, c] : campaigns_) c->pool_loaded = false;
+
+  // Bounces recorded since the last look, at SMTP time or found later by the inbox watcher.
+  std::vector<store::Row> bounced;
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(bounced, tx.Query("engine.senders_bounced_since",
+                                            {options_.worker_id, bounces_seen_until_}));
+    return Status::Ok();
+  }));
+  bounces_seen_until_ = now;
+  for (const store::Row& r : bounced) {
+    auto it = senders_.find(r.Int("sender_id"));
+    if (it != senders_.end()) KILN_RETURN_IF_ERROR(CheckBounceRate(*it->second, stats));
+  }
+  return Status::Ok();
+}
+
+Status Scheduler::ShareSenders(int64_t now) {
+  const int64_t warm_on = options_.warmup != nullptr ? 1 : 0;
+  const int64_t until = now + options_.lease.count();
+  int64_t live = 1, wanted = 0;
+  std::vector<int64_t> held;
+  KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+    KILN_RETURN_IF_ERROR(tx.Exec("engine.worker_heartbeat", {options_.worker_id, now}).status());
+    KILN_RETURN_IF_ERROR(tx.Exec("engine.workers_prune", {now - 7 * 24 * kHourMs}).status());
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("engine.sender_lease_renew", {options_.worker_id, until}).status());
+    KILN_ASSIGN_OR_RETURN(auto l,
+                          tx.QueryRow("engine.live_workers", {now - options_.lease.count()}));
+    live = std::max<int64_t>(1, l.Int("n"));
+    KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("engine.wanted_senders_count", {warm_on}));
+    wanted = w.Int("n");
+    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("engine.held_sender_ids", {options_.worker_id}));
+    held.clear();
+    for (const auto& r : rows) held.push_back(r.Int("id"));
+    return Status::Ok();
+  }));
+  // A fair share: at most ceil(wanted / live) each, so a new worker finds senders to take and a
+  // dead worker's senders (leases lapsed, heartbeat stale) are taken by the others.
+  const int64_t share = (wanted + live - 1) / live;
+  const int64_t have = static_cast<int64_t>(held.size());
+  if (have > share) {
+    std::vector<int64_t> give_back(held.end() - (have - share), held.end());
+    KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+      for (int64_t id : give_back) {
+        KILN_RETURN_IF_ERROR(
+            tx.Exec("engine.sender_lease_drop", {id, options_.worker_id}).status());
+      }
+      return Status::Ok();
+    }));
+    for (int64_t id : give_back) DropSender(id);
+  } else if (have < share) {
+    KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(
+          auto free, tx.Query("engine.sender_lease_candidates", {warm_on, now, share - have}));
+      for (const auto& r : free) {
+        KILN_RETURN_IF_ERROR(
+            tx.Exec("engine.sender_lease", {r.Int("id"), options_.worker_id, until, now}).status());
+      }
+      return Status::Ok();
+    }));
+  }
+  return Status::Ok();
+}
+
+Status Scheduler::RefreshSenders(int64_t now) {
+  const bool warm_on = options_.warmup != nullptr;
+  std::vector<store::Row> rows;
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(rows, tx.Query("engine.held_senders", {options_.worker_id}));
+    return Status::Ok();
+  }));
+  std::set<int64_t> seen, unwanted;
+  for (const store::Row& r : rows) {
+    const int64_t id = r.Int("id");
+    const bool in_campaign = !r.IsNull("mix_percent");
+    if (r.Text("status") != "active" || !(in_campaign || (warm_on && r.Bool("warmup_enabled")))) {
+      unwanted.insert(id);
+      continue;
+    }
+    seen.insert(id);
+    auto& slot = senders_[id];
+    if (!slot) slot = std::make_unique<SenderState>();
+    SenderState& s = *slot;
+    const std::string old_zone = s.info.timezone;
+    s.info = SenderFromRow(r);
+    auto zone = zones_.Get(s.info.timezone);
+    if (!zone.ok()) zone = zones_.Get("UTC");  // the API validates zones; UTC rather than stop
+    if (!zone.ok()) return zone.status();
+    if (!s.zone || old_zone != s.info.timezone) s.day_loaded = false;
+    s.zone = *zone;
+    s.in_campaign = in_campaign;
+    s.mix_percent = in_campaign ? static_cast<int>(r.Int("mix_percent")) : 0;
+    s.plan = PlanFromRow(r, *s.zone);
+    s.warming = s.info.warmup_end_at && *s.info.warmup_end_at > now;
+  }
+  if (!unwanted.empty()) {
+    KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+      for (int64_t id : unwanted) {
+        KILN_RETURN_IF_ERROR(
+            tx.Exec("engine.sender_lease_drop", {id, options_.worker_id}).status());
+      }
+      return Status::Ok();
+    }));
+  }
+  std::vector<int64_t> gone;
+  for (const auto& [id, s] : senders_) {
+    if (!seen.count(id)) gone.push_back(id);
+  }
+  for (int64_t id : gone) DropSender(id);
+  return Status::Ok();
+}
+
+Status Scheduler::OpenTransport(SenderState& s, TickStats& stats) {
+  if (s.transport) return Status::Ok();
+  auto t = transports_(s.info, io_.get_executor());
+  if (t.ok()) {
+    s.transport = std::move(t).value();
+    return Status::Ok();
+  }
+  s.info.status = "failed";
+  ++stats.senders_paused;
+  return db_.Write([&](store::Tx& tx) {
+    return tx
+        .Exec("engine.sender_set_status",
+              {s.info.id, "failed", t.status().message(), clock_.NowMillis()})
+        .status();
+  });
+}
+
+Status Scheduler::SenderFailure(SenderState& s, const std::string& reason, TickStats& stats) {
+  return db_.Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto row,
+                          tx.QueryRow("engine.sender_failure", {s.info.id, clock_.NowMillis()}));
+    const int n = static_cast<int>(row.Int("consecutive_failures"));
+    if (domain::ShouldPauseForFailures(n, options_.failure_pause) && s.info.status == "active") {
+      s.info.status = "paused";
+      ++stats.senders_paused;
+      return tx
+          .Exec("engine.sender_set_status",
+                {s.info.id, "paused", std::to_string(n) + " consecutive failures; last: " + reason,
+                 clock_.NowMillis()})
+          .status();
+    }
+    return Status::Ok();
+  });
+}
+
+Status Scheduler::CheckBounceRate(SenderState& s, TickStats& stats) {
+  if (s.info.status != "active") return Status::Ok();
+  int sends = 0, bounced = 0;
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("engine.sender_bounce_window",
+                                              {s.info.id, int64_t{options_.bounce_window_sends}}));
+    sends = static_cast<int>(r.Int("sends"));
+    bounced = static_cast<int>(r.Int("bounced"));
+    return Status::Ok();
+  }));
+  if (!domain::ShouldPauseForBounces(sends, bounced, options_.bounce)) return Status::Ok();
+  const std::string reason = domain::BouncePauseReason(sends, bounced, options_.bounce);
+  const int64_t now = clock_.NowMillis();
+  KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+    KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_pause", {s.info.id, reason, now}).status());
+    return tx
+        .Exec("engine.campaigns_pause_for_sender",
+              {s.info.id, "sender " + s.info.email + " was paused: " + reason, now})
+        .status();
+  }));
+  s.info.status = "paused";
+  ++stats.senders_paused;
+  return Status::Ok();
+}
+
+// --- The tick ---------------------------------------------------------------------------------
+
 Result<TickStats> Scheduler::RunOnce() {
   TickStats stats;
   campaign_errors_.clear();
   KILN_ASSIGN_OR_RETURN(stats.reaped_unknown, ledger_.ReapLapsed());
+  KILN_RETURN_IF_ERROR(Maintain(clock_.NowMillis(), stats));
+  KILN_RETURN_IF_ERROR(RunWarmup(stats));
   std::vector<store::Row> campaigns;
   KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(campaigns, tx.Query("engine.running_campaigns"));
     return Status::Ok();
   }));
+  std::set<int64_t> running;
   for (const store::Row& c : campaigns) {
+    running.insert(c.Int("id"));
     Status s = RunCampaign(c, stats);
     if (s.ok()) continue;
-    if (s.code() == Status::Code::kInvalidArgument) {
+    if (s.code() == Status::Code::kInvalidArgument ||
+        s.code() == Status::Code::kFailedPrecondition) {
       campaign_errors_.push_back("campaign " + std::to_string(c.Int("id")) + ": " + s.message());
       continue;
     }
     return s;
   }
+  std::erase_if(campaigns_, [&](const auto& kv) { return !running.count(kv.first); });
   return stats;
+}
+
+Status Scheduler::RunWarmup(TickStats& stats) {
+  if (options_.warmup == nullptr) return Status::Ok();
+  for (auto& [id, slot] : senders_) {
+    SenderState& s = *slot;
+    if (s.info.status != "active" || !s.info.warmup_enabled) continue;
+    int64_t now = clock_.NowMillis();
+    KILN_RETURN_IF_ERROR(EnsureDay(s, now));
+    if (!s.next_send_at || *s.next_send_at > now) continue;
+    if (NextKind(s, now) != domain::SendKind::kWarmup) continue;
+    KILN_ASSIGN_OR_RETURN(std::optional<WarmupMessage> next, options_.warmup->Next(s.info, now));
+    if (!next) {
+      s.warmup_idle_until = now + kWarmupIdleRetryMs;  // cold mail may take the slot meanwhile
+      continue;
+    }
+    Result<std::string> data = mail::ComposeMessage(next->message);
+    if (data.ok()) {
+      auto dkim = options_.dkim_by_domain.find(DomainOf(s.info.email));
+      if (dkim != options_.dkim_by_domain.end() && dkim->second != nullptr) {
+        data = dkim->second->Sign(*data, clock_.Now());
+      }
+    }
+    mail::SendResult result;
+    if (!data.ok()) {
+      result.cls = mail::SendResult::Class::kPermanent;
+      result.reason = "cannot compose the warm-up message: " + data.status().ToString();
+    } else {
+      KILN_RETURN_IF_ERROR(OpenTransport(s, stats));
+      if (!s.transport) {
+        result.cls = mail::SendResult::Class::kSenderProblem;
+        result.reason = "sender " + s.info.email + " failed: " + s.info.status;
+      } else {
+        result = SendBlocking(io_, *s.transport, mail::DefaultEnvelope(next->message), *data);
+      }
+    }
+    now = clock_.NowMillis();
+    KILN_RETURN_IF_ERROR(options_.warmup->Record(next->warmup_message_id, result, now));
+    if (result.ok()) {
+      ++stats.warmup_sent;
+      ++s.warmup_sent;
+      KILN_RETURN_IF_ERROR(db_.Write(
+          [&](store::Tx& tx) { return tx.Exec("engine.sender_success", {s.info.id}).status(); }));
+      Repace(s, now, true);
+      continue;
+    }
+    ++stats.warmup_failed;
+    if (result.cls == mail::SendResult::Class::kSenderProblem && s.info.status == "active") {
+      s.info.status = "failed";
+      ++stats.senders_paused;
+      KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) {
+        return tx.Exec("engine.sender_set_status", {s.info.id, "failed", result.reason, now})
+            .status();
+      }));
+    } else if (data.ok()) {
+      KILN_RETURN_IF_ERROR(SenderFailure(s, result.reason, stats));
+    }
+    // Not straight back at it: the next attempt waits at least one pacing gap.
+    s.next_send_at = now + std::max<int64_t>(options_.pacing.min_gap_ms, 60'000);
+  }
+  return Status::Ok();
 }
 
 Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   const int64_t campaign_id = campaign.Int("id");
   const int64_t ws = campaign.Int("workspace_id");
-  KILN_ASSIGN_OR_RETURN(domain::Schedule schedule, ParseSchedule(campaign.Text("schedule")));
-  KILN_ASSIGN_OR_RETURN(auto campaign_zone, zones_.Get(campaign.Text("timezone")));
-  const int daily_limit = static_cast<int>(campaign.Int("daily_limit"));
-  const int mix = static_cast<int>(campaign.Int("warmup_mix_percent"));
   // Compliance: every cold email carries a working unsubscribe link and RFC 8058 headers, so a
   // campaign does not send at all while this server has no external URL to put in them.
   if (options_.public_url.empty()) {
@@ -236,99 +656,107 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         "public_url is not set: cold email needs a working unsubscribe link (set public_url to "
         "this server's external https URL)");
   }
+  auto& cache_slot = campaigns_[campaign_id];
+  if (!cache_slot) cache_slot = std::make_unique<CampaignCache>();
+  CampaignCache& cc = *cache_slot;
+  if (cc.updated_at != campaign.Int("updated_at")) {
+    cc.updated_at = campaign.Int("updated_at");
+    cc.pool_loaded = false;
+    cc.error = [&]() -> Status {
+      KILN_ASSIGN_OR_RETURN(cc.schedule, ParseSchedule(campaign.Text("schedule")));
+      KILN_ASSIGN_OR_RETURN(cc.zone, zones_.Get(campaign.Text("timezone")));
+      std::vector<store::Row> step_rows, variant_rows;
+      KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+        KILN_ASSIGN_OR_RETURN(step_rows, tx.Query("engine.campaign_steps", {campaign_id}));
+        KILN_ASSIGN_OR_RETURN(variant_rows, tx.Query("engine.campaign_variants", {campaign_id}));
+        return Status::Ok();
+      }));
+      cc.steps.clear();
+      cc.sequence.clear();
+      cc.step_index_of.clear();
+      for (size_t i = 0; i < step_rows.size(); ++i) {
+        StepInfo st{step_rows[i].Int("id"), step_rows[i].Int("delay_minutes"), {}};
+        domain::SequenceStep ds;
+        ds.delay_minutes = st.delay_minutes;
+        KILN_ASSIGN_OR_RETURN(ds.condition, ParseCondition(step_rows[i].Text("condition")));
+        ds.variant_weights.clear();
+        for (const auto& v : variant_rows) {
+          if (v.Int("step_id") != st.id) continue;
+          KILN_ASSIGN_OR_RETURN(auto subject, ParsePart(v, "subject", i));
+          KILN_ASSIGN_OR_RETURN(auto html, ParsePart(v, "body_html", i));
+          KILN_ASSIGN_OR_RETURN(auto text, ParsePart(v, "body_text", i));
+          st.variants.push_back(
+              {v.Int("id"), std::move(subject), std::move(html), std::move(text)});
+          ds.variant_weights.push_back(static_cast<int>(v.Int("weight")));
+        }
+        cc.step_index_of[st.id] = static_cast<int>(i);
+        cc.steps.push_back(std::move(st));
+        cc.sequence.push_back(std::move(ds));
+      }
+      if (cc.steps.empty()) return Status::Ok();
+      return domain::ValidateSequence(cc.sequence);
+    }();
+    if (!cc.error.ok() && cc.error.code() != Status::Code::kInvalidArgument &&
+        cc.error.code() != Status::Code::kNotFound) {
+      Status s = cc.error;
+      cc.updated_at = -1;  // a database failure: parse again next time
+      return s;
+    }
+    if (!cc.error.ok()) cc.error = Status::InvalidArgument(cc.error.message());
+  }
+  KILN_RETURN_IF_ERROR(cc.error);
+  if (cc.steps.empty()) return Status::Ok();
+  if (!cc.pool_loaded) {
+    std::vector<store::Row> rows;
+    KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(rows, tx.Query("engine.campaign_pool", {campaign_id}));
+      return Status::Ok();
+    }));
+    cc.pool.clear();
+    for (const auto& r : rows) cc.pool.push_back(r.Int("sender_id"));
+    cc.pool_loaded = true;
+  }
+  const std::vector<StepInfo>& steps = cc.steps;
+  const std::vector<domain::SequenceStep>& sequence = cc.sequence;
+  const domain::Schedule& schedule = cc.schedule;
+  const auto& campaign_zone = cc.zone;
+  const int daily_limit = static_cast<int>(campaign.Int("daily_limit"));
   domain::SequenceSettings settings{.stop_on_auto_reply = campaign.Bool("stop_on_auto_reply")};
+  const bool track_opens = campaign.Bool("track_opens");
+  const bool track_clicks = campaign.Bool("track_clicks");
+  const bool text_only = campaign.Bool("plain_text_only");
 
-  std::vector<store::Row> step_rows, variant_rows, sender_rows, leads;
   int64_t now = clock_.NowMillis();
-  const domain::CivilDate day = domain::DayAt(*campaign_zone, now);
-  const domain::DayBounds bounds = domain::DayBoundsOf(*campaign_zone, day);
+  // The held senders of the pool that could send cold mail now, before any lead is read.
+  auto cold_ready = [&](const SenderState& s) {
+    return s.info.status == "active" && !s.warming &&
+           s.info.health_score >= options_.rotation.min_health_score && s.next_send_at &&
+           *s.next_send_at <= now && NextKind(s, now) == domain::SendKind::kCold;
+  };
+  bool any_ready = false;
+  for (int64_t id : cc.pool) {
+    auto it = senders_.find(id);
+    if (it == senders_.end()) continue;
+    KILN_RETURN_IF_ERROR(EnsureDay(*it->second, now));
+    if (cold_ready(*it->second)) any_ready = true;
+  }
+  if (!any_ready) return Status::Ok();
+
   int campaign_sent_today = 0;
-  std::map<int64_t, int> sender_sent_today;
-  std::map<int64_t, std::optional<int64_t>> sender_last_send;
+  std::vector<store::Row> leads;
   KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(step_rows, tx.Query("engine.campaign_steps", {campaign_id}));
-    KILN_ASSIGN_OR_RETURN(variant_rows, tx.Query("engine.campaign_variants", {campaign_id}));
-    KILN_ASSIGN_OR_RETURN(sender_rows, tx.Query("engine.campaign_senders", {campaign_id}));
     KILN_ASSIGN_OR_RETURN(
         leads, tx.Query("engine.due_leads", {campaign_id, now, options_.max_leads_per_campaign}));
-    KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("engine.campaign_sends_between",
-                                              {campaign_id, bounds.start_ms, bounds.end_ms}));
-    campaign_sent_today = static_cast<int>(c.Int("n"));
-    for (const auto& r : sender_rows) {
-      KILN_ASSIGN_OR_RETURN(auto n, tx.QueryRow("engine.sender_sends_between",
-                                                {r.Int("id"), bounds.start_ms, bounds.end_ms}));
-      sender_sent_today[r.Int("id")] = static_cast<int>(n.Int("n"));
-      KILN_ASSIGN_OR_RETURN(auto last, tx.QueryRow("engine.sender_last_send", {r.Int("id")}));
-      sender_last_send[r.Int("id")] = last.OptInt("last");
+    if (daily_limit > 0 && !leads.empty()) {
+      const domain::DayBounds cb =
+          domain::DayBoundsOf(*campaign_zone, domain::DayAt(*campaign_zone, now));
+      KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("engine.campaign_sends_between",
+                                                {campaign_id, cb.start_ms, cb.end_ms}));
+      campaign_sent_today = static_cast<int>(c.Int("n"));
     }
     return Status::Ok();
   }));
-  if (leads.empty() || step_rows.empty()) return Status::Ok();
-
-  // Steps, their enabled variants (parsed once per tick) and the domain's view of the sequence.
-  std::vector<StepInfo> steps;
-  std::vector<domain::SequenceStep> sequence;
-  std::map<int64_t, int> step_index_of;
-  for (size_t i = 0; i < step_rows.size(); ++i) {
-    StepInfo st{step_rows[i].Int("id"), step_rows[i].Int("delay_minutes"), {}};
-    domain::SequenceStep ds;
-    ds.delay_minutes = st.delay_minutes;
-    KILN_ASSIGN_OR_RETURN(ds.condition, ParseCondition(step_rows[i].Text("condition")));
-    ds.variant_weights.clear();
-    for (const auto& v : variant_rows) {
-      if (v.Int("step_id") != st.id) continue;
-      KILN_ASSIGN_OR_RETURN(auto subject, ParsePart(v, "subject", i));
-      KILN_ASSIGN_OR_RETURN(auto html, ParsePart(v, "body_html", i));
-      KILN_ASSIGN_OR_RETURN(auto text, ParsePart(v, "body_text", i));
-      st.variants.push_back({v.Int("id"), std::move(subject), std::move(html), std::move(text)});
-      ds.variant_weights.push_back(static_cast<int>(v.Int("weight")));
-    }
-    step_index_of[st.id] = static_cast<int>(i);
-    steps.push_back(std::move(st));
-    sequence.push_back(std::move(ds));
-  }
-  KILN_RETURN_IF_ERROR(domain::ValidateSequence(sequence));
-
-  // This worker's senders: each sender's queue is held by one worker at a time (a lease renewed
-  // every tick), so one process keeps its pacing and quota. Senders held elsewhere count as busy.
-  std::set<int64_t> held;
-  KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
-    held.clear();
-    for (const auto& r : sender_rows) {
-      KILN_ASSIGN_OR_RETURN(
-          int64_t n, tx.Exec("engine.sender_lease",
-                             {r.Int("id"), options_.worker_id, now + options_.lease.count(), now}));
-      if (n == 1) held.insert(r.Int("id"));
-    }
-    return Status::Ok();
-  }));
-
-  // The pool, with each sender's budget for today and its pacing.
-  std::vector<SenderState*> pool;
-  for (const auto& r : sender_rows) {
-    auto& slot = senders_[r.Int("id")];
-    if (!slot) slot = std::make_unique<SenderState>();
-    slot->info = SenderFromRow(r, ws);
-    const SenderInfo& s = slot->info;
-    int remaining = 0;
-    const bool warming = s.warmup_end_at && *s.warmup_end_at > now;  // warm-up mail only
-    if (s.daily_quota > 0 && !warming) {
-      domain::DailyAllowance allowance =
-          domain::SenderAllowance(domain::SenderQuota{.daily_limit = s.daily_quota}, mix, day);
-      remaining = domain::ColdSendsAvailable(allowance, sender_sent_today[s.id], daily_limit,
-                                             campaign_sent_today);
-    }
-    slot->remaining = held.count(s.id) ? remaining : 0;
-    if (!held.count(s.id)) slot->next_send_at.reset();  // recomputed from the database when held
-    if (!slot->next_send_at && held.count(s.id)) {
-      domain::PacingState ps{.now_ms = now,
-                             .last_send_ms = sender_last_send[s.id],
-                             .horizon_ms = bounds.end_ms,
-                             .remaining = std::max(remaining, 1)};
-      slot->next_send_at = domain::NextSendTime(options_.pacing, ps, rng_);
-    }
-    pool.push_back(slot.get());
-  }
+  if (leads.empty()) return Status::Ok();
 
   auto write = [&](const std::function<Status(store::Tx&)>& fn) { return db_.Write(fn); };
   auto stop_lead = [&](int64_t cc_id, std::string status, std::string reason) -> Status {
@@ -343,26 +771,32 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       return tx.Exec("engine.lead_defer", {cc_id, at, clock_.NowMillis()}).status();
     });
   };
-  auto sender_failure = [&](SenderState& s, const std::string& reason) -> Status {
-    return write([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(auto row,
-                            tx.QueryRow("engine.sender_failure", {s.info.id, clock_.NowMillis()}));
-      const int n = static_cast<int>(row.Int("consecutive_failures"));
-      if (domain::ShouldPauseForFailures(n, options_.failure_pause) && s.info.status == "active") {
-        s.info.status = "paused";
-        return tx
-            .Exec(
-                "engine.sender_set_status",
-                {s.info.id, "paused", std::to_string(n) + " consecutive failures; last: " + reason,
-                 clock_.NowMillis()})
-            .status();
-      }
-      return Status::Ok();
-    });
+  auto remaining_of = [&](const SenderState& s) {
+    if (s.warming) return 0;
+    return domain::ColdSendsAvailable(AllowanceOf(s), s.cold_sent, daily_limit,
+                                      campaign_sent_today);
+  };
+  auto domain_cap = [&](SenderState& s, const std::string& rcpt_domain) {
+    if (options_.domain_hourly_cap <= 0) return domain::DomainCapDecision{true, now};
+    auto it = s.domain_sends.find(rcpt_domain);
+    if (it == s.domain_sends.end()) return domain::DomainCapDecision{true, now};
+    std::erase_if(it->second, [&](int64_t t) { return t <= now - kHourMs; });
+    return domain::CheckDomainCap(
+        it->second, now, {.max_per_window = options_.domain_hourly_cap, .window_ms = kHourMs});
   };
 
   for (const store::Row& lead : leads) {
     now = clock_.NowMillis();
+    bool still_ready = false;
+    for (int64_t id : cc.pool) {
+      auto it = senders_.find(id);
+      if (it != senders_.end() && cold_ready(*it->second) && remaining_of(*it->second) > 0)
+        still_ready = true;
+    }
+    if (!still_ready) {
+      ++stats.waiting;  // the pool is busy for now; the rest wait for a later tick
+      continue;
+    }
     const int64_t cc_id = lead.Int("id");
     const int64_t contact_id = lead.Int("contact_id");
     std::vector<store::Row> history_rows;
@@ -380,8 +814,8 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       if (!m.IsNull("clicked_at")) history.clicked = true;
       if (!m.IsNull("replied_at")) history.replied = true;
       if (m.Text("status") != "sent") continue;
-      auto it = step_index_of.find(m.Int("step_id"));
-      if (it == step_index_of.end()) continue;  // a step deleted since
+      auto it = cc.step_index_of.find(m.Int("step_id"));
+      if (it == cc.step_index_of.end()) continue;  // a step deleted since
       history.sent.push_back({it->second, m.Int("sent_at")});
       if (!last_sent || m.Int("sent_at") >= last_sent->Int("sent_at")) last_sent = &m;
       if (!first_sent || m.Int("sent_at") < first_sent->Int("sent_at")) first_sent = &m;
@@ -440,10 +874,11 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
 
     // Suppression, at the moment of sending.
     const std::string email = Lower(lead.Text("email"));
+    const std::string rcpt_domain = DomainOf(email);
     std::optional<store::Row> suppressed;
     KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
       KILN_ASSIGN_OR_RETURN(suppressed, tx.QueryOne("engine.suppression_reason",
-                                                    {ws, campaign_id, email, DomainOf(email)}));
+                                                    {ws, campaign_id, email, rcpt_domain}));
       return Status::Ok();
     }));
     if (suppressed) {
@@ -453,26 +888,60 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       continue;
     }
 
-    // The sender: sticky per lead, else weighted by health and remaining quota.
-    std::vector<domain::SenderSnapshot> snapshots;
-    for (SenderState* s : pool) {
-      snapshots.push_back({.id = s->info.id,
-                           .status = SenderStatusOf(s->info.status),
-                           .health_score = s->info.health_score,
-                           .remaining_today = s->remaining,
-                           .in_window = s->next_send_at.has_value() && *s->next_send_at <= now});
-    }
+    // The sender: sticky per lead, else weighted by health and remaining quota, among the pool's
+    // senders this worker holds that can send cold mail to this domain now. Senders held by other
+    // workers are in the pool but busy here (a lead that sticks to one waits for it).
     const std::optional<int64_t> sticky =
         first_sent ? first_sent->OptInt("sender_id") : lead.OptInt("sender_id");
+    std::vector<domain::SenderSnapshot> snapshots;
+    std::vector<SenderState*> states;
+    std::optional<int64_t> sticky_retry_at;
+    for (int64_t id : cc.pool) {
+      auto it = senders_.find(id);
+      if (it == senders_.end()) {
+        domain::SenderStatus status = domain::SenderStatus::kActive;
+        if (sticky == id && lead.OptInt("sender_id") == id && !lead.IsNull("sender_status")) {
+          status = SenderStatusOf(lead.Text("sender_status"));
+        }
+        snapshots.push_back({.id = id,
+                             .status = status,
+                             .health_score = 100,
+                             .remaining_today = 0,
+                             .in_window = false});
+        states.push_back(nullptr);
+        continue;
+      }
+      SenderState& s = *it->second;
+      const domain::DomainCapDecision cap = domain_cap(s, rcpt_domain);
+      if (sticky == id) {
+        if (!cap.allowed)
+          sticky_retry_at = cap.retry_at_ms;
+        else if (s.next_send_at && *s.next_send_at > now)
+          sticky_retry_at = s.next_send_at;
+      }
+      snapshots.push_back({.id = id,
+                           .status = SenderStatusOf(s.info.status),
+                           .health_score = s.info.health_score,
+                           .remaining_today = remaining_of(s),
+                           .in_window = cold_ready(s) && cap.allowed});
+      states.push_back(&s);
+    }
     const domain::RotationResult choice = domain::ChooseSender(
         snapshots, sticky,
         domain::SeedOf(static_cast<uint64_t>(campaign_id), static_cast<uint64_t>(contact_id)),
         options_.rotation);
-    if (choice.kind != domain::RotationResult::Kind::kChosen) {
+    if (choice.kind == domain::RotationResult::Kind::kWaitForSticky && sticky_retry_at &&
+        *sticky_retry_at > now) {
+      // Its own sender is paced or capped for this domain until then: the lead leaves the due
+      // set until that moment instead of being read again every tick.
+      KILN_RETURN_IF_ERROR(defer_lead(cc_id, *sticky_retry_at));
+      continue;
+    }
+    if (choice.kind != domain::RotationResult::Kind::kChosen || states[choice.index] == nullptr) {
       ++stats.waiting;
       continue;
     }
-    SenderState& sender = *pool[choice.index];
+    SenderState& sender = *states[choice.index];
 
     std::vector<int> weights;
     for (const auto& w : sequence[static_cast<size_t>(next.step_index)].variant_weights)
@@ -497,9 +966,9 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         !message.message_id_header.empty()
             ? message.message_id_header
             : "<" + mail::GenerateMessageId(DomainOf(sender.info.email)) + ">";
-    KILN_ASSIGN_OR_RETURN(std::string unsub_url,
-                          api::UnsubscribeUrl(options_.public_url, options_.tracking_key, ws,
-                                              message.id));
+    KILN_ASSIGN_OR_RETURN(
+        std::string unsub_url,
+        api::UnsubscribeUrl(options_.public_url, options_.tracking_key, ws, message.id));
     tmpl::RenderContext vars;
     SetVariables(lead, sender.info, unsub_url, &vars);
     const uint64_t spin =
@@ -515,6 +984,21 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       out.subject = subject.text;
       out.html_body = html.text;
       out.text_body = text.text;
+      if (text_only) {
+        // Text only: the text part as written, or the one the HTML would have given.
+        if (out.text_body.empty() && !out.html_body.empty())
+          out.text_body = mail::HtmlToText(out.html_body);
+        out.html_body.clear();
+      } else if ((track_opens || track_clicks) && !out.html_body.empty()) {
+        KILN_ASSIGN_OR_RETURN(out.html_body,
+                              AddTracking(out.html_body, {.opens = track_opens,
+                                                          .clicks = track_clicks,
+                                                          .base_url = options_.public_url,
+                                                          .key = options_.tracking_key,
+                                                          .workspace_id = ws,
+                                                          .message_id = message.id,
+                                                          .unsubscribe_url = unsub_url}));
+      }
       return Status::Ok();
     }();
     if (last_sent) {
@@ -556,20 +1040,10 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       continue;
     }
 
+    KILN_RETURN_IF_ERROR(OpenTransport(sender, stats));
     if (!sender.transport) {
-      auto t = transports_(sender.info, io_.get_executor());
-      if (!t.ok()) {
-        sender.info.status = "failed";
-        KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) {
-          return tx
-              .Exec("engine.sender_set_status",
-                    {sender.info.id, "failed", t.status().message(), clock_.NowMillis()})
-              .status();
-        }));
-        ++stats.waiting;
-        continue;
-      }
-      sender.transport = std::move(t).value();
+      ++stats.waiting;
+      continue;
     }
     const mail::Envelope envelope = mail::DefaultEnvelope(out);
     KILN_ASSIGN_OR_RETURN(
@@ -582,17 +1056,10 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         break;
       case DeliveryOutcome::kSent: {
         ++stats.sent;
-        sender.remaining = std::max(0, sender.remaining - 1);
+        ++sender.cold_sent;
         ++campaign_sent_today;
-        for (SenderState* s : pool) {  // the campaign's daily limit is shared by the pool
-          if (daily_limit > 0)
-            s->remaining = std::min(s->remaining, std::max(0, daily_limit - campaign_sent_today));
-        }
-        domain::PacingState ps{.now_ms = now,
-                               .last_send_ms = now,
-                               .horizon_ms = bounds.end_ms,
-                               .remaining = std::max(sender.remaining, 1)};
-        sender.next_send_at = domain::NextSendTime(options_.pacing, ps, rng_);
+        if (options_.domain_hourly_cap > 0) sender.domain_sends[rcpt_domain].push_back(now);
+        Repace(sender, now, true);
         const size_t following = static_cast<size_t>(next.step_index) + 1;
         KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
           KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
@@ -614,12 +1081,13 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       case DeliveryOutcome::kRetry: {
         ++stats.retried;
         KILN_ASSIGN_OR_RETURN(MessageRecord m, ledger_.Get(message.id));
-        KILN_RETURN_IF_ERROR(sender_failure(sender, d.smtp.reason));
+        KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
         KILN_RETURN_IF_ERROR(defer_lead(cc_id, m.next_attempt_at.value_or(now)));
         break;
       }
       case DeliveryOutcome::kSenderProblem: {
         ++stats.retried;
+        if (sender.info.status != "failed") ++stats.senders_paused;
         sender.info.status = "failed";
         KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
           KILN_RETURN_IF_ERROR(
@@ -639,11 +1107,12 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
           KILN_RETURN_IF_ERROR(tx.Exec("engine.contact_mark_bounced", {contact_id, now}).status());
           return tx.Exec("engine.lead_stop", {cc_id, "bounced", d.smtp.reason, now}).status();
         }));
+        KILN_RETURN_IF_ERROR(CheckBounceRate(sender, stats));
         break;
       }
       case DeliveryOutcome::kFailed:
         ++stats.failed;
-        KILN_RETURN_IF_ERROR(sender_failure(sender, d.smtp.reason));
+        KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
         KILN_RETURN_IF_ERROR(stop_lead(cc_id, "failed", d.smtp.reason));
         break;
     }

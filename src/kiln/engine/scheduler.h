@@ -1,30 +1,45 @@
-// Scheduler: the queue manager's cold-send loop, the single owner of "what is sent next".
+// Scheduler: the queue manager, the single owner of "what is sent next" (issue 4 §3, issue 5).
 //
-// Each RunOnce() (a tick) reaps lapsed claims (Ledger::ReapLapsed), then, for every running
-// campaign, takes the leads that are due (campaign_contacts.next_at <= now, pending/active) and for
-// each one applies the domain rules in order:
-//   1. sequence.h: the next step (or a stop: replied, bounced, unsubscribed, completed) and the
-//      A/B/n variant, seeded by (campaign, lead, step) so a retry picks the same one;
-//   2. schedule.h: the sending window in the lead's time zone (the campaign's when unknown);
-//      outside it the lead waits for the next window;
-//   3. suppression (address or domain, workspace-wide or this campaign), checked now;
-//   4. rotation.h: the sender, sticky per lead (follow-ups come from the first step's sender),
-//      among senders that are active, out of warm-up, under their daily quota (quota.h, on the
-//      campaign's calendar day, including the campaign's daily limit), past their pacing gap
-//      (pacing.h: minimum gap plus jitter) and held by this worker: each sender's queue is
-//      leased to one worker at a time (renewed every tick, lapsing when the worker dies), so
-//      several workers share the senders of one database without two pacing one mailbox;
-//   5. render (template engine; lead values escaped in HTML), unsubscribe link and RFC 8058
-//      headers, compose (mime_writer), DKIM-sign when a signer is configured for the sender's
-//      domain, and deliver exactly once (delivery.h); follow-ups carry In-Reply-To/References.
-// Outcomes: sent -> the lead advances to its next step (due after that step's delay); transient
-// -> retry with backoff; bounce -> message bounced, lead bounced, address suppressed; sender
-// problem -> the sender is marked failed with the reason and its leads move to other senders;
-// more than 10 consecutive failures pause the sender.
+// One queue per sender. The scheduler holds a set of senders (each through a lease in the
+// database, so one worker paces a sender at a time) and keeps each one's state in memory: its day
+// on the sender's own wall clock (senders.timezone), the day's budget from domain::SenderAllowance
+// (daily quota, warm-up plan, and the largest warmup_mix_percent of the running campaigns it sends
+// for), the cold and warm-up sends already made that day, and pacing (next_send_at). That state is
+// loaded when a sender is taken and when its day turns; the senders' settings, the leases and the
+// hard-bounce check are refreshed on a slower cadence (SchedulerOptions::refresh). So a tick costs
+// database work only for what is due, never a query per sender held.
 //
-// Time comes only from the Clock, so tests run days of sending in virtual time.
+// Each RunOnce() (a tick):
+//   0. reaps lapsed claims (Ledger::ReapLapsed); on the refresh cadence: heartbeat, fair share of
+//      the senders between live workers (at most ceil(senders / live workers) leases each), the
+//      held senders' settings, and the hard-bounce rate of senders with new bounces;
+//   1. warm-up: every held active sender whose next send is due and whose next kind
+//      (domain::NextSendKind) is warm-up asks the WarmupSource for a message, DKIM-signs it like
+//      cold mail and sends it through the sender's transport (no unsubscribe link: it is not
+//      bulk mail), then records it with WarmupSource::Record. Senders in no running campaign
+//      warm up too. Health does not stop warm-up;
+//   2. cold: for every running campaign that has a held sender able to send cold mail now, the
+//      due leads (campaign_contacts.next_at <= now), each through the domain rules in order:
+//      sequence.h (next step or a stop; A/B/n variant seeded by (campaign, lead, step));
+//      schedule.h (the window in the lead's zone, the campaign's when unknown); suppression,
+//      checked now; rotation.h: follow-ups stick to the sender of the first step, a new lead goes
+//      to the pool weighted by health and remaining quota, among senders that are active, healthy
+//      (health_score >= rotation.min_health_score), out of warm-up, under their cold budget and
+//      the campaign's daily limit, due under pacing, under the per-recipient-domain hourly cap,
+//      and whose next kind is cold; then render, tracking (open pixel, click redirects; never the
+//      unsubscribe link), unsubscribe link and RFC 8058 headers, compose, DKIM-sign, and deliver
+//      exactly once (delivery.h). Follow-ups carry In-Reply-To/References.
+// Outcomes: sent -> the lead advances to its next step; transient -> retry with backoff; bounce
+// -> message bounced, lead bounced, address suppressed, and the sender's hard-bounce rate over
+// its last `bounce_window_sends` is checked: above the threshold the sender and every running
+// campaign it sends for are paused with the numbers as the reason; sender problem -> the sender
+// is marked failed and its leads move to other senders; more than 10 consecutive failures pause
+// the sender.
+//
+// Time comes only from the Clock, so tests run weeks of sending in virtual time.
 // Thread-safety: a Scheduler is not thread-safe; run one per worker thread. Several schedulers
-// (threads or processes) may share one database: the Ledger's claims keep each message single.
+// (threads or processes) may share one database: the Ledger's claims keep each message single and
+// the sender leases keep each sender's pacing and quota in one process.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -40,10 +55,12 @@
 #include "kiln/base/clock.h"
 #include "kiln/base/status.h"
 #include "kiln/domain/pacing.h"
+#include "kiln/domain/quota.h"
 #include "kiln/domain/random.h"
 #include "kiln/domain/rotation.h"
 #include "kiln/domain/tz.h"
 #include "kiln/engine/ledger.h"
+#include "kiln/engine/warmup_source.h"
 #include "kiln/mail/dkim.h"
 #include "kiln/mail/transport.h"
 #include "kiln/store/db.h"
@@ -61,6 +78,8 @@ struct SenderInfo {
   int daily_quota = 0;
   int health_score = 100;
   std::optional<int64_t> warmup_end_at;
+  std::string timezone = "UTC";  // the sender's day runs from its local midnight
+  bool warmup_enabled = false;
   std::string smtp_host;
   int smtp_port = 0;
   std::string smtp_security;  // tls, starttls, none
@@ -90,6 +109,18 @@ struct SchedulerOptions {
   // DKIM signers by the sender address's domain (lowercase); a sender without one is not signed.
   std::map<std::string, const mail::DkimSigner*> dkim_by_domain;
   uint64_t seed = 1;  // pacing jitter and backoff jitter
+  // The warm-up network (warmup_source.h); nullptr: no warm-up mail is sent (senders in warm-up
+  // then send nothing at all, since warm-up days carry no cold mail).
+  WarmupSource* warmup = nullptr;
+  // How often the held senders' settings (status, health, quota, plan, campaigns' share), the
+  // worker heartbeat and the fair share of leases, and new bounces are looked at. Leases are
+  // renewed at least every third of `lease` whatever this says.
+  Millis refresh{60'000};
+  // At most this many cold sends per sender per recipient domain per rolling hour; 0: no cap.
+  int domain_hourly_cap = 10;
+  // Hard-bounce pause: rate over the sender's last `bounce_window_sends` cold sends.
+  domain::BounceRule bounce;
+  int bounce_window_sends = 500;
 };
 
 struct TickStats {
@@ -98,9 +129,12 @@ struct TickStats {
   int retried = 0;  // transient failures and sender problems
   int bounced = 0;
   int failed = 0;
-  int stopped = 0;   // leads stopped (completed, replied, suppressed, ...)
-  int deferred = 0;  // leads moved to a later time (window, step delay, retry time)
-  int waiting = 0;   // due leads left for a later tick (no sender could send now)
+  int stopped = 0;         // leads stopped (completed, replied, suppressed, ...)
+  int deferred = 0;        // leads moved to a later time (window, step delay, retry time)
+  int waiting = 0;         // due leads left for a later tick (no sender could send now)
+  int warmup_sent = 0;     // warm-up messages the server accepted
+  int warmup_failed = 0;   // warm-up messages refused or not delivered
+  int senders_paused = 0;  // senders paused this tick (failures or hard-bounce rate)
 };
 
 class Scheduler {
@@ -109,17 +143,31 @@ class Scheduler {
             TransportFactory transports, SchedulerOptions options);
   ~Scheduler();
 
-  // One pass over all running campaigns, sending what is due now. Success: what the tick did.
-  // Failure: the database failed (the tick stopped there; claims already made are settled or
-  // will be reaped). A campaign whose settings cannot be used (bad schedule JSON, unknown time
-  // zone, a template that does not parse) is skipped, named in campaign_errors().
+  // One tick: the warm-up and cold sends that are due now (see above). Success: what the tick
+  // did. Failure: the database failed (the tick stopped there; claims already made are settled
+  // or will be reaped). A campaign whose settings cannot be used (bad schedule JSON, unknown time
+  // zone, a template that does not parse, no public_url) is skipped, named in campaign_errors().
   Result<TickStats> RunOnce();
 
   // Campaigns skipped in the last tick and why ("campaign 7: unknown time zone 'Mars/Base'").
   const std::vector<std::string>& campaign_errors() const { return campaign_errors_; }
 
-  // The earliest instant a sender may send again under pacing (for tests and the live view).
+  // The earliest instant a sender may send again under pacing (for tests and the live view);
+  // nullopt when this scheduler does not hold the sender or has not paced it yet.
   std::optional<int64_t> SenderNextSendAt(int64_t sender_id) const;
+
+  // The senders this scheduler holds right now (their leases), in id order.
+  std::vector<int64_t> HeldSenders() const;
+
+  // A held sender's day so far: cold and warm-up sends made and the day's budget. nullopt when
+  // the sender is not held.
+  struct SenderDay {
+    domain::CivilDate day;
+    domain::DailyAllowance allowance;
+    int cold_sent = 0;
+    int warmup_sent = 0;
+  };
+  std::optional<SenderDay> SenderToday(int64_t sender_id) const;
 
   Ledger& ledger() { return ledger_; }
 
@@ -132,7 +180,22 @@ class Scheduler {
 
  private:
   struct SenderState;
+  struct CampaignCache;
+  Status Maintain(int64_t now, TickStats& stats);
+  Status ShareSenders(int64_t now);
+  Status RefreshSenders(int64_t now);
+  Status LoadDay(SenderState& s, int64_t now);
+  Status EnsureDay(SenderState& s, int64_t now);
+  domain::DailyAllowance AllowanceOf(const SenderState& s) const;
+  bool WarmupPossible(const SenderState& s, int64_t now) const;
+  domain::SendKind NextKind(const SenderState& s, int64_t now) const;
+  void Repace(SenderState& s, int64_t now, bool sent);
+  Status OpenTransport(SenderState& s, TickStats& stats);
+  Status SenderFailure(SenderState& s, const std::string& reason, TickStats& stats);
+  Status CheckBounceRate(SenderState& s, TickStats& stats);
+  Status RunWarmup(TickStats& stats);
   Status RunCampaign(const store::Row& campaign, TickStats& stats);
+  void DropSender(int64_t id);
 
   store::Database& db_;
   const Clock& clock_;
@@ -142,8 +205,11 @@ class Scheduler {
   Ledger ledger_;
   domain::Rng rng_;
   boost::asio::io_context io_;
-  std::map<int64_t, std::unique_ptr<SenderState>> senders_;
+  std::map<int64_t, std::unique_ptr<SenderState>> senders_;  // the senders held
+  std::map<int64_t, std::unique_ptr<CampaignCache>> campaigns_;
   std::vector<std::string> campaign_errors_;
+  std::optional<int64_t> next_maintenance_;
+  int64_t bounces_seen_until_ = 0;  // bounces before this were checked
 };
 
 }  // namespace kiln::engine

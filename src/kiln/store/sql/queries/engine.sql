@@ -76,7 +76,7 @@ SELECT type, detail, created_at FROM events WHERE message_id = $1 ORDER BY id;
 
 -- name: engine.running_campaigns
 SELECT id, workspace_id, schedule, timezone, daily_limit, warmup_mix_percent, stop_on_auto_reply,
-       include_unsubscribe
+       include_unsubscribe, track_opens, track_clicks, plain_text_only, updated_at
 FROM campaigns WHERE status = 'running' ORDER BY id;
 
 -- name: engine.campaign_steps
@@ -97,10 +97,12 @@ WHERE cs.campaign_id = $1 ORDER BY s.id;
 
 -- name: engine.due_leads
 -- $2 now, $3 limit. Leads that replied, bounced, unsubscribed ... are not pending/active.
+-- sender_status: the status of the lead's sender (follow-ups stick to it), NULL when none.
 SELECT cc.id, cc.contact_id, cc.sender_id, cc.current_step, cc.created_at, c.email,
        c.first_name, c.last_name, c.company, c.title, c.phone, c.website, c.timezone,
-       c.custom_fields
+       c.custom_fields, ss.status AS sender_status
 FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
+LEFT JOIN senders ss ON ss.id = cc.sender_id
 WHERE cc.campaign_id = $1 AND cc.status IN ('pending', 'active') AND cc.next_at <= $2
 ORDER BY cc.next_at, cc.id LIMIT $3;
 
@@ -172,3 +174,112 @@ WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $4);
 
 -- name: engine.sender_lease_release
 UPDATE senders SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1;
+
+-- Queue manager: senders, their days and the work spread over workers -----------------------------
+
+-- name: engine.worker_heartbeat
+-- $1 worker, $2 now.
+INSERT INTO engine_workers (worker_id, started_at, heartbeat_at) VALUES ($1, $2, $2)
+ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
+
+-- name: engine.worker_forget
+DELETE FROM engine_workers WHERE worker_id = $1;
+
+-- name: engine.workers_prune
+-- Rows of workers silent since before $1 (long dead).
+DELETE FROM engine_workers WHERE heartbeat_at < $1;
+
+-- name: engine.live_workers
+-- Workers whose heartbeat is younger than one lease ($1 = now - lease); never fewer than 1.
+SELECT COUNT(*) AS n FROM engine_workers WHERE heartbeat_at >= $1;
+
+-- name: engine.wanted_senders_count
+-- Senders that need a worker: active and in a running campaign, or warming up ($1 = 1 when this
+-- worker sends warm-up mail).
+SELECT COUNT(*) AS n FROM senders s
+WHERE s.status = 'active'
+  AND (($1 = 1 AND s.warmup_enabled = 1)
+       OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
+                  WHERE cs.sender_id = s.id AND c.status = 'running'));
+
+-- name: engine.sender_lease_candidates
+-- Free senders that need a worker ($1 warm-up on, $2 now, $3 limit), least recently leased first.
+SELECT s.id FROM senders s
+WHERE s.status = 'active' AND (s.lease_owner IS NULL OR s.lease_until < $2)
+  AND (($1 = 1 AND s.warmup_enabled = 1)
+       OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
+                  WHERE cs.sender_id = s.id AND c.status = 'running'))
+ORDER BY s.id LIMIT $3;
+
+-- name: engine.sender_lease_renew
+-- $1 worker, $2 lease_until.
+UPDATE senders SET lease_until = $2 WHERE lease_owner = $1;
+
+-- name: engine.sender_lease_drop
+-- Gives one lease back ($1 sender, $2 worker).
+UPDATE senders SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2;
+
+-- name: engine.held_sender_ids
+SELECT id FROM senders WHERE lease_owner = $1 ORDER BY id;
+
+-- name: engine.held_senders
+-- Every sender this worker holds ($1), with its warm-up plan and the largest warm-up share of the
+-- running campaigns it sends for (NULL: in none).
+SELECT s.id, s.workspace_id, s.email, s.name, s.from_name, s.status, s.daily_quota,
+       s.health_score, s.warmup_enabled, s.warmup_daily_target, s.warmup_end_at,
+       s.warmup_start_at, s.warmup_start_volume, s.warmup_daily_increase, s.warmup_weekdays_only,
+       s.timezone, s.smtp_host, s.smtp_port, s.smtp_security, s.smtp_username, s.smtp_secret,
+       s.allow_self_signed, s.created_at,
+       (SELECT MAX(c.warmup_mix_percent) FROM campaign_senders cs
+        JOIN campaigns c ON c.id = cs.campaign_id
+        WHERE cs.sender_id = s.id AND c.status = 'running') AS mix_percent
+FROM senders s WHERE s.lease_owner = $1 ORDER BY s.id;
+
+-- name: engine.sender_day_counts
+-- A sender's sends in [$2, $3): cold (sent, or claimed with the outcome open or unknown: they may
+-- have gone out) and warm-up; and its latest send of either kind (pacing).
+SELECT
+  (SELECT COUNT(*) FROM messages
+   WHERE sender_id = $1
+     AND ((sent_at >= $2 AND sent_at < $3)
+          OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3))) AS cold,
+  (SELECT COUNT(*) FROM warmup_messages
+   WHERE sender_id = $1 AND direction = 'out'
+     AND ((sent_at >= $2 AND sent_at < $3)
+          OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3))) AS warm,
+  (SELECT MAX(sent_at) FROM messages WHERE sender_id = $1) AS last_cold,
+  (SELECT MAX(sent_at) FROM warmup_messages WHERE sender_id = $1 AND direction = 'out')
+    AS last_warm;
+
+-- name: engine.sender_recent_domains
+-- The recipients of a sender's cold sends since $2 (the per-recipient-domain hourly cap).
+SELECT c.email, m.sent_at FROM messages m JOIN contacts c ON c.id = m.contact_id
+WHERE m.sender_id = $1 AND m.sent_at >= $2 ORDER BY m.sent_at;
+
+-- name: engine.campaign_pool
+SELECT sender_id FROM campaign_senders WHERE campaign_id = $1 ORDER BY sender_id;
+
+-- Hard-bounce pause ------------------------------------------------------------------------------
+
+-- name: engine.senders_bounced_since
+-- Senders held by $1 with a bounce recorded at or after $2 (at SMTP time or found later).
+SELECT DISTINCT m.sender_id FROM messages m JOIN senders s ON s.id = m.sender_id
+WHERE m.bounced_at >= $2 AND s.lease_owner = $1;
+
+-- name: engine.sender_bounce_window
+-- A sender's last $2 cold sends that reached a verdict, and how many of them hard-bounced.
+SELECT COUNT(*) AS sends,
+       CAST(COALESCE(SUM(CASE WHEN w.status = 'bounced' THEN 1 ELSE 0 END), 0) AS BIGINT) AS bounced
+FROM (SELECT status FROM messages WHERE sender_id = $1 AND status IN ('sent', 'bounced')
+      ORDER BY id DESC LIMIT $2) w;
+
+-- name: engine.sender_pause
+-- $1 sender, $2 reason, $3 now. Only an active sender is paused (a failed one stays failed).
+UPDATE senders SET status = 'paused', status_reason = $2, updated_at = $3
+WHERE id = $1 AND status = 'active';
+
+-- name: engine.campaigns_pause_for_sender
+-- Every running campaign $1 sends for: $2 reason, $3 now.
+UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3
+WHERE status = 'running'
+  AND id IN (SELECT campaign_id FROM campaign_senders WHERE sender_id = $1);

@@ -1,0 +1,35 @@
+// Open and click tracking for a cold email's HTML body (issue 4 §1 "tracking on/off"): every
+// http(s) link becomes the signed click redirect of api/tracking_tokens.h, and an open pixel is
+// added. The unsubscribe link is never rewritten (it must work even when tracking is blocked, and
+// RFC 8058 mail clients compare it with List-Unsubscribe).
+//
+// Pure functions of their arguments; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "kiln/base/status.h"
+
+namespace kiln::engine {
+
+struct LinkTracking {
+  bool opens = false;    // add the open pixel
+  bool clicks = false;   // rewrite http(s) links to the click redirect
+  std::string base_url;  // public origin of the tracking endpoints
+  std::string key;       // the tracking key
+  int64_t workspace_id = 0;
+  int64_t message_id = 0;
+  std::string unsubscribe_url;  // left as it is wherever it appears
+};
+
+// Returns `html` with tracking added. Links are the values of href attributes (quoted with " or
+// '); a value is rewritten when, after decoding &amp;, it is an absolute http or https URL of at
+// most api::kMaxTrackedUrlLength bytes and not the unsubscribe URL (nor any URL on the base
+// URL's own /u/ path); links are numbered from 0 in the order they appear. The pixel goes just
+// before </body> when there is one, else at the end. Failure: InvalidArgument when a token
+// cannot be signed (a bad key or id).
+Result<std::string> AddTracking(std::string_view html, const LinkTracking& t);
+
+}  // namespace kiln::engine
