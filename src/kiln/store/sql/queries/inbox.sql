@@ -6,7 +6,7 @@
 -- Senders with an IMAP mailbox whose poll is due and not leased by another worker: $1 now,
 -- $2 this worker, $3 at most this many.
 SELECT s.id, s.workspace_id, s.email, s.imap_host, s.imap_port, s.imap_security, s.imap_username,
-       s.imap_secret, s.oauth_provider, s.allow_self_signed, s.status, s.status_reason,
+       s.imap_secret, s.oauth_provider, s.oauth_secret, s.allow_self_signed, s.status, s.status_reason,
        s.created_at
 FROM senders s LEFT JOIN inbox_watch w ON w.sender_id = s.id
 WHERE s.status IN ('active', 'paused') AND s.imap_host <> ''
