@@ -1,0 +1,166 @@
+-- The sending side of warm-up (src/kiln/warmup/source.h): what a sender sends next (a peer's
+-- owed answer, its own continuation of a thread, or a new thread with the counterpart pairing
+-- picks), the counts behind every counterpart's room today, and settling the rows.
+-- Rows sent through a sender's transport are 'out' rows (sender_id sends) and 'back' rows with a
+-- peer_sender_id (the peer sends); a bot's 'back' rows belong to the bot runner (botrun.sql).
+
+-- What a sender sends ---------------------------------------------------------------------------
+
+-- name: warmup.owed_peer_reply
+-- (a) An answer sender $1 owes as a peer, scheduled by the receiving side, due by $2.
+SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
+       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject, w.text_body, w.html_body
+FROM warmup_messages w
+WHERE w.peer_sender_id = $1 AND w.direction = 'back' AND w.status = 'scheduled'
+  AND w.scheduled_at <= $2
+ORDER BY w.scheduled_at, w.id
+LIMIT 1;
+
+-- name: warmup.own_continuation
+-- (b) Sender $1's next mail in a thread its counterpart answered, due by $2.
+SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
+       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject, w.text_body, w.html_body
+FROM warmup_messages w
+WHERE w.sender_id = $1 AND w.direction = 'out' AND w.status = 'scheduled'
+  AND w.scheduled_at <= $2
+ORDER BY w.scheduled_at, w.id
+LIMIT 1;
+
+-- name: warmup.claim
+-- $1 id, $2 now, $3 Message-ID header (kept when the row has one), $4 subject, $5 text, $6 html
+-- (what is sent, stored with the row when the receiving side left them empty).
+UPDATE warmup_messages
+SET status = 'sending', message_id_header = COALESCE(message_id_header, $3), subject = $4,
+    text_body = $5, html_body = $6, updated_at = $2
+WHERE id = $1 AND status = 'scheduled';
+
+-- name: warmup.cancel
+-- A scheduled row that cannot be sent any more: $3 says why.
+UPDATE warmup_messages SET status = 'canceled', error = $3, updated_at = $2
+WHERE id = $1 AND status = 'scheduled';
+
+-- name: warmup.message
+SELECT id, workspace_id, sender_id, bot_id, peer_sender_id, direction, thread_id, parent_id,
+       exchange, token, message_id_header, subject, text_body, html_body, status, scheduled_at,
+       sent_at, smtp_code, smtp_response, error, created_at, updated_at
+FROM warmup_messages WHERE id = $1;
+
+-- name: warmup.parent
+-- The mail a scheduled row answers: its Message-ID, and what to quote if the row has no bodies.
+SELECT w.id, w.message_id_header, w.subject, w.text_body, w.sent_at, w.created_at, w.direction,
+       w.sender_id, w.bot_id, w.peer_sender_id
+FROM warmup_messages w WHERE w.id = $1;
+
+-- name: warmup.thread_headers
+-- The Message-IDs of thread $1 (its token) before exchange $2, oldest first: References.
+SELECT message_id_header FROM warmup_messages
+WHERE token = $1 AND exchange < $2 AND message_id_header IS NOT NULL
+ORDER BY exchange, id;
+
+-- name: warmup.bot_address
+SELECT id, name, email, provider, status FROM bots WHERE id = $1;
+
+-- name: warmup.sender_address
+SELECT id, name, from_name, email, status FROM senders WHERE id = $1;
+
+-- New threads -----------------------------------------------------------------------------------
+
+-- name: warmup.new_thread
+-- $1 workspace, $2 sender, $3 bot, $4 peer sender, $5 token, $6 Message-ID header, $7 subject,
+-- $8 text, $9 html, $10 now. Claimed at once ('sending'): nothing is sent before this commits.
+INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, peer_sender_id, direction,
+                             exchange, token, message_id_header, subject, text_body, html_body,
+                             status, scheduled_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, 'out', 1, $5, $6, $7, $8, $9, 'sending', $10, $10, $10)
+RETURNING id;
+
+-- name: warmup.set_thread
+UPDATE warmup_messages SET thread_id = id WHERE id = $1 AND thread_id IS NULL;
+
+-- name: warmup.workspace_bots
+-- Pairing candidates: the workspace's active bots and their aging ramps.
+SELECT id, email, provider, timezone, aging_start_at, aging_end_at, aging_start_volume,
+       daily_send_limit, daily_receive_limit
+FROM bots WHERE workspace_id = $1 AND status = 'active'
+ORDER BY id;
+
+-- name: warmup.workspace_peers
+-- Peer candidates: the workspace's other active senders with warm-up on, and their plans.
+SELECT id, email, timezone, warmup_start_at, warmup_end_at, warmup_start_volume,
+       warmup_daily_increase, warmup_daily_target, warmup_weekdays_only, created_at
+FROM senders
+WHERE workspace_id = $1 AND id <> $2 AND status = 'active' AND warmup_enabled = 1
+ORDER BY id;
+
+-- Counts in [$3, $4), a day on the counterparts' calendar in one time zone ($2): sent mail, plus
+-- claims whose outcome is open or unknown (they may have gone out), plus mail scheduled for that
+-- day (continuations and owed answers are coming).
+
+-- name: warmup.bot_received_between
+SELECT w.bot_id AS id, COUNT(*) AS n
+FROM warmup_messages w JOIN bots b ON b.id = w.bot_id
+WHERE b.workspace_id = $1 AND b.timezone = $2 AND w.direction = 'out'
+  AND ((w.status = 'sent' AND w.sent_at >= $3 AND w.sent_at < $4)
+       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4)
+       OR (w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4))
+GROUP BY w.bot_id;
+
+-- name: warmup.bot_replies_between
+SELECT w.bot_id AS id, COUNT(*) AS n
+FROM warmup_messages w JOIN bots b ON b.id = w.bot_id
+WHERE b.workspace_id = $1 AND b.timezone = $2 AND w.direction = 'back'
+  AND ((w.status = 'sent' AND w.sent_at >= $3 AND w.sent_at < $4)
+       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4)
+       OR (w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4))
+GROUP BY w.bot_id;
+
+-- name: warmup.peer_received_between
+SELECT w.peer_sender_id AS id, COUNT(*) AS n
+FROM warmup_messages w JOIN senders s ON s.id = w.peer_sender_id
+WHERE s.workspace_id = $1 AND s.timezone = $2 AND w.direction = 'out'
+  AND ((w.status = 'sent' AND w.sent_at >= $3 AND w.sent_at < $4)
+       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4)
+       OR (w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4))
+GROUP BY w.peer_sender_id;
+
+-- name: warmup.bot_lock
+-- Serialises the writers choosing bot $1 (PostgreSQL row lock; SQLite writers are serial anyway),
+-- so two senders cannot both take its last room.
+UPDATE bots SET status = status WHERE id = $1;
+
+-- name: warmup.peer_lock
+UPDATE senders SET status = status WHERE id = $1;
+
+-- name: warmup.contacts
+-- Sender $1's counterparts, each with its latest mail from the sender, oldest first: the
+-- history pairing ranks by.
+SELECT bot_id, peer_sender_id, MAX(id) AS last_id
+FROM warmup_messages
+WHERE sender_id = $1 AND direction = 'out'
+GROUP BY bot_id, peer_sender_id
+ORDER BY last_id;
+
+-- Settling ----------------------------------------------------------------------------------------
+
+-- name: warmup.mark_sent
+-- A claim lapsed into 'unknown' is still settled: the server's answer is the truth.
+UPDATE warmup_messages
+SET status = 'sent', sent_at = $2, smtp_code = $3, smtp_response = $4, error = '', updated_at = $2
+WHERE id = $1 AND status IN ('sending', 'unknown')
+  AND (direction = 'out' OR peer_sender_id IS NOT NULL);
+
+-- name: warmup.mark_failed
+UPDATE warmup_messages
+SET status = 'failed', smtp_code = $3, smtp_response = $4, error = $5, updated_at = $2
+WHERE id = $1 AND status IN ('sending', 'unknown')
+  AND (direction = 'out' OR peer_sender_id IS NOT NULL);
+
+-- name: warmup.mark_parent_replied
+UPDATE warmup_messages SET replied_at = $2, updated_at = $2 WHERE id = $1 AND replied_at IS NULL;
+
+-- name: warmup.lapsed_to_unknown
+-- Claims of sender-sent rows older than $2 were caught mid-send by a crash: they may have gone
+-- out, so they become 'unknown' and are never resent.
+UPDATE warmup_messages SET status = 'unknown', error = $3, updated_at = $1
+WHERE status = 'sending' AND updated_at < $2
+  AND (direction = 'out' OR peer_sender_id IS NOT NULL);

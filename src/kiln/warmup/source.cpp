@@ -1,0 +1,410 @@
+#include "kiln/warmup/source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kiln/domain/quota.h"
+#include "kiln/domain/random.h"
+#include "kiln/engine/scheduler.h"
+#include "kiln/mail/classify_warmup.h"
+#include "kiln/mail/mime_writer.h"
+#include "kiln/warmup/content.h"
+
+namespace kiln::warmup {
+namespace {
+
+constexpr int kMaxAttempts = 8;  // rows canceled or rooms lost to a race before giving up a turn
+
+std::string StripBrackets(std::string_view id) {
+  if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
+  return std::string(id);
+}
+
+std::string DisplayForm(const mail::Address& a) {
+  return a.name.empty() ? a.email : a.name + " <" + a.email + ">";
+}
+
+mail::Address SenderAddress(const engine::SenderInfo& sender) {
+  return {sender.from_name.empty() ? sender.name : sender.from_name, sender.email};
+}
+
+// The mailbox at the other end of a row, as seen from the sender that sends it.
+struct Party {
+  mail::Address address;
+  bool active = false;
+};
+
+Result<std::optional<Party>> LoadParty(store::Tx& tx, bool bot, int64_t id) {
+  KILN_ASSIGN_OR_RETURN(auto row,
+                        tx.QueryOne(bot ? "warmup.bot_address" : "warmup.sender_address", {id}));
+  if (!row) return std::optional<Party>();
+  Party party;
+  std::string name = row->Text("name");
+  if (!bot && !row->Text("from_name").empty()) name = row->Text("from_name");
+  party.address = {std::move(name), row->Text("email")};
+  party.active = row->Text("status") == "active";
+  return std::optional<Party>(std::move(party));
+}
+
+// A zone by name; an unknown one counts as UTC (logged once per call site use).
+std::shared_ptr<const domain::TimeZone> ZoneOrUtc(domain::TimeZoneDatabase& zones,
+                                                  const std::string& name) {
+  auto zone = zones.Get(name);
+  if (zone.ok()) return *zone;
+  spdlog::warn("warm-up: time zone '{}' unusable ({}); counting its day in UTC", name,
+               zone.status().ToString());
+  auto utc = zones.Get("UTC");
+  return utc.ok() ? *utc : nullptr;
+}
+
+struct ZoneDay {
+  std::shared_ptr<const domain::TimeZone> zone;
+  domain::CivilDate day;
+  domain::DayBounds bounds;
+};
+
+// Per-zone day bounds at `now`, computed once per zone name.
+class ZoneDays {
+ public:
+  ZoneDays(domain::TimeZoneDatabase& zones, int64_t now_ms) : zones_(zones), now_ms_(now_ms) {}
+  const ZoneDay& Of(const std::string& name) {
+    auto it = days_.find(name);
+    if (it != days_.end()) return it->second;
+    ZoneDay zd;
+    zd.zone = ZoneOrUtc(zones_, name);
+    if (zd.zone) {
+      zd.day = domain::DayAt(*zd.zone, now_ms_);
+      zd.bounds = domain::DayBoundsOf(*zd.zone, zd.day);
+    }
+    return days_.emplace(name, std::move(zd)).first->second;
+  }
+  const std::map<std::string, ZoneDay>& all() const { return days_; }
+
+ private:
+  domain::TimeZoneDatabase& zones_;
+  int64_t now_ms_;
+  std::map<std::string, ZoneDay> days_;
+};
+
+// Counts per counterpart id from one of the *_between queries, for every zone in `days`.
+Result<std::map<int64_t, int>> CountsByZone(store::Tx& tx, std::string_view query,
+                                            int64_t workspace_id, const ZoneDays& days) {
+  std::map<int64_t, int> counts;
+  for (const auto& [name, zd] : days.all()) {
+    KILN_ASSIGN_OR_RETURN(
+        auto rows, tx.Query(query, {workspace_id, name, zd.bounds.start_ms, zd.bounds.end_ms}));
+    for (const store::Row& row : rows) counts[row.Int("id")] = static_cast<int>(row.Int("n"));
+  }
+  return counts;
+}
+
+int CountOf(const std::map<int64_t, int>& counts, int64_t id) {
+  auto it = counts.find(id);
+  return it == counts.end() ? 0 : it->second;
+}
+
+// Today's room of every candidate of the workspace (see source.h (c)).
+struct Candidates {
+  std::vector<Candidate> bots;
+  std::vector<Candidate> peers;
+  std::map<int64_t, std::string> zone_of_bot, zone_of_peer;
+};
+
+Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones,
+                                  const engine::SenderInfo& sender, int64_t now_ms) {
+  Candidates out;
+  KILN_ASSIGN_OR_RETURN(auto bot_rows, tx.Query("warmup.workspace_bots", {sender.workspace_id}));
+  KILN_ASSIGN_OR_RETURN(auto peer_rows,
+                        tx.Query("warmup.workspace_peers", {sender.workspace_id, sender.id}));
+
+  ZoneDays bot_days(zones, now_ms);
+  for (const store::Row& row : bot_rows) bot_days.Of(row.Text("timezone"));
+  KILN_ASSIGN_OR_RETURN(auto received, CountsByZone(tx, "warmup.bot_received_between",
+                                                    sender.workspace_id, bot_days));
+  KILN_ASSIGN_OR_RETURN(
+      auto replies, CountsByZone(tx, "warmup.bot_replies_between", sender.workspace_id, bot_days));
+  for (const store::Row& row : bot_rows) {
+    const std::string tz = row.Text("timezone");
+    const ZoneDay& zd = bot_days.Of(tz);
+    if (!zd.zone) continue;
+    const int send_limit = static_cast<int>(row.Int("daily_send_limit"));
+    domain::BotAging aging;
+    aging.start_date = domain::DayAt(*zd.zone, row.Int("aging_start_at"));
+    aging.aging_end_date =
+        domain::DayAt(*zd.zone, row.OptInt("aging_end_at").value_or(row.Int("aging_start_at")));
+    if (aging.aging_end_date < aging.start_date) aging.aging_end_date = aging.start_date;
+    aging.max_volume = send_limit;
+    aging.start_volume =
+        std::clamp(static_cast<int>(row.Int("aging_start_volume")), 1, std::max(send_limit, 1));
+    const int send_volume = send_limit <= 0 ? 0 : domain::BotDailyVolume(aging, zd.day);
+    const int receive_cap = std::min(send_volume, static_cast<int>(row.Int("daily_receive_limit")));
+    const int64_t id = row.Int("id");
+    int room = receive_cap - CountOf(received, id);
+    if (CountOf(replies, id) >= send_volume) room = 0;
+    out.bots.push_back({id, AddressDomain(row.Text("email")), row.Text("provider"), room});
+    out.zone_of_bot[id] = tz;
+  }
+
+  ZoneDays peer_days(zones, now_ms);
+  for (const store::Row& row : peer_rows) peer_days.Of(row.Text("timezone"));
+  KILN_ASSIGN_OR_RETURN(auto peer_received, CountsByZone(tx, "warmup.peer_received_between",
+                                                         sender.workspace_id, peer_days));
+  for (const store::Row& row : peer_rows) {
+    const std::string tz = row.Text("timezone");
+    const ZoneDay& zd = peer_days.Of(tz);
+    if (!zd.zone) continue;
+    const int target = static_cast<int>(row.Int("warmup_daily_target"));
+    int volume = target;
+    const std::optional<int64_t> end_at = row.OptInt("warmup_end_at");
+    if (end_at && *end_at > now_ms) {
+      domain::WarmupPlan plan;
+      plan.start_date =
+          domain::DayAt(*zd.zone, row.OptInt("warmup_start_at").value_or(row.Int("created_at")));
+      plan.end_date = domain::DayAt(*zd.zone, *end_at);
+      plan.start_volume = static_cast<int>(row.Int("warmup_start_volume"));
+      plan.daily_increase = static_cast<int>(row.Int("warmup_daily_increase"));
+      plan.max_volume = target;
+      plan.weekdays_only = row.Bool("warmup_weekdays_only");
+      volume = domain::WarmupRampVolume(plan, zd.day);
+    }
+    const int64_t id = row.Int("id");
+    out.peers.push_back(
+        {id, AddressDomain(row.Text("email")), "", volume - CountOf(peer_received, id)});
+    out.zone_of_peer[id] = tz;
+  }
+  return out;
+}
+
+}  // namespace
+
+DbWarmupSource::DbWarmupSource(store::Database& db, domain::TimeZoneDatabase& zones,
+                               WarmupSourceOptions options)
+    : db_(db), zones_(zones), options_(std::move(options)) {}
+
+namespace {
+
+// Fills message headers common to every warm-up mail.
+engine::WarmupMessage Compose(int64_t id, const mail::Address& from, const mail::Address& to,
+                              std::string message_id_header, std::string token, std::string subject,
+                              std::string text_body, std::string html_body, int64_t now_ms) {
+  engine::WarmupMessage out;
+  out.warmup_message_id = id;
+  mail::OutgoingMessage& m = out.message;
+  m.from = from;
+  m.to = {to};
+  m.subject = std::move(subject);
+  m.text_body = std::move(text_body);
+  m.html_body = std::move(html_body);
+  m.message_id = StripBrackets(message_id_header);
+  m.date = FromUnixMillis(now_ms);
+  m.extra_headers.emplace_back(std::string(mail::kWarmupHeader), std::move(token));
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::SenderInfo& sender,
+                                                                  int64_t now_ms) {
+  std::optional<engine::WarmupMessage> result;
+  const mail::Address me = SenderAddress(sender);
+  const std::string my_domain = AddressDomain(sender.email);
+  if (my_domain.empty()) {
+    return Status::InvalidArgument("sender " + std::to_string(sender.id) + " address '" +
+                                   sender.email + "' has no domain");
+  }
+
+  // (a) and (b): rows the receiving side scheduled, with their bodies.
+  auto claim_scheduled = [&](store::Tx& tx, const store::Row& row) -> Result<bool> {
+    const int64_t id = row.Int("id");
+    const bool peer_answer = row.Text("direction") == "back";
+    std::optional<Party> to;
+    if (peer_answer) {
+      KILN_ASSIGN_OR_RETURN(to, LoadParty(tx, false, row.Int("sender_id")));
+    } else if (row.OptInt("bot_id")) {
+      KILN_ASSIGN_OR_RETURN(to, LoadParty(tx, true, row.Int("bot_id")));
+    } else {
+      KILN_ASSIGN_OR_RETURN(to, LoadParty(tx, false, row.Int("peer_sender_id")));
+    }
+    std::string message_id = row.Text("message_id_header");
+    if (message_id.empty()) message_id = "<" + mail::GenerateMessageId(my_domain) + ">";
+    const std::string token = row.Text("token");
+    std::string subject = row.Text("subject");
+    std::string text_body = row.Text("text_body");
+    std::string html_body = row.Text("html_body");
+
+    std::string parent_header;
+    if (auto parent_id = row.OptInt("parent_id")) {
+      KILN_ASSIGN_OR_RETURN(auto parent, tx.QueryOne("warmup.parent", {*parent_id}));
+      if (parent) {
+        parent_header = parent->Text("message_id_header");
+        if (text_body.empty() && html_body.empty() && to) {
+          // Written without bodies: answer what the stored parent says.
+          Original original{
+              parent->Text("subject"), parent->Text("text_body"), DisplayForm(to->address),
+              FromUnixMillis(parent->OptInt("sent_at").value_or(parent->Int("created_at")))};
+          WarmupContent content =
+              ReplyContent(domain::SeedOf(options_.seed, static_cast<uint64_t>(id)),
+                           {me.name, to->address.name}, token, original);
+          subject = std::move(content.subject);
+          text_body = std::move(content.text_body);
+          html_body = std::move(content.html_body);
+        }
+      }
+    }
+    if (!to || !to->active || (text_body.empty() && html_body.empty())) {
+      const std::string why = !to ? "the counterpart no longer exists"
+                              : !to->active
+                                  ? "the counterpart " + to->address.email + " is not active"
+                                  : "nothing to send: no bodies and no parent";
+      KILN_RETURN_IF_ERROR(tx.Exec("warmup.cancel", {id, now_ms, why}).status());
+      return false;
+    }
+    KILN_ASSIGN_OR_RETURN(int64_t claimed, tx.Exec("warmup.claim", {id, now_ms, message_id, subject,
+                                                                    text_body, html_body}));
+    if (claimed != 1) return false;
+
+    engine::WarmupMessage msg = Compose(id, me, to->address, message_id, token, subject,
+                                        std::move(text_body), std::move(html_body), now_ms);
+    if (!parent_header.empty()) {
+      msg.message.in_reply_to = StripBrackets(parent_header);
+      KILN_ASSIGN_OR_RETURN(auto headers,
+                            tx.Query("warmup.thread_headers", {token, row.Int("exchange")}));
+      for (const store::Row& h : headers) {
+        msg.message.references.push_back(StripBrackets(h.Text("message_id_header")));
+      }
+      if (msg.message.references.empty()) msg.message.references.push_back(msg.message.in_reply_to);
+    }
+    result = std::move(msg);
+    return true;
+  };
+
+  // (c): a new thread with the counterpart pairing picks.
+  auto start_thread = [&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(Candidates candidates, LoadCandidates(tx, zones_, sender, now_ms));
+    if (candidates.bots.empty() && candidates.peers.empty()) return Status::Ok();
+    PairingPool pool(candidates.bots, candidates.peers);
+
+    SenderHistory history(pool, sender.id);
+    KILN_ASSIGN_OR_RETURN(auto contacts, tx.Query("warmup.contacts", {sender.id}));
+    for (const store::Row& c : contacts) {
+      if (auto bot_id = c.OptInt("bot_id")) {
+        history.AddContact(pool, CounterpartKind::kBot, *bot_id);
+      } else if (auto peer_id = c.OptInt("peer_sender_id")) {
+        history.AddContact(pool, CounterpartKind::kPeer, *peer_id);
+      }
+    }
+
+    domain::Rng rng(domain::SeedOf(options_.seed, static_cast<uint64_t>(sender.id),
+                                   static_cast<uint64_t>(now_ms)));
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      std::optional<Pick> pick = pool.Choose(history, rng, options_.pairing);
+      if (!pick) return Status::Ok();
+      const bool bot = pick->kind == CounterpartKind::kBot;
+
+      // Take the counterpart's row lock, then count again: another process may have used its
+      // last room since the candidates were read.
+      KILN_RETURN_IF_ERROR(
+          tx.Exec(bot ? "warmup.bot_lock" : "warmup.peer_lock", {pick->id}).status());
+      KILN_ASSIGN_OR_RETURN(Candidates fresh, LoadCandidates(tx, zones_, sender, now_ms));
+      const auto& list = bot ? fresh.bots : fresh.peers;
+      auto it = std::find_if(list.begin(), list.end(),
+                             [&](const Candidate& c) { return c.id == pick->id; });
+      if (it == list.end() || it->room <= 0) {
+        pool.SetRoom(pick->kind, pick->id, 0);
+        continue;
+      }
+      KILN_ASSIGN_OR_RETURN(std::optional<Party> to, LoadParty(tx, bot, pick->id));
+      if (!to) {
+        pool.SetRoom(pick->kind, pick->id, 0);
+        continue;
+      }
+
+      const std::string token = NewWarmupToken(rng);
+      WarmupContent content = NewThreadContent(
+          domain::SeedOf(options_.seed, static_cast<uint64_t>(sender.id), rng.Next()),
+          {me.name, to->address.name}, token);
+      const std::string message_id = "<" + mail::GenerateMessageId(my_domain) + ">";
+      KILN_ASSIGN_OR_RETURN(
+          store::Row inserted,
+          tx.QueryRow(
+              "warmup.new_thread",
+              {sender.workspace_id, sender.id, bot ? store::Value(pick->id) : store::Value(),
+               bot ? store::Value() : store::Value(pick->id), token, message_id, content.subject,
+               content.text_body, content.html_body, now_ms},
+              "warm-up thread insert returned no id"));
+      const int64_t id = inserted.Int("id");
+      KILN_RETURN_IF_ERROR(tx.Exec("warmup.set_thread", {id}).status());
+      result = Compose(id, me, to->address, message_id, token, std::move(content.subject),
+                       std::move(content.text_body), std::move(content.html_body), now_ms);
+      return Status::Ok();
+    }
+    return Status::Ok();
+  };
+
+  Status st = db_.Write([&](store::Tx& tx) -> Status {
+    result.reset();
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      KILN_ASSIGN_OR_RETURN(auto owed, tx.QueryOne("warmup.owed_peer_reply", {sender.id, now_ms}));
+      if (!owed) {
+        KILN_ASSIGN_OR_RETURN(owed, tx.QueryOne("warmup.own_continuation", {sender.id, now_ms}));
+      }
+      if (!owed) return start_thread(tx);
+      KILN_ASSIGN_OR_RETURN(bool claimed, claim_scheduled(tx, *owed));
+      if (claimed) return Status::Ok();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  return result;
+}
+
+Status DbWarmupSource::Record(int64_t warmup_message_id, const mail::SendResult& result,
+                              int64_t now_ms) {
+  return db_.Write([&](store::Tx& tx) -> Status {
+    int64_t changed = 0;
+    if (result.ok()) {
+      KILN_ASSIGN_OR_RETURN(changed, tx.Exec("warmup.mark_sent", {warmup_message_id, now_ms,
+                                                                  result.code, result.text}));
+    } else {
+      std::string reason =
+          result.reason.empty() ? std::string(mail::SendClassName(result.cls)) : result.reason;
+      KILN_ASSIGN_OR_RETURN(changed,
+                            tx.Exec("warmup.mark_failed",
+                                    {warmup_message_id, now_ms, result.code, result.text, reason}));
+    }
+    if (changed != 1) {
+      return Status::NotFound("warm-up message " + std::to_string(warmup_message_id) +
+                              " is not an open claim of a sender's warm-up mail");
+    }
+    if (result.ok()) {
+      KILN_ASSIGN_OR_RETURN(store::Row row,
+                            tx.QueryRow("warmup.message", {warmup_message_id}, "vanished"));
+      if (auto parent = row.OptInt("parent_id")) {
+        KILN_RETURN_IF_ERROR(tx.Exec("warmup.mark_parent_replied", {*parent, now_ms}).status());
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<int> DbWarmupSource::LapseClaims(int64_t now_ms) {
+  int64_t changed = 0;
+  KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(changed,
+                          tx.Exec("warmup.lapsed_to_unknown",
+                                  {now_ms, now_ms - options_.claim_lapse.count(),
+                                   "caught mid-send (claim older than " +
+                                       std::to_string(options_.claim_lapse.count() / 1000) +
+                                       " s): may have been sent, never resent"}));
+    return Status::Ok();
+  }));
+  return static_cast<int>(changed);
+}
+
+}  // namespace kiln::warmup

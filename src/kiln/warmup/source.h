@@ -1,0 +1,71 @@
+// DbWarmupSource: the warm-up network's sending side over the database — what a sender's next
+// warm-up mail is, claimed in warmup_messages before any SMTP (engine/warmup_source.h).
+//
+// Next(sender, now) looks, in this order, for
+//   (a) an answer the sender owes as a peer: a 'back' row with peer_sender_id = the sender,
+//       'scheduled' and due (the receiving side, bot_runner.h, wrote it with its bodies);
+//   (b) the sender's own next mail in a thread its counterpart answered: an 'out' row of the
+//       sender, 'scheduled' and due (also written by the receiving side while the thread's
+//       exchange < ThreadTargetExchanges(token));
+//   (c) a new thread: the counterpart pairing.h picks among the workspace's active bots and its
+//       other active senders with warm-up on, each within its room today on its own calendar
+//       (a bot: min(BotDailyVolume, daily_receive_limit) received, and its replies sent or owed
+//       below its send volume; a peer: its own warm-up volume), content from content.h.
+// The row is claimed ('sending', with its Message-ID) in a committed transaction, then the
+// composed message is returned: From the sending mailbox, To the counterpart, a Message-ID on the
+// sender's domain, In-Reply-To/References for answers, X-Kiln-Warmup: <token>, never a
+// List-Unsubscribe. Record settles it; LapseClaims turns claims caught mid-send by a crash into
+// 'unknown' (never resent), as the queue manager does for cold mail.
+//
+// Thread-safety: one instance is used by one scheduler thread at a time (WarmupSource's contract);
+// several processes may run their own over one database (a bot's or peer's last room is taken
+// under a row lock, so concurrent senders cannot exceed it).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "kiln/base/clock.h"
+#include "kiln/base/status.h"
+#include "kiln/domain/tz.h"
+#include "kiln/engine/warmup_source.h"
+#include "kiln/store/db.h"
+#include "kiln/warmup/pairing.h"
+
+namespace kiln::warmup {
+
+struct WarmupSourceOptions {
+  PairingOptions pairing;       // warmup_peer_share_percent
+  Millis claim_lapse{900'000};  // a 'sending' row older than this was caught by a crash
+  uint64_t seed = 1;            // pairing draws and content; mixed with row and sender ids
+};
+
+class DbWarmupSource final : public engine::WarmupSource {
+ public:
+  // `db` and `zones` must outlive the source. `zones` resolves the counterparts' time zones (an
+  // unknown zone counts as UTC, logged).
+  DbWarmupSource(store::Database& db, domain::TimeZoneDatabase& zones,
+                 WarmupSourceOptions options = {});
+
+  // See the file comment. nullopt: nothing owed is due and no counterpart has room today.
+  // Failure: the database failed (nothing was claimed).
+  Result<std::optional<engine::WarmupMessage>> Next(const engine::SenderInfo& sender,
+                                                    int64_t now_ms) override;
+
+  // Settles a row Next returned: 'sent' (sent_at, the SMTP code and text; its parent's
+  // replied_at) when result.ok(), else 'failed' with result.reason. A row reported 'unknown'
+  // meanwhile is settled too. Failure: NotFound when the row is not an open claim of a sender's
+  // warm-up mail (unknown id, already settled, a bot's reply); the database failed.
+  Status Record(int64_t warmup_message_id, const mail::SendResult& result, int64_t now_ms) override;
+
+  // Marks every sender-sent claim older than options.claim_lapse 'unknown'. Success: how many.
+  // The worker calls it each tick.
+  Result<int> LapseClaims(int64_t now_ms);
+
+ private:
+  store::Database& db_;
+  domain::TimeZoneDatabase& zones_;
+  WarmupSourceOptions options_;
+};
+
+}  // namespace kiln::warmup
