@@ -67,7 +67,38 @@ void Router::Add(bhttp::verb method, std::string pattern, Handler handler, Route
   compiled_.push_back(std::move(segments));
 }
 
+void Router::AddWebSocket(std::string pattern, UpgradeHandler handler, RouteDoc doc) {
+  if (!handler) BadRoute(pattern, "empty upgrade handler");
+  doc.websocket = true;
+  Handler plain = [handler](Request& request) -> Response {
+    UpgradeResult result = handler(request);
+    if (auto* refusal = std::get_if<Response>(&result)) return std::move(*refusal);
+    Response r = Response::Error(bhttp::status::upgrade_required, "upgrade_required",
+                                 "this endpoint is a WebSocket: send Connection: Upgrade and "
+                                 "Upgrade: websocket");
+    r.SetHeader(bhttp::field::upgrade, "websocket");
+    r.SetHeader(bhttp::field::connection, "Upgrade");
+    return r;
+  };
+  Add(bhttp::verb::get, std::move(pattern), std::move(plain), std::move(doc));
+  routes_.back().upgrade = std::move(handler);
+}
+
+UpgradeResult Router::DispatchUpgrade(Request& request) const {
+  auto found = Find(request);
+  if (auto* response = std::get_if<Response>(&found)) return std::move(*response);
+  const Route& route = routes_[std::get<size_t>(found)];
+  if (route.upgrade) return route.upgrade(request);
+  return route.handler(request);
+}
+
 Response Router::Dispatch(Request& request) const {
+  auto found = Find(request);
+  if (auto* response = std::get_if<Response>(&found)) return std::move(*response);
+  return routes_[std::get<size_t>(found)].handler(request);
+}
+
+std::variant<size_t, Response> Router::Find(Request& request) const {
   const bool already_decoded = request.target.empty();
   std::string_view raw = already_decoded ? std::string_view(request.path) : RawPath(request.target);
   const bool api = IsApiPath(already_decoded ? request.path : raw);
@@ -155,7 +186,7 @@ Response Router::Dispatch(Request& request) const {
     if (compiled_[*best][s].is_param) request.path_params[compiled_[*best][s].text] = segments[s];
   }
   request.route = route.pattern;
-  return route.handler(request);
+  return *best;
 }
 
 }  // namespace kiln::http

@@ -2,6 +2,10 @@
 // segments ("/api/v1/campaigns/{id}/steps"); a literal segment beats a parameter. A path that
 // matches no pattern -> 404; a path that matches with another method -> 405 with Allow.
 //
+// A WebSocket route (AddWebSocket) is a GET route whose handler answers an upgrade request with an
+// accept or a refusal (websocket.h); the Server runs accepted connections. A plain GET to it gets
+// the handler's refusal, or 426 Upgrade Required when the handler would have accepted.
+//
 // Routes are registered at start-up (single thread), then Dispatch is thread-safe.
 // Every route carries its documentation (RouteDoc); /api/v1/openapi.json is generated from it.
 #pragma once
@@ -11,6 +15,7 @@
 #include <vector>
 
 #include "kiln/http/message.h"
+#include "kiln/http/websocket.h"
 
 namespace kiln::http {
 
@@ -24,6 +29,7 @@ struct RouteDoc {
   std::string response_schema;  // JSON Schema of a success body as JSON text ("" when empty)
   int success_status = 200;
   bool authenticated = true;  // needs a session cookie or an API key
+  bool websocket = false;     // a WebSocket route (set by Router::AddWebSocket)
 };
 
 struct Route {
@@ -31,6 +37,7 @@ struct Route {
   std::string pattern;
   Handler handler;
   RouteDoc doc;
+  UpgradeHandler upgrade;  // WebSocket routes only
 };
 
 class Router {
@@ -47,6 +54,12 @@ class Router {
   // exists (the server drops the body). Exceptions from handlers propagate to the caller.
   // request.route is set to the matched pattern, "(fallback)" or "(unmatched)".
   Response Dispatch(Request& request) const;
+  // Registers a WebSocket route on GET `pattern` (same pattern rules as Add).
+  void AddWebSocket(std::string pattern, UpgradeHandler handler, RouteDoc doc);
+  // For a WebSocket upgrade request: finds the route like Dispatch (filling path_params and
+  // route) and, when it is a WebSocket route, answers its handler's accept or refusal. Any other
+  // outcome is Dispatch's response (an upgrade to an ordinary route is served as a plain request).
+  UpgradeResult DispatchUpgrade(Request& request) const;
   // Fallback for paths no route matches (e.g. static files of the web UI). Optional.
   void SetFallback(Handler handler) { fallback_ = std::move(handler); }
   const std::vector<Route>& routes() const { return routes_; }
@@ -56,6 +69,9 @@ class Router {
     std::string text;  // literal text, or the parameter name
     bool is_param = false;
   };
+  // The matched route's index, or the response when nothing matches (404, 405, 400, fallback).
+  std::variant<size_t, Response> Find(Request& request) const;
+
   std::vector<Route> routes_;
   std::vector<std::vector<Segment>> compiled_;  // parallel to routes_
   Handler fallback_;

@@ -21,6 +21,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <cctype>
 #include <future>
 #include <mutex>
@@ -33,6 +34,7 @@
 #include "kiln/http/message.h"
 #include "kiln/http/metrics.h"
 #include "kiln/http/router.h"
+#include "kiln/http/websocket_session.h"
 
 namespace kiln::http {
 namespace {
@@ -93,14 +95,24 @@ void AddStandardHeaders(Response& r, std::string_view request_id, bool api) {
   if (api) r.headers.set(bhttp::field::cache_control, "no-store");
 }
 
+// An upgrade request the router accepted, waiting for the connection to switch protocols.
+struct PendingUpgrade {
+  WebSocketAccept accept;
+  bhttp::request<bhttp::empty_body> request;
+};
+
 // Connection state, touched only on the connection's strand.
 struct Session {
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
-  enum class State { kIdle, kReading, kWriting };
+  explicit Session(tcp::socket socket)
+      : executor(socket.get_executor()), stream(std::move(socket)) {}
+  enum class State { kIdle, kReading, kWriting, kWebSocket };
+  asio::any_io_executor executor;  // the connection's strand (the stream moves to a WebSocket)
   beast::tcp_stream stream;
   State state = State::kReading;
   uint64_t id = 0;
   std::string remote_ip;
+  std::optional<PendingUpgrade> upgrade;
+  std::shared_ptr<WebSocketSession> ws;  // set once the connection is a WebSocket
 };
 
 // What is known about a request when its response is written, for the log and the metrics.
@@ -144,7 +156,9 @@ class Server::Impl {
         acceptor_(control_),
         grace_timer_(control_),
         open_connections_(
-            metrics.GetGauge("kiln_http_open_connections", "HTTP connections currently open")) {}
+            metrics.GetGauge("kiln_http_open_connections", "HTTP connections currently open")),
+        open_websockets_(metrics.GetGauge("kiln_websocket_connections",
+                                          "WebSocket connections currently open")) {}
 
   Status Listen();
   uint16_t port() const { return port_.load(); }
@@ -160,7 +174,15 @@ class Server::Impl {
   asio::awaitable<std::pair<bool, bool>> HandleOne(Session& s, beast::flat_buffer& buffer);
   asio::awaitable<bool> Write(Session& s, Response response, const Exchange& x, bool keep_alive);
   Response Dispatch(Request& request);
+  UpgradeResult DispatchUpgrade(Request& request);
   asio::awaitable<void> Close(Session& s, bool linger);
+  // Switches the connection to the WebSocket protocol and serves it until it ends.
+  asio::awaitable<void> RunWebSocket(std::shared_ptr<Session> s);
+  // The access log line and the metrics of a request answered without Write (an upgrade).
+  void Record(const Exchange& x, int status, std::string_view remote_ip);
+  // Counts a WebSocket connection against its key's limit; false when the limit is reached.
+  bool AcquireWebSocketSlot(const WebSocketAccept& accept);
+  void ReleaseWebSocketSlot(const std::string& key);
   void ForEachSession(const std::function<void(const std::shared_ptr<Session>&)>& fn);
   void ForceCloseAll();
   void CheckDone();
@@ -175,6 +197,7 @@ class Server::Impl {
   asio::steady_timer grace_timer_;
   std::optional<asio::signal_set> signals_;
   Gauge& open_connections_;
+  Gauge& open_websockets_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};
@@ -185,6 +208,7 @@ class Server::Impl {
   std::mutex mu_;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
   uint64_t next_session_id_ = 0;                                   // guarded by mu_
+  std::unordered_map<std::string, int> websockets_per_key_;        // guarded by mu_
 };
 
 Status Server::Impl::Listen() {
@@ -274,8 +298,12 @@ void Server::Impl::Shutdown(Millis grace) {
     });
     // Idle keep-alive connections go now; the others notice stopping_ after their response.
     ForEachSession([](const std::shared_ptr<Session>& s) {
-      asio::post(s->stream.get_executor(), [s] {
-        if (s->state == Session::State::kIdle) s->stream.cancel();
+      asio::post(s->executor, [s] {
+        if (s->ws) {
+          s->ws->GoingAway();
+        } else if (s->state == Session::State::kIdle) {
+          s->stream.cancel();
+        }
       });
     });
     CheckDone();
@@ -297,9 +325,13 @@ void Server::Impl::ForEachSession(const std::function<void(const std::shared_ptr
 
 void Server::Impl::ForceCloseAll() {
   ForEachSession([](const std::shared_ptr<Session>& s) {
-    asio::post(s->stream.get_executor(), [s] {
+    asio::post(s->executor, [s] {
       // A response being written is never cut off; its write timeout bounds it.
-      if (s->state != Session::State::kWriting) s->stream.cancel();
+      if (s->ws) {
+        s->ws->Abort();
+      } else if (s->state != Session::State::kWriting && s->state != Session::State::kWebSocket) {
+        s->stream.cancel();
+      }
     });
   });
 }
@@ -372,9 +404,13 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Session> s) {
     s->state = Session::State::kReading;
     auto [keep_alive, drain] = co_await HandleOne(*s, buffer);
     linger = drain;
-    if (!keep_alive || stopping_) break;
+    if (s->upgrade || !keep_alive || stopping_) break;
   }
-  co_await Close(*s, linger);
+  if (s->upgrade) {
+    co_await RunWebSocket(s);
+  } else {
+    co_await Close(*s, linger);
+  }
   {
     std::lock_guard lock(mu_);
     sessions_.erase(s->id);
@@ -461,12 +497,12 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
       co_return std::pair{false, true};
     }
     if (ec == bhttp::error::body_limit) {
-      co_await Write(s,
-                     Response::Error(bhttp::status::payload_too_large, "too_large",
-                                     "request body is larger than " +
-                                         std::to_string(body_limit) + " bytes",
-                                     "body"),
-                     x, false);
+      co_await Write(
+          s,
+          Response::Error(bhttp::status::payload_too_large, "too_large",
+                          "request body is larger than " + std::to_string(body_limit) + " bytes",
+                          "body"),
+          x, false);
       co_return std::pair{false, true};
     }
     if (ec == beast::error::timeout) {
@@ -489,6 +525,11 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
 
   auto& msg = parser.get();
   bool keep_alive = msg.keep_alive();
+  std::optional<bhttp::request<bhttp::empty_body>> upgrade_request;
+  if (beast::websocket::is_upgrade(msg)) {
+    upgrade_request.emplace();
+    upgrade_request->base() = msg.base();
+  }
   Request request;
   request.method = msg.method();
   request.remote_ip = s.remote_ip;
@@ -503,12 +544,90 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
                                        target_status.message(), target_status.field())
                      : Response::Text(bhttp::status::bad_request,
                                       "400 bad request: " + target_status.message() + "\n");
+  } else if (upgrade_request) {
+    UpgradeResult result = DispatchUpgrade(request);
+    x.route = request.route.empty() ? "(unmatched)" : request.route;
+    if (auto* accept = std::get_if<WebSocketAccept>(&result)) {
+      if (stopping_) {
+        response = Response::Error(bhttp::status::service_unavailable, "unavailable",
+                                   "the server is shutting down");
+      } else if (!AcquireWebSocketSlot(*accept)) {
+        response = Response::Error(bhttp::status::too_many_requests, "rate_limited",
+                                   "too many live connections open (at most " +
+                                       std::to_string(accept->max_per_key) +
+                                       " per user); close one first");
+        response.SetHeader(bhttp::field::retry_after, "5");
+      } else {
+        s.upgrade.emplace(PendingUpgrade{std::move(*accept), std::move(*upgrade_request)});
+        Record(x, 101, s.remote_ip);
+        co_return std::pair{false, false};
+      }
+    } else {
+      response = std::move(std::get<Response>(result));
+    }
   } else {
     response = Dispatch(request);
     x.route = request.route.empty() ? "(unmatched)" : request.route;
   }
   bool written = co_await Write(s, std::move(response), x, keep_alive && !stopping_);
   co_return std::pair{written && keep_alive, false};
+}
+
+UpgradeResult Server::Impl::DispatchUpgrade(Request& request) {
+  try {
+    return router_.DispatchUpgrade(request);
+  } catch (const std::exception& e) {
+    spdlog::error("http: upgrade handler for {} threw: {} (request {})", request.route, e.what(),
+                  request.request_id);
+  } catch (...) {
+    spdlog::error("http: upgrade handler for {} threw a non-exception (request {})", request.route,
+                  request.request_id);
+  }
+  return Response::Error(bhttp::status::internal_server_error, "internal",
+                         "internal error; request id " + request.request_id);
+}
+
+bool Server::Impl::AcquireWebSocketSlot(const WebSocketAccept& accept) {
+  if (accept.limit_key.empty()) return true;
+  std::lock_guard lock(mu_);
+  int& open = websockets_per_key_[accept.limit_key];
+  if (open >= accept.max_per_key) {
+    if (open == 0) websockets_per_key_.erase(accept.limit_key);
+    return false;
+  }
+  ++open;
+  return true;
+}
+
+void Server::Impl::ReleaseWebSocketSlot(const std::string& key) {
+  if (key.empty()) return;
+  std::lock_guard lock(mu_);
+  auto it = websockets_per_key_.find(key);
+  if (it != websockets_per_key_.end() && --it->second <= 0) websockets_per_key_.erase(it);
+}
+
+asio::awaitable<void> Server::Impl::RunWebSocket(std::shared_ptr<Session> s) {
+  PendingUpgrade pending = std::move(*s->upgrade);
+  s->upgrade.reset();
+  std::string key = pending.accept.limit_key;
+  s->state = Session::State::kWebSocket;
+  s->ws = std::make_shared<WebSocketSession>(std::move(s->stream), std::move(pending.accept),
+                                             s->remote_ip);
+  if (stopping_) s->ws->GoingAway();
+  open_websockets_.Add(1);
+  co_await s->ws->Run(std::move(pending.request));
+  open_websockets_.Add(-1);
+  ReleaseWebSocketSlot(key);
+}
+
+void Server::Impl::Record(const Exchange& x, int status, std::string_view remote_ip) {
+  double seconds = std::chrono::duration<double>(clock_.Now() - x.started).count();
+  if (seconds < 0) seconds = 0;
+  metrics_.ObserveHttpRequest(x.method, x.route, status, seconds);
+  if (options_.access_log) {
+    spdlog::info("http: {} {} {} 0B {:.1f}ms id={} ip={}", x.method, x.log_target, status,
+                 seconds * 1000, x.request_id, remote_ip);
+  }
 }
 
 Response Server::Impl::Dispatch(Request& request) {
