@@ -49,8 +49,8 @@ Status LeadImporter::LoadSuppression() {
 
 void LeadImporter::AddError(ImportError e) {
   ++counts_.invalid;
-  if (error_sink_) error_sink_(e);
-  if (kept_errors_.size() < options_.max_error_rows_kept) kept_errors_.push_back(std::move(e));
+  if (kept_errors_.size() < options_.max_error_rows_kept) kept_errors_.push_back(e);
+  pending_errors_.push_back(std::move(e));
 }
 
 Status LeadImporter::Feed(std::string_view bytes) {
@@ -108,6 +108,10 @@ Status LeadImporter::OnRecord(CsvRecord& record) {
     KILN_ASSIGN_OR_RETURN(mapping_, ApplyUserMapping(header_, std::move(guess), options_.mapping));
     if (has_header) return Status::Ok();
   }
+  if (skipped_for_resume_ < options_.resume_rows) {
+    ++skipped_for_resume_;  // committed by an earlier run of this job
+    return Status::Ok();
+  }
   ++counts_.rows;
   const int64_t row = record.number;
   if (!record.error.empty()) {
@@ -134,7 +138,9 @@ Status LeadImporter::OnRecord(CsvRecord& record) {
       }
     }
   }
-  if (static_cast<int>(batch_.size()) >= options_.batch_rows) return Flush();
+  if (static_cast<int>(batch_.size() + pending_errors_.size()) >= options_.batch_rows) {
+    return Flush();  // errors count too: a file of bad rows holds no more than a batch in memory
+  }
   return Status::Ok();
 }
 
@@ -147,16 +153,23 @@ Status LeadImporter::UpdateJob(store::Tx& tx, const std::string& status) {
                                   {"message", e.reason},
                                   {"email", e.email}});
   }
-  const int64_t skipped = counts_.existing + counts_.duplicates + counts_.suppressed;
   return tx
       .Exec("imports.job_progress",
-            {workspace_id_, *job_id_, status, counts_.rows, counts_.imported, skipped,
-             counts_.invalid, json::serialize(errors), clock_.NowMillis()})
+            {workspace_id_, *job_id_, status, counts_.rows, counts_.imported, counts_.existing,
+             counts_.duplicates, counts_.suppressed, counts_.invalid, counts_.role,
+             counts_.disposable, json::serialize(errors), reader_.bytes_read(), clock_.NowMillis()})
       .status();
 }
 
 Status LeadImporter::Flush() {
-  if (batch_.empty()) return Status::Ok();
+  if (error_sink_) {
+    for (const ImportError& e : pending_errors_) error_sink_(e);
+  }
+  pending_errors_.clear();
+  if (batch_.empty()) {
+    if (!job_id_) return Status::Ok();
+    return db_.Write([&](store::Tx& tx) { return UpdateJob(tx, "running"); });
+  }
   const int64_t now = clock_.NowMillis();
   // One statement inserts the batch; the rows it returns are the new leads. Every other row of
   // the batch is already a lead: of this file when its key came earlier (in this batch or, by the

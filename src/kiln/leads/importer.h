@@ -40,6 +40,9 @@ struct ImportOptions {
   char delimiter = 0;                          // 0: sniffed
   int batch_rows = 1000;
   size_t max_error_rows_kept = 1000;  // in upload_jobs.errors; the report file keeps all
+  // Resuming a job: the data rows an earlier run committed (they are read and skipped) and the
+  // counts it had then.
+  int64_t resume_rows = 0;
 };
 
 struct ImportCounts {
@@ -63,8 +66,10 @@ struct ImportError {
 
 class LeadImporter {
  public:
-  // `error_sink` receives every error row as it is found (e.g. the report file writer); may be
-  // empty. `zones` checks time zone names; may be null (names are then taken as given).
+  // `error_sink` receives the error rows of each batch just before the batch is committed (so a
+  // report file written from it holds every error of the committed rows; after a crash it may
+  // also hold those of one uncommitted batch); may be empty. `zones` checks time zone names; may be
+  // null (names are then taken as given).
   LeadImporter(store::Database& db, const Clock& clock, domain::TimeZoneDatabase* zones,
                int64_t workspace_id, std::optional<int64_t> job_id, ImportOptions options,
                std::function<void(const ImportError&)> error_sink = {});
@@ -78,6 +83,11 @@ class LeadImporter {
   Status Finish();
 
   const ImportCounts& counts() const { return counts_; }
+  // Counts of an earlier run of the same job, before the first Feed (see resume_rows).
+  void RestoreCounts(const ImportCounts& counts) { counts_ = counts; }
+  // The first errors an earlier run kept (upload_jobs.errors), so the job keeps showing them.
+  void RestoreErrors(std::vector<ImportError> errors) { kept_errors_ = std::move(errors); }
+  bool has_header() const { return mapping_.has_header; }
   const ColumnMapping& mapping() const { return mapping_; }
   const std::vector<std::string>& header() const { return header_; }
   CsvEncoding encoding() const { return reader_.encoding(); }
@@ -110,6 +120,8 @@ class LeadImporter {
   std::unordered_set<uint64_t> seen_;  // hashes of the email keys read so far (verified in the DB)
   std::vector<std::pair<int64_t, LeadRow>> batch_;  // (row number, lead)
   std::vector<ImportError> kept_errors_;
+  std::vector<ImportError> pending_errors_;  // of the batch not yet committed
+  int64_t skipped_for_resume_ = 0;
   ImportCounts counts_;
   Status failed_;
 };
