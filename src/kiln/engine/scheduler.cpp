@@ -312,7 +312,19 @@ domain::SendKind Scheduler::NextKind(const SenderState& s, int64_t now) const {
   domain::DailyAllowance a = AllowanceOf(s);
   // Warm-up mail that cannot be sent now leaves its share unused; cold keeps its own part.
   if (!WarmupPossible(s, now)) a.warmup = 0;
+  // A sender that cannot send cold mail at all today (in no running campaign, or below the
+  // health gate) spends its day on warm-up rather than waiting for a cold turn that never comes.
+  if (!s.in_campaign || s.info.health_score < options_.rotation.min_health_score) a.cold = 0;
   return domain::NextSendKind(a, s.cold_sent, s.warmup_sent);
+}
+
+bool Scheduler::WarmupBehind(const SenderState& s, int64_t now) const {
+  if (!WarmupPossible(s, now)) return false;
+  const domain::DailyAllowance a = AllowanceOf(s);
+  if (s.warmup_sent >= a.warmup) return false;
+  const int64_t length = std::max<int64_t>(1, s.bounds.end_ms - s.bounds.start_ms);
+  const int64_t elapsed = std::clamp<int64_t>(now - s.bounds.start_ms, 0, length);
+  return s.warmup_sent < (int64_t{a.warmup} * elapsed + length - 1) / length;
 }
 
 void Scheduler::Repace(SenderState& s, int64_t now, bool sent) {
@@ -563,7 +575,7 @@ Result<TickStats> Scheduler::RunOnce() {
   campaign_errors_.clear();
   KILN_ASSIGN_OR_RETURN(stats.reaped_unknown, ledger_.ReapLapsed());
   KILN_RETURN_IF_ERROR(Maintain(clock_.NowMillis(), stats));
-  KILN_RETURN_IF_ERROR(RunWarmup(stats));
+  KILN_RETURN_IF_ERROR(RunWarmup(stats, /*fill=*/false));
   std::vector<store::Row> campaigns;
   KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(campaigns, tx.Query("engine.running_campaigns"));
@@ -582,10 +594,11 @@ Result<TickStats> Scheduler::RunOnce() {
     return s;
   }
   std::erase_if(campaigns_, [&](const auto& kv) { return !running.count(kv.first); });
+  KILN_RETURN_IF_ERROR(RunWarmup(stats, /*fill=*/true));
   return stats;
 }
 
-Status Scheduler::RunWarmup(TickStats& stats) {
+Status Scheduler::RunWarmup(TickStats& stats, bool fill) {
   if (options_.warmup == nullptr) return Status::Ok();
   for (auto& [id, slot] : senders_) {
     SenderState& s = *slot;
@@ -593,7 +606,13 @@ Status Scheduler::RunWarmup(TickStats& stats) {
     int64_t now = clock_.NowMillis();
     KILN_RETURN_IF_ERROR(EnsureDay(s, now));
     if (!s.next_send_at || *s.next_send_at > now) continue;
-    if (NextKind(s, now) != domain::SendKind::kWarmup) continue;
+    const domain::SendKind kind = NextKind(s, now);
+    // fill: the slot was cold's but no lead took it (none due, all outside their windows): warm-up
+    // may have it when it is behind its even share of the day so far.
+    if (kind != domain::SendKind::kWarmup &&
+        !(fill && kind == domain::SendKind::kCold && WarmupBehind(s, now))) {
+      continue;
+    }
     KILN_ASSIGN_OR_RETURN(std::optional<WarmupMessage> next, options_.warmup->Next(s.info, now));
     if (!next) {
       s.warmup_idle_until = now + kWarmupIdleRetryMs;  // cold mail may take the slot meanwhile

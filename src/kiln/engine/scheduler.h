@@ -29,6 +29,8 @@
 //      and whose next kind is cold; then render, tracking (open pixel, click redirects; never the
 //      unsubscribe link), unsubscribe link and RFC 8058 headers, compose, DKIM-sign, and deliver
 //      exactly once (delivery.h). Follow-ups carry In-Reply-To/References.
+//   3. warm-up again for senders whose cold turn found no lead to send to (none due, or all
+//      outside their windows) while warm-up is behind its even share of the day so far.
 // Outcomes: sent -> the lead advances to its next step; transient -> retry with backoff; bounce
 // -> message bounced, lead bounced, address suppressed, and the sender's hard-bounce rate over
 // its last `bounce_window_sends` is checked: above the threshold the sender and every running
@@ -189,11 +191,12 @@ class Scheduler {
   domain::DailyAllowance AllowanceOf(const SenderState& s) const;
   bool WarmupPossible(const SenderState& s, int64_t now) const;
   domain::SendKind NextKind(const SenderState& s, int64_t now) const;
+  bool WarmupBehind(const SenderState& s, int64_t now) const;
   void Repace(SenderState& s, int64_t now, bool sent);
   Status OpenTransport(SenderState& s, TickStats& stats);
   Status SenderFailure(SenderState& s, const std::string& reason, TickStats& stats);
   Status CheckBounceRate(SenderState& s, TickStats& stats);
-  Status RunWarmup(TickStats& stats);
+  Status RunWarmup(TickStats& stats, bool fill);
   Status RunCampaign(const store::Row& campaign, TickStats& stats);
   void DropSender(int64_t id);
 

@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "kiln/api/tracking_tokens.h"
 #include "kiln/domain/civil_time.h"
 #include "kiln/testing/db_fixture.h"
 #include "kiln/testing/fake_clock.h"
@@ -61,6 +64,35 @@ SELECT reason FROM suppression_list WHERE workspace_id = $1 AND email = $2;
 -- name: sched_test.suppress_domain
 INSERT INTO suppression_list (workspace_id, domain, reason, created_at)
 VALUES ($1, $2, 'manual', $3);
+-- name: sched_test.sender_warmup
+UPDATE senders SET warmup_end_at = $2, warmup_start_at = $3, warmup_start_volume = $4,
+                   warmup_daily_increase = $5, warmup_daily_target = $6, timezone = $7,
+                   warmup_enabled = 1
+WHERE id = $1;
+-- name: sched_test.campaign_mix
+UPDATE campaigns SET warmup_mix_percent = $2, updated_at = updated_at + 1 WHERE id = $1;
+-- name: sched_test.campaign_tracking
+UPDATE campaigns SET track_opens = $2, track_clicks = $3, plain_text_only = $4,
+                     updated_at = updated_at + 1
+WHERE id = $1;
+-- name: sched_test.campaign_all_day
+UPDATE campaigns SET schedule = '{"days":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00"}',
+                     updated_at = updated_at + 1
+WHERE id = $1;
+-- name: sched_test.sender_health
+UPDATE senders SET health_score = $2 WHERE id = $1;
+-- name: sched_test.campaign_status
+SELECT status, paused_reason FROM campaigns WHERE id = $1;
+-- name: sched_test.mark_bounced
+UPDATE messages SET status = 'bounced', bounced_at = $2
+WHERE id IN (SELECT id FROM messages WHERE campaign_id = $1 AND status = 'sent' ORDER BY id
+             LIMIT $3);
+-- name: sched_test.lease_owner
+SELECT lease_owner FROM senders WHERE id = $1;
+-- name: sched_test.sender_only
+INSERT INTO senders (workspace_id, email, from_name, smtp_host, smtp_port, smtp_security,
+                     daily_quota, status, created_at, updated_at)
+VALUES ($1, $2, 'Wes', '127.0.0.1', 25, 'none', $3, 'active', $4, $4) RETURNING id;
 )sql";
 
 struct SentMail {
@@ -79,7 +111,15 @@ class RecordingFakeTransport final : public mail::Transport {
   boost::asio::awaitable<mail::SendResult> Send(const mail::Envelope& envelope,
                                                 std::string_view data) override {
     log_->push_back({sender_id_, clock_.NowMillis(), envelope.rcpt_to.at(0), std::string(data)});
+    if (per_rcpt_ != nullptr) {
+      auto it = per_rcpt_->find(envelope.rcpt_to.at(0));
+      if (it != per_rcpt_->end()) co_return it->second;
+    }
     co_return answer_;
+  }
+  // Answers for particular recipients, looked up before `answer`.
+  void SetPerRecipient(const std::map<std::string, mail::SendResult>* answers) {
+    per_rcpt_ = answers;
   }
   boost::asio::awaitable<void> Close() override { co_return; }
 
@@ -88,6 +128,40 @@ class RecordingFakeTransport final : public mail::Transport {
   const Clock& clock_;
   std::vector<SentMail>* log_;
   mail::SendResult answer_;
+  const std::map<std::string, mail::SendResult>* per_rcpt_ = nullptr;
+};
+
+// A fake WarmupSource (named as such; the warm-up network is src/kiln/warmup/): every Next is a
+// message to a bot address while `room` lasts, recorded by id.
+class FakeWarmupSource final : public WarmupSource {
+ public:
+  struct Issued {
+    int64_t sender_id = 0;
+    int64_t at_ms = 0;
+  };
+  Result<std::optional<WarmupMessage>> Next(const SenderInfo& sender, int64_t now_ms) override {
+    if (room == 0) return std::optional<WarmupMessage>();
+    if (room > 0) --room;
+    WarmupMessage m;
+    m.warmup_message_id = static_cast<int64_t>(issued.size()) + 1;
+    m.message.from = {sender.from_name, sender.email};
+    m.message.to.push_back({"Bot", "bot@warm.test"});
+    m.message.subject = "quick question " + std::to_string(m.warmup_message_id);
+    m.message.text_body = "Hello there, how was the week?";
+    m.message.message_id = "warm" + std::to_string(m.warmup_message_id) + "@kiln-a.test";
+    m.message.date = FromUnixMillis(now_ms);
+    m.message.extra_headers.push_back({"X-Kiln-Warmup", "t" + std::to_string(sender.id)});
+    issued.push_back({sender.id, now_ms});
+    return std::optional<WarmupMessage>(std::move(m));
+  }
+  Status Record(int64_t id, const mail::SendResult& result, int64_t) override {
+    recorded[id] = result.ok();
+    return Status::Ok();
+  }
+
+  int room = -1;  // messages it still has; -1: no end
+  std::vector<Issued> issued;
+  std::map<int64_t, bool> recorded;
 };
 
 mail::SendResult Accepted() {
@@ -171,20 +245,25 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
     return id;
   }
 
-  std::unique_ptr<Scheduler> MakeScheduler(std::map<int64_t, mail::SendResult> answers = {}) {
+  std::unique_ptr<Scheduler> MakeScheduler(
+      std::map<int64_t, mail::SendResult> answers = {},
+      const std::function<void(SchedulerOptions&)>& tune = nullptr) {
     SchedulerOptions o;
     o.worker_id = "test-worker";
     o.pacing = {.min_gap_ms = 5 * kMinute, .jitter_percent = 40};
     o.public_url = "https://kiln.example.com";
     o.tracking_key = std::string(32, 'k');
     o.seed = 7;
+    if (tune) tune(o);
     return std::make_unique<Scheduler>(
         *db_, clock_, zones_,
         [this, answers](const SenderInfo& s,
                         boost::asio::any_io_executor) -> Result<std::unique_ptr<mail::Transport>> {
           auto it = answers.find(s.id);
-          return std::unique_ptr<mail::Transport>(std::make_unique<RecordingFakeTransport>(
-              s.id, clock_, &log_, it == answers.end() ? Accepted() : it->second));
+          auto t = std::make_unique<RecordingFakeTransport>(
+              s.id, clock_, &log_, it == answers.end() ? Accepted() : it->second);
+          t->SetPerRecipient(&per_rcpt_);
+          return std::unique_ptr<mail::Transport>(std::move(t));
         },
         std::move(o));
   }
@@ -212,6 +291,7 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
   std::map<std::string, std::string> lead_zone_;
   std::map<std::string, int64_t> contact_of_;
   std::vector<SentMail> log_;
+  std::map<std::string, mail::SendResult> per_rcpt_;
 };
 
 TEST_P(SchedulerTest, CampaignOverVirtualWeeksKeepsEveryRule) {
@@ -379,6 +459,299 @@ TEST_P(SchedulerTest, SuppressedDomainIsNeverMailed) {
   auto st = Row("sched_test.lead_status", {campaign_, blocked});
   EXPECT_EQ(st->Text("status"), "stopped");
   EXPECT_EQ(st->Text("stop_reason"), "suppressed: manual");
+}
+
+// Quoted-printable soft breaks and =XX escapes undone, so a test can read an HTML part.
+std::string DecodeQp(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '=' && i + 2 < s.size() && s[i + 1] == '\r' && s[i + 2] == '\n') {
+      i += 2;
+    } else if (s[i] == '=' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// A sender in warm-up (its end date ahead) sends only warm-up mail, at the plan's ramp volume on
+// each day of its own calendar (Asia/Tokyo here), and no cold mail at all.
+TEST_P(SchedulerTest, SenderInWarmupSendsTheRampAndNoColdMail) {
+  MakeCampaign({0}, 1, 50);
+  for (int i = 0; i < 20; ++i) AddLead("w" + std::to_string(i) + "@example.test", "W", "");
+  const int64_t sender = sender_ids_[0];
+  // Plan: 3 on the first Tokyo day, +2 a day, at most 6; ends in 10 days.
+  ASSERT_TRUE(
+      Exec("sched_test.sender_warmup", {sender, kStart + 10 * kDay, kStart, 3, 2, 6, "Asia/Tokyo"})
+          .ok());
+  FakeWarmupSource warmup;
+  auto scheduler = MakeScheduler({}, [&](SchedulerOptions& o) { o.warmup = &warmup; });
+  RunUntil(*scheduler, kStart + 4 * kDay);
+
+  // Per Tokyo day (UTC+9): kStart is 09:00 on Jan 5 in Tokyo, so the first day is Jan 5.
+  std::map<int64_t, int> per_day;
+  auto tokyo = zones_.Get("Asia/Tokyo");
+  ASSERT_TRUE(tokyo.ok());
+  for (const SentMail& m : log_) {
+    EXPECT_EQ(m.rcpt, "bot@warm.test") << "cold mail during warm-up";
+    EXPECT_EQ(Header(m.data, "List-Unsubscribe"), "") << "warm-up mail carries no unsubscribe";
+    EXPECT_EQ(Header(m.data, "X-Kiln-Warmup"), "t" + std::to_string(sender));
+    ++per_day[domain::FloorDiv((*tokyo)->ToLocalMillis(m.at_ms), kDay)];
+  }
+  const int64_t first = domain::FloorDiv((*tokyo)->ToLocalMillis(kStart), kDay);
+  EXPECT_EQ(per_day[first], 3);
+  EXPECT_EQ(per_day[first + 1], 5);
+  EXPECT_EQ(per_day[first + 2], 6);
+  EXPECT_EQ(per_day[first + 3], 6);
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 0);
+  for (const auto& [id, ok] : warmup.recorded) EXPECT_TRUE(ok) << id;
+  EXPECT_EQ(warmup.recorded.size(), log_.size());
+  auto today = scheduler->SenderToday(sender);
+  ASSERT_TRUE(today.has_value());
+  EXPECT_TRUE(today->allowance.in_warmup);
+  EXPECT_EQ(today->cold_sent, 0);
+}
+
+// After warm-up, a sender's day mixes warm-up mail at the campaign's share, spread through the
+// day rather than in a block; a sender in no running campaign still warms up during its ramp.
+TEST_P(SchedulerTest, WarmupShareIsMixedIntoTheDayAndIdleSendersWarmUp) {
+  MakeCampaign({0}, 1, 10);
+  ASSERT_TRUE(Exec("sched_test.campaign_mix", {campaign_, 20}).ok());
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  for (int i = 0; i < 40; ++i) AddLead("m" + std::to_string(i) + "@example.test", "M", "");
+  const int64_t idle =
+      Row("sched_test.sender_only", {ws_, "idle@kiln-a.test", 50, kStart})->Int("id");
+  ASSERT_TRUE(
+      Exec("sched_test.sender_warmup", {idle, kStart + 30 * kDay, kStart, 4, 1, 20, "UTC"}).ok());
+  FakeWarmupSource warmup;
+  auto scheduler = MakeScheduler({}, [&](SchedulerOptions& o) { o.warmup = &warmup; });
+  RunUntil(*scheduler, kStart + kDay);  // Monday, UTC
+
+  std::vector<const SentMail*> campaign_sender;
+  int idle_warm = 0;
+  for (const SentMail& m : log_) {
+    if (m.sender_id == idle) {
+      EXPECT_EQ(m.rcpt, "bot@warm.test");
+      ++idle_warm;
+    } else {
+      campaign_sender.push_back(&m);
+    }
+  }
+  EXPECT_EQ(idle_warm, 4);                 // the ramp's first day
+  ASSERT_EQ(campaign_sender.size(), 10u);  // the daily quota: 8 cold + 2 warm-up
+  int warm = 0;
+  for (const SentMail* m : campaign_sender) warm += m->rcpt == "bot@warm.test";
+  EXPECT_EQ(warm, 2);
+  // Not both at the start: the first warm-up send comes after some cold ones.
+  EXPECT_NE(campaign_sender[0]->rcpt, "bot@warm.test");
+  EXPECT_NE(campaign_sender[1]->rcpt, "bot@warm.test");
+}
+
+// Senders below engine_min_health_score send no cold mail (warm-up goes on); the healthy one
+// takes the leads.
+TEST_P(SchedulerTest, UnhealthySenderSendsNoColdMailButKeepsWarmingUp) {
+  MakeCampaign({0}, 2, 20);
+  ASSERT_TRUE(Exec("sched_test.campaign_mix", {campaign_, 50}).ok());
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  ASSERT_TRUE(Exec("sched_test.sender_health", {sender_ids_[0], 30}).ok());
+  for (int i = 0; i < 10; ++i) AddLead("h" + std::to_string(i) + "@example.test", "H", "");
+  FakeWarmupSource warmup;
+  auto scheduler = MakeScheduler({}, [&](SchedulerOptions& o) {
+    o.warmup = &warmup;
+    o.rotation.min_health_score = 50;
+  });
+  RunUntil(*scheduler, kStart + kDay);
+  int cold_unhealthy = 0, warm_unhealthy = 0, cold_healthy = 0;
+  for (const SentMail& m : log_) {
+    const bool warm = m.rcpt == "bot@warm.test";
+    if (m.sender_id == sender_ids_[0]) {
+      (warm ? warm_unhealthy : cold_unhealthy)++;
+    } else if (!warm) {
+      ++cold_healthy;
+    }
+  }
+  EXPECT_EQ(cold_unhealthy, 0);
+  EXPECT_EQ(warm_unhealthy, 10);  // half of its quota of 20
+  EXPECT_EQ(cold_healthy, 10);
+}
+
+// At most N cold sends from one sender to one recipient domain in any rolling hour; the other
+// domains are not held up.
+TEST_P(SchedulerTest, PerRecipientDomainHourlyCap) {
+  MakeCampaign({0}, 1, 200);
+  for (int i = 0; i < 30; ++i) AddLead("d" + std::to_string(i) + "@same.test", "D", "");
+  for (int i = 0; i < 10; ++i) AddLead("o" + std::to_string(i) + "@other.test", "O", "");
+  auto scheduler = MakeScheduler({}, [&](SchedulerOptions& o) {
+    o.pacing = {.min_gap_ms = kMinute, .jitter_percent = 0};
+    o.domain_hourly_cap = 4;
+  });
+  RunUntil(*scheduler, kStart + kDay, kMinute);
+  std::vector<int64_t> same;
+  int other = 0;
+  for (const SentMail& m : log_) {
+    if (m.rcpt.ends_with("@same.test"))
+      same.push_back(m.at_ms);
+    else
+      ++other;
+  }
+  EXPECT_EQ(same.size(), 30u);
+  EXPECT_EQ(other, 10);
+  for (size_t i = 4; i < same.size(); ++i) {
+    EXPECT_GE(same[i] - same[i - 4], 60 * kMinute) << "5 sends to same.test within an hour";
+  }
+}
+
+// A hard-bounce rate above 3% once 50 sends are in pauses the sender and the running campaign,
+// with the numbers as the reason; bounces found later (the inbox watcher's, in the database)
+// count the same way.
+TEST_P(SchedulerTest, HardBounceRatePausesSenderAndCampaign) {
+  MakeCampaign({0}, 1, 500);
+  for (int i = 0; i < 80; ++i) AddLead("b" + std::to_string(i) + "@example.test", "B", "");
+  auto scheduler = MakeScheduler(
+      {}, [&](SchedulerOptions& o) { o.pacing = {.min_gap_ms = kMinute, .jitter_percent = 0}; });
+  // 60 sends, all accepted at SMTP time.
+  while (Row("sched_test.sent_count", {campaign_})->Int("n") < 60) {
+    ASSERT_TRUE(scheduler->RunOnce().ok());
+    clock_.Advance(Millis(kMinute));
+    ASSERT_LT(clock_.NowMillis(), kStart + 2 * kDay);
+  }
+  EXPECT_EQ(Row("sched_test.campaign_status", {campaign_})->Text("status"), "running");
+  // The inbox watcher finds 2 of them bounced: 2/60 = 3.33% > 3%.
+  ASSERT_TRUE(Exec("sched_test.mark_bounced", {campaign_, clock_.NowMillis(), 2}).ok());
+  const size_t before = log_.size();
+  RunUntil(*scheduler, clock_.NowMillis() + 10 * kMinute, kMinute);
+  auto sender = Row("sched_test.sender_status", {sender_ids_[0]});
+  EXPECT_EQ(sender->Text("status"), "paused");
+  EXPECT_NE(sender->Text("status_reason").find("hard-bounce rate 3.3"), std::string::npos)
+      << sender->Text("status_reason");
+  auto campaign = Row("sched_test.campaign_status", {campaign_});
+  EXPECT_EQ(campaign->Text("status"), "paused");
+  EXPECT_NE(campaign->Text("paused_reason").find("sender1@kiln-a.test"), std::string::npos)
+      << campaign->Text("paused_reason");
+  EXPECT_NE(campaign->Text("paused_reason").find("of 6"), std::string::npos)
+      << campaign->Text("paused_reason");
+  EXPECT_LE(log_.size(), before + 1);  // at most the send of the tick that found it
+}
+
+// The same rule at SMTP time: permanent refusals count at once.
+TEST_P(SchedulerTest, SmtpTimeBouncesPauseTheSenderWhenTheRateIsTooHigh) {
+  MakeCampaign({0}, 1, 500);
+  for (int i = 0; i < 80; ++i) {
+    const std::string email = "s" + std::to_string(i) + "@example.test";
+    AddLead(email, "S", "");
+    if (i % 10 == 9) {  // 10%
+      per_rcpt_[email] = Failure(mail::SendResult::Class::kPermanent, 550, "5.1.1",
+                                 mail::SmtpFailure::kRecipients, "550 5.1.1 no such user");
+    }
+  }
+  auto scheduler = MakeScheduler(
+      {}, [&](SchedulerOptions& o) { o.pacing = {.min_gap_ms = kMinute, .jitter_percent = 0}; });
+  RunUntil(*scheduler, kStart + 2 * kDay, kMinute);
+  EXPECT_EQ(Row("sched_test.sender_status", {sender_ids_[0]})->Text("status"), "paused");
+  EXPECT_EQ(Row("sched_test.campaign_status", {campaign_})->Text("status"), "paused");
+  EXPECT_EQ(log_.size(), 50u);  // paused on the 50th: 5 of 50 bounced
+}
+
+// Open pixel and click redirects in cold HTML: every http(s) link goes through /c/ with a token
+// that verifies to the original URL; the unsubscribe link is left alone; plain-text-only
+// campaigns send no HTML at all.
+TEST_P(SchedulerTest, TrackingRewritesLinksButNeverTheUnsubscribeLink) {
+  ws_ = Row("sched_test.workspace", {kStart})->Int("id");
+  campaign_ = Row("sched_test.campaign",
+                  {ws_, R"({"days":[1,2,3,4,5],"start":"00:00","end":"24:00"})", "UTC", 0, kStart})
+                  ->Int("id");
+  const int64_t step = Row("sched_test.step", {ws_, campaign_, 0, 0, kStart})->Int("id");
+  ASSERT_TRUE(Row("sched_test.variant",
+                  {ws_, step, "Hi",
+                   "<html><body><p>See <a href=\"https://example.com/p?a=1&amp;b=2\">this</a> and "
+                   "<a href='http://docs.example.com/'>that</a>, <a href=\"mailto:x@y.test\">mail"
+                   "</a>. <a href=\"{{ unsubscribe_url }}\">unsubscribe</a></p></body></html>",
+                   "", kStart})
+                  .ok());
+  const int64_t sender =
+      Row("sched_test.sender", {ws_, "sender1@kiln-a.test", 50, kStart})->Int("id");
+  ASSERT_TRUE(Exec("sched_test.pool", {campaign_, sender, ws_, kStart}).ok());
+  AddLead("t1@example.test", "T", "");
+  auto scheduler = MakeScheduler();
+  RunUntil(*scheduler, kStart + kDay);
+  ASSERT_EQ(log_.size(), 1u);
+  const std::string decoded = DecodeQp(log_[0].data);
+  const std::string body = decoded.substr(decoded.find("Content-Type: text/html"));
+  std::vector<std::string> clicks;
+  for (size_t p = body.find("https://kiln.example.com/c/"); p != std::string::npos;
+       p = body.find("https://kiln.example.com/c/", p + 1)) {
+    const size_t end = body.find_first_of("\"'", p);
+    clicks.push_back(body.substr(p, end - p));
+  }
+  ASSERT_EQ(clicks.size(), 2u) << body;
+  const std::string key(32, 'k');
+  auto first = api::VerifyToken(key, clicks[0].substr(clicks[0].rfind('/') + 1));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->url, "https://example.com/p?a=1&b=2");
+  EXPECT_EQ(first->link_index, 0);
+  EXPECT_EQ(first->workspace_id, ws_);
+  auto second = api::VerifyToken(key, clicks[1].substr(clicks[1].rfind('/') + 1));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->url, "http://docs.example.com/");
+  EXPECT_NE(body.find("href=\"mailto:x@y.test\""), std::string::npos);
+  const std::string unsub = Header(log_[0].data, "List-Unsubscribe");
+  ASSERT_GT(unsub.size(), 2u);
+  EXPECT_NE(body.find("href=\"" + unsub.substr(1, unsub.size() - 2) + "\""), std::string::npos)
+      << "the unsubscribe link must stay as it is";
+  const size_t pixel = body.find("https://kiln.example.com/o/");
+  ASSERT_NE(pixel, std::string::npos);
+  EXPECT_LT(pixel, body.find("</body>"));
+
+  // Plain text only: no HTML part, no pixel, no tracked links.
+  ASSERT_TRUE(Exec("sched_test.campaign_tracking", {campaign_, 1, 1, 1}).ok());
+  AddLead("t2@example.test", "T", "");
+  RunUntil(*scheduler, kStart + 2 * kDay);
+  ASSERT_EQ(log_.size(), 2u);
+  EXPECT_EQ(log_[1].data.find("text/html"), std::string::npos);
+  EXPECT_EQ(log_[1].data.find("/o/"), std::string::npos);
+  EXPECT_NE(DecodeQp(log_[1].data).find("this"), std::string::npos);
+}
+
+// Two workers on one database split the senders (each holds at most its fair share); when one
+// stops, the other takes its senders once their leases lapse.
+TEST_P(SchedulerTest, WorkersShareSendersFairly) {
+  MakeCampaign({0}, 4, 50);
+  AddLead("x@example.test", "X", "");
+  auto a = MakeScheduler({}, [](SchedulerOptions& o) {
+    o.worker_id = "worker-a";
+    o.lease = Millis(10 * kMinute);
+  });
+  auto b = MakeScheduler({}, [](SchedulerOptions& o) {
+    o.worker_id = "worker-b";
+    o.lease = Millis(10 * kMinute);
+  });
+  ASSERT_TRUE(a->RunOnce().ok());
+  EXPECT_EQ(a->HeldSenders().size(), 4u);  // alone: all of them
+  ASSERT_TRUE(b->RunOnce().ok());
+  EXPECT_EQ(b->HeldSenders().size(), 0u);  // nothing free yet
+  // Both heartbeat; at the next refresh a gives back what is over ceil(4 / 2), b takes it.
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(Millis(4 * kMinute));
+    ASSERT_TRUE(a->RunOnce().ok());
+    ASSERT_TRUE(b->RunOnce().ok());
+  }
+  EXPECT_EQ(a->HeldSenders().size(), 2u);
+  EXPECT_EQ(b->HeldSenders().size(), 2u);
+  for (int64_t id : b->HeldSenders()) {
+    EXPECT_EQ(Row("sched_test.lease_owner", {id})->Text("lease_owner"), "worker-b");
+  }
+  // b stops ticking, as a killed process would (no release): within a lease plus a refresh, a
+  // holds all four again.
+  for (int i = 0; i < 6; ++i) {
+    clock_.Advance(Millis(4 * kMinute));
+    ASSERT_TRUE(a->RunOnce().ok());
+  }
+  EXPECT_EQ(a->HeldSenders().size(), 4u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, SchedulerTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
