@@ -9,7 +9,9 @@
 //            Unless --no-workers (workers=false), it also runs the sending engine (as `worker`).
 //   worker   the sending engine only: sends due campaign mail through each sender's SMTP server
 //            (the only role that opens SMTP connections); no listening sockets. Several workers
-//            may share one PostgreSQL (docs/decisions/0004-exactly-once.md).
+//            may share one PostgreSQL (docs/decisions/0004-exactly-once.md). It also runs the
+//            warm-up bots (warmup/bot_runner.h): IMAP to bots' and warmed senders' mailboxes,
+//            SMTP from the bots.
 //   migrate  brings the database schema up to date and exits.
 //   user     creates accounts from the command line (the first owner); reads a password on stdin.
 //   settings prints every setting (the same table as --help).
@@ -47,6 +49,7 @@
 #include "kiln/http/static_files.h"
 #include "kiln/mail/dkim.h"
 #include "kiln/store/db.h"
+#include "kiln/warmup/bot_runner.h"
 
 extern char** environ;
 
@@ -180,18 +183,37 @@ class Engine {
         db, clock, zones_, engine::SmtpTransportFactory(secrets, smtp), std::move(o));
     spdlog::info("engine: worker {} started", scheduler_->ledger().worker_id());
     thread_ = std::thread([this] { engine::RunWorker(*scheduler_, Millis(1000), stop_); });
+    // The receiving side of warm-up (bots' IMAP actions and replies) on its own thread: its
+    // mailbox leases come due every warmup_scan_seconds; ticking every 10 s picks them up.
+    warmup::BotRunnerOptions w;
+    w.worker_id = scheduler_->ledger().worker_id();
+    w.scan_interval = Millis(config.GetInt("warmup_scan_seconds") * 1000);
+    w.missing_after = Millis(config.GetInt("warmup_missing_hours") * 3'600'000);
+    w.hide_from_owner = config.GetBool("warmup_hide_from_owner");
+    w.helo_name = smtp.helo_name;
+    bot_runner_ = std::make_unique<warmup::BotRunner>(db, clock, io_clock_, secrets, zones_,
+                                                      std::move(w));
+    bot_thread_ = std::thread([this] {
+      warmup::RunBotRunner(*bot_runner_, Millis(10'000), [this](Millis d) {
+        return stop_.WaitFor(d);
+      });
+    });
   }
   ~Engine() {
     stop_.Stop();
     if (thread_.joinable()) thread_.join();
+    if (bot_thread_.joinable()) bot_thread_.join();
     spdlog::info("engine: stopped");
   }
 
  private:
   domain::TimeZoneDatabase zones_;
   std::unique_ptr<engine::Scheduler> scheduler_;
+  SystemClock io_clock_;  // IMAP I/O timeouts: real time even when `clock` is not
+  std::unique_ptr<warmup::BotRunner> bot_runner_;
   engine::WorkerStop stop_;
   std::thread thread_;
+  std::thread bot_thread_;
 };
 
 // `kiln worker`: the engine until SIGINT or SIGTERM.

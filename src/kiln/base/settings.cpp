@@ -41,6 +41,14 @@ constexpr SettingDef kSettings[] = {
     {"access_log", T::kBool, "true", "log one line per HTTP request"},
     {"workers", T::kBool, "true",
      "run the sending engine in this process (serve --no-workers turns it off)"},
+    {"warmup_scan_seconds", T::kInt, "300",
+     "workers scan each bot's and warmed sender's mailbox for warm-up mail this often", 10,
+     86400},
+    {"warmup_missing_hours", T::kInt, "6",
+     "warm-up mail not found in its recipient's mailbox this long after sending is 'missing'", 1,
+     720},
+    {"warmup_hide_from_owner", T::kBool, "true",
+     "move warm-up replies out of the sender's INBOX into the folder \"Kiln Warmup\""},
 };
 
 }  // namespace
