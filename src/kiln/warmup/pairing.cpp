@@ -84,6 +84,7 @@ void PairingPool::Ring::Build(std::vector<Candidate> candidates, PairingPool& po
   slots.reserve(placed.size());
   index.clear();
   has_room.assign((placed.size() + 63) / 64, 0);
+  with_room = 0;
   for (const Placed& p : placed) {
     Candidate& c = candidates[p.candidate];
     index.emplace(c.id, static_cast<uint32_t>(slots.size()));
@@ -95,10 +96,13 @@ void PairingPool::Ring::Build(std::vector<Candidate> candidates, PairingPool& po
 void PairingPool::Ring::SetRoom(size_t pos, int room) {
   slots[pos].room = room;
   const uint64_t bit = uint64_t{1} << (pos % 64);
+  const bool had = (has_room[pos / 64] & bit) != 0;
   if (room > 0) {
     has_room[pos / 64] |= bit;
+    if (!had) ++with_room;
   } else {
     has_room[pos / 64] &= ~bit;
+    if (had) --with_room;
   }
 }
 
@@ -139,22 +143,22 @@ SenderHistory::SenderHistory(const PairingPool& pool, int64_t sender_id) : sende
     const size_t n = ring->slots.size();
     k->never.assign((n + 63) / 64, ~uint64_t{0});
     if (n % 64 != 0) k->never.back() = (uint64_t{1} << (n % 64)) - 1;
-    k->seq.assign(n, 0);
+    k->size = n;
   }
 }
 
 void SenderHistory::Touch(PerKind& k, uint32_t pos) {
-  if (pos >= k.seq.size()) return;
+  if (pos >= k.size) return;
   k.never[pos / 64] &= ~(uint64_t{1} << (pos % 64));
   k.order.push_back(pos);
   k.seq[pos] = static_cast<uint32_t>(k.order.size());
-  while (k.head < k.order.size() && k.seq[k.order[k.head]] != k.head + 1) ++k.head;
+  while (k.head < k.order.size() && k.SeqOf(k.order[k.head]) != k.head + 1) ++k.head;
   // Compact when most of `order` is stale.
   if (k.head > 1024 && k.head * 2 > k.order.size()) {
     std::vector<uint32_t> live;
     live.reserve(k.order.size() - k.head);
     for (size_t i = k.head; i < k.order.size(); ++i) {
-      if (k.seq[k.order[i]] == i + 1) {
+      if (k.SeqOf(k.order[i]) == i + 1) {
         live.push_back(k.order[i]);
         k.seq[k.order[i]] = static_cast<uint32_t>(live.size());
       }
@@ -183,7 +187,7 @@ std::optional<uint32_t> PairingPool::ChooseIn(const Ring& ring,
                                               CounterpartKind kind,
                                               const SenderHistory& history) const {
   const size_t n = ring.slots.size();
-  if (n == 0 || contacts.seq.size() != n) return std::nullopt;
+  if (n == 0 || contacts.size != n || ring.with_room == 0) return std::nullopt;
   const uint64_t salt = kind == CounterpartKind::kBot ? 0 : 0x5bd1e995ULL;
   const size_t offset = domain::Mix64(static_cast<uint64_t>(history.sender_id_) ^ salt) % n;
   std::optional<uint32_t> self;
@@ -200,10 +204,41 @@ std::optional<uint32_t> PairingPool::ChooseIn(const Ring& ring,
   };
   // Never contacted, in ring order from the sender's offset.
   if (ScanBoth(contacts.never, ring.has_room, n, offset, consider)) return chosen;
-  // Then the contacted ones, least recent first.
+  // Then the contacted ones with room, least recent first: by their bits when few have room
+  // (a busy day), else along the contact order (one of the first few has room).
+  size_t contacted_with_room = 0;
+  for (size_t w = 0; w < contacts.never.size(); ++w) {
+    contacted_with_room +=
+        static_cast<size_t>(std::popcount(~contacts.never[w] & ring.has_room[w]));
+  }
+  if (contacted_with_room == 0) return fallback;
+  if (contacted_with_room <= 64) {
+    std::optional<uint32_t> best, best_any;
+    uint32_t best_seq = UINT32_MAX, best_any_seq = UINT32_MAX;
+    for (size_t w = 0; w < contacts.never.size(); ++w) {
+      uint64_t bits = ~contacts.never[w] & ring.has_room[w];
+      while (bits != 0) {
+        const auto pos =
+            static_cast<uint32_t>(w * 64 + static_cast<size_t>(std::countr_zero(bits)));
+        bits &= bits - 1;
+        if (pos >= n || (self && pos == *self)) continue;
+        const uint32_t seq = contacts.SeqOf(pos);
+        if (seq < best_any_seq) {
+          best_any_seq = seq;
+          best_any = pos;
+        }
+        if (ring.slots[pos].domain != avoid && seq < best_seq) {
+          best_seq = seq;
+          best = pos;
+        }
+      }
+    }
+    if (best) return best;
+    return fallback ? fallback : best_any;
+  }
   for (size_t i = contacts.head; i < contacts.order.size(); ++i) {
     const uint32_t pos = contacts.order[i];
-    if (contacts.seq[pos] != i + 1 || ring.slots[pos].room <= 0) continue;
+    if (contacts.SeqOf(pos) != i + 1 || ring.slots[pos].room <= 0) continue;
     if (consider(pos)) return chosen;
   }
   return fallback;

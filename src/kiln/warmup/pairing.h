@@ -77,10 +77,16 @@ class SenderHistory {
  private:
   friend class PairingPool;
   struct PerKind {
+    uint32_t SeqOf(uint32_t pos) const {
+      auto it = seq.find(pos);
+      return it == seq.end() ? 0 : it->second;
+    }
     std::vector<uint64_t> never;  // bit per ring position: not contacted yet
     std::vector<uint32_t> order;  // contacted positions, oldest first (lazy deletion)
-    std::vector<uint32_t> seq;    // per position: its latest index in `order` + 1
-    size_t head = 0;              // order[0..head) are all stale
+    // Contacted position -> its latest index in `order` + 1 (sparse: a sender meets few).
+    std::unordered_map<uint32_t, uint32_t> seq;
+    size_t size = 0;  // ring size the history was built for
+    size_t head = 0;  // order[0..head) are all stale
   };
   void Touch(PerKind& k, uint32_t pos);
   int64_t sender_id_ = 0;
@@ -121,6 +127,7 @@ class PairingPool {
   struct Ring {
     std::vector<Slot> slots;                      // in ring order
     std::vector<uint64_t> has_room;               // bit per slot
+    size_t with_room = 0;                         // bits set in has_room
     std::unordered_map<int64_t, uint32_t> index;  // id -> position
     void Build(std::vector<Candidate> candidates, PairingPool& pool);
     void SetRoom(size_t pos, int room);

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace kiln::warmup {
@@ -148,6 +149,85 @@ TEST(PairingTest, LeastRecentlyContactedFirst) {
   pick = pool.Choose(history, rng, {});
   ASSERT_TRUE(pick.has_value());
   EXPECT_EQ(pick->id, 3);
+}
+
+// The rule of pairing.h, written the slow obvious way, against the pool on random inputs.
+TEST(PairingTest, MatchesTheRuleOnRandomPools) {
+  domain::Rng rng(2024);
+  for (int round = 0; round < 300; ++round) {
+    const int n = 1 + static_cast<int>(rng.Uniform(round % 3 == 0 ? 200 : 20));
+    const int domains = 1 + static_cast<int>(rng.Uniform(5));
+    std::vector<Candidate> bots;
+    for (int i = 1; i <= n; ++i) {
+      bots.push_back({i, "d" + std::to_string(rng.Uniform(static_cast<uint64_t>(domains))),
+                      "p" + std::to_string(rng.Uniform(3)), static_cast<int>(rng.Uniform(3))});
+    }
+    PairingPool pool(bots, {});
+    const int64_t sender = 1000 + round;
+    SenderHistory history(pool, sender);
+    std::map<int64_t, int> last_contact;  // id -> sequence number
+    int seq = 0;
+    const int contacts = static_cast<int>(rng.Uniform(static_cast<uint64_t>(3 * n)));
+    int64_t last_id = 0;
+    for (int c = 0; c < contacts; ++c) {
+      const int64_t id = 1 + static_cast<int64_t>(rng.Uniform(static_cast<uint64_t>(n)));
+      history.AddContact(pool, CounterpartKind::kBot, id);
+      last_contact[id] = ++seq;
+      last_id = id;
+    }
+    std::map<int64_t, std::string> domain_of;
+    for (const Candidate& b : bots) domain_of[b.id] = b.domain;
+    const std::string avoid = last_id ? domain_of[last_id] : "";
+
+    // Expected: among candidates with room, the least by (on the avoided domain, last contact;
+    // 0 = never). Ring order only breaks ties among never-contacted ones, so any of those in the
+    // best class is right.
+    domain::Rng pick_rng(1);
+    auto pick = pool.Choose(history, pick_rng, {0});
+    bool any_room = false;
+    std::tuple<bool, int> best{true, INT32_MAX};
+    for (const Candidate& b : bots) {
+      if (b.room <= 0) continue;
+      any_room = true;
+      auto it = last_contact.find(b.id);
+      std::tuple<bool, int> key{b.domain == avoid, it == last_contact.end() ? 0 : it->second};
+      best = std::min(best, key);
+    }
+    ASSERT_EQ(pick.has_value(), any_room) << "round " << round;
+    if (!pick) continue;
+    EXPECT_GT(pool.RoomOf(CounterpartKind::kBot, pick->id), 0);
+    auto it = last_contact.find(pick->id);
+    std::tuple<bool, int> got{domain_of[pick->id] == avoid,
+                              it == last_contact.end() ? 0 : it->second};
+    EXPECT_EQ(got, best) << "round " << round << " picked " << pick->id;
+  }
+}
+
+TEST(PairingTest, LeastRecentWhenManyContactedHaveRoom) {
+  std::vector<Candidate> bots;
+  for (int i = 1; i <= 300; ++i) bots.push_back({i, "d" + std::to_string(i % 2) + ".test", "", 10});
+  PairingPool pool(bots, {});
+  SenderHistory history(pool, 1);
+  std::vector<int64_t> contact_order;
+  domain::Rng rng(5);
+  for (int i = 0; i < 300; ++i) contact_order.push_back(i + 1);
+  for (size_t i = contact_order.size() - 1; i > 0; --i) {
+    std::swap(contact_order[i], contact_order[rng.Uniform(i + 1)]);
+  }
+  for (int64_t id : contact_order) history.AddContact(pool, CounterpartKind::kBot, id);
+  // Every bot met: the next picks follow the contact order, except that the domain rule may
+  // take the next one of the other domain first.
+  auto pick = pool.Choose(history, rng, {});
+  ASSERT_TRUE(pick.has_value());
+  const std::string last_domain = "d" + std::to_string(contact_order.back() % 2) + ".test";
+  int64_t expected = 0;
+  for (int64_t id : contact_order) {
+    if ("d" + std::to_string(id % 2) + ".test" != last_domain) {
+      expected = id;
+      break;
+    }
+  }
+  EXPECT_EQ(pick->id, expected);
 }
 
 TEST(PairingTest, SpreadsAcrossProviders) {
