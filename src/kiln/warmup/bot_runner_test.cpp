@@ -70,6 +70,15 @@ SELECT status, status_reason FROM bots WHERE id = $1;
 -- name: botrun_test.scan_states
 SELECT owner_kind, owner_id, folder, uidvalidity, last_uid FROM mailbox_scan_state
 ORDER BY owner_kind, owner_id, folder;
+-- name: botrun_test.as_if_found_in_junk
+UPDATE warmup_messages SET delivered_at = $2, placement = 'spam' WHERE id = $1;
+-- name: botrun_test.as_if_sending
+UPDATE warmup_messages SET status = 'sending', scheduled_at = $2, updated_at = $2 WHERE id = $1;
+-- name: botrun_test.lease_elsewhere
+UPDATE queue_tasks SET status = 'leased', lease_owner = 'elsewhere', lease_until = $2
+WHERE dedupe_key = $1;
+-- name: botrun_test.task
+SELECT status, lease_owner, run_at FROM queue_tasks WHERE dedupe_key = $1;
 -- name: botrun_test.break_uidvalidity
 UPDATE mailbox_scan_state SET uidvalidity = uidvalidity + 1000 WHERE owner_kind = $1 AND owner_id = $2;
 )sql";
@@ -175,94 +184,83 @@ class BotRunnerTest : public ::testing::TestWithParam<std::string> {
     return std::nullopt;
   }
 
-  testing::Mailstack stack_;
-  std::unique_ptr<store::Database> db_;
-  std::optional<auth::SecretBox> box_;
-  SystemClock real_clock_;
-};
+  struct SentWarmup {
+    int64_t row_id = 0;
+    std::string token;
+    std::string message_id;  // without brackets
+  };
 
-struct SentWarmup {
-  int64_t row_id = 0;
-  std::string token;
-  std::string message_id;  // without brackets
-  std::string text_body;
-};
-
-TEST_P(BotRunnerTest, BotsRescueOpenFlagAndAnswerAndTheSenderSideHidesTheAnswers) {
-  testing::FakeClock clock;  // decisions in virtual time; the mail itself is real
-  const int64_t t0 = clock.NowMillis();
-  domain::Rng rng(
-      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
-
-  int64_t ws = 0, sender = 0, bot1 = 0, bot2 = 0, bot3 = 0;
-  auto sender_user = stack_.User("sender1@kiln-a.test");
-  ASSERT_TRUE(sender_user.ok());
-  Status setup = db_->Write([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("botrun_test.workspace", {t0}));
-    ws = w.Int("id");
-    KILN_ASSIGN_OR_RETURN(
-        auto s, tx.QueryRow("botrun_test.sender", {ws, "sender1@kiln-a.test", stack_.host,
-                                                   stack_.starttls_port, stack_.imap_port, t0}));
-    sender = s.Int("id");
-    KILN_RETURN_IF_ERROR(
-        tx.Exec("botrun_test.sender_secret",
-                {sender, store::Blob{Sealed(sender_user->password,
-                                            "senders:" + std::to_string(sender) + ":imap_secret")}})
-            .status());
-    // bot1 may send one reply a day; bot3's stored password is wrong.
-    struct BotSpec {
-      const char* email;
-      const char* name;
-      int limit;
-      bool wrong_password;
-      int64_t* id;
-    };
-    for (const BotSpec& b : {BotSpec{"bot1@kiln-b.test", "Bea One", 1, false, &bot1},
-                             BotSpec{"bot2@kiln-b.test", "Bo Two", 5, false, &bot2},
-                             BotSpec{"bot3@kiln-b.test", "Bix Three", 5, true, &bot3}}) {
+  // The workspace, sender1 (IMAP password sealed as the API seals it) and the bots
+  // {email, name, daily_send_limit, wrong password?}; ids in sender_ and bots_.
+  struct BotSpec {
+    std::string email;
+    std::string name;
+    int limit = 5;
+    bool wrong_password = false;
+  };
+  void CreateWorld(const std::vector<BotSpec>& bots) {
+    t0_ = clock_.NowMillis();
+    auto sender_user = stack_.User("sender1@kiln-a.test");
+    ASSERT_TRUE(sender_user.ok());
+    sender_password_ = sender_user->password;
+    Status setup = db_->Write([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("botrun_test.workspace", {t0_}));
+      ws_ = w.Int("id");
       KILN_ASSIGN_OR_RETURN(
-          auto row, tx.QueryRow("botrun_test.bot",
-                                {ws, b.name, b.email, stack_.host, stack_.starttls_port,
-                                 stack_.imap_port, t0 - 86'400'000 * int64_t{30}, b.limit}));
-      *b.id = row.Int("id");
-      KILN_ASSIGN_OR_RETURN(auto user, stack_.User(b.email));
-      std::string password = b.wrong_password ? "not-" + user.password : user.password;
-      std::string prefix = "bots:" + std::to_string(*b.id) + ":";
-      KILN_RETURN_IF_ERROR(tx.Exec("botrun_test.bot_secrets",
-                                   {*b.id, store::Blob{Sealed(password, prefix + "smtp_secret")},
-                                    store::Blob{Sealed(password, prefix + "imap_secret")}})
-                               .status());
-    }
-    return Status::Ok();
-  });
-  ASSERT_TRUE(setup.ok()) << setup.ToString();
+          auto s, tx.QueryRow("botrun_test.sender", {ws_, "sender1@kiln-a.test", stack_.host,
+                                                     stack_.starttls_port, stack_.imap_port, t0_}));
+      sender_ = s.Int("id");
+      KILN_RETURN_IF_ERROR(
+          tx.Exec("botrun_test.sender_secret",
+                  {sender_,
+                   store::Blob{Sealed(sender_password_,
+                                      "senders:" + std::to_string(sender_) + ":imap_secret")}})
+              .status());
+      for (const BotSpec& b : bots) {
+        KILN_ASSIGN_OR_RETURN(
+            auto row, tx.QueryRow("botrun_test.bot",
+                                  {ws_, b.name, b.email, stack_.host, stack_.starttls_port,
+                                   stack_.imap_port, t0_ - 86'400'000 * int64_t{30}, b.limit}));
+        const int64_t id = row.Int("id");
+        bots_.push_back(id);
+        KILN_ASSIGN_OR_RETURN(auto user, stack_.User(b.email));
+        std::string password = b.wrong_password ? "not-" + user.password : user.password;
+        std::string prefix = "bots:" + std::to_string(id) + ":";
+        KILN_RETURN_IF_ERROR(tx.Exec("botrun_test.bot_secrets",
+                                     {id, store::Blob{Sealed(password, prefix + "smtp_secret")},
+                                      store::Blob{Sealed(password, prefix + "imap_secret")}})
+                                 .status());
+      }
+      return Status::Ok();
+    });
+    ASSERT_TRUE(setup.ok()) << setup.ToString();
+  }
 
-  // The sending side: rows as WarmupSource writes them, and the mail over SMTP.
-  mail::SmtpConfig smtp;
-  smtp.host = stack_.host;
-  smtp.port = stack_.starttls_port;
-  smtp.security = mail::SmtpSecurity::kStartTls;
-  smtp.username = "sender1@kiln-a.test";
-  smtp.secret = sender_user->password;
-  smtp.allow_self_signed = true;
-  mail::BlockingSmtpClient client(smtp);
-  auto send_warmup = [&](int64_t bot, const std::string& rcpt, int64_t sent_at,
-                         bool really_send) -> SentWarmup {
+  // The sending side: the row as the WarmupSource writes it (status 'sent' at `sent_at`) and,
+  // unless `rcpt` is empty, the mail over SMTP from sender1.
+  SentWarmup SendWarmup(int64_t bot, const std::string& rcpt, int64_t sent_at) {
     SentWarmup out;
-    out.token = NewWarmupToken(rng);
+    out.token = NewWarmupToken(rng_);
     out.message_id = mail::GenerateMessageId("kiln-a.test");
     WarmupContent content =
-        NewThreadContent(rng.Next(), {.from_name = "Sam Sender", .to_name = ""}, out.token);
-    out.text_body = content.text_body;
+        NewThreadContent(rng_.Next(), {.from_name = "Sam Sender", .to_name = ""}, out.token);
     Status st = db_->Write([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("botrun_test.out", {ws, sender, bot, out.token,
+      KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("botrun_test.out", {ws_, sender_, bot, out.token,
                                                                       "<" + out.message_id + ">",
                                                                       content.subject, sent_at}));
       out.row_id = row.Int("id");
       return tx.Exec("botrun_test.thread", {out.row_id}).status();
     });
     EXPECT_TRUE(st.ok()) << st.ToString();
-    if (!really_send) return out;
+    if (rcpt.empty()) return out;
+    mail::SmtpConfig smtp;
+    smtp.host = stack_.host;
+    smtp.port = stack_.starttls_port;
+    smtp.security = mail::SmtpSecurity::kStartTls;
+    smtp.username = "sender1@kiln-a.test";
+    smtp.secret = sender_password_;
+    smtp.allow_self_signed = true;
+    mail::BlockingSmtpClient client(smtp);
     mail::OutgoingMessage m;
     m.from = {"Sam Sender", "sender1@kiln-a.test"};
     m.to = {{"", rcpt}};
@@ -270,19 +268,42 @@ TEST_P(BotRunnerTest, BotsRescueOpenFlagAndAnswerAndTheSenderSideHidesTheAnswers
     m.text_body = content.text_body;
     m.html_body = content.html_body;
     m.message_id = out.message_id;
-    m.date = clock.Now();
+    m.date = clock_.Now();
     m.extra_headers.emplace_back(std::string(mail::kWarmupHeader), out.token);
     auto data = mail::ComposeMessage(m);
     EXPECT_TRUE(data.ok()) << data.status().ToString();
     mail::SendResult r = client.Send(mail::DefaultEnvelope(m), *data);
     EXPECT_TRUE(r.ok()) << r.reason;
+    client.Close();
     return out;
-  };
-  const SentWarmup a = send_warmup(bot1, "bot1@kiln-b.test", t0, true);
-  const SentWarmup c = send_warmup(bot1, "bot1@kiln-b.test", t0, true);
-  const SentWarmup b = send_warmup(bot2, "bot2+Junk@kiln-b.test", t0, true);
-  const SentWarmup lost = send_warmup(bot2, "", t0 - 7 * 3'600'000, false);  // never arrives
-  client.Close();
+  }
+
+  testing::Mailstack stack_;
+  std::unique_ptr<store::Database> db_;
+  std::optional<auth::SecretBox> box_;
+  SystemClock real_clock_;
+  testing::FakeClock clock_;  // decisions in virtual time; the mail itself is real
+  domain::Rng rng_{
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
+  int64_t t0_ = 0;
+  int64_t ws_ = 0;
+  int64_t sender_ = 0;
+  std::string sender_password_;
+  std::vector<int64_t> bots_;
+};
+
+TEST_P(BotRunnerTest, BotsRescueOpenFlagAndAnswerAndTheSenderSideHidesTheAnswers) {
+  // bot1 may send one reply a day; bot3's stored password is wrong.
+  ASSERT_NO_FATAL_FAILURE(CreateWorld({{"bot1@kiln-b.test", "Bea One", 1, false},
+                                       {"bot2@kiln-b.test", "Bo Two", 5, false},
+                                       {"bot3@kiln-b.test", "Bix Three", 5, true}}));
+  const int64_t bot1 = bots_[0], bot2 = bots_[1], bot3 = bots_[2];
+  const int64_t t0 = t0_;
+  testing::FakeClock& clock = clock_;
+  const SentWarmup a = SendWarmup(bot1, "bot1@kiln-b.test", t0);
+  const SentWarmup c = SendWarmup(bot1, "bot1@kiln-b.test", t0);
+  const SentWarmup b = SendWarmup(bot2, "bot2+Junk@kiln-b.test", t0);
+  const SentWarmup lost = SendWarmup(bot2, "", t0 - 7 * 3'600'000);  // never arrives
   for (const SentWarmup* s : {&a, &c}) {
     ASSERT_TRUE(stack_.WaitForMessage("bot1@kiln-b.test", s->token, std::chrono::seconds(20)).ok());
   }
@@ -457,6 +478,73 @@ TEST_P(BotRunnerTest, BotsRescueOpenFlagAndAnswerAndTheSenderSideHidesTheAnswers
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->replies_sent, 1);
   EXPECT_EQ(WarmupRows()[std::stoll(waiting["id"])]["status"], "sent");
+}
+
+// What a crash leaves behind is settled, never repeated: a message moved out of Junk whose rescue
+// was not recorded gets its rescue recorded when found in INBOX; a reply caught mid-send becomes
+// 'unknown' and is not sent again. And a mailbox leased by another worker is left alone until
+// that lease lapses.
+TEST_P(BotRunnerTest, CrashLeftoversAreSettledAndLeasesAreRespected) {
+  ASSERT_NO_FATAL_FAILURE(CreateWorld({{"bot4@kiln-b.test", "Dee Four", 5, false}}));
+  const int64_t bot = bots_[0];
+  const SentWarmup a = SendWarmup(bot, "bot4@kiln-b.test", t0_);
+  ASSERT_TRUE(stack_.WaitForMessage("bot4@kiln-b.test", a.token, std::chrono::seconds(20)).ok());
+  // The crash: the message was found in Junk (delivery recorded), moved to INBOX, and then the
+  // process died before recording the rescue.
+  ASSERT_TRUE(db_->Write([&](store::Tx& tx) {
+                   return tx.Exec("botrun_test.as_if_found_in_junk", {a.row_id, t0_}).status();
+                 })
+                  .ok());
+
+  domain::TimeZoneDatabase zones;
+  BotRunnerOptions options;
+  options.worker_id = "botrun-test-crash";
+  BotRunner runner(*db_, clock_, real_clock_, *box_, zones, options);
+  // Another worker holds bot4's mailbox: nothing happens to it until its lease lapses.
+  const std::string key = "warmup_scan:bot:" + std::to_string(bot);
+  auto stats = runner.RunOnce();  // creates the mailbox's task and scans it...
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_EQ(stats->mailboxes_scanned, 1);
+  ASSERT_EQ(WarmupRows()[a.row_id]["rescued_at"], std::to_string(t0_));  // ...rescue recorded
+  EXPECT_EQ(stats->delivered, 0);  // delivery was already recorded: not again
+  EXPECT_EQ(stats->rescued, 1);
+  EXPECT_EQ(WarmupRows()[a.row_id]["placement"], "spam");
+  auto reply = ReplyOf(a.row_id);
+  ASSERT_TRUE(reply.has_value());
+  const int64_t reply_id = std::stoll((*reply)["id"]);
+
+  clock_.Advance(options.scan_interval);
+  ASSERT_TRUE(db_->Write([&](store::Tx& tx) {
+                   return tx
+                       .Exec("botrun_test.lease_elsewhere", {key, clock_.NowMillis() + 600'000})
+                       .status();
+                 })
+                  .ok());
+  stats = runner.RunOnce();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->mailboxes_scanned, 1);  // sender1's (it awaits an answer now), not bot4's
+  EXPECT_EQ(Rows("botrun_test.task", {key})[0]["lease_owner"], "elsewhere");
+
+  // The reply was claimed and the process died mid-send; the other worker's lease lapses.
+  ASSERT_TRUE(
+      db_->Write([&](store::Tx& tx) {
+           return tx.Exec("botrun_test.as_if_sending", {reply_id, clock_.NowMillis()}).status();
+         })
+          .ok());
+  clock_.Advance(Millis(3'600'000));
+  stats = runner.RunOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->mailboxes_scanned, 2);  // bot4's lease lapsed: taken over
+  EXPECT_EQ(stats->replies_sent, 0);
+  auto rows = WarmupRows();
+  EXPECT_EQ(rows[reply_id]["status"], "unknown");
+  EXPECT_NE(rows[reply_id]["error"].find("not resent"), std::string::npos)
+      << rows[reply_id]["error"];
+  EXPECT_EQ(rows[a.row_id]["replied_at"], "NULL");
+  auto task = Rows("botrun_test.task", {key});
+  EXPECT_EQ(task[0]["status"], "pending");
+  EXPECT_EQ(task[0]["lease_owner"], "NULL");
+  EXPECT_EQ(task[0]["run_at"], std::to_string(clock_.NowMillis() + options.scan_interval.count()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, BotRunnerTest, ::testing::ValuesIn(testing::DbBackends()),
