@@ -169,6 +169,7 @@ struct BotRunner::Impl {
   domain::TimeZoneDatabase& zones;
   const BotRunnerOptions& options;
   std::map<int64_t, int> reply_rate_cache;  // warmed sender id -> warmup_reply_rate_percent
+  std::string current_key;                  // the lease held while a mailbox is worked on
 
   Impl(store::Database& db_in, const Clock& clock_in, const Clock& io_clock_in,
        const auth::SecretBox& secrets_in, domain::TimeZoneDatabase& zones_in,
@@ -197,6 +198,21 @@ struct BotRunner::Impl {
       return Status::Ok();
     }));
     return held;
+  }
+
+  // Extends the lease of the mailbox being scanned (a large first scan may outlast one lease).
+  // Failure: Conflict when another worker took it meanwhile (the scan stops; its records so far
+  // stand, and the other worker carries on from the saved position).
+  Status Renew() {
+    int64_t held = 0;
+    KILN_RETURN_IF_ERROR(db.Write([&](store::Tx& tx) -> Status {
+      const int64_t now = clock.NowMillis();
+      KILN_ASSIGN_OR_RETURN(held, tx.Exec("botrun.task_renew", {current_key, options.worker_id,
+                                                                now + options.lease.count(), now}));
+      return Status::Ok();
+    }));
+    if (held == 1) return Status::Ok();
+    return Status::Conflict("lost the lease " + current_key + " to another worker");
   }
 
   Status Release(const std::string& key, const Status& outcome) {
@@ -247,6 +263,7 @@ struct BotRunner::Impl {
     c.allow_self_signed = r.Bool("allow_self_signed");
     c.connect_timeout = options.imap_connect_timeout;
     c.io_timeout = options.imap_io_timeout;
+    c.max_message_bytes = options.max_message_bytes;
     return c;
   }
 
@@ -375,6 +392,7 @@ struct BotRunner::Impl {
             db.Write([&](store::Tx& tx) { return PutScanState(tx, box, folder, state); }));
       }
       if (!fetched.more) return Status::Ok();
+      KILN_RETURN_IF_ERROR(Renew());
     }
   }
 
@@ -699,6 +717,7 @@ Result<BotRunStats> BotRunner::RunOnce() {
     const std::string key = TaskKey(kind, id);
     KILN_ASSIGN_OR_RETURN(bool held, impl_->Claim(key, workspace_id, kind, id));
     if (!held) continue;
+    impl_->current_key = key;
     Status st = impl_->RunMailbox(kind, id, stats);
     ++stats.mailboxes_scanned;
     if (!st.ok()) {

@@ -80,7 +80,10 @@ struct BotRunnerOptions {
   bool hide_from_owner = true;           // warmup_hide_from_owner
   int peer_reply_delay_min_minutes = 5;  // a peer sender's reply delay range
   int peer_reply_delay_max_minutes = 240;
-  size_t fetch_batch = 200;             // messages fetched per IMAP round trip
+  size_t fetch_batch = 200;  // messages fetched per IMAP round trip
+  // Larger messages are not warm-up mail: listed but not downloaded (a sender's own mailbox
+  // holds everything its owner receives).
+  size_t max_message_bytes = 1u << 20;
   size_t replies_per_turn = 50;         // a bot's replies sent per turn at most
   std::string helo_name = "localhost";  // EHLO name of the bots' SMTP connections
   mail::SmtpTimeouts smtp_timeouts;

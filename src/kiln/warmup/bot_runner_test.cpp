@@ -313,6 +313,7 @@ TEST_P(BotRunnerTest, BotsRescueOpenFlagAndAnswerAndTheSenderSideHidesTheAnswers
   domain::TimeZoneDatabase zones;
   BotRunnerOptions options;
   options.worker_id = "botrun-test-1";
+  options.fetch_batch = 3;  // several rounds per folder (and a lease renewal between them)
   options.helo_name = "client.kiln.test";
   BotRunner runner(*db_, clock, real_clock_, *box_, zones, options);
 

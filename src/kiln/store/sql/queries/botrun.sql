@@ -59,6 +59,12 @@ SET status = 'leased', lease_owner = $2, lease_until = $3, updated_at = $4
 WHERE dedupe_key = $1
   AND ((status = 'pending' AND run_at <= $4) OR (status = 'leased' AND lease_until < $4));
 
+-- name: botrun.task_renew
+-- $1 dedupe_key, $2 worker, $3 lease_until, $4 now. 0 rows: the lease was lost (it lapsed and
+-- another worker took the mailbox).
+UPDATE queue_tasks SET lease_until = $3, updated_at = $4
+WHERE dedupe_key = $1 AND lease_owner = $2 AND status = 'leased';
+
 -- name: botrun.task_release
 -- $1 dedupe_key, $2 worker, $3 next run_at, $4 now, $5 last_error ('' when the scan went well).
 UPDATE queue_tasks
