@@ -138,6 +138,42 @@ bool ScanBoth(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b, si
 
 }  // namespace
 
+uint32_t SenderHistory::SeqMap::Get(uint32_t pos) const {
+  if (slots_.empty()) return 0;
+  const size_t mask = slots_.size() - 1;
+  const uint64_t key = uint64_t{pos} + 1;
+  for (size_t i = (pos * 0x9e3779b9u) & mask;; i = (i + 1) & mask) {
+    const uint64_t slot = slots_[i];
+    if (slot == 0) return 0;
+    if ((slot >> 32) == key) return static_cast<uint32_t>(slot);
+  }
+}
+
+uint32_t SenderHistory::SeqMap::Put(uint32_t pos, uint32_t value) {
+  if ((used_ + 1) * 4 > slots_.size() * 3) {  // keep the load under 3/4
+    std::vector<uint64_t> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, 0);
+    used_ = 0;
+    for (uint64_t slot : old) {
+      if (slot != 0) Put(static_cast<uint32_t>((slot >> 32) - 1), static_cast<uint32_t>(slot));
+    }
+  }
+  const size_t mask = slots_.size() - 1;
+  const uint64_t key = uint64_t{pos} + 1;
+  for (size_t i = (pos * 0x9e3779b9u) & mask;; i = (i + 1) & mask) {
+    if (slots_[i] == 0) {
+      ++used_;
+      slots_[i] = key << 32 | value;
+      return 0;
+    }
+    if ((slots_[i] >> 32) == key) {
+      const auto previous = static_cast<uint32_t>(slots_[i]);
+      slots_[i] = key << 32 | value;
+      return previous;
+    }
+  }
+}
+
 SenderHistory::SenderHistory(const PairingPool& pool, int64_t sender_id) : sender_id_(sender_id) {
   for (auto [ring, k] : {std::pair{&pool.bots_, &bots_}, std::pair{&pool.peers_, &peers_}}) {
     const size_t n = ring->slots.size();
@@ -145,14 +181,18 @@ SenderHistory::SenderHistory(const PairingPool& pool, int64_t sender_id) : sende
     if (n % 64 != 0) k->never.back() = (uint64_t{1} << (n % 64)) - 1;
     k->size = n;
   }
+  if (auto self = pool.peers_.PositionOf(sender_id)) self_peer_pos_ = *self;
 }
 
 void SenderHistory::Touch(PerKind& k, uint32_t pos) {
   if (pos >= k.size) return;
   k.never[pos / 64] &= ~(uint64_t{1} << (pos % 64));
   k.order.push_back(pos);
-  k.seq[pos] = static_cast<uint32_t>(k.order.size());
-  while (k.head < k.order.size() && k.SeqOf(k.order[k.head]) != k.head + 1) ++k.head;
+  const uint32_t previous = k.seq.Put(pos, static_cast<uint32_t>(k.order.size()));
+  // Only a repeated contact can make the entry at the head stale.
+  if (previous != 0 && previous - 1 == k.head) {
+    while (k.head < k.order.size() && k.SeqOf(k.order[k.head]) != k.head + 1) ++k.head;
+  }
   // Compact when most of `order` is stale.
   if (k.head > 1024 && k.head * 2 > k.order.size()) {
     std::vector<uint32_t> live;
@@ -160,7 +200,7 @@ void SenderHistory::Touch(PerKind& k, uint32_t pos) {
     for (size_t i = k.head; i < k.order.size(); ++i) {
       if (k.SeqOf(k.order[i]) == i + 1) {
         live.push_back(k.order[i]);
-        k.seq[k.order[i]] = static_cast<uint32_t>(live.size());
+        k.seq.Put(k.order[i], static_cast<uint32_t>(live.size()));
       }
     }
     k.order = std::move(live);
@@ -191,7 +231,9 @@ std::optional<uint32_t> PairingPool::ChooseIn(const Ring& ring,
   const uint64_t salt = kind == CounterpartKind::kBot ? 0 : 0x5bd1e995ULL;
   const size_t offset = domain::Mix64(static_cast<uint64_t>(history.sender_id_) ^ salt) % n;
   std::optional<uint32_t> self;
-  if (kind == CounterpartKind::kPeer) self = ring.PositionOf(history.sender_id_);
+  if (kind == CounterpartKind::kPeer && history.self_peer_pos_ != UINT32_MAX) {
+    self = history.self_peer_pos_;
+  }
   const uint32_t avoid = history.last_domain_;
 
   std::optional<uint32_t> chosen, fallback;
@@ -255,7 +297,7 @@ std::optional<Pick> PairingPool::Choose(const SenderHistory& history, domain::Rn
     const bool bot = kind == CounterpartKind::kBot;
     const Ring& ring = bot ? bots_ : peers_;
     auto pos = ChooseIn(ring, bot ? history.bots_ : history.peers_, kind, history);
-    if (pos) return Pick{kind, ring.slots[*pos].id, domains_[ring.slots[*pos].domain]};
+    if (pos) return Pick{kind, ring.slots[*pos].id, domains_[ring.slots[*pos].domain], *pos};
   }
   return std::nullopt;
 }
@@ -263,7 +305,12 @@ std::optional<Pick> PairingPool::Choose(const SenderHistory& history, domain::Rn
 void PairingPool::Consume(const Pick& pick, SenderHistory* history) {
   const bool bot = pick.kind == CounterpartKind::kBot;
   Ring& ring = bot ? bots_ : peers_;
-  auto pos = ring.PositionOf(pick.id);
+  std::optional<uint32_t> pos;
+  if (pick.position < ring.slots.size() && ring.slots[pick.position].id == pick.id) {
+    pos = pick.position;
+  } else {
+    pos = ring.PositionOf(pick.id);
+  }
   if (!pos) return;
   ring.SetRoom(*pos, ring.slots[*pos].room - 1);
   history->Touch(bot ? history->bots_ : history->peers_, *pos);

@@ -56,6 +56,7 @@ struct Pick {
   CounterpartKind kind = CounterpartKind::kBot;
   int64_t id = 0;
   std::string_view domain;  // points into the pool
+  uint32_t position = 0;    // on its ring (for Consume)
 };
 
 class PairingPool;
@@ -76,20 +77,32 @@ class SenderHistory {
 
  private:
   friend class PairingPool;
-  struct PerKind {
-    uint32_t SeqOf(uint32_t pos) const {
-      auto it = seq.find(pos);
-      return it == seq.end() ? 0 : it->second;
+  // Position -> value, open addressing with linear probing (a sender meets few of a large
+  // ring, so a dense array per sender would not fit 10k senders in memory).
+  class SeqMap {
+   public:
+    uint32_t Get(uint32_t pos) const;            // 0 when absent
+    uint32_t Put(uint32_t pos, uint32_t value);  // returns the previous value (0: none)
+    void Clear() {
+      slots_.clear();
+      used_ = 0;
     }
+
+   private:
+    std::vector<uint64_t> slots_;  // (pos + 1) << 32 | value; 0 = empty
+    size_t used_ = 0;
+  };
+  struct PerKind {
+    uint32_t SeqOf(uint32_t pos) const { return seq.Get(pos); }
     std::vector<uint64_t> never;  // bit per ring position: not contacted yet
     std::vector<uint32_t> order;  // contacted positions, oldest first (lazy deletion)
-    // Contacted position -> its latest index in `order` + 1 (sparse: a sender meets few).
-    std::unordered_map<uint32_t, uint32_t> seq;
-    size_t size = 0;  // ring size the history was built for
-    size_t head = 0;  // order[0..head) are all stale
+    SeqMap seq;                   // contacted position -> its latest index in `order` + 1
+    size_t size = 0;              // ring size the history was built for
+    size_t head = 0;              // order[0..head) are all stale
   };
   void Touch(PerKind& k, uint32_t pos);
   int64_t sender_id_ = 0;
+  uint32_t self_peer_pos_ = UINT32_MAX;  // the sender's own place on the peer ring, if any
   uint32_t last_domain_ = UINT32_MAX;
   PerKind bots_, peers_;
 };
