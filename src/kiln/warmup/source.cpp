@@ -219,6 +219,15 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
                                    sender.email + "' has no domain");
   }
 
+  if (!last_lapse_check_ms_ || now_ms < *last_lapse_check_ms_ ||
+      now_ms - *last_lapse_check_ms_ >= options_.lapse_check_interval.count()) {
+    KILN_ASSIGN_OR_RETURN(int lapsed, LapseClaims(now_ms));
+    if (lapsed > 0) {
+      spdlog::warn("warm-up: {} claim(s) caught mid-send marked unknown (never resent)", lapsed);
+    }
+    last_lapse_check_ms_ = now_ms;
+  }
+
   // (a) and (b): rows the receiving side scheduled, with their bodies.
   auto claim_scheduled = [&](store::Tx& tx, const store::Row& row) -> Result<bool> {
     const int64_t id = row.Int("id");

@@ -15,7 +15,9 @@
 // composed message is returned: From the sending mailbox, To the counterpart, a Message-ID on the
 // sender's domain, In-Reply-To/References for answers, X-Kiln-Warmup: <token>, never a
 // List-Unsubscribe. Record settles it; LapseClaims turns claims caught mid-send by a crash into
-// 'unknown' (never resent), as the queue manager does for cold mail.
+// 'unknown' (never resent), as the queue manager does for cold mail. Next runs LapseClaims itself
+// at most once per lapse_check_interval of `now`, so a queue manager that only knows the
+// WarmupSource interface still gets lapsed claims reported.
 //
 // Thread-safety: one instance is used by one scheduler thread at a time (WarmupSource's contract);
 // several processes may run their own over one database (a bot's or peer's last room is taken
@@ -35,9 +37,10 @@
 namespace kiln::warmup {
 
 struct WarmupSourceOptions {
-  PairingOptions pairing;       // warmup_peer_share_percent
-  Millis claim_lapse{900'000};  // a 'sending' row older than this was caught by a crash
-  uint64_t seed = 1;            // pairing draws and content; mixed with row and sender ids
+  PairingOptions pairing;               // warmup_peer_share_percent
+  Millis claim_lapse{900'000};          // a 'sending' row older than this was caught by a crash
+  uint64_t seed = 1;                    // pairing draws and content; mixed with row and sender ids
+  Millis lapse_check_interval{60'000};  // how often Next looks for lapsed claims
 };
 
 class DbWarmupSource final : public engine::WarmupSource {
@@ -59,13 +62,14 @@ class DbWarmupSource final : public engine::WarmupSource {
   Status Record(int64_t warmup_message_id, const mail::SendResult& result, int64_t now_ms) override;
 
   // Marks every sender-sent claim older than options.claim_lapse 'unknown'. Success: how many.
-  // The worker calls it each tick.
+  // Failure: the database failed.
   Result<int> LapseClaims(int64_t now_ms);
 
  private:
   store::Database& db_;
   domain::TimeZoneDatabase& zones_;
   WarmupSourceOptions options_;
+  std::optional<int64_t> last_lapse_check_ms_;
 };
 
 }  // namespace kiln::warmup

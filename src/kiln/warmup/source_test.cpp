@@ -349,6 +349,14 @@ TEST_P(WarmupSourceTest, FailuresAndClaimsCaughtMidSend) {
   next = source.Next(ann, kNow + 1'000'000);
   ASSERT_TRUE(next.ok() && next->has_value());
   EXPECT_NE((*next)->warmup_message_id, caught);
+  // Next reports lapsed claims by itself (at most once a minute of its clock).
+  const int64_t orphan = (*next)->warmup_message_id;
+  auto later = source.Next(ann, kNow + 1'000'000 + 30'000);  // within the minute: not yet
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(Row(orphan).Text("status"), "sending");
+  later = source.Next(ann, kNow + 1'000'000 + 901'000);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(Row(orphan).Text("status"), "unknown");
   // A late result still settles the unknown row.
   EXPECT_TRUE(source.Record(caught, Accepted(), kNow + 1'000'001).ok());
   EXPECT_EQ(Row(caught).Text("status"), "sent");
