@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "kiln/engine/scheduler.h"
 #include "kiln/mail/classify_warmup.h"
@@ -360,6 +363,52 @@ TEST_P(WarmupSourceTest, FailuresAndClaimsCaughtMidSend) {
   // A late result still settles the unknown row.
   EXPECT_TRUE(source.Record(caught, Accepted(), kNow + 1'000'001).ok());
   EXPECT_EQ(Row(caught).Text("status"), "sent");
+}
+
+TEST_P(WarmupSourceTest, ConcurrentSourcesNeverExceedABotsLimit) {
+  // Two sources (as two worker processes would have) for eight senders race for two bots with
+  // 5 + 3 rooms: exactly 8 mails in all, none over a limit.
+  std::vector<engine::SenderInfo> senders;
+  for (int i = 0; i < 8; ++i) {
+    senders.push_back(Sender("s" + std::to_string(i) + "@corp" + std::to_string(i) + ".test",
+                             "Sender " + std::to_string(i)));
+  }
+  const int64_t b1 = Bot("b1@alpha.test", 5);
+  const int64_t b2 = Bot("b2@beta.test", 3);
+  std::atomic<int> sent{0}, failures{0};
+  std::mutex mu;
+  std::map<std::string, int> received;
+  auto worker = [&](int first) {
+    DbWarmupSource source(*db_, zones_, {{0}, Millis(900'000), static_cast<uint64_t>(first + 1)});
+    for (int round = 0; round < 3; ++round) {
+      for (int i = first; i < 8; i += 2) {
+        auto next = source.Next(senders[static_cast<size_t>(i)], kNow + round * 1000);
+        if (!next.ok()) {
+          ADD_FAILURE() << next.status().ToString();
+          ++failures;
+          continue;
+        }
+        if (!next->has_value()) continue;
+        {
+          std::lock_guard lock(mu);
+          ++received[(*next)->message.to[0].email];
+        }
+        ++sent;
+        if (!source.Record((*next)->warmup_message_id, Accepted(), kNow + round * 1000 + 1).ok()) {
+          ++failures;
+        }
+      }
+    }
+  };
+  std::thread t1(worker, 0), t2(worker, 1);
+  t1.join();
+  t2.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(sent.load(), 8);
+  EXPECT_EQ(received["b1@alpha.test"], 5);
+  EXPECT_EQ(received["b2@beta.test"], 3);
+  (void)b1;
+  (void)b2;
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, WarmupSourceTest, ::testing::ValuesIn(testing::DbBackends()),
