@@ -4,8 +4,8 @@
 #include <cctype>
 #include <map>
 
+#include "kiln/dns/sender_route.h"
 #include "kiln/dns/spf.h"
-#include "kiln/domain/ip_pool.h"
 
 namespace kiln::dns {
 
@@ -65,8 +65,8 @@ SpfSummary CheckSpf(Resolver& resolver, const SenderDnsInput& in, TimePoint now,
                     std::vector<Finding>* out) {
   SpfSummary summary;
   if (!in.ip) {
-    out->push_back({Level::kFail, "SPF",
-                    "not checked: the sender's address is unknown (see IP above)"});
+    out->push_back(
+        {Level::kFail, "SPF", "not checked: the sender's address is unknown (see IP above)"});
     return summary;
   }
   SpfQuery q;
@@ -116,23 +116,23 @@ std::string AlgorithmKeyType(std::string_view algorithm) {
 // Returns true when at least one stored key is published correctly.
 bool CheckDkim(Resolver& resolver, const SenderDnsInput& in, std::vector<Finding>* out) {
   if (in.dkim_keys.empty()) {
-    out->push_back({Level::kFail, "DKIM",
-                    "Kiln has no DKIM key for " + in.domain +
-                        ", so its mail goes out unsigned; create one (POST "
-                        "/api/v1/workspaces/{ws}/dkim-keys) and publish the TXT record it returns"});
+    out->push_back(
+        {Level::kFail, "DKIM",
+         "Kiln has no DKIM key for " + in.domain +
+             ", so its mail goes out unsigned; create one (POST "
+             "/api/v1/workspaces/{ws}/dkim-keys) and publish the TXT record it returns"});
     return false;
   }
   bool any_ok = false;
   for (const StoredDkimKey& key : in.dkim_keys) {
     const std::string name = key.selector + "._domainkey." + in.domain;
     const std::string type = AlgorithmKeyType(key.algorithm);
-    const std::string publish =
-        "publish a TXT record at " + name + ": \"v=DKIM1; k=" + type + "; p=" + key.public_key +
-        "\"";
+    const std::string publish = "publish a TXT record at " + name + ": \"v=DKIM1; k=" + type +
+                                "; p=" + key.public_key + "\"";
     auto txt = resolver.Txt(name);
     if (!txt.ok()) {
-      out->push_back({Level::kFail, "DKIM", "could not look up " + name + ": " +
-                                                txt.status().message()});
+      out->push_back(
+          {Level::kFail, "DKIM", "could not look up " + name + ": " + txt.status().message()});
       continue;
     }
     std::vector<std::string> records;
@@ -158,8 +158,8 @@ bool CheckDkim(Resolver& resolver, const SenderDnsInput& in, std::vector<Finding
     }
     std::string p = NoSpace(tags["p"]);
     if (p.empty()) {
-      out->push_back({Level::kFail, "DKIM",
-                      "the key at " + name + " is revoked (empty p=); " + publish});
+      out->push_back(
+          {Level::kFail, "DKIM", "the key at " + name + " is revoked (empty p=); " + publish});
       continue;
     }
     std::string k = tags.count("k") ? Lower(tags["k"]) : "rsa";
@@ -209,8 +209,8 @@ void CheckDmarc(Resolver& resolver, const SenderDnsInput& in, bool spf_pass, boo
     records = lookup(at);
   }
   if (!records.ok()) {
-    out->push_back({Level::kFail, "DMARC", "could not look up " + at + ": " +
-                                               records.status().message()});
+    out->push_back(
+        {Level::kFail, "DMARC", "could not look up " + at + ": " + records.status().message()});
     return;
   }
   if (records->empty()) {
@@ -246,8 +246,9 @@ void CheckDmarc(Resolver& resolver, const SenderDnsInput& in, bool spf_pass, boo
   }
   if (!tags.count("rua") || Trim(tags["rua"]).empty()) {
     out->push_back({Level::kWarn, "DMARC",
-                    at + " has no rua=: nobody receives the aggregate reports; add "
-                         "rua=mailto:dmarc@" +
+                    at +
+                        " has no rua=: nobody receives the aggregate reports; add "
+                        "rua=mailto:dmarc@" +
                         in.domain});
   }
   // Kiln signs with d=<the From domain> and sends with the From address as envelope sender, so
@@ -255,21 +256,21 @@ void CheckDmarc(Resolver& resolver, const SenderDnsInput& in, bool spf_pass, boo
   std::string modes = std::string(Lower(tags["adkim"]) == "s" ? "adkim=s" : "adkim=r") + ", " +
                       (Lower(tags["aspf"]) == "s" ? "aspf=s" : "aspf=r");
   if (spf_pass && dkim_ok) {
-    out->push_back({Level::kOk, "DMARC",
-                    "SPF and DKIM both pass for " + in.domain + ", the From domain (" + modes +
-                        ")"});
+    out->push_back(
+        {Level::kOk, "DMARC",
+         "SPF and DKIM both pass for " + in.domain + ", the From domain (" + modes + ")"});
   } else if (spf_pass || dkim_ok) {
     out->push_back({Level::kWarn, "DMARC",
                     std::string("only ") + (spf_pass ? "SPF" : "DKIM") + " passes aligned with " +
                         in.domain + " (" + modes + "); mail relies on it alone: fix " +
                         (spf_pass ? "DKIM" : "SPF") + " above"});
   } else {
-    out->push_back({Level::kFail, "DMARC",
-                    "neither SPF nor DKIM passes for " + in.domain + ", so mail fails DMARC" +
-                        (p == "none" ? "" : " and is " + std::string(p == "reject"
-                                                                          ? "rejected"
-                                                                          : "sent to spam")) +
-                        ": fix SPF or DKIM above"});
+    out->push_back(
+        {Level::kFail, "DMARC",
+         "neither SPF nor DKIM passes for " + in.domain + ", so mail fails DMARC" +
+             (p == "none" ? ""
+                          : " and is " + std::string(p == "reject" ? "rejected" : "sent to spam")) +
+             ": fix SPF or DKIM above"});
   }
 }
 
@@ -277,14 +278,14 @@ void CheckMx(Resolver& resolver, const std::string& domain, const std::string& w
              std::vector<Finding>* out) {
   auto mx = resolver.Mx(domain);
   if (!mx.ok()) {
-    out->push_back({Level::kFail, "MX", "could not look up " + domain + ": " +
-                                            mx.status().message()});
+    out->push_back(
+        {Level::kFail, "MX", "could not look up " + domain + ": " + mx.status().message()});
     return;
   }
   if (mx->empty()) {
     out->push_back({Level::kFail, "MX",
-                    domain + (mx->nxdomain ? " does not exist" : " has no MX record") + ": " +
-                        why + " cannot be delivered; add an MX record"});
+                    domain + (mx->nxdomain ? " does not exist" : " has no MX record") + ": " + why +
+                        " cannot be delivered; add an MX record"});
     return;
   }
   if (mx->records.size() == 1 && mx->records[0].exchange.empty()) {
@@ -307,15 +308,15 @@ void CheckMx(Resolver& resolver, const std::string& domain, const std::string& w
   };
   if (good.empty()) {
     out->push_back({Level::kFail, "MX",
-                    "no MX host of " + domain + " resolves to an address (" + join(bad) + "): " +
-                        why + " cannot be delivered"});
+                    "no MX host of " + domain + " resolves to an address (" + join(bad) +
+                        "): " + why + " cannot be delivered"});
     return;
   }
   out->push_back({Level::kOk, "MX", domain + " receives mail at " + join(good)});
   if (!bad.empty()) {
-    out->push_back({Level::kWarn, "MX",
-                    "MX host(s) of " + domain + " without an address: " + join(bad) +
-                        "; remove or fix them"});
+    out->push_back(
+        {Level::kWarn, "MX",
+         "MX host(s) of " + domain + " without an address: " + join(bad) + "; remove or fix them"});
   }
 }
 
@@ -337,8 +338,8 @@ std::vector<Finding> CheckSenderDns(Resolver& resolver, const SenderDnsInput& in
     out.push_back({Level::kOk, "IP",
                    in.email + " sends from " + in.ip->to_string() + " (" + in.ip_origin + ")"});
   } else {
-    out.push_back({Level::kFail, "IP", "cannot tell which address " + in.email +
-                                           " sends from: " + in.ip_problem});
+    out.push_back({Level::kFail, "IP",
+                   "cannot tell which address " + in.email + " sends from: " + in.ip_problem});
   }
   if (!in.ip_warning.empty()) out.push_back({Level::kWarn, "IP", in.ip_warning});
   SpfSummary spf = CheckSpf(resolver, in, now, &out);
@@ -360,28 +361,22 @@ Result<SenderDnsInput> LoadSenderDnsInput(store::Database& db, Resolver& resolve
     size_t at = in.email.rfind('@');
     in.domain = Lower(at == std::string::npos ? in.email : in.email.substr(at + 1));
     smtp_host = row.Text("smtp_host");
-    source_ip = row.OptText("source_ip").value_or("");
-    proxy_url = row.OptText("proxy_url").value_or("");
-    in.dkim_keys.clear();
+    in.dkim_keys.clear();  // Read may run this again after a conflict
     KILN_ASSIGN_OR_RETURN(auto keys,
                           tx.Query("dns.dkim_for_domain", {row.Int("workspace_id"), in.domain}));
     for (const auto& k : keys) {
       in.dkim_keys.push_back({k.Text("selector"), k.Text("algorithm"), k.Text("public_key")});
     }
-    if (source_ip.empty() && proxy_url.empty()) {
-      KILN_ASSIGN_OR_RETURN(auto pools, tx.Query("dns.sender_pools", {sender_id}));
-      std::map<int64_t, std::vector<std::string>> by_campaign;
-      for (const auto& p : pools) by_campaign[p.Int("campaign_id")].push_back(p.Text("ip"));
-      if (!by_campaign.empty()) {
-        auto& [campaign_id, pool] = *by_campaign.begin();
-        source_ip = domain::ChooseSourceIp(pool, sender_id);
-        in.ip_origin = "the IP pool of campaign " + std::to_string(campaign_id);
-        if (by_campaign.size() > 1) {
-          in.ip_warning = "the sender is in " + std::to_string(by_campaign.size()) +
-                          " campaigns with IP pools; checked the pool of campaign " +
-                          std::to_string(campaign_id) +
-                          ", and SPF must name the address of every pool it may use";
-        }
+    KILN_ASSIGN_OR_RETURN(SenderRoute route, ReadSenderRoute(tx, sender_id));
+    source_ip = route.source_ip;
+    proxy_url = route.proxy_url;
+    if (route.pool_campaign_id != 0) {
+      in.ip_origin = "the IP pool of campaign " + std::to_string(route.pool_campaign_id);
+      if (route.pools > 1) {
+        in.ip_warning = "the sender is in " + std::to_string(route.pools) +
+                        " campaigns with IP pools; checked the pool of campaign " +
+                        std::to_string(route.pool_campaign_id) +
+                        ", and SPF must name the address of every pool it may use";
       }
     }
     return Status::Ok();
@@ -408,9 +403,8 @@ Result<SenderDnsInput> LoadSenderDnsInput(store::Database& db, Resolver& resolve
     return in;
   }
   if (!proxy_url.empty()) {
-    std::string hostport = proxy_url.substr(proxy_url.find("://") == std::string::npos
-                                                ? 0
-                                                : proxy_url.find("://") + 3);
+    std::string hostport = proxy_url.substr(
+        proxy_url.find("://") == std::string::npos ? 0 : proxy_url.find("://") + 3);
     std::string host = hostport.substr(0, hostport.rfind(':'));
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
       host = host.substr(1, host.size() - 2);
@@ -422,7 +416,8 @@ Result<SenderDnsInput> LoadSenderDnsInput(store::Database& db, Resolver& resolve
     }
     in.ip = *a;
     in.ip_origin = "its proxy " + proxy_url;
-    in.ip_warning = "mail leaves through the SOCKS5 proxy " + proxy_url + "; SPF is checked for "
+    in.ip_warning = "mail leaves through the SOCKS5 proxy " + proxy_url +
+                    "; SPF is checked for "
                     "the proxy host's address, which is right only when the proxy sends from it";
     return in;
   }
@@ -434,6 +429,26 @@ Result<SenderDnsInput> LoadSenderDnsInput(store::Database& db, Resolver& resolve
   in.ip = *a;
   in.ip_origin = "the address of its SMTP host " + smtp_host;
   return in;
+}
+
+int RunSenderDoctor(store::Database& db, const std::string& dns_resolver, int64_t sender_id,
+                    TimePoint now, std::FILE* out, std::FILE* err) {
+  auto resolver = MakeResolver({.servers = dns_resolver});
+  if (!resolver.ok()) {
+    std::fprintf(err, "kiln doctor: %s\n", resolver.status().ToString().c_str());
+    return 2;
+  }
+  auto in = LoadSenderDnsInput(db, **resolver, sender_id);
+  if (!in.ok()) {
+    std::fprintf(err, "kiln doctor: %s\n", in.status().message().c_str());
+    return 2;
+  }
+  std::fprintf(out, "sender %lld <%s>, domain %s, DNS %s\n", static_cast<long long>(sender_id),
+               in->email.c_str(), in->domain.c_str(),
+               dns_resolver.empty() ? "the system's resolvers" : dns_resolver.c_str());
+  auto findings = CheckSenderDns(**resolver, *in, now);
+  for (const Finding& f : findings) std::fprintf(out, "%s\n", FormatFinding(f).c_str());
+  return HasFailure(findings) ? 1 : 0;
 }
 
 }  // namespace kiln::dns

@@ -16,6 +16,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,8 +57,7 @@ struct SenderDnsInput {
 };
 
 // Runs every check. The findings come in the order IP, SPF, DKIM, DMARC, MX.
-std::vector<Finding> CheckSenderDns(Resolver& resolver, const SenderDnsInput& input,
-                                    TimePoint now);
+std::vector<Finding> CheckSenderDns(Resolver& resolver, const SenderDnsInput& input, TimePoint now);
 
 // True when any finding is a FAIL (the doctor then exits non-zero).
 bool HasFailure(const std::vector<Finding>& findings);
@@ -68,5 +68,12 @@ bool HasFailure(const std::vector<Finding>& findings);
 // id; store errors as they come.
 Result<SenderDnsInput> LoadSenderDnsInput(store::Database& db, Resolver& resolver,
                                           int64_t sender_id);
+
+// `kiln doctor sender ID`: asks `dns_resolver` (the setting: "IP[:port],..."; empty: the system's
+// resolvers), prints a header line and one line per finding to `out`. Returns the exit status: 0
+// when nothing FAILs, 1 when something does, 2 when the check could not run (unknown sender, bad
+// dns_resolver, database error), with one line saying why on `err`.
+int RunSenderDoctor(store::Database& db, const std::string& dns_resolver, int64_t sender_id,
+                    TimePoint now, std::FILE* out, std::FILE* err);
 
 }  // namespace kiln::dns

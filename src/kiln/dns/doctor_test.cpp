@@ -10,6 +10,8 @@
 #include "kiln/dns/dkim_keys.h"
 #include "kiln/dns/dns_test_util.h"
 #include "kiln/dns/local_address.h"
+#include "kiln/dns/sender_route.h"
+#include "kiln/domain/ip_pool.h"
 #include "kiln/testing/db_fixture.h"
 
 namespace kiln::dns {
@@ -55,7 +57,8 @@ class DoctorTest : public ::testing::TestWithParam<std::string> {
                      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("doctor_test.workspace", {}));
                      ws_ = w.Int("id");
                      return Status::Ok();
-                   }).ok());
+                   })
+                    .ok());
     pem_ = ReadTestFile("dkim_ed25519.pem");
     ASSERT_FALSE(pem_.empty()) << "testdata/dkim_ed25519.pem not found (KILN_SOURCE_DIR)";
   }
@@ -64,8 +67,8 @@ class DoctorTest : public ::testing::TestWithParam<std::string> {
                     const std::string& source_ip, const std::string& proxy_url = "") {
     int64_t id = 0;
     Status st = db_->Write([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("doctor_test.sender",
-                                                {ws_, email, smtp_host, source_ip, proxy_url}));
+      KILN_ASSIGN_OR_RETURN(
+          auto r, tx.QueryRow("doctor_test.sender", {ws_, email, smtp_host, source_ip, proxy_url}));
       id = r.Int("id");
       return Status::Ok();
     });
@@ -179,23 +182,26 @@ TEST_P(DoctorTest, SmtpHostAddressNeutralSpfNoDkimDmarcNoneNoMx) {
 
 TEST_P(DoctorTest, PoolAddressAndABrokenSpfRecord) {
   int64_t id = AddSender("dee@loop.kiln.test", "smtp.example.invalid", "");
-  ASSERT_TRUE(db_->Write([&](store::Tx& tx) -> Status {
-                   KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("doctor_test.campaign", {ws_}));
-                   int64_t campaign = c.Int("id");
-                   KILN_RETURN_IF_ERROR(
-                       tx.Exec("doctor_test.campaign_sender", {campaign, id, ws_}).status());
-                   KILN_RETURN_IF_ERROR(tx.Exec("dns.ip_pool_add", {campaign, "127.0.0.3", 0}).status());
-                   return tx.Exec("dns.ip_pool_add", {campaign, "127.0.0.4", 1}).status();
-                 }).ok());
+  ASSERT_TRUE(
+      db_->Write([&](store::Tx& tx) -> Status {
+           KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("doctor_test.campaign", {ws_}));
+           int64_t campaign = c.Int("id");
+           KILN_RETURN_IF_ERROR(
+               tx.Exec("doctor_test.campaign_sender", {campaign, id, ws_}).status());
+           KILN_RETURN_IF_ERROR(tx.Exec("dns.ip_pool_add", {campaign, "127.0.0.3", 0}).status());
+           return tx.Exec("dns.ip_pool_add", {campaign, "127.0.0.4", 1}).status();
+         })
+          .ok());
   auto lines = Doctor(id);
   ASSERT_GE(lines.size(), 3u);
   // Which of the two the sender keeps is domain::ChooseSourceIp's (sticky) choice.
   EXPECT_TRUE(lines[0].starts_with("OK   IP: dee@loop.kiln.test sends from 127.0.0.")) << lines[0];
   EXPECT_TRUE(lines[0].ends_with(" (the IP pool of campaign 1)")) << lines[0];
-  EXPECT_TRUE(lines[1].starts_with("FAIL SPF: the SPF record of loop.kiln.test is broken "
-                                   "(permerror): more than 10 DNS lookups: "
-                                   "include:loop.kiln.test in the record of loop.kiln.test is "
-                                   "lookup number 11"))
+  EXPECT_TRUE(
+      lines[1].starts_with("FAIL SPF: the SPF record of loop.kiln.test is broken "
+                           "(permerror): more than 10 DNS lookups: "
+                           "include:loop.kiln.test in the record of loop.kiln.test is "
+                           "lookup number 11"))
       << lines[1];
   EXPECT_EQ(lines.back(), "OK   MX: loop.kiln.test receives mail at mx.pass.kiln.test (10)");
   EXPECT_EQ(lines[lines.size() - 2],
@@ -246,9 +252,9 @@ TEST_P(DoctorTest, KeyringSignsByDomainAndSkipsKeysThatDoNotOpen) {
   ASSERT_TRUE(ring.ok()) << ring.status().ToString();
   EXPECT_EQ(ring->size(), 1u);
   ASSERT_EQ(ring->problems().size(), 1u);
-  EXPECT_TRUE(ring->problems()[0].starts_with(
-      "DKIM key 2 (kiln._domainkey.other.kiln.test, workspace " + std::to_string(ws_) +
-      ") skipped: cannot unseal it"))
+  EXPECT_TRUE(
+      ring->problems()[0].starts_with("DKIM key 2 (kiln._domainkey.other.kiln.test, workspace " +
+                                      std::to_string(ws_) + ") skipped: cannot unseal it"))
       << ring->problems()[0];
   const mail::DkimSigner* signer = ring->Find(ws_, "pass.kiln.test");
   ASSERT_NE(signer, nullptr);
@@ -266,11 +272,46 @@ TEST_P(DoctorTest, KeyringSignsByDomainAndSkipsKeysThatDoNotOpen) {
   AddKey("pass.kiln.test", "rsa1", rsa->private_key_pem);
   auto ring2 = LoadDkimSigners(*db_, *box_);
   ASSERT_TRUE(ring2.ok());
-  auto both = ring2->Find(ws_, "pass.kiln.test")->Sign(
-      "From: a@pass.kiln.test\r\nSubject: x\r\n\r\nhi\r\n", TimePoint{});
+  auto both = ring2->Find(ws_, "pass.kiln.test")
+                  ->Sign("From: a@pass.kiln.test\r\nSubject: x\r\n\r\nhi\r\n", TimePoint{});
   ASSERT_TRUE(both.ok());
   EXPECT_NE(both->find("s=kiln;"), std::string::npos);
   EXPECT_NE(both->find("s=rsa1;"), std::string::npos);
+}
+
+TEST_P(DoctorTest, RouteAppliedToTheSmtpSettings) {
+  int64_t own = AddSender("a@pass.kiln.test", "smtp.example.invalid", "127.0.0.2");
+  int64_t proxied =
+      AddSender("b@pass.kiln.test", "smtp.example.invalid", "", "socks5://[::1]:1080");
+  int64_t pooled = AddSender("c@pass.kiln.test", "smtp.example.invalid", "");
+  int64_t plain = AddSender("d@pass.kiln.test", "smtp.example.invalid", "");
+  ASSERT_TRUE(
+      db_->Write([&](store::Tx& tx) -> Status {
+           KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("doctor_test.campaign", {ws_}));
+           int64_t campaign = c.Int("id");
+           for (int64_t s : {own, pooled}) {
+             KILN_RETURN_IF_ERROR(
+                 tx.Exec("doctor_test.campaign_sender", {campaign, s, ws_}).status());
+           }
+           KILN_RETURN_IF_ERROR(tx.Exec("dns.ip_pool_add", {campaign, "127.0.0.5", 0}).status());
+           return tx.Exec("dns.ip_pool_add", {campaign, "127.0.0.6", 1}).status();
+         })
+          .ok());
+  mail::SmtpConfig c;
+  ASSERT_TRUE(ApplySenderRoute(*db_, own, &c).ok());
+  EXPECT_EQ(c.source_address, "127.0.0.2");  // its own address wins over the pool
+  EXPECT_TRUE(c.socks5_proxy.host.empty());
+  ASSERT_TRUE(ApplySenderRoute(*db_, proxied, &c).ok());
+  EXPECT_EQ(c.source_address, "");
+  EXPECT_EQ(c.socks5_proxy.host, "::1");
+  EXPECT_EQ(c.socks5_proxy.port, 1080);
+  ASSERT_TRUE(ApplySenderRoute(*db_, pooled, &c).ok());
+  std::vector<std::string> pool{"127.0.0.5", "127.0.0.6"};
+  EXPECT_EQ(c.source_address, domain::ChooseSourceIp(pool, pooled));
+  EXPECT_TRUE(c.socks5_proxy.host.empty());
+  ASSERT_TRUE(ApplySenderRoute(*db_, plain, &c).ok());
+  EXPECT_EQ(c.source_address, "");
+  EXPECT_EQ(ApplySenderRoute(*db_, 424242, &c).message(), "no sender with id 424242");
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, DoctorTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
@@ -288,6 +329,19 @@ TEST(LocalAddressTest, LoopbackIsLocalDocumentationAddressIsNot) {
   EXPECT_EQ(garbage.field(), "ips[2]");
   EXPECT_EQ(garbage.message(), "must be an IPv4 or IPv6 address");
   EXPECT_FALSE(CheckLocalAddress("0.0.0.0", "source_ip").ok());
+}
+
+TEST(SenderRouteTest, Socks5Urls) {
+  auto p = ParseSocks5Url("socks5://proxy.example.com:1081");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->host, "proxy.example.com");
+  EXPECT_EQ(p->port, 1081);
+  for (const char* bad : {"http://p:1", "socks5://p", "socks5://:1", "socks5://p:0",
+                          "socks5://p:70000", "socks5://p:1x"}) {
+    auto r = ParseSocks5Url(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().field(), "proxy_url") << bad;
+  }
 }
 
 }  // namespace

@@ -27,8 +27,8 @@ Status CheckLocalAddress(std::string_view address, const std::string& field) {
   socket.bind(ip::udp::endpoint(a, 0), ec);
   if (ec) {
     return Status::InvalidArgument(
-        a.to_string() + " is not an address of this machine (add it to an interface first): " +
-            ec.message(),
+        a.to_string() +
+            " is not an address of this machine (add it to an interface first): " + ec.message(),
         field);
   }
   return Status::Ok();

@@ -69,11 +69,16 @@ Status CheckServer(std::string_view entry) {
 
 std::string TypeName(int type) {
   switch (type) {
-    case ns_t_txt: return "TXT";
-    case ns_t_a: return "A";
-    case ns_t_aaaa: return "AAAA";
-    case ns_t_mx: return "MX";
-    case ns_t_ptr: return "PTR";
+    case ns_t_txt:
+      return "TXT";
+    case ns_t_a:
+      return "A";
+    case ns_t_aaaa:
+      return "AAAA";
+    case ns_t_mx:
+      return "MX";
+    case ns_t_ptr:
+      return "PTR";
   }
   return "type " + std::to_string(type);
 }
@@ -223,18 +228,23 @@ class AresResolver final : public Resolver {
         continue;
       }
       for (nfds_t i = 0; i < n; ++i) {
-        ares_socket_t r = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd
-                                                                          : ARES_SOCKET_BAD;
+        ares_socket_t r =
+            (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd : ARES_SOCKET_BAD;
         ares_socket_t w = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
         if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD) ares_process_fd(channel_, r, w);
       }
     }
     *nxdomain = false;
     switch (st.status) {
-      case ARES_SUCCESS: return std::move(st.answer);
-      case ARES_ENODATA: return std::string();
-      case ARES_ENOTFOUND: *nxdomain = true; return std::string();
-      default: break;
+      case ARES_SUCCESS:
+        return std::move(st.answer);
+      case ARES_ENODATA:
+        return std::string();
+      case ARES_ENOTFOUND:
+        *nxdomain = true;
+        return std::string();
+      default:
+        break;
     }
     return Status::Unavailable("DNS lookup of " + TypeName(type) + " " + qname +
                                " failed: " + ares_strerror(st.status));

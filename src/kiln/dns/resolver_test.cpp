@@ -18,9 +18,9 @@ TEST(ResolverTest, TxtRecordsAreWholeAndCharacterStringsJoined) {
   ASSERT_TRUE(txt.ok()) << txt.status().ToString();
   std::vector<std::string> got = txt->records;
   std::sort(got.begin(), got.end());
-  EXPECT_EQ(got, (std::vector<std::string>{
-                     "google-site-verification=not-an-spf-record",
-                     "v=spf1 a:mx.pass.kiln.test include:relay.kiln.test -all"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"google-site-verification=not-an-spf-record",
+                                      "v=spf1 a:mx.pass.kiln.test include:relay.kiln.test -all"}));
   auto split = r->Txt("split.kiln.test.");
   ASSERT_TRUE(split.ok());
   EXPECT_EQ(split->records, std::vector<std::string>{"v=spf1 ip4:127.0.0.2 -all"});
@@ -68,8 +68,8 @@ TEST(ResolverTest, ReverseNames) {
 }
 
 TEST(ResolverTest, NoServerIsUnavailableNamingTheQuestion) {
-  auto r = MakeResolver({.servers = "127.0.0.1:9", .timeout = std::chrono::milliseconds(200),
-                         .tries = 1});
+  auto r = MakeResolver(
+      {.servers = "127.0.0.1:9", .timeout = std::chrono::milliseconds(200), .tries = 1});
   ASSERT_TRUE(r.ok());
   auto txt = (*r)->Txt("pass.kiln.test");
   ASSERT_FALSE(txt.ok());

@@ -10,13 +10,20 @@ namespace ip = boost::asio::ip;
 
 std::string_view SpfResultName(SpfResult r) {
   switch (r) {
-    case SpfResult::kNone: return "none";
-    case SpfResult::kNeutral: return "neutral";
-    case SpfResult::kPass: return "pass";
-    case SpfResult::kFail: return "fail";
-    case SpfResult::kSoftFail: return "softfail";
-    case SpfResult::kTempError: return "temperror";
-    case SpfResult::kPermError: return "permerror";
+    case SpfResult::kNone:
+      return "none";
+    case SpfResult::kNeutral:
+      return "neutral";
+    case SpfResult::kPass:
+      return "pass";
+    case SpfResult::kFail:
+      return "fail";
+    case SpfResult::kSoftFail:
+      return "softfail";
+    case SpfResult::kTempError:
+      return "temperror";
+    case SpfResult::kPermError:
+      return "permerror";
   }
   return "unknown";
 }
@@ -61,10 +68,14 @@ bool IsAlnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; 
 
 SpfResult QualifierResult(char q) {
   switch (q) {
-    case '-': return SpfResult::kFail;
-    case '~': return SpfResult::kSoftFail;
-    case '?': return SpfResult::kNeutral;
-    default: return SpfResult::kPass;
+    case '-':
+      return SpfResult::kFail;
+    case '~':
+      return SpfResult::kSoftFail;
+    case '?':
+      return SpfResult::kNeutral;
+    default:
+      return SpfResult::kPass;
   }
 }
 
@@ -167,7 +178,8 @@ Status ParseCidr(std::string_view s, bool dual, bool v6_only, Term* t) {
     return Status::Ok();
   }
   size_t dbl = s.find("//");
-  std::string_view v4 = dbl == 0 ? std::string_view() : s.substr(1, dbl == s.npos ? s.npos : dbl - 1);
+  std::string_view v4 =
+      dbl == 0 ? std::string_view() : s.substr(1, dbl == s.npos ? s.npos : dbl - 1);
   if (dbl != 0 && !number(v4, 32, &t->cidr4)) {
     return Status::InvalidArgument("has a bad IPv4 CIDR length (0-32)");
   }
@@ -241,8 +253,7 @@ Result<Term> ParseMechanism(std::string_view tok) {
     std::string addr(arg.substr(0, slash));
     boost::system::error_code ec;
     t.network = ip::make_address(addr, ec);
-    if (ec || t.network.is_v6() != v6 ||
-        (!v6 && std::count(addr.begin(), addr.end(), '.') != 3)) {
+    if (ec || t.network.is_v6() != v6 || (!v6 && std::count(addr.begin(), addr.end(), '.') != 3)) {
       return Status::InvalidArgument("'" + addr + "' is not an IPv" + (v6 ? "6" : "4") +
                                      " address");
     }
@@ -373,8 +384,8 @@ class Evaluator {
     out_->trace.push_back(d + ": " + spf[0]);
     auto rec = ParseRecord(spf[0]);
     if (!rec.ok()) {
-      return {SpfResult::kPermError, "syntax error in the SPF record of " + d + ": " +
-                                         rec.status().message()};
+      return {SpfResult::kPermError,
+              "syntax error in the SPF record of " + d + ": " + rec.status().message()};
     }
     Warn(d, *rec);
     for (const Term& t : rec->terms) {
@@ -431,11 +442,11 @@ class Evaluator {
   bool Count(const std::string& term, const std::string& d) {
     ++out_->dns_lookups;
     if (out_->dns_lookups > kSpfMaxDnsLookups) {
-      limit_outcome_ = {SpfResult::kPermError,
-                        "more than " + std::to_string(kSpfMaxDnsLookups) +
-                            " DNS lookups: " + term + " in the record of " + d +
-                            " is lookup number " + std::to_string(out_->dns_lookups) +
-                            "; flatten includes into ip4:/ip6: ranges"};
+      limit_outcome_ = {SpfResult::kPermError, "more than " + std::to_string(kSpfMaxDnsLookups) +
+                                                   " DNS lookups: " + term + " in the record of " +
+                                                   d + " is lookup number " +
+                                                   std::to_string(out_->dns_lookups) +
+                                                   "; flatten includes into ip4:/ip6: ranges"};
       return false;
     }
     return true;
@@ -445,10 +456,10 @@ class Evaluator {
   bool Void(const std::string& name, const std::string& d) {
     ++out_->void_lookups;
     if (out_->void_lookups > kSpfMaxVoidLookups) {
-      limit_outcome_ = {SpfResult::kPermError,
-                        "more than " + std::to_string(kSpfMaxVoidLookups) +
-                            " lookups answered nothing (the last: " + name + ", in the record of " +
-                            d + "); remove the names that do not exist"};
+      limit_outcome_ = {SpfResult::kPermError, "more than " + std::to_string(kSpfMaxVoidLookups) +
+                                                   " lookups answered nothing (the last: " + name +
+                                                   ", in the record of " + d +
+                                                   "); remove the names that do not exist"};
       return false;
     }
     return true;
@@ -462,21 +473,27 @@ class Evaluator {
       return ExpandDomain(term.spec, d);
     };
     switch (t.mech) {
-      case Mech::kAll: return {true, {}};
+      case Mech::kAll:
+        return {true, {}};
       case Mech::kIp4:
-      case Mech::kIp6: return {InNetwork(ip_, t.network, t.cidr4, t.cidr6), {}};
+      case Mech::kIp6:
+        return {InNetwork(ip_, t.network, t.cidr4, t.cidr6), {}};
       case Mech::kInclude: {
         if (!Count(t.text, d)) return Stopped(limit_outcome_);
         auto target = target_of(t);
         if (!target.ok()) return Stopped({SpfResult::kPermError, target.status().message()});
         Outcome o = Run(*target, false);
         switch (o.result) {
-          case SpfResult::kPass: return {true, {}};
+          case SpfResult::kPass:
+            return {true, {}};
           case SpfResult::kFail:
           case SpfResult::kSoftFail:
-          case SpfResult::kNeutral: return {false, {}};
-          case SpfResult::kTempError: return Stopped(o);
-          case SpfResult::kPermError: return Stopped(o);
+          case SpfResult::kNeutral:
+            return {false, {}};
+          case SpfResult::kTempError:
+            return Stopped(o);
+          case SpfResult::kPermError:
+            return Stopped(o);
           case SpfResult::kNone:
             return Stopped({SpfResult::kPermError,
                             t.text + " in the record of " + d + " leads to " + o.reason});
@@ -568,10 +585,14 @@ class Evaluator {
     std::string local = sender_.substr(0, sender_.rfind('@'));
     std::string sender_domain = sender_.substr(sender_.rfind('@') + 1);
     switch (letter) {
-      case 's': return sender_;
-      case 'l': return local;
-      case 'o': return sender_domain;
-      case 'd': return d;
+      case 's':
+        return sender_;
+      case 'l':
+        return local;
+      case 'o':
+        return sender_domain;
+      case 'd':
+        return d;
       case 'i': {
         if (ip_.is_v4()) return ip_.to_string();
         std::string rev = ReverseName(ip_);  // nibbles reversed: undo by reversing the parts
@@ -590,10 +611,14 @@ class Evaluator {
         }
         return names.front();
       }
-      case 'v': return ip_.is_v4() ? "in-addr" : "ip6";
-      case 'h': return query_.helo;
-      case 'c': return ip_.to_string();
-      case 'r': return "unknown";
+      case 'v':
+        return ip_.is_v4() ? "in-addr" : "ip6";
+      case 'h':
+        return query_.helo;
+      case 'c':
+        return ip_.to_string();
+      case 'r':
+        return "unknown";
       case 't':
         return std::to_string(
             std::chrono::duration_cast<std::chrono::seconds>(query_.now.time_since_epoch())

@@ -27,11 +27,11 @@ enum class SpfResult { kNone, kNeutral, kPass, kFail, kSoftFail, kTempError, kPe
 std::string_view SpfResultName(SpfResult r);  // "pass", "softfail", "permerror", ...
 
 struct SpfQuery {
-  boost::asio::ip::address ip;  // the client address the receiver sees
-  std::string domain;           // the domain whose policy applies (the sender's domain)
-  std::string sender;           // MAIL FROM: "local@domain" (a bare domain means postmaster@)
+  boost::asio::ip::address ip;   // the client address the receiver sees
+  std::string domain;            // the domain whose policy applies (the sender's domain)
+  std::string sender;            // MAIL FROM: "local@domain" (a bare domain means postmaster@)
   std::string helo = "unknown";  // the EHLO name, for %{h}
-  TimePoint now{};                // for %{t} in explanations
+  TimePoint now{};               // for %{t} in explanations
 };
 
 struct SpfEvaluation {

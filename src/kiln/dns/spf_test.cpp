@@ -86,8 +86,7 @@ TEST_F(SpfTest, IncludeChainAndRedirectWithMacros) {
 
   auto redir = Check("redir.kiln.test");
   EXPECT_EQ(redir.result, SpfResult::kPass) << redir.reason;
-  EXPECT_EQ(redir.reason,
-            "matched exists:%{ir}.%{v}._spf.%{d} in the record of macro.kiln.test");
+  EXPECT_EQ(redir.reason, "matched exists:%{ir}.%{v}._spf.%{d} in the record of macro.kiln.test");
   EXPECT_EQ(Check("redir.kiln.test", "127.0.0.3").result, SpfResult::kFail);
 
   auto ptr = Check("ptrmech.kiln.test");
@@ -149,8 +148,8 @@ TEST_F(SpfTest, ExplanationIsExpanded) {
 }
 
 TEST_F(SpfTest, DnsFailureIsTemperror) {
-  auto r = MakeResolver({.servers = "127.0.0.1:9", .timeout = std::chrono::milliseconds(200),
-                         .tries = 1});
+  auto r = MakeResolver(
+      {.servers = "127.0.0.1:9", .timeout = std::chrono::milliseconds(200), .tries = 1});
   ASSERT_TRUE(r.ok());
   SpfQuery q;
   q.ip = ip::make_address("127.0.0.2");
