@@ -27,6 +27,8 @@ struct Request {
   std::map<std::string, std::string> path_params;  // "{id}" segments matched by the router
   bhttp::fields headers;
   std::string body;
+  // A body streamed to disk (ServerOptions::stream_body_for): its path, and `body` stays empty.
+  std::string body_file;
   std::string remote_ip;   // peer address
   std::string request_id;  // X-Request-Id from the client if sane, else generated
   std::string route;       // the matched route pattern, e.g. "/api/v1/campaigns/{id}" (for metrics)

@@ -23,6 +23,9 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -173,6 +176,13 @@ class Server::Impl {
   // connection may carry another request, and whether closing it should drain unread input.
   asio::awaitable<std::pair<bool, bool>> HandleOne(Session& s, beast::flat_buffer& buffer);
   asio::awaitable<bool> Write(Session& s, Response response, const Exchange& x, bool keep_alive);
+  // Reads a `length`-byte body (its first bytes may be in `buffer`) into a new file in
+  // upload_dir. Success: the file's path. Failure: Unavailable when the file cannot be written or
+  // the server is stopping; DeadlineExceeded when the client stalls or goes away. The
+  // path of a partly written file comes back with the failure so the caller removes it.
+  asio::awaitable<std::pair<Status, std::string>> StreamBodyToFile(Session& s,
+                                                                   beast::flat_buffer& buffer,
+                                                                   uint64_t length);
   Response Dispatch(Request& request);
   UpgradeResult DispatchUpgrade(Request& request);
   asio::awaitable<void> Close(Session& s, bool linger);
@@ -465,7 +475,45 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
       parser.body_limit(body_limit);
     }
   }
-  if (!ec && !parser.is_done()) {
+  // A large upload goes to a file as it arrives instead of into memory.
+  std::string body_file;
+  bool body_file_done = false;
+  if (!ec && !parser.is_done() && options_.stream_body_for && !options_.upload_dir.empty() &&
+      options_.stream_body_for(parser.get().target())) {
+    auto length = parser.content_length();
+    if (!length) {
+      s.stream.expires_never();
+      co_await Write(
+          s,
+          Response::Error(bhttp::status::length_required, "length_required",
+                          "an upload needs a Content-Length (no chunked encoding)", "body"),
+          x, false);
+      co_return std::pair{false, true};
+    }
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      auto [wec, wn] = co_await asio::async_write(s.stream, asio::buffer(kContinue), kTuple);
+      ec = wec;
+    }
+    if (!ec) {
+      auto [status, path] = co_await StreamBodyToFile(s, buffer, *length);
+      if (status.ok()) {
+        body_file = std::move(path);
+        body_file_done = true;
+      } else {
+        s.stream.expires_never();
+        if (!path.empty()) std::remove(path.c_str());
+        if (status.code() == Status::Code::kUnavailable) {
+          co_await Write(
+              s,
+              Response::Error(bhttp::status::service_unavailable, "unavailable", status.message()),
+              x, false);
+          co_return std::pair{false, true};
+        }
+        co_return std::pair{false, false};  // the client went away or stalled
+      }
+    }
+  }
+  if (!ec && !parser.is_done() && !body_file_done) {
     if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
       auto [wec, wn] = co_await asio::async_write(s.stream, asio::buffer(kContinue), kTuple);
       ec = wec;
@@ -535,6 +583,14 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
   request.remote_ip = s.remote_ip;
   request.request_id = x.request_id;
   request.body = std::move(msg.body());
+  request.body_file = body_file;
+  // The upload is removed after the response unless the handler moved it away.
+  struct RemoveFile {
+    std::string path;
+    ~RemoveFile() {
+      if (!path.empty()) std::remove(path.c_str());
+    }
+  } remove_upload{body_file};
   Status target_status = ParseTarget(msg.target(), request);
   request.headers = std::move(static_cast<bhttp::fields&>(msg));
 
@@ -571,6 +627,65 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
   }
   bool written = co_await Write(s, std::move(response), x, keep_alive && !stopping_);
   co_return std::pair{written && keep_alive, false};
+}
+
+asio::awaitable<std::pair<Status, std::string>> Server::Impl::StreamBodyToFile(
+    Session& s, beast::flat_buffer& buffer, uint64_t length) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char name[48];
+  std::snprintf(name, sizeof name, "upload-%016llx.part", static_cast<unsigned long long>(rng()));
+  std::string path = options_.upload_dir + "/" + name;
+  std::FILE* f = std::fopen(path.c_str(), "wbx");  // x: never an existing file
+  if (f == nullptr) {
+    spdlog::error("http: cannot create {}: {}", path, std::strerror(errno));
+    co_return std::pair{Status::Unavailable("the upload cannot be stored on this server"),
+                        std::string()};
+  }
+  struct Closer {
+    std::FILE* f;
+    ~Closer() {
+      if (f) std::fclose(f);
+    }
+  } closer{f};
+  uint64_t left = length;
+  auto put = [&](const void* data, size_t n) { return std::fwrite(data, 1, n, f) == n; };
+  // Bytes that came with the headers.
+  {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), left));
+    if (n > 0 && !put(buffer.data().data(), n)) {
+      co_return std::pair{Status::Unavailable("the upload cannot be stored on this server"), path};
+    }
+    buffer.consume(n);
+    left -= n;
+  }
+  // The rest, with a deadline that moves only when enough arrives (no slow drip).
+  constexpr uint64_t kMinProgress = 16 << 10;
+  std::vector<char> scratch(64 << 10);
+  uint64_t since_deadline = 0;
+  s.stream.expires_after(options_.read_timeout);
+  while (left > 0) {
+    if (stopping_) {
+      co_return std::pair{Status::Unavailable("the server is shutting down"), path};
+    }
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(scratch.size(), left));
+    auto [ec, n] = co_await s.stream.async_read_some(asio::buffer(scratch.data(), want), kTuple);
+    if (ec)
+      co_return std::pair{Status::DeadlineExceeded("upload interrupted: " + ec.message()), path};
+    if (!put(scratch.data(), n)) {
+      co_return std::pair{Status::Unavailable("the upload cannot be stored on this server"), path};
+    }
+    left -= n;
+    since_deadline += n;
+    if (since_deadline >= kMinProgress) {
+      s.stream.expires_after(options_.read_timeout);
+      since_deadline = 0;
+    }
+  }
+  s.stream.expires_never();
+  if (std::fflush(f) != 0) {
+    co_return std::pair{Status::Unavailable("the upload cannot be stored on this server"), path};
+  }
+  co_return std::pair{Status::Ok(), path};
 }
 
 UpgradeResult Server::Impl::DispatchUpgrade(Request& request) {

@@ -41,6 +41,13 @@ struct ServerOptions {
   // Optional: the body limit of one request from its request-target (e.g. a larger one for a CSV
   // upload route), asked once the headers are read; unset -> body_limit for every request.
   std::function<size_t(std::string_view target)> body_limit_for;
+  // Optional: request-targets whose body is streamed into a file in `upload_dir` instead of held
+  // in memory (CSV uploads of up to gigabytes). Such a request needs a Content-Length (411
+  // otherwise) and its limit from body_limit_for; its body must keep arriving at 16 KiB or more per
+  // read_timeout rather than all within read_timeout. The handler finds the file in
+  // Request::body_file; the server removes it after the response unless the handler moved it.
+  std::function<bool(std::string_view target)> stream_body_for;
+  std::string upload_dir;
   size_t header_limit = 16 << 10;  // bytes of request line + header fields
   bool access_log = true;          // one spdlog line per request
   // Run() installs SIGTERM/SIGINT handlers that call Shutdown(shutdown_grace).

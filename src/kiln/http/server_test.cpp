@@ -11,6 +11,8 @@
 #include <atomic>
 #include <boost/json/parse.hpp>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -99,6 +101,25 @@ class ServerTest : public ::testing::Test {
         bhttp::verb::post, "/api/v1/echo",
         [](Request& r) { return Response::Text(bhttp::status::ok, r.body); }, doc);
     router_.Add(
+        bhttp::verb::post, "/api/v1/upload",
+        [this](Request& r) {
+          // Reports what reached the handler: the file's size and its first and last bytes.
+          std::string content;
+          if (std::FILE* f = std::fopen(r.body_file.c_str(), "rb")) {
+            char buf[65536];
+            size_t n;
+            while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) content.append(buf, n);
+            std::fclose(f);
+          }
+          last_upload_path_ = r.body_file;
+          return Response::Text(
+              bhttp::status::ok,
+              std::to_string(content.size()) + ":" + content.substr(0, 5) + ":" +
+                  (content.size() >= 5 ? content.substr(content.size() - 5) : "") + ":" +
+                  std::to_string(r.body.size()));
+        },
+        doc);
+    router_.Add(
         bhttp::verb::get, "/api/v1/boom",
         [](Request&) -> Response { throw std::runtime_error("kaboom"); }, doc);
     router_.Add(
@@ -148,6 +169,7 @@ class ServerTest : public ::testing::Test {
   std::thread thread_;
   uint16_t port_ = 0;
   std::atomic<bool> slow_entered_{false};
+  std::string last_upload_path_;
   int slow_sleep_ms_ = 300;
 };
 
@@ -248,6 +270,69 @@ TEST_F(ServerTest, BodyOverLimitIs413) {
   out.clear();
   EXPECT_TRUE(chunked.ReadUntilClosed(Millis(3000), &out));
   EXPECT_TRUE(out.starts_with("HTTP/1.1 413")) << out;
+}
+
+ServerOptions UploadOptions(const std::string& dir) {
+  ServerOptions o;
+  o.threads = 2;
+  o.body_limit = 1024;
+  o.read_timeout = Millis(600);
+  o.body_limit_for = [](std::string_view target) -> size_t {
+    return target == "/api/v1/upload" ? size_t{8} << 20 : 1024;
+  };
+  o.stream_body_for = [](std::string_view target) { return target == "/api/v1/upload"; };
+  o.upload_dir = dir;
+  return o;
+}
+
+TEST_F(ServerTest, UploadsAreStreamedToAFileAndRemovedAfterTheResponse) {
+  const std::string dir = ::testing::TempDir() + "/kiln-upload-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  Start(UploadOptions(dir));
+  HttpClient c = Client();
+  // 5 MiB: far over the in-memory limit of every other route, under this route's own.
+  std::string body = "first" + std::string(5 << 20, 'x') + "final";
+  auto r = c.Post("/api/v1/upload", body);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, std::to_string(body.size()) + ":first:final:0");
+  EXPECT_FALSE(last_upload_path_.empty());
+  // Removed once the response is written (the client may read it a moment before).
+  for (int i = 0; i < 100 && std::filesystem::exists(last_upload_path_); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(std::filesystem::exists(last_upload_path_)) << "removed after the response";
+  EXPECT_TRUE(r->keep_alive);
+  EXPECT_EQ(c.Post("/api/v1/upload", "small")->body, "5:small:small:0") << "same connection";
+
+  // Over the route's limit: refused before any byte is read; without a length: 411.
+  RawConnection big(port_);
+  ASSERT_TRUE(
+      big.Send("POST /api/v1/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 9000000\r\n\r\n"));
+  std::string out;
+  EXPECT_TRUE(big.ReadUntilClosed(Millis(3000), &out));
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 413")) << out;
+  RawConnection chunked(port_);
+  ASSERT_TRUE(
+      chunked.Send("POST /api/v1/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\nhello\r\n0\r\n\r\n"));
+  out.clear();
+  EXPECT_TRUE(chunked.ReadUntilClosed(Millis(3000), &out));
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 411")) << out;
+
+  // A client that stops sending is cut off by the read timeout and its partial file removed.
+  RawConnection stalled(port_);
+  ASSERT_TRUE(
+      stalled.Send("POST /api/v1/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+                   std::string(20000, 'y')));
+  out.clear();
+  EXPECT_TRUE(stalled.ReadUntilClosed(Millis(3000), &out));
+  EXPECT_EQ(out, "") << "no response to a request that never completed";
+  // The in-memory routes keep their own limit.
+  EXPECT_EQ(c.Post("/api/v1/echo", std::string(2000, 'a'))->status, 413);
+  Stop();
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "no upload file is left behind";
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
