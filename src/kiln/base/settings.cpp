@@ -56,3 +56,16 @@ constexpr SettingDef kSettings[] = {
 std::span<const SettingDef> AllSettings() { return kSettings; }
 
 }  // namespace kiln
+    {"provision_adapter", T::kString, "",
+     "how POST .../bots/provision creates mailboxes: empty (off) or files (Postfix + Dovecot "
+     "user files, below)"},
+    {"provision_dovecot_passwd", T::kString, "",
+     "files adapter: the Dovecot passwd-file new mailboxes are added to"},
+    {"provision_postfix_vmailbox", T::kString, "",
+     "files adapter: the Postfix virtual mailbox map (texthash:); only its domains are served"},
+    {"provision_postfix_senders", T::kString, "",
+     "files adapter: the Postfix sender login map (optional)"},
+    {"provision_users_file", T::kString, "",
+     "files adapter: a file of 'address password' lines to append to (optional)"},
+    {"provision_postfix_config_dir", T::kString, "",
+     "files adapter: run `postfix -c DIR reload` after adding a mailbox (optional)"},

@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 #include <cmath>
 #include <cstdio>
+#include <spdlog/spdlog.h>
 
 #include "kiln/domain/quota.h"
 
@@ -238,6 +239,18 @@ Result<int> ReputationJob::RunIfDue(Millis interval) {
   const int64_t now = clock_.NowMillis();
   if (last_run_ms_ && now - *last_run_ms_ < interval.count()) return 0;
   return RunOnce();
+}
+
+void RunReputationJob(ReputationJob& job, Millis interval, Millis tick,
+                      const std::function<bool(Millis)>& wait) {
+  do {
+    auto n = job.RunIfDue(interval);
+    if (!n.ok()) {
+      spdlog::warn("reputation: {} (retrying in {} s)", n.status().ToString(), tick.count() / 1000);
+    } else if (*n > 0) {
+      spdlog::debug("reputation: updated {} senders and bots", *n);
+    }
+  } while (!wait(tick));
 }
 
 }  // namespace kiln::warmup

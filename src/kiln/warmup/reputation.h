@@ -14,6 +14,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -140,5 +141,10 @@ class ReputationJob {
   domain::TimeZoneDatabase& zones_;
   std::optional<int64_t> last_run_ms_;
 };
+
+// The job's loop for a worker thread: RunIfDue(interval) every `tick` until wait(tick) returns true
+// (asked to stop). A failing pass is logged and retried on the next tick.
+void RunReputationJob(ReputationJob& job, Millis interval, Millis tick,
+                      const std::function<bool(Millis)>& wait);
 
 }  // namespace kiln::warmup
