@@ -84,6 +84,7 @@ void PairingPool::Ring::Build(std::vector<Candidate> candidates, PairingPool& po
   slots.reserve(placed.size());
   index.clear();
   has_room.assign((placed.size() + 63) / 64, 0);
+  room_words.assign((has_room.size() + 63) / 64, 0);
   with_room = 0;
   for (const Placed& p : placed) {
     Candidate& c = candidates[p.candidate];
@@ -104,6 +105,13 @@ void PairingPool::Ring::SetRoom(size_t pos, int room) {
     has_room[pos / 64] &= ~bit;
     if (had) --with_room;
   }
+  const size_t w = pos / 64;
+  const uint64_t word_bit = uint64_t{1} << (w % 64);
+  if (has_room[w] != 0) {
+    room_words[w / 64] |= word_bit;
+  } else {
+    room_words[w / 64] &= ~word_bit;
+  }
 }
 
 std::optional<uint32_t> PairingPool::Ring::PositionOf(int64_t id) const {
@@ -114,26 +122,47 @@ std::optional<uint32_t> PairingPool::Ring::PositionOf(int64_t id) const {
 
 namespace {
 
-// Calls fn(pos) for every position whose bit is set in both `a` and `b`, cyclically from
-// `start`, until fn returns true. Returns whether it did.
+// Calls fn(w) for each word index w in [from, to) whose bit is set in `summary`, in order, until
+// fn returns true. Returns whether it did.
 template <typename Fn>
-bool ScanBoth(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b, size_t size,
-              size_t start, Fn&& fn) {
+bool ForEachWord(const std::vector<uint64_t>& summary, size_t from, size_t to, Fn&& fn) {
+  for (size_t sw = from / 64; sw * 64 < to && sw < summary.size(); ++sw) {
+    uint64_t bits = summary[sw];
+    if (sw == from / 64) bits &= ~uint64_t{0} << (from % 64);
+    while (bits != 0) {
+      const size_t w = sw * 64 + static_cast<size_t>(std::countr_zero(bits));
+      bits &= bits - 1;
+      if (w >= to) return false;
+      if (fn(w)) return true;
+    }
+  }
+  return false;
+}
+
+// Calls fn(pos) for every position whose bit is set in both `a` and `b`, cyclically from
+// `start`, until fn returns true. Returns whether it did. `summary` has a bit per word of `b`,
+// set when the word is not zero, so that empty stretches of `b` cost nothing.
+template <typename Fn>
+bool ScanBoth(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b,
+              const std::vector<uint64_t>& summary, size_t size, size_t start, Fn&& fn) {
   const size_t words = a.size();
   if (size == 0 || words == 0) return false;
-  const size_t first_word = start / 64;
-  for (size_t step = 0; step <= words; ++step) {
-    const size_t w = (first_word + step) % words;
-    uint64_t bits = a[w] & b[w];
-    if (step == 0) bits &= ~uint64_t{0} << (start % 64);         // from `start` on
-    if (step == words) bits &= ~(~uint64_t{0} << (start % 64));  // ... and back up to it
+  auto word = [&](size_t w, uint64_t mask) {
+    uint64_t bits = a[w] & b[w] & mask;
     while (bits != 0) {
       const size_t pos = w * 64 + static_cast<size_t>(std::countr_zero(bits));
       bits &= bits - 1;
       if (pos < size && fn(pos)) return true;
     }
-  }
-  return false;
+    return false;
+  };
+  const size_t ws = start / 64;
+  const uint64_t high = ~uint64_t{0} << (start % 64);  // from `start` on
+  if (word(ws, high)) return true;
+  auto all = [&](size_t w) { return word(w, ~uint64_t{0}); };
+  if (ForEachWord(summary, ws + 1, words, all)) return true;
+  if (ForEachWord(summary, 0, ws, all)) return true;
+  return word(ws, ~high);  // ... and back up to it
 }
 
 }  // namespace
@@ -245,19 +274,23 @@ std::optional<uint32_t> PairingPool::ChooseIn(const Ring& ring,
     return true;
   };
   // Never contacted, in ring order from the sender's offset.
-  if (ScanBoth(contacts.never, ring.has_room, n, offset, consider)) return chosen;
+  if (ScanBoth(contacts.never, ring.has_room, ring.room_words, n, offset, consider)) {
+    return chosen;
+  }
   // Then the contacted ones with room, least recent first: by their bits when few have room
   // (a busy day), else along the contact order (one of the first few has room).
+  const size_t words = contacts.never.size();
   size_t contacted_with_room = 0;
-  for (size_t w = 0; w < contacts.never.size(); ++w) {
+  ForEachWord(ring.room_words, 0, words, [&](size_t w) {
     contacted_with_room +=
         static_cast<size_t>(std::popcount(~contacts.never[w] & ring.has_room[w]));
-  }
+    return false;
+  });
   if (contacted_with_room == 0) return fallback;
   if (contacted_with_room <= 64) {
     std::optional<uint32_t> best, best_any;
     uint32_t best_seq = UINT32_MAX, best_any_seq = UINT32_MAX;
-    for (size_t w = 0; w < contacts.never.size(); ++w) {
+    ForEachWord(ring.room_words, 0, words, [&](size_t w) {
       uint64_t bits = ~contacts.never[w] & ring.has_room[w];
       while (bits != 0) {
         const auto pos =
@@ -274,7 +307,8 @@ std::optional<uint32_t> PairingPool::ChooseIn(const Ring& ring,
           best = pos;
         }
       }
-    }
+      return false;
+    });
     if (best) return best;
     return fallback ? fallback : best_any;
   }

@@ -141,6 +141,7 @@ class PairingPool {
     std::vector<Slot> slots;                      // in ring order
     std::vector<uint64_t> has_room;               // bit per slot
     size_t with_room = 0;                         // bits set in has_room
+    std::vector<uint64_t> room_words;             // bit per word of has_room: not zero
     std::unordered_map<int64_t, uint32_t> index;  // id -> position
     void Build(std::vector<Candidate> candidates, PairingPool& pool);
     void SetRoom(size_t pos, int room);
