@@ -49,13 +49,6 @@ constexpr SettingDef kSettings[] = {
      720},
     {"warmup_hide_from_owner", T::kBool, "true",
      "move warm-up replies out of the sender's INBOX into the folder \"Kiln Warmup\""},
-};
-
-}  // namespace
-
-std::span<const SettingDef> AllSettings() { return kSettings; }
-
-}  // namespace kiln
     {"provision_adapter", T::kString, "",
      "how POST .../bots/provision creates mailboxes: empty (off) or files (Postfix + Dovecot "
      "user files, below)"},
@@ -69,3 +62,10 @@ std::span<const SettingDef> AllSettings() { return kSettings; }
      "files adapter: a file of 'address password' lines to append to (optional)"},
     {"provision_postfix_config_dir", T::kString, "",
      "files adapter: run `postfix -c DIR reload` after adding a mailbox (optional)"},
+};
+
+}  // namespace
+
+std::span<const SettingDef> AllSettings() { return kSettings; }
+
+}  // namespace kiln
