@@ -50,6 +50,7 @@
 #include "kiln/mail/dkim.h"
 #include "kiln/store/db.h"
 #include "kiln/warmup/bot_runner.h"
+#include "kiln/warmup/source.h"
 
 extern char** environ;
 
@@ -177,12 +178,29 @@ class Engine {
     o.public_url = config.GetString("public_url");
     o.tracking_key = std::move(key).value();
     o.seed = static_cast<uint64_t>(clock.NowMillis()) ^ static_cast<uint64_t>(getpid());
+    o.lease = Millis(config.GetInt("engine_lease_ms"));
+    o.refresh = Millis(config.GetInt("engine_refresh_ms"));
+    o.pacing = {.min_gap_ms = config.GetInt("engine_min_gap_ms"),
+                .jitter_percent = static_cast<int>(config.GetInt("engine_jitter_percent"))};
+    o.domain_hourly_cap = static_cast<int>(config.GetInt("engine_domain_hourly_cap"));
+    o.rotation.min_health_score = static_cast<int>(config.GetInt("engine_min_health_score"));
+    o.failure_pause.max_consecutive_failures =
+        static_cast<int>(config.GetInt("engine_max_consecutive_failures"));
+    o.bounce = {.min_sends = static_cast<int>(config.GetInt("engine_hard_bounce_min_sends")),
+                .max_hard_bounce_basis_points =
+                    static_cast<int>(config.GetInt("engine_hard_bounce_max_bp"))};
+    o.bounce_window_sends = static_cast<int>(config.GetInt("engine_hard_bounce_window"));
+    warmup_source_ = std::make_unique<warmup::DbWarmupSource>(
+        db, zones_, warmup::WarmupSourceOptions{.seed = o.seed});
+    o.warmup = warmup_source_.get();
     engine::SmtpDefaults smtp;
     smtp.helo_name = host[0] != '\0' ? host : "localhost";
     scheduler_ = std::make_unique<engine::Scheduler>(
         db, clock, zones_, engine::SmtpTransportFactory(secrets, smtp), std::move(o));
     spdlog::info("engine: worker {} started", scheduler_->ledger().worker_id());
-    thread_ = std::thread([this] { engine::RunWorker(*scheduler_, Millis(1000), stop_); });
+    thread_ = std::thread([this, tick = Millis(config.GetInt("engine_tick_ms"))] {
+      engine::RunWorker(*scheduler_, tick, stop_);
+    });
     // The receiving side of warm-up (bots' IMAP actions and replies) on its own thread: its
     // mailbox leases come due every warmup_scan_seconds; ticking every 10 s picks them up.
     warmup::BotRunnerOptions w;
@@ -208,6 +226,7 @@ class Engine {
 
  private:
   domain::TimeZoneDatabase zones_;
+  std::unique_ptr<warmup::DbWarmupSource> warmup_source_;  // used by scheduler_ only
   std::unique_ptr<engine::Scheduler> scheduler_;
   SystemClock io_clock_;  // IMAP I/O timeouts: real time even when `clock` is not
   std::unique_ptr<warmup::BotRunner> bot_runner_;

@@ -818,6 +818,56 @@ Result<json::value> StartCampaign(Api& api, Ctx& ctx, bool resume) {
   return out;
 }
 
+// Resolves a message caught mid-send by a crash (`unknown`, docs/decisions/0004-exactly-once.md)
+// with what the user found out: "sent" (the recipient has it; the lead goes on to its next step)
+// or "not_sent" (the engine sends it again, with the same Message-ID). The lead that was paused
+// on it continues in both cases.
+Result<json::value> ResolveMessage(Api& api, Ctx& ctx) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound("no such campaign");
+  auto mid = ParseId(ctx.req.path_params["mid"]);
+  if (!mid.ok()) return Status::NotFound("no such message");
+  JsonFields in(ctx.body);
+  std::string outcome;
+  KILN_RETURN_IF_ERROR(in.Str("outcome", &outcome, {.max_len = 20}));
+  KILN_RETURN_IF_ERROR(in.Finish());
+  if (outcome != "sent" && outcome != "not_sent") {
+    return Status::InvalidArgument("outcome must be \"sent\" or \"not_sent\"", "outcome");
+  }
+  const int64_t now = api.clock().NowMillis();
+  json::object out;
+  KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_RETURN_IF_ERROR(tx.QueryRow("campaigns.get", {ctx.ws, *id}, "no such campaign").status());
+    KILN_ASSIGN_OR_RETURN(auto m, tx.QueryRow("engine.message_for_resolve", {ctx.ws, *id, *mid},
+                                              "no such message in this campaign"));
+    if (m.Text("status") != "unknown") {
+      return Status::FailedPrecondition(
+          "message " + std::to_string(*mid) + " is " + m.Text("status") +
+              "; only a message caught mid-send by a crash (unknown) can be resolved",
+          "status");
+    }
+    const std::string note = "resolved by a user: " + outcome;
+    KILN_ASSIGN_OR_RETURN(auto moved, tx.Exec(outcome == "sent" ? "engine.message_resolve_sent"
+                                                                : "engine.message_resolve_not_sent",
+                                              {*mid, now, note}));
+    if (moved != 1) return Status::Conflict("the message changed meanwhile; reload it");
+    if (outcome == "sent") {
+      KILN_RETURN_IF_ERROR(
+          tx.Exec("engine.event_insert", {ctx.ws, *mid, *id, "sent", note, now}).status());
+    }
+    KILN_ASSIGN_OR_RETURN(
+        auto resumed, tx.Exec("engine.lead_resume_after_resolve", {*id, m.Int("contact_id"), now}));
+    json::object detail{{"message_id", *mid}, {"outcome", outcome}, {"lead_resumed", resumed == 1}};
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "campaign.message_resolved", "campaign",
+                                    std::to_string(*id), detail, now));
+    out = {{"message_id", *mid},
+           {"status", outcome == "sent" ? "sent" : "scheduled"},
+           {"lead_resumed", resumed == 1}};
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<json::value> LaunchCampaign(Api& api, Ctx& ctx) { return StartCampaign(api, ctx, false); }
 Result<json::value> ResumeCampaign(Api& api, Ctx& ctx) { return StartCampaign(api, ctx, true); }
 
@@ -1047,6 +1097,16 @@ void RegisterCampaignRoutes(Api& api) {
            R"({"type":"object","required":["step_index","contact_id"],"additionalProperties":false,"properties":{"step_index":{"type":"integer","minimum":0},"variant_index":{"type":"integer","minimum":0},"contact_id":{"type":"integer","minimum":1}}})",
        .response_schema =
            R"({"type":"object","properties":{"step_index":{"type":"integer"},"variant_index":{"type":"integer"},"variant_label":{"type":"string"},"contact_id":{"type":"integer"},"subject":{"type":"string"},"body_html":{"type":"string"},"body_text":{"type":"string"},"missing":{"type":"array","items":{"type":"object","properties":{"part":{"type":"string"},"variable":{"type":"string"},"line":{"type":"integer"},"column":{"type":"integer"},"empty":{"type":"boolean"}}}}}})"});
+  api.Add(
+      verb::post, base + "/{id}/messages/{mid}/resolve", {Access::kWorkspace, Role::kMember},
+      bind(ResolveMessage),
+      {.summary = "Resolve a message caught mid-send by a crash (unknown): sent (the lead goes "
+                  "on) or not_sent (it is sent again); the lead paused on it continues",
+       .tag = "campaigns",
+       .request_schema =
+           R"({"type":"object","required":["outcome"],"additionalProperties":false,"properties":{"outcome":{"type":"string","enum":["sent","not_sent"]}}})",
+       .response_schema =
+           R"({"type":"object","properties":{"message_id":{"type":"integer"},"status":{"type":"string"},"lead_resumed":{"type":"boolean"}}})"});
   api.Add(verb::post, base + "/{id}/archive", {Access::kWorkspace, Role::kMember},
           bind(ArchiveCampaign),
           {.summary = "Archive a campaign that is not running",

@@ -118,8 +118,9 @@ struct SchedulerOptions {
   // worker heartbeat and the fair share of leases, and new bounces are looked at. Leases are
   // renewed at least every third of `lease` whatever this says.
   Millis refresh{60'000};
-  // At most this many cold sends per sender per recipient domain per rolling hour; 0: no cap.
-  int domain_hourly_cap = 10;
+  // At most this many cold sends per sender per recipient domain per rolling hour; 0: no cap
+  // (the product's setting engine_domain_hourly_cap defaults to 10; main passes it).
+  int domain_hourly_cap = 0;
   // Hard-bounce pause: rate over the sender's last `bounce_window_sends` cold sends.
   domain::BounceRule bounce;
   int bounce_window_sends = 500;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <set>
 #include <utility>
 
 #include "kiln/mail/smtp_client.h"
@@ -39,6 +40,13 @@ TransportFactory SmtpTransportFactory(const auth::SecretBox& box, SmtpDefaults d
     c.allow_self_signed = s.allow_self_signed;
     c.helo_name = defaults.helo_name;
     c.timeouts = defaults.timeouts;
+    if (defaults.route) {
+      Status route = defaults.route(s.id, &c);
+      if (!route.ok()) {
+        return Status::FailedPrecondition("cannot route sender " + s.email + ": " +
+                                          route.ToString());
+      }
+    }
     return std::unique_ptr<mail::Transport>(
         std::make_unique<mail::SmtpClient>(std::move(executor), std::move(c)));
   };
@@ -58,12 +66,28 @@ bool WorkerStop::WaitFor(Millis d) {
 }
 
 void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop) {
+  // Campaign errors are logged when they appear or change, not on every tick they persist.
+  std::set<std::string> logged_errors;
+  std::string last_failure;
   while (!stop.stopped()) {
     auto stats = scheduler.RunOnce();
     if (!stats.ok()) {
-      spdlog::error("engine: tick failed: {}", stats.status().ToString());
+      const std::string failure = stats.status().ToString();
+      if (failure != last_failure) spdlog::error("engine: tick failed: {}", failure);
+      last_failure = failure;
     } else {
-      for (const std::string& e : scheduler.campaign_errors()) spdlog::warn("engine: {}", e);
+      if (!last_failure.empty()) spdlog::info("engine: ticks work again");
+      last_failure.clear();
+      std::set<std::string> now_errors(scheduler.campaign_errors().begin(),
+                                       scheduler.campaign_errors().end());
+      for (const std::string& e : now_errors) {
+        if (!logged_errors.count(e)) spdlog::warn("engine: {}", e);
+      }
+      logged_errors = std::move(now_errors);
+      if (stats->senders_paused > 0) {
+        spdlog::warn("engine: {} sender(s) paused or failed this tick (see their status_reason)",
+                     stats->senders_paused);
+      }
       if (stats->reaped_unknown > 0) {
         spdlog::warn(
             "engine: {} message(s) caught mid-send by a crash are now 'unknown' and will "
@@ -75,6 +99,7 @@ void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop) {
     if (stop.WaitFor(tick)) break;
   }
   scheduler.CloseTransports();
+  scheduler.ReleaseSenders();
 }
 
 }  // namespace kiln::engine

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -23,6 +24,10 @@ namespace kiln::engine {
 struct SmtpDefaults {
   std::string helo_name = "localhost";  // the sending host's name for EHLO
   mail::SmtpTimeouts timeouts;
+  // Sets a sender's source address and SOCKS5 proxy (dns::ApplySenderRoute: its source_ip, its
+  // proxy_url, or its campaign's IP pool) on its settings before each connection; unset: the
+  // system's default route. A failure makes the sender unusable, like an unsealable secret.
+  std::function<Status(int64_t sender_id, mail::SmtpConfig* config)> route;
 };
 
 // A TransportFactory that opens real SMTP connections. The factory keeps a reference to `box`.
@@ -46,7 +51,9 @@ class WorkerStop {
 
 // Ticks `scheduler` every `tick` (at once again when a tick sent something, since more may be
 // due) until `stop`. A failing tick is logged (spdlog) and retried on the next one: the database
-// may be back by then. Returns when stopped, after closing the transports.
+// may be back by then. Campaign errors and tick failures are logged when they appear or change,
+// not on every tick. Returns when stopped, after closing the transports and giving the sender
+// leases back.
 void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop);
 
 }  // namespace kiln::engine

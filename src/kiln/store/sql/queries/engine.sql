@@ -283,3 +283,30 @@ WHERE id = $1 AND status = 'active';
 UPDATE campaigns SET status = 'paused', paused_reason = $2, updated_at = $3
 WHERE status = 'running'
   AND id IN (SELECT campaign_id FROM campaign_senders WHERE sender_id = $1);
+
+-- Resolving an unknown message (a user's verdict, docs/decisions/0004-exactly-once.md) ----------
+
+-- name: engine.message_for_resolve
+SELECT id, contact_id, step_id, status, sender_id, updated_at FROM messages
+WHERE workspace_id = $1 AND campaign_id = $2 AND id = $3;
+
+-- name: engine.message_resolve_sent
+-- The recipient has it: sent (at the claim's time), never sent again. $1 id, $2 now, $3 note.
+UPDATE messages
+SET status = 'sent', sent_at = COALESCE(sent_at, updated_at), claimed_by = NULL,
+    lease_until = NULL, next_attempt_at = NULL, error = $3, updated_at = $2
+WHERE id = $1 AND status = 'unknown';
+
+-- name: engine.message_resolve_not_sent
+-- The recipient does not have it: back to 'scheduled' so the engine claims it again (with the
+-- same Message-ID header). $1 id, $2 now, $3 note.
+UPDATE messages
+SET status = 'scheduled', claimed_by = NULL, lease_until = NULL, next_attempt_at = NULL,
+    error = $3, updated_at = $2
+WHERE id = $1 AND status = 'unknown';
+
+-- name: engine.lead_resume_after_resolve
+-- The lead paused on that message continues now ($1 campaign, $2 contact, $3 now); the engine
+-- works out its next step from the messages.
+UPDATE campaign_contacts SET status = 'active', stop_reason = '', next_at = $3, updated_at = $3
+WHERE campaign_id = $1 AND contact_id = $2 AND status = 'paused';
