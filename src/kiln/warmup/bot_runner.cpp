@@ -500,7 +500,9 @@ struct BotRunner::Impl {
 
     bool moved_out_of_junk = false;
     bool hidden = false;
-    if (role == Role::kOwner && options.hide_from_owner) {
+    // A sender's mailbox has an owner who reads it: warm-up mail leaves their sight, whether
+    // it answers the sender's own mail or comes from a peer.
+    if (box.kind == OwnerKind::kSender && options.hide_from_owner) {
       KILN_RETURN_IF_ERROR(EnsureHiddenFolder(inbox, hidden_folder_ready));
       KILN_RETURN_IF_ERROR(inbox.Move(m.uid, folder, kHiddenWarmupFolder));
       hidden = true;
@@ -587,7 +589,12 @@ struct BotRunner::Impl {
       return Status::Ok();
     }));
     if (due.empty()) return Status::Ok();
-    KILN_ASSIGN_OR_RETURN(auto smtp, SmtpConfigOf(box));
+    auto smtp_config = SmtpConfigOf(box);
+    if (!smtp_config.ok()) {  // the bot's settings are unusable until someone fixes them
+      KILN_RETURN_IF_ERROR(MarkBotFailed(box, smtp_config.status().message()));
+      return smtp_config.status();
+    }
+    const mail::SmtpConfig& smtp = *smtp_config;
     std::optional<mail::BlockingSmtpClient> client;
     Status outcome;
     for (const store::Row& r : due) {

@@ -16,7 +16,8 @@
 //        sender's warmup_reply_rate_percent share: a 'back' row in status 'scheduled' with
 //        scheduled_at = now + a delay drawn from the bot's reply-delay range (peers: the
 //        options' peer range), its Message-ID, subject and bodies (ReplyContent quoting the
-//        original) stored with it (migration 0007).
+//        original) stored with it (migration 0007). In a peer's mailbox the mail is then hidden
+//        like an answer in the owner's (below): a peer sender's mailbox has an owner too.
 //   'back' (an answer) in the warmed sender's own mailbox: record delivered_at and placement, set
 //        \Seen, rescue it from Junk; continue the thread while exchange < target (always: the
 //        thread's length is the token's), as an 'out' row in status 'scheduled'; then, when

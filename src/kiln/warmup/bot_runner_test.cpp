@@ -58,6 +58,12 @@ INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, direction, exchang
                              created_at, updated_at)
 VALUES ($1, $2, $3, 'out', 1, $4, $5, $6, 'sent', $7, $7, $7, $7)
 RETURNING id;
+-- name: botrun_test.peer_out
+INSERT INTO warmup_messages (workspace_id, sender_id, peer_sender_id, direction, exchange, token,
+                             message_id_header, subject, status, scheduled_at, sent_at,
+                             created_at, updated_at)
+VALUES ($1, $2, $3, 'out', 1, $4, $5, $6, 'sent', $7, $7, $7, $7)
+RETURNING id;
 -- name: botrun_test.thread
 UPDATE warmup_messages SET thread_id = id WHERE id = $1;
 -- name: botrun_test.rows
@@ -313,7 +319,7 @@ TEST_P(BotRunnerTest, BotsRescueOpenFlagAndAnswerAndTheSenderSideHidesTheAnswers
   domain::TimeZoneDatabase zones;
   BotRunnerOptions options;
   options.worker_id = "botrun-test-1";
-  options.fetch_batch = 3;  // several rounds per folder (and a lease renewal between them)
+  options.fetch_batch = 20;  // several rounds per folder (and a lease renewal between them)
   options.helo_name = "client.kiln.test";
   BotRunner runner(*db_, clock, real_clock_, *box_, zones, options);
 
@@ -546,6 +552,97 @@ TEST_P(BotRunnerTest, CrashLeftoversAreSettledAndLeasesAreRespected) {
   EXPECT_EQ(task[0]["status"], "pending");
   EXPECT_EQ(task[0]["lease_owner"], "NULL");
   EXPECT_EQ(task[0]["run_at"], std::to_string(clock_.NowMillis() + options.scan_interval.count()));
+}
+
+// Peer warm-up: sender1's mail to sender2 (another sender of the workspace) is found in sender2's
+// mailbox, opened, answered by a scheduled 'back' row that the queue manager will send from
+// sender2 (the runner does not), and hidden from sender2's owner.
+TEST_P(BotRunnerTest, APeerSenderAnswersThroughTheQueueManagerAndHidesTheMail) {
+  ASSERT_NO_FATAL_FAILURE(CreateWorld({}));
+  auto peer_user = stack_.User("sender2@kiln-a.test");
+  ASSERT_TRUE(peer_user.ok());
+  int64_t peer = 0;
+  SentWarmup m;
+  m.token = NewWarmupToken(rng_);
+  m.message_id = mail::GenerateMessageId("kiln-a.test");
+  WarmupContent content = NewThreadContent(rng_.Next(), {"Sam Sender", "Pat Peer"}, m.token);
+  ASSERT_TRUE(db_->Write([&](store::Tx& tx) -> Status {
+                   KILN_ASSIGN_OR_RETURN(
+                       auto s, tx.QueryRow("botrun_test.sender",
+                                           {ws_, "sender2@kiln-a.test", stack_.host,
+                                            stack_.starttls_port, stack_.imap_port, t0_}));
+                   peer = s.Int("id");
+                   KILN_RETURN_IF_ERROR(
+                       tx.Exec("botrun_test.sender_secret",
+                               {peer, store::Blob{Sealed(
+                                          peer_user->password,
+                                          "senders:" + std::to_string(peer) + ":imap_secret")}})
+                           .status());
+                   KILN_ASSIGN_OR_RETURN(
+                       auto row, tx.QueryRow("botrun_test.peer_out",
+                                             {ws_, sender_, peer, m.token, "<" + m.message_id + ">",
+                                              content.subject, t0_}));
+                   m.row_id = row.Int("id");
+                   return tx.Exec("botrun_test.thread", {m.row_id}).status();
+                 })
+                  .ok());
+  mail::SmtpConfig smtp;
+  smtp.host = stack_.host;
+  smtp.port = stack_.starttls_port;
+  smtp.security = mail::SmtpSecurity::kStartTls;
+  smtp.username = "sender1@kiln-a.test";
+  smtp.secret = sender_password_;
+  smtp.allow_self_signed = true;
+  mail::BlockingSmtpClient client(smtp);
+  mail::OutgoingMessage out;
+  out.from = {"Sam Sender", "sender1@kiln-a.test"};
+  out.to = {{"Pat Peer", "sender2@kiln-a.test"}};
+  out.subject = content.subject;
+  out.text_body = content.text_body;
+  out.message_id = m.message_id;
+  out.date = clock_.Now();
+  out.extra_headers.emplace_back(std::string(mail::kWarmupHeader), m.token);
+  auto data = mail::ComposeMessage(out);
+  ASSERT_TRUE(data.ok());
+  ASSERT_TRUE(client.Send(mail::DefaultEnvelope(out), *data).ok());
+  client.Close();
+  ASSERT_TRUE(stack_.WaitForMessage("sender2@kiln-a.test", m.token, std::chrono::seconds(20)).ok());
+
+  domain::TimeZoneDatabase zones;
+  BotRunnerOptions options;
+  options.worker_id = "botrun-test-peer";
+  options.peer_reply_delay_min_minutes = 30;
+  options.peer_reply_delay_max_minutes = 60;
+  BotRunner runner(*db_, clock_, real_clock_, *box_, zones, options);
+  auto stats = runner.RunOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->delivered, 1);
+  EXPECT_EQ(stats->hidden, 1);
+  auto row = WarmupRows()[m.row_id];
+  EXPECT_EQ(row["placement"], "inbox");
+  EXPECT_EQ(row["opened_at"], std::to_string(t0_));
+  EXPECT_EQ(row["flagged_at"], "NULL");  // flagging is a bot's habit
+  auto reply = ReplyOf(m.row_id);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ((*reply)["direction"], "back");
+  EXPECT_EQ((*reply)["peer_sender_id"], std::to_string(peer));
+  EXPECT_EQ((*reply)["bot_id"], "NULL");
+  EXPECT_NE((*reply)["message_id_header"].find("@kiln-a.test>"), std::string::npos);
+  EXPECT_NE((*reply)["text_body"].find("kw-" + m.token), std::string::npos);
+  const int64_t at = std::stoll((*reply)["scheduled_at"]);
+  EXPECT_GE(at, t0_ + 30 * 60'000);
+  EXPECT_LE(at, t0_ + 60 * 60'000);
+  EXPECT_FALSE(FindOverImap("sender2@kiln-a.test", "INBOX", m.message_id).has_value());
+  auto hidden = FindOverImap("sender2@kiln-a.test", std::string(kHiddenWarmupFolder), m.message_id);
+  ASSERT_TRUE(hidden.has_value());
+  EXPECT_TRUE(hidden->seen);
+
+  // Due, but a peer's answer goes through its own transport: the runner leaves it scheduled.
+  clock_.Advance(Millis(2 * 3'600'000));
+  stats = runner.RunOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->replies_sent, 0);
+  EXPECT_EQ(WarmupRows()[std::stoll((*reply)["id"])]["status"], "scheduled");
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, BotRunnerTest, ::testing::ValuesIn(testing::DbBackends()),
