@@ -209,12 +209,11 @@ class Engine {
     w.missing_after = Millis(config.GetInt("warmup_missing_hours") * 3'600'000);
     w.hide_from_owner = config.GetBool("warmup_hide_from_owner");
     w.helo_name = smtp.helo_name;
-    bot_runner_ = std::make_unique<warmup::BotRunner>(db, clock, io_clock_, secrets, zones_,
-                                                      std::move(w));
+    bot_runner_ =
+        std::make_unique<warmup::BotRunner>(db, clock, io_clock_, secrets, zones_, std::move(w));
     bot_thread_ = std::thread([this] {
-      warmup::RunBotRunner(*bot_runner_, Millis(10'000), [this](Millis d) {
-        return stop_.WaitFor(d);
-      });
+      warmup::RunBotRunner(*bot_runner_, Millis(10'000),
+                           [this](Millis d) { return stop_.WaitFor(d); });
     });
   }
   ~Engine() {
