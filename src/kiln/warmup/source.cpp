@@ -110,10 +110,15 @@ int CountOf(const std::map<int64_t, int>& counts, int64_t id) {
 }
 
 // Today's room of every candidate of the workspace (see source.h (c)).
+struct Limits {
+  domain::DayBounds today;  // the counterpart's day, on its own calendar
+  int receive_cap = 0;      // mails it may receive today
+  int send_volume = 0;      // bots: replies it may send today
+};
 struct Candidates {
   std::vector<Candidate> bots;
   std::vector<Candidate> peers;
-  std::map<int64_t, std::string> zone_of_bot, zone_of_peer;
+  std::map<int64_t, Limits> bot_limits, peer_limits;
 };
 
 Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones,
@@ -148,7 +153,7 @@ Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones
     int room = receive_cap - CountOf(received, id);
     if (CountOf(replies, id) >= send_volume) room = 0;
     out.bots.push_back({id, AddressDomain(row.Text("email")), row.Text("provider"), room});
-    out.zone_of_bot[id] = tz;
+    out.bot_limits[id] = {zd.bounds, receive_cap, send_volume};
   }
 
   ZoneDays peer_days(zones, now_ms);
@@ -176,9 +181,23 @@ Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones
     const int64_t id = row.Int("id");
     out.peers.push_back(
         {id, AddressDomain(row.Text("email")), "", volume - CountOf(peer_received, id)});
-    out.zone_of_peer[id] = tz;
+    out.peer_limits[id] = {zd.bounds, volume, 0};
   }
   return out;
+}
+
+// A counterpart's room counted again from the rows (after taking its row lock).
+Result<int> RoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
+  const store::Params params{id, limits.today.start_ms, limits.today.end_ms};
+  KILN_ASSIGN_OR_RETURN(
+      store::Row received,
+      tx.QueryRow(bot ? "warmup.bot_received_one" : "warmup.peer_received_one", params));
+  int room = limits.receive_cap - static_cast<int>(received.Int("n"));
+  if (bot) {
+    KILN_ASSIGN_OR_RETURN(store::Row replies, tx.QueryRow("warmup.bot_replies_one", params));
+    if (replies.Int("n") >= limits.send_volume) room = 0;
+  }
+  return room;
 }
 
 }  // namespace
@@ -320,11 +339,13 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
       // last room since the candidates were read.
       KILN_RETURN_IF_ERROR(
           tx.Exec(bot ? "warmup.bot_lock" : "warmup.peer_lock", {pick->id}).status());
-      KILN_ASSIGN_OR_RETURN(Candidates fresh, LoadCandidates(tx, zones_, sender, now_ms));
-      const auto& list = bot ? fresh.bots : fresh.peers;
-      auto it = std::find_if(list.begin(), list.end(),
-                             [&](const Candidate& c) { return c.id == pick->id; });
-      if (it == list.end() || it->room <= 0) {
+      const auto& limits = bot ? candidates.bot_limits : candidates.peer_limits;
+      auto limit = limits.find(pick->id);
+      int room = 0;
+      if (limit != limits.end()) {
+        KILN_ASSIGN_OR_RETURN(room, RoomNow(tx, bot, pick->id, limit->second));
+      }
+      if (room <= 0) {
         pool.SetRoom(pick->kind, pick->id, 0);
         continue;
       }

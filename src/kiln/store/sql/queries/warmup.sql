@@ -123,6 +123,29 @@ WHERE s.workspace_id = $1 AND s.timezone = $2 AND w.direction = 'out'
        OR (w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4))
 GROUP BY w.peer_sender_id;
 
+-- The same for one counterpart $1 in [$2, $3), counted again under its row lock.
+
+-- name: warmup.bot_received_one
+SELECT COUNT(*) AS n FROM warmup_messages w
+WHERE w.bot_id = $1 AND w.direction = 'out'
+  AND ((w.status = 'sent' AND w.sent_at >= $2 AND w.sent_at < $3)
+       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3)
+       OR (w.status = 'scheduled' AND w.scheduled_at >= $2 AND w.scheduled_at < $3));
+
+-- name: warmup.bot_replies_one
+SELECT COUNT(*) AS n FROM warmup_messages w
+WHERE w.bot_id = $1 AND w.direction = 'back'
+  AND ((w.status = 'sent' AND w.sent_at >= $2 AND w.sent_at < $3)
+       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3)
+       OR (w.status = 'scheduled' AND w.scheduled_at >= $2 AND w.scheduled_at < $3));
+
+-- name: warmup.peer_received_one
+SELECT COUNT(*) AS n FROM warmup_messages w
+WHERE w.peer_sender_id = $1 AND w.direction = 'out'
+  AND ((w.status = 'sent' AND w.sent_at >= $2 AND w.sent_at < $3)
+       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3)
+       OR (w.status = 'scheduled' AND w.scheduled_at >= $2 AND w.scheduled_at < $3));
+
 -- name: warmup.bot_lock
 -- Serialises the writers choosing bot $1 (PostgreSQL row lock; SQLite writers are serial anyway),
 -- so two senders cannot both take its last room.
