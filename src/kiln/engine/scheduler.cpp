@@ -733,6 +733,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     }));
     cc.pool.clear();
     for (const auto& r : rows) cc.pool.push_back(r.Int("sender_id"));
+    std::sort(cc.pool.begin(), cc.pool.end());
     cc.pool_loaded = true;
   }
   const std::vector<StepInfo>& steps = cc.steps;
@@ -752,14 +753,15 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
            s.info.health_score >= options_.rotation.min_health_score && s.next_send_at &&
            *s.next_send_at <= now && NextKind(s, now) == domain::SendKind::kCold;
   };
-  bool any_ready = false;
+  // Only these take part in rotation this tick (so a lead costs O(ready senders), not O(pool)).
+  std::vector<SenderState*> ready;
   for (int64_t id : cc.pool) {
     auto it = senders_.find(id);
     if (it == senders_.end()) continue;
     KILN_RETURN_IF_ERROR(EnsureDay(*it->second, now));
-    if (cold_ready(*it->second)) any_ready = true;
+    if (cold_ready(*it->second)) ready.push_back(it->second.get());
   }
-  if (!any_ready) return Status::Ok();
+  if (ready.empty()) return Status::Ok();
 
   int campaign_sent_today = 0;
   std::vector<store::Row> leads;
@@ -806,13 +808,8 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
 
   for (const store::Row& lead : leads) {
     now = clock_.NowMillis();
-    bool still_ready = false;
-    for (int64_t id : cc.pool) {
-      auto it = senders_.find(id);
-      if (it != senders_.end() && cold_ready(*it->second) && remaining_of(*it->second) > 0)
-        still_ready = true;
-    }
-    if (!still_ready) {
+    std::erase_if(ready, [&](SenderState* s) { return !cold_ready(*s) || remaining_of(*s) <= 0; });
+    if (ready.empty()) {
       ++stats.waiting;  // the pool is busy for now; the rest wait for a later tick
       continue;
     }
@@ -915,35 +912,45 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     std::vector<domain::SenderSnapshot> snapshots;
     std::vector<SenderState*> states;
     std::optional<int64_t> sticky_retry_at;
-    for (int64_t id : cc.pool) {
-      auto it = senders_.find(id);
-      if (it == senders_.end()) {
-        domain::SenderStatus status = domain::SenderStatus::kActive;
-        if (sticky == id && lead.OptInt("sender_id") == id && !lead.IsNull("sender_status")) {
-          status = SenderStatusOf(lead.Text("sender_status"));
-        }
-        snapshots.push_back({.id = id,
-                             .status = status,
-                             .health_score = 100,
-                             .remaining_today = 0,
-                             .in_window = false});
-        states.push_back(nullptr);
-        continue;
-      }
-      SenderState& s = *it->second;
+    auto add_held = [&](SenderState& s) {
       const domain::DomainCapDecision cap = domain_cap(s, rcpt_domain);
-      if (sticky == id) {
-        if (!cap.allowed)
+      if (sticky == s.info.id) {
+        if (!cap.allowed) {
           sticky_retry_at = cap.retry_at_ms;
-        else if (s.next_send_at && *s.next_send_at > now)
+        } else if (s.next_send_at && *s.next_send_at > now) {
           sticky_retry_at = s.next_send_at;
+        }
       }
-      snapshots.push_back({.id = id,
+      snapshots.push_back({.id = s.info.id,
                            .status = SenderStatusOf(s.info.status),
                            .health_score = s.info.health_score,
                            .remaining_today = remaining_of(s),
                            .in_window = cold_ready(s) && cap.allowed});
       states.push_back(&s);
+    };
+    bool sticky_seen = false;
+    for (SenderState* s : ready) {
+      add_held(*s);
+      if (sticky == s->info.id) sticky_seen = true;
+    }
+    // The lead's own sender when it is not ready: still in the pool, so the lead waits for it
+    // (reassigned only when it failed or left the pool).
+    if (sticky && !sticky_seen && std::binary_search(cc.pool.begin(), cc.pool.end(), *sticky)) {
+      auto it = senders_.find(*sticky);
+      if (it != senders_.end()) {
+        add_held(*it->second);
+      } else {
+        domain::SenderStatus status = domain::SenderStatus::kActive;  // held by another worker
+        if (lead.OptInt("sender_id") == sticky && !lead.IsNull("sender_status")) {
+          status = SenderStatusOf(lead.Text("sender_status"));
+        }
+        snapshots.push_back({.id = *sticky,
+                             .status = status,
+                             .health_score = 100,
+                             .remaining_today = 0,
+                             .in_window = false});
+        states.push_back(nullptr);
+      }
     }
     const domain::RotationResult choice = domain::ChooseSender(
         snapshots, sticky,
