@@ -2,7 +2,7 @@
 # `make test` (set up, build, run every test). The other targets are for developers.
 JOBS ?= $(shell nproc)
 
-.PHONY: run test setup build build-test build-asan serve clean
+.PHONY: run test setup build build-test build-asan serve bench clean
 
 run:
 	scripts/setup --runtime
@@ -27,6 +27,12 @@ build-asan:
 
 serve: build
 	./build/app/kiln serve
+
+# Every benchmark (bench/<area>/run); each prints its numbers against a reference measured in the
+# same run and ends with a `ratio` line. `make bench BENCHES="engine send"` runs some of them.
+BENCHES ?= compose domain template send http engine
+bench:
+	@for b in $(BENCHES); do echo "### bench/$$b"; bench/$$b/run || exit 1; done
 
 clean:
 	rm -rf build

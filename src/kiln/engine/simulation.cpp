@@ -453,6 +453,13 @@ std::string SimulationReport::ToText() const {
     statuses += (statuses.empty() ? "" : ", ") + s + " " + std::to_string(n);
   }
   t += "lead status: " + statuses + "\n";
+  t += "campaign: " + campaign_status +
+       (campaign_paused_reason.empty() ? "" : " (" + campaign_paused_reason + ")") + "\n";
+  std::string senders_text;
+  for (const auto& [s, n] : sender_status) {
+    senders_text += (senders_text.empty() ? "" : "; ") + std::to_string(n) + " " + s;
+  }
+  t += "senders: " + senders_text + "\n";
   std::string days;
   for (const auto& [d, n] : sent_by_day) {
     days += (days.empty() ? "" : ", ") + d.substr(5) + " " + std::to_string(n);
@@ -491,6 +498,8 @@ std::string SimulationReport::ToJson() const {
   json::object statuses, days;
   for (const auto& [s, n] : lead_status) statuses[s] = n;
   for (const auto& [d, n] : sent_by_day) days[d] = n;
+  json::object senders_json;
+  for (const auto& [st, n] : sender_status) senders_json[st] = n;
   json::object o{{"ok", ok()},
                  {"spec", json::object{{"senders", spec.senders},
                                        {"leads", spec.leads},
@@ -510,6 +519,9 @@ std::string SimulationReport::ToJson() const {
                  {"sent_by_step", std::move(by_step)},
                  {"lead_status", std::move(statuses)},
                  {"sent_by_day", std::move(days)},
+                 {"campaign_status", campaign_status},
+                 {"campaign_paused_reason", campaign_paused_reason},
+                 {"sender_status", std::move(senders_json)},
                  {"capacity_cold", capacity_cold},
                  {"setup_seconds", setup_seconds},
                  {"run_seconds", run_seconds},
@@ -791,13 +803,21 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
 
   // The facts, and the checks.
   const auto check_started = std::chrono::steady_clock::now();
-  std::vector<store::Row> messages, statuses;
+  std::vector<store::Row> messages, statuses, sender_states;
   KILN_RETURN_IF_ERROR(db->Read([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(messages, tx.Query("sim.messages", {campaign}));
     KILN_ASSIGN_OR_RETURN(statuses, tx.Query("sim.lead_statuses", {campaign}));
+    KILN_ASSIGN_OR_RETURN(sender_states, tx.Query("sim.sender_states", {ws}));
+    KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("sim.campaign_state", {campaign}));
+    report.campaign_status = c.Text("status");
+    report.campaign_paused_reason = c.Text("paused_reason");
     return Status::Ok();
   }));
   for (const auto& r : statuses) report.lead_status[r.Text("status")] = r.Int("n");
+  for (const auto& r : sender_states) {
+    const std::string reason = r.Text("status_reason");
+    report.sender_status[r.Text("status") + (reason.empty() ? "" : ": " + reason)] += r.Int("n");
+  }
   std::map<std::string, const store::Row*> message_by_header;
   for (const auto& m : messages) message_by_header[m.Text("message_id_header")] = &m;
 

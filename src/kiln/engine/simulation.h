@@ -159,9 +159,12 @@ struct SimulationReport {
   // often a due lead was left waiting because no sender could send at that instant.
   int64_t lead_visits = 0;
   int64_t lead_waits = 0;
-  std::vector<int64_t> sent_by_step;           // leads that got step k
-  std::map<std::string, int64_t> lead_status;  // campaign_contacts.status -> leads
-  std::map<std::string, int64_t> sent_by_day;  // "2026-03-02" (campaign zone) -> cold sends
+  std::vector<int64_t> sent_by_step;             // leads that got step k
+  std::map<std::string, int64_t> lead_status;    // campaign_contacts.status -> leads
+  std::string campaign_status;                   // at the end: "running", or "paused" ...
+  std::string campaign_paused_reason;            // ... with the engine's reason
+  std::map<std::string, int64_t> sender_status;  // "active", "paused: <reason>" -> senders
+  std::map<std::string, int64_t> sent_by_day;    // "2026-03-02" (campaign zone) -> cold sends
   int64_t capacity_cold = 0;  // cold sends the quotas allowed over the run (upper bound)
   std::vector<SimulationViolation> violations;
   std::vector<std::string> campaign_errors;  // what the scheduler refused to run, if anything

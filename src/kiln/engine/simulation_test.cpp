@@ -165,6 +165,7 @@ TEST(SimulationTest, IssueSizeTwoWeeksKeepsEveryRule) {
   std::printf("%s", report.ToText().c_str());
   EXPECT_TRUE(report.campaign_errors.empty()) << report.campaign_errors.front();
   EXPECT_TRUE(report.violations.empty()) << report.ToText();
+  EXPECT_EQ(report.campaign_status, "running") << report.campaign_paused_reason;
 
   // Every lead got step 1 (the quotas allow ~2,000 a day), and the rest of the sequence went out
   // except where a reply or a bounce stopped it.

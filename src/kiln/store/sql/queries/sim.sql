@@ -44,3 +44,11 @@ ORDER BY m.id;
 -- name: sim.lead_statuses
 SELECT status, COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = $1
 GROUP BY status ORDER BY status;
+
+-- name: sim.campaign_state
+SELECT status, paused_reason FROM campaigns WHERE id = $1;
+
+-- name: sim.sender_states
+-- The pool's senders by status and reason at the end of the run (workspace $1).
+SELECT status, status_reason, COUNT(*) AS n FROM senders WHERE workspace_id = $1
+GROUP BY status, status_reason ORDER BY status, status_reason;
