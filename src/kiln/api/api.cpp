@@ -224,6 +224,22 @@ Result<Caller> Api::Authenticate(http::Request& req) const {
   return caller;
 }
 
+Result<Role> Api::RoleIn(const Caller& caller, int64_t ws) const {
+  if (!caller.is_session()) {
+    if (caller.key_workspace_id != ws) return Status::NotFound("no such workspace");
+    return caller.key_role;
+  }
+  std::optional<Role> role;
+  Status st = deps_.db->Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("members.role_of", {ws, caller.user_id}));
+    if (row) role = ParseRole(row->Text("role"));
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (!role) return Status::NotFound("no such workspace");
+  return *role;
+}
+
 http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http::RouteDoc& doc,
                         http::Request& req) const {
   http::Response res;
@@ -264,21 +280,9 @@ http::Response Api::Run(const Rule& rule, const ApiHandler& handler, const http:
     auto ws = ParseId(req.path_params["ws"]);
     if (!ws.ok()) return fail(Status::NotFound("no such workspace"));
     ctx.ws = *ws;
-    if (!ctx.caller.is_session()) {
-      if (ctx.caller.key_workspace_id != ctx.ws) return fail(Status::NotFound("no such workspace"));
-      ctx.role = ctx.caller.key_role;
-    } else {
-      std::optional<Role> role;
-      Status st = deps_.db->Read([&](store::Tx& tx) -> Status {
-        KILN_ASSIGN_OR_RETURN(auto row,
-                              tx.QueryOne("members.role_of", {ctx.ws, ctx.caller.user_id}));
-        if (row) role = ParseRole(row->Text("role"));
-        return Status::Ok();
-      });
-      if (!st.ok()) return fail(st);
-      if (!role) return fail(Status::NotFound("no such workspace"));
-      ctx.role = *role;
-    }
+    auto role = RoleIn(ctx.caller, ctx.ws);
+    if (!role.ok()) return fail(role.status());
+    ctx.role = *role;
     if (ctx.role < rule.min_role) {
       return fail(Status::PermissionDenied("this needs the " +
                                            std::string(RoleName(rule.min_role)) +
@@ -342,6 +346,7 @@ void Api::RegisterAll() {
   RegisterContactRoutes(*this);
   RegisterCampaignRoutes(*this);
   RegisterSuppressionRoutes(*this);
+  RegisterLiveRoutes(*this);
   RegisterTrackingRoutes(*this);
   RegisterOpenApiRoute(*this, *router_);
 }

@@ -119,6 +119,12 @@ class Api {
   // CSRF token bound to a session family (HMAC of the family id).
   std::string CsrfTokenFor(std::string_view session_family) const;
 
+  // The pipeline's checks, for routes outside the JSON pipeline (the live WebSocket): who is
+  // calling (Unauthenticated when nobody valid), and the caller's role in workspace `ws` (NotFound
+  // "no such workspace" for a non-member or another workspace's API key, as on every route).
+  Result<Caller> AuthenticateCaller(http::Request& req) const { return Authenticate(req); }
+  Result<Role> RoleIn(const Caller& caller, int64_t ws) const;
+
  private:
   Result<Caller> Authenticate(http::Request& req) const;
   http::Response Run(const Rule& rule, const ApiHandler& handler, const http::RouteDoc& doc,
@@ -140,6 +146,7 @@ void RegisterSenderRoutes(Api& api);       // senders.cpp
 void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
 void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
 void RegisterSuppressionRoutes(Api& api);  // suppression.cpp
+void RegisterLiveRoutes(Api& api);         // live.cpp: the live WebSocket of a workspace
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 
 // Generates the OpenAPI 3.1 document of every route on the router.

@@ -48,6 +48,8 @@ std::string OpenApiDocument(const http::Router& router) {
     op["operationId"] = OperationId(r.method, r.pattern);
     op["summary"] = r.doc.summary;
     if (!r.doc.tag.empty()) op["tags"] = json::array{json::string(r.doc.tag)};
+    // A WebSocket route: GET with Upgrade: websocket, answered 101 and then a stream of frames.
+    if (r.doc.websocket) op["x-websocket"] = true;
     json::array params;
     size_t pos = 0;
     while ((pos = r.pattern.find('{', pos)) != std::string::npos) {
