@@ -346,6 +346,8 @@ void Api::RegisterAll() {
   RegisterContactRoutes(*this);
   RegisterCampaignRoutes(*this);
   RegisterSuppressionRoutes(*this);
+  RegisterDkimRoutes(*this);
+  RegisterIpPoolRoutes(*this);
   RegisterLiveRoutes(*this);
   RegisterTrackingRoutes(*this);
   RegisterOpenApiRoute(*this, *router_);

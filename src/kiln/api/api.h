@@ -146,6 +146,8 @@ void RegisterSenderRoutes(Api& api);       // senders.cpp
 void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
 void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
 void RegisterSuppressionRoutes(Api& api);  // suppression.cpp
+void RegisterDkimRoutes(Api& api);         // dkim.cpp: DKIM keys per sending domain
+void RegisterIpPoolRoutes(Api& api);       // ip_pools.cpp: a campaign's IP pool
 void RegisterLiveRoutes(Api& api);         // live.cpp: the live WebSocket of a workspace
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 

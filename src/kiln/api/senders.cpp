@@ -6,6 +6,7 @@
 #include "kiln/api/common.h"
 #include "kiln/api/json_input.h"
 #include "kiln/base/time_format.h"
+#include "kiln/dns/local_address.h"
 #include "kiln/domain/email_address.h"
 
 namespace kiln::api {
@@ -98,9 +99,8 @@ Status ReadSender(const json::object& body, bool create, SenderInput* s) {
   if (smtp) KILN_RETURN_IF_ERROR(ReadEndpoint(*smtp, "smtp", create, &s->smtp.emplace()));
   if (imap) KILN_RETURN_IF_ERROR(ReadEndpoint(*imap, "imap", create, &s->imap.emplace()));
   if (s->source_ip && !s->source_ip->empty()) {
-    boost::system::error_code ec;
-    boost::asio::ip::make_address(*s->source_ip, ec);
-    if (ec) return Status::InvalidArgument("must be an IPv4 or IPv6 address", "source_ip");
+    // Bound before each connection: an address this machine does not have would fail every send.
+    KILN_RETURN_IF_ERROR(dns::CheckLocalAddress(*s->source_ip, "source_ip"));
   }
   if (s->proxy_url && !s->proxy_url->empty()) {
     const std::string& p = *s->proxy_url;
