@@ -343,11 +343,10 @@ void Api::RegisterAll() {
   RegisterSessionRoutes(*this);
   RegisterWorkspaceRoutes(*this);
   RegisterSenderRoutes(*this);
+  RegisterBotRoutes(*this);
   RegisterContactRoutes(*this);
   RegisterCampaignRoutes(*this);
   RegisterSuppressionRoutes(*this);
-  RegisterDkimRoutes(*this);
-  RegisterIpPoolRoutes(*this);
   RegisterLiveRoutes(*this);
   RegisterTrackingRoutes(*this);
   RegisterOpenApiRoute(*this, *router_);
