@@ -17,7 +17,8 @@ export default defineConfig({
   },
   server: {
     host: "127.0.0.1",
-    proxy: { "/api": { target: api_target, changeOrigin: false } },
+    // ws: the live-progress WebSocket (/api/v1/workspaces/{ws}/live) goes through the proxy too.
+    proxy: { "/api": { target: api_target, changeOrigin: false, ws: true } },
   },
   test: {
     environment: "node",

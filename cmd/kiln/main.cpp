@@ -15,6 +15,8 @@
 //   migrate  brings the database schema up to date and exits.
 //   user     creates accounts from the command line (the first owner); reads a password on stdin.
 //   settings prints every setting (the same table as --help).
+//   doctor   `doctor sender ID` checks a sender's SPF, DKIM, DMARC and MX in DNS (queries to
+//            `dns_resolver` only) and exits 1 when something FAILs.
 //   simulate runs a campaign in virtual time in a temporary database against recording fake
 //            transports and checks every sending rule; no sockets, nothing leaves the process.
 #include <signal.h>
@@ -41,6 +43,8 @@
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
 #include "kiln/base/config.h"
+#include "kiln/dns/doctor.h"
+#include "kiln/dns/sender_route.h"
 #include "kiln/domain/email_address.h"
 #include "kiln/domain/tz.h"
 #include "kiln/engine/scheduler.h"
@@ -53,7 +57,6 @@
 #include "kiln/mail/dkim.h"
 #include "kiln/store/db.h"
 #include "kiln/warmup/bot_runner.h"
-#include "kiln/warmup/reputation.h"
 #include "kiln/warmup/source.h"
 
 extern char** environ;
@@ -199,6 +202,9 @@ class Engine {
     o.warmup = warmup_source_.get();
     engine::SmtpDefaults smtp;
     smtp.helo_name = host[0] != '\0' ? host : "localhost";
+    smtp.route = [&db](int64_t sender_id, mail::SmtpConfig* c) {
+      return dns::ApplySenderRoute(db, sender_id, c);
+    };
     scheduler_ = std::make_unique<engine::Scheduler>(
         db, clock, zones_, engine::SmtpTransportFactory(secrets, smtp), std::move(o));
     spdlog::info("engine: worker {} started", scheduler_->ledger().worker_id());
@@ -219,19 +225,11 @@ class Engine {
       warmup::RunBotRunner(*bot_runner_, Millis(10'000),
                            [this](Millis d) { return stop_.WaitFor(d); });
     });
-    // Reputation (warmup/reputation.h): yesterday's and today's history rows and every sender's
-    // and bot's health score, which the scheduler compares with engine_min_health_score.
-    reputation_ = std::make_unique<warmup::ReputationJob>(db, clock, zones_);
-    reputation_thread_ = std::thread([this] {
-      warmup::RunReputationJob(*reputation_, Millis(15 * 60'000), Millis(60'000),
-                               [this](Millis d) { return stop_.WaitFor(d); });
-    });
   }
   ~Engine() {
     stop_.Stop();
     if (thread_.joinable()) thread_.join();
     if (bot_thread_.joinable()) bot_thread_.join();
-    if (reputation_thread_.joinable()) reputation_thread_.join();
     spdlog::info("engine: stopped");
   }
 
@@ -244,8 +242,6 @@ class Engine {
   engine::WorkerStop stop_;
   std::thread thread_;
   std::thread bot_thread_;
-  std::unique_ptr<warmup::ReputationJob> reputation_;
-  std::thread reputation_thread_;
 };
 
 // `kiln worker`: the engine until SIGINT or SIGTERM.
@@ -356,6 +352,14 @@ int Serve(const Config& config) {
   engine.reset();
   spdlog::info("stopped");
   return 0;
+}
+
+// `kiln doctor sender ID`: the sender's DNS as receivers see it (dns/doctor.h).
+int DoctorSender(const Config& config, int64_t sender_id) {
+  auto db = OpenDb(config);
+  SystemClock clock;
+  return dns::RunSenderDoctor(*db, config.GetString("dns_resolver"), sender_id, clock.Now(),
+                              stdout, stderr);
 }
 
 int Migrate(const Config& config) {
@@ -489,6 +493,15 @@ int main(int argc, char** argv) {
   keygen->add_option("--type", dkim_type, "rsa (2048) or ed25519")
       ->check(CLI::IsMember({"rsa", "ed25519"}));
 
+  auto* doctor = app.add_subcommand("doctor", "check what receivers see in DNS");
+  doctor->require_subcommand(1);
+  auto* doctor_sender = doctor->add_subcommand(
+      "sender", "a sender's SPF, DKIM, DMARC and MX: one OK/WARN/FAIL line each; exit 1 on FAIL");
+  int64_t doctor_sender_id = 0;
+  doctor_sender->add_option("ID", doctor_sender_id, "the sender's id")->required();
+  doctor->fallthrough();  // settings may follow the subcommand
+  doctor_sender->fallthrough();
+
   auto* settings = app.add_subcommand(
       "settings", "print every setting with its flag, environment variable and default");
   bool markdown = false;
@@ -533,6 +546,7 @@ int main(int argc, char** argv) {
     std::fputs(mail::DkimKeygenReport(dkim_domain, dkim_selector, type, *pair).c_str(), stdout);
     return 0;
   }
+  if (*doctor_sender) return DoctorSender(config, doctor_sender_id);
   if (*simulate) return Simulate(sim, sim_json);
   if (*settings) {
     if (markdown) {

@@ -7,6 +7,7 @@
 // answer that a step did not declare as expected fails that step.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -22,6 +23,8 @@ const kBase = env("KILN_URL");
 const kEmail = env("KILN_EMAIL");
 const kPassword = env("KILN_PASSWORD");
 const kArtifacts = env("E2E_ARTIFACTS");
+/** kiln's SQLite database: the live-progress step writes what a sending engine would. */
+const kDb = env("E2E_DB");
 const kTimeoutMs = 10_000;
 
 let context;
@@ -33,6 +36,28 @@ let problems = [];
 /** Problems a step declared as expected: { url: RegExp, status } and console texts. */
 let expected = [];
 let step_failed = false;
+
+/** Runs SQL on kiln's database with the sqlite3 shell (waiting out kiln's own writes); its output. */
+function sql(statements) {
+  return execFileSync("sqlite3", ["-cmd", ".timeout 10000", kDb, statements], { encoding: "utf8" }).trim();
+}
+
+/** What the engine records when it sends step 0 of campaign `name` to `email`: message + event. */
+function recordSend(name, email) {
+  const now = Date.now();
+  const where = `c.workspace_id = ${workspace_id} AND c.name = '${name}' AND k.workspace_id = ${workspace_id} AND k.email = '${email}'`;
+  sql(`BEGIN;
+    INSERT INTO messages (workspace_id, campaign_id, contact_id, step_id, sender_id, status, scheduled_at, sent_at, created_at, updated_at)
+      SELECT c.workspace_id, c.id, k.id, s.id, (SELECT MIN(id) FROM senders WHERE workspace_id = c.workspace_id), 'sent', ${now}, ${now}, ${now}, ${now}
+      FROM campaigns c JOIN campaign_steps s ON s.campaign_id = c.id, contacts k WHERE ${where};
+    INSERT INTO events (workspace_id, message_id, campaign_id, type, detail, created_at)
+      SELECT m.workspace_id, m.id, m.campaign_id, 'sent', '{}', ${now}
+      FROM messages m JOIN campaigns c ON c.id = m.campaign_id JOIN contacts k ON k.id = m.contact_id WHERE ${where};
+    UPDATE campaign_contacts SET status = 'completed', updated_at = ${now}
+      WHERE campaign_id = (SELECT id FROM campaigns c WHERE c.workspace_id = ${workspace_id} AND c.name = '${name}')
+        AND contact_id = (SELECT id FROM contacts k WHERE k.workspace_id = ${workspace_id} AND k.email = '${email}');
+    COMMIT;`);
+}
 
 function expectHttpError(url, status) {
   expected.push({ url, status });
@@ -368,6 +393,48 @@ describe("Kiln dashboard", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(new RegExp(`/w/${workspace_id}/settings/members$`));
     await page.getByRole("row", { name: /bob@acme\.test/ }).waitFor();
+  });
+
+  step("the overview shows sends live as the engine records them", async () => {
+    const now = Date.now();
+    // A running campaign with two leads, as a launch leaves it (launching needs a public URL and
+    // a verified sender; the engine of another process would then write the rows below).
+    sql(`BEGIN;
+      INSERT INTO campaigns (workspace_id, name, status, created_at, updated_at, started_at)
+        VALUES (${workspace_id}, 'Live launch', 'running', ${now}, ${now}, ${now});
+      INSERT INTO campaign_steps (workspace_id, campaign_id, position, created_at, updated_at)
+        SELECT workspace_id, id, 0, ${now}, ${now} FROM campaigns WHERE workspace_id = ${workspace_id} AND name = 'Live launch';
+      INSERT INTO contacts (workspace_id, email, created_at, updated_at)
+        VALUES (${workspace_id}, 'lia@lead.test', ${now}, ${now}), (${workspace_id}, 'leo@lead.test', ${now}, ${now});
+      INSERT INTO campaign_contacts (workspace_id, campaign_id, contact_id, status, next_at, created_at, updated_at)
+        SELECT c.workspace_id, c.id, k.id, 'active', ${now}, ${now}, ${now} FROM campaigns c, contacts k
+        WHERE c.workspace_id = ${workspace_id} AND c.name = 'Live launch' AND k.workspace_id = ${workspace_id};
+      COMMIT;`);
+    const campaign_id = Number(sql(`SELECT id FROM campaigns WHERE workspace_id = ${workspace_id} AND name = 'Live launch';`));
+    await page.goto(`${kBase}/w/${workspace_id}`);
+    await page.getByText("Live", { exact: true }).waitFor();
+    const sends = page.getByTestId("live-sends-today");
+    const campaign_sent = page.getByTestId(`live-campaign-${campaign_id}-sent`);
+    await campaign_sent.waitFor();
+    assert.equal((await sends.innerText()).trim(), "0");
+    assert.equal((await campaign_sent.innerText()).trim(), "0");
+    await shot("16-overview-live-before");
+
+    // Each send shows up without a reload: counters, progress bar and the activity feed.
+    recordSend("Live launch", "lia@lead.test");
+    await page.getByTestId("live-sends-today").filter({ hasText: /^1$/ }).waitFor();
+    await campaign_sent.filter({ hasText: /^1$/ }).waitFor();
+    await page.getByTestId("live-activity").getByText("lia@lead.test").waitFor();
+    const bar = page.getByRole("progressbar", { name: "Live launch: leads done" });
+    assert.equal(await bar.getAttribute("aria-valuenow"), "1");
+    recordSend("Live launch", "leo@lead.test");
+    await page.getByTestId("live-sends-today").filter({ hasText: /^2$/ }).waitFor();
+    await page.getByTestId("live-activity").getByText("leo@lead.test").waitFor();
+    await campaign_sent.filter({ hasText: /^2$/ }).waitFor();
+    assert.equal(await bar.getAttribute("aria-valuenow"), "2");
+    // Two sends in the last 5 minutes: 0.4 per minute.
+    await page.getByRole("img", { name: /Send speed: 0\.4 per minute/ }).waitFor();
+    await shot("17-overview-live");
   });
 
   step("at phone width the sidebar becomes a menu", async () => {

@@ -343,10 +343,11 @@ void Api::RegisterAll() {
   RegisterSessionRoutes(*this);
   RegisterWorkspaceRoutes(*this);
   RegisterSenderRoutes(*this);
-  RegisterBotRoutes(*this);
   RegisterContactRoutes(*this);
   RegisterCampaignRoutes(*this);
   RegisterSuppressionRoutes(*this);
+  RegisterDkimRoutes(*this);
+  RegisterIpPoolRoutes(*this);
   RegisterLiveRoutes(*this);
   RegisterTrackingRoutes(*this);
   RegisterOpenApiRoute(*this, *router_);

@@ -143,10 +143,11 @@ class Api {
 void RegisterSessionRoutes(Api& api);      // session.cpp: /auth/*, /me
 void RegisterWorkspaceRoutes(Api& api);    // workspaces.cpp: workspaces, members, api keys, audit
 void RegisterSenderRoutes(Api& api);       // senders.cpp
-void RegisterBotRoutes(Api& api);          // bots.cpp: warm-up inboxes, provisioning, reputation
 void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
 void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
 void RegisterSuppressionRoutes(Api& api);  // suppression.cpp
+void RegisterDkimRoutes(Api& api);         // dkim.cpp: DKIM keys per sending domain
+void RegisterIpPoolRoutes(Api& api);       // ip_pools.cpp: a campaign's IP pool
 void RegisterLiveRoutes(Api& api);         // live.cpp: the live WebSocket of a workspace
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 

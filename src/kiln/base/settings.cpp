@@ -19,6 +19,8 @@ constexpr SettingDef kSettings[] = {
     {"secret_key_file", T::kString, "",
      "AES-256 key for secrets at rest (default: DATA_DIR/secret.key, created 0600 on first run)"},
     {"public_url", T::kString, "", "external base URL of this server (default: http://LISTEN)"},
+    {"dns_resolver", T::kString, "",
+     "DNS servers kiln doctor asks, as IP[:PORT],... (default: the system's, /etc/resolv.conf)"},
     {"web_root", T::kString, "./web/dist", "folder of the built web UI served at /"},
     {"http_threads", T::kInt, "0", "threads serving HTTP (0: one per core)", 0, 256},
     {"http_read_timeout_ms", T::kInt, "30000", "time a client has to send a whole request", 100,

@@ -1,4 +1,7 @@
-// Overview: the workspace at a glance, from live API data only (senders by status, team size).
+// Overview: the workspace at a glance, live. Sends today against the senders' quotas, warm-up
+// today, running campaigns with progress bars, send speed and the activity feed come from the
+// live WebSocket (lib/live.ts) and update without a refresh; senders by status and the team come
+// from the API.
 
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
@@ -8,9 +11,11 @@ import { queryKeys } from "../api/endpoints";
 import { kSenderStatuses, type Sender, type SenderStatus } from "../api/types";
 import { useWorkspace } from "../layout/workspace";
 import { capitalize } from "../lib/format";
+import { useLive } from "../lib/live";
 import { buttonClass } from "../ui/Button";
 import { Badge, Card, ErrorState, PageHeader } from "../ui/Layout";
 import { Loading } from "../ui/Spinner";
+import { ActivityFeed, CampaignProgress, ConnectionBadge, fmt, ProgressBar, SpeedChart } from "./overview/LiveWidgets";
 import { kStatusTone } from "./senders/SendersPage";
 
 /** Number of senders in each status, every status present (0 when none). */
@@ -25,10 +30,83 @@ export function OverviewPage() {
   const workspace = useWorkspace();
   const senders = useQuery({ queryKey: queryKeys.senders(workspace.id), queryFn: () => api.senders(workspace.id) });
   const members = useQuery({ queryKey: queryKeys.members(workspace.id), queryFn: () => api.members(workspace.id) });
+  const { state: live, stale } = useLive(workspace.id, { onRefused: () => api.me() });
+  const today = live.today;
 
   return (
     <>
-      <PageHeader title="Overview" description={workspace.name} />
+      <PageHeader title="Overview" description={workspace.name} actions={<ConnectionBadge connection={live.connection} stale={stale} />} />
+      {!live.ready ? (
+        <Card className="mb-6">
+          <Loading label="Connecting to live progress…" />
+        </Card>
+      ) : (
+        <div className={stale ? "opacity-75 transition-opacity" : "transition-opacity"}>
+          <div className="mb-6 grid gap-6 md:grid-cols-3">
+            <Card>
+              <div className="p-4">
+                <Stat label="Sends today" value={<span data-testid="live-sends-today">{fmt(today?.sent ?? 0)}</span>} detail={`of ${fmt(today?.quota ?? 0)} daily quota`} />
+                <div className="mt-3">
+                  <ProgressBar label="Sends today against the senders' quotas" value={today?.sent ?? 0} max={today?.quota ?? 0} />
+                </div>
+              </div>
+            </Card>
+            <Card>
+              <div className="p-4">
+                <Stat label="Warm-up today" value={fmt(today?.warmup_sent ?? 0)} detail={`of ${fmt(today?.warmup_target ?? 0)} planned`} />
+                <div className="mt-3">
+                  <ProgressBar label="Warm-up mails today against the targets" value={today?.warmup_sent ?? 0} max={today?.warmup_target ?? 0} tone="amber" />
+                </div>
+              </div>
+            </Card>
+            <Card>
+              <div className="p-4">
+                <Stat label="Running campaigns" value={fmt(live.campaigns.length)} detail={`${fmt(live.campaigns.reduce((n, c) => n + c.remaining, 0))} leads still in sequence`} />
+              </div>
+            </Card>
+          </div>
+          <div className="mb-6 grid gap-6 lg:grid-cols-2">
+            <Card title="Running campaigns">
+              <CampaignProgress campaigns={live.campaigns} />
+            </Card>
+            <Card title="Speed">
+              <SpeedChart points={live.speed} />
+            </Card>
+          </div>
+          <div className="mb-6 grid gap-6 lg:grid-cols-2">
+            <Card title="Activity">
+              <ActivityFeed items={live.activity} />
+            </Card>
+            <Card title="Mailboxes today" actions={<Link to={`/w/${workspace.id}/senders`} className={buttonClass("ghost", "sm")}>Manage senders</Link>}>
+              {live.senders.length === 0 ? (
+                <p className="p-4 text-sm text-slate-600">
+                  No senders yet. <Link className="font-medium text-brand-700 underline" to={`/w/${workspace.id}/senders`}>Add a mailbox</Link> to start sending.
+                </p>
+              ) : (
+                <ul className="divide-y divide-slate-100">
+                  {live.senders.map((s) => (
+                    <li key={s.id} className="px-4 py-3">
+                      <div className="flex items-center justify-between gap-3 text-sm">
+                        <span className="truncate font-medium text-slate-900">{s.email}</span>
+                        <span className="flex shrink-0 items-center gap-2">
+                          <span className="text-xs text-slate-500" title="Health score">{s.health_score}%</span>
+                          <Badge tone={kStatusTone[s.status as SenderStatus] ?? "neutral"}>{capitalize(s.status)}</Badge>
+                        </span>
+                      </div>
+                      <div className="mt-2 flex items-center gap-3">
+                        <ProgressBar label={`${s.email}: sends today`} value={s.sent_today} max={s.quota} />
+                        <span className="shrink-0 text-xs tabular-nums text-slate-600">
+                          {fmt(s.sent_today)}/{fmt(s.quota)}
+                        </span>
+                      </div>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </Card>
+          </div>
+        </div>
+      )}
       <div className="grid gap-6 md:grid-cols-2">
         <Card title="Senders" actions={<Link to={`/w/${workspace.id}/senders`} className={buttonClass("ghost", "sm")}>Manage senders</Link>}>
           {senders.isPending ? (
@@ -72,11 +150,12 @@ export function OverviewPage() {
   );
 }
 
-function Stat({ label, value }: { label: string; value: ReactNode }) {
+function Stat({ label, value, detail }: { label: string; value: ReactNode; detail?: string }) {
   return (
     <div>
       <p className="text-sm text-slate-600">{label}</p>
       <p className="text-3xl font-semibold tabular-nums text-slate-900">{value}</p>
+      {detail && <p className="mt-1 text-xs text-slate-500">{detail}</p>}
     </div>
   );
 }
