@@ -32,6 +32,14 @@ VALUES ($1, $2, $3, $4, 'sent', 0, 0, 0);
 -- name: test.unknown_message
 INSERT INTO messages (workspace_id, campaign_id, contact_id, step_id, status, scheduled_at, created_at, updated_at)
 VALUES ($1, $2, $3, $4, 'unknown', 0, 0, 0);
+-- name: test.paused_lead
+INSERT INTO campaign_contacts (workspace_id, campaign_id, contact_id, status, stop_reason,
+                               created_at, updated_at)
+VALUES ($1, $2, $3, 'paused', 'caught mid-send', 0, 0);
+-- name: test.message_state
+SELECT m.id, m.status, cc.status AS lead_status FROM messages m
+JOIN campaign_contacts cc ON cc.campaign_id = m.campaign_id AND cc.contact_id = m.contact_id
+WHERE m.campaign_id = $1 AND m.contact_id = $2;
 )";
 
 class CampaignsApiTest : public KilnApiFixture {
@@ -983,8 +991,59 @@ TEST_P(CampaignsApiTest, ViewersReadButCannotChange) {
   EXPECT_EQ(v.Action(a_.Ws() + "/campaigns/" + std::to_string(id) + "/launch").status, 403);
 }
 
+// A message caught mid-send by a crash (unknown) is resolved by a user: "sent" counts it and lets
+// the lead go on; "not_sent" puts it back to be sent again; either way the paused lead continues.
+TEST_P(CampaignsApiTest, ResolveUnknownMessage) {
+  Ready r = MakeReady(a_, 3);
+  const int64_t step = Json(a_.Get(C(a_, r.campaign))).at("steps").at(0).at("id").as_int64();
+  for (int i = 0; i < 2; ++i) {
+    Exec("test.paused_lead", {a_.ws, r.campaign, r.leads[i]});
+    Exec("test.unknown_message", {a_.ws, r.campaign, r.leads[i], step});
+  }
+  auto state = [&](int64_t lead) {
+    std::optional<store::Row> row;
+    Status st = Db().Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(row, tx.QueryRow("test.message_state", {r.campaign, lead}));
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return *row;
+  };
+  const int64_t m0 = state(r.leads[0]).Int("id"), m1 = state(r.leads[1]).Int("id");
+  auto resolve = [&](int64_t mid, const std::string& body) {
+    return a_.Post(C(a_, r.campaign, "/messages/" + std::to_string(mid) + "/resolve"), body);
+  };
+  EXPECT_EQ(Json(a_.Get(C(a_, r.campaign))).at("counts").at("unknown"), 2);
+
+  EXPECT_EQ(ErrField(resolve(m0, R"({"outcome":"maybe"})")), "outcome");
+  EXPECT_EQ(ErrField(resolve(m0, R"({})")), "outcome");
+  EXPECT_EQ(resolve(999999, R"({"outcome":"sent"})").status, 404);
+
+  auto sent = resolve(m0, R"({"outcome":"sent"})");
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  EXPECT_EQ(Json(sent).at("status"), "sent");
+  EXPECT_EQ(Json(sent).at("lead_resumed"), true);
+  EXPECT_EQ(state(r.leads[0]).Text("status"), "sent");
+  EXPECT_EQ(state(r.leads[0]).Text("lead_status"), "active");
+
+  auto not_sent = resolve(m1, R"({"outcome":"not_sent"})");
+  ASSERT_EQ(not_sent.status, 200) << not_sent.body;
+  EXPECT_EQ(Json(not_sent).at("status"), "scheduled");
+  EXPECT_EQ(state(r.leads[1]).Text("status"), "scheduled");
+  EXPECT_EQ(state(r.leads[1]).Text("lead_status"), "active");
+
+  // Only an unknown message can be resolved, once.
+  auto again = resolve(m0, R"({"outcome":"not_sent"})");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("is sent"), std::string::npos) << again.body;
+  auto counts = Json(a_.Get(C(a_, r.campaign))).at("counts");
+  EXPECT_EQ(counts.at("unknown"), 0);
+  EXPECT_EQ(counts.at("sent"), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CampaignsApiTest, ::testing::ValuesIn(DbBackends()),
                          DbBackendName());
 
 }  // namespace
+
 }  // namespace kiln::testing
