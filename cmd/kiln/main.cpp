@@ -57,6 +57,7 @@
 #include "kiln/mail/dkim.h"
 #include "kiln/store/db.h"
 #include "kiln/warmup/bot_runner.h"
+#include "kiln/warmup/reputation.h"
 #include "kiln/warmup/source.h"
 
 extern char** environ;
@@ -225,11 +226,19 @@ class Engine {
       warmup::RunBotRunner(*bot_runner_, Millis(10'000),
                            [this](Millis d) { return stop_.WaitFor(d); });
     });
+    // Reputation (warmup/reputation.h): yesterday's and today's history rows and every sender's
+    // and bot's health score, which the scheduler compares with engine_min_health_score.
+    reputation_ = std::make_unique<warmup::ReputationJob>(db, clock, zones_);
+    reputation_thread_ = std::thread([this] {
+      warmup::RunReputationJob(*reputation_, Millis(15 * 60'000), Millis(60'000),
+                               [this](Millis d) { return stop_.WaitFor(d); });
+    });
   }
   ~Engine() {
     stop_.Stop();
     if (thread_.joinable()) thread_.join();
     if (bot_thread_.joinable()) bot_thread_.join();
+    if (reputation_thread_.joinable()) reputation_thread_.join();
     spdlog::info("engine: stopped");
   }
 
@@ -242,6 +251,8 @@ class Engine {
   engine::WorkerStop stop_;
   std::thread thread_;
   std::thread bot_thread_;
+  std::unique_ptr<warmup::ReputationJob> reputation_;
+  std::thread reputation_thread_;
 };
 
 // `kiln worker`: the engine until SIGINT or SIGTERM.

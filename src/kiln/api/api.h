@@ -143,6 +143,7 @@ class Api {
 void RegisterSessionRoutes(Api& api);      // session.cpp: /auth/*, /me
 void RegisterWorkspaceRoutes(Api& api);    // workspaces.cpp: workspaces, members, api keys, audit
 void RegisterSenderRoutes(Api& api);       // senders.cpp
+void RegisterBotRoutes(Api& api);          // bots.cpp: warm-up inboxes, provisioning, reputation
 void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
 void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
 void RegisterSuppressionRoutes(Api& api);  // suppression.cpp

@@ -1,6 +1,7 @@
 #include "kiln/api/common.h"
 
 #include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "kiln/api/json_input.h"
@@ -10,6 +11,22 @@
 namespace kiln::api {
 
 namespace json = boost::json;
+
+Status ValidateHost(const std::string& host, const std::string& field) {
+  if (host.empty()) return Status::InvalidArgument("must not be empty", field);
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (!ec) return Status::Ok();
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.';
+    if (!ok) return Status::InvalidArgument("must be a host name or an IP address", field);
+  }
+  if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string::npos) {
+    return Status::InvalidArgument("must be a host name or an IP address", field);
+  }
+  return Status::Ok();
+}
 
 Status CheckTimezoneShape(std::string_view tz, const std::string& field) {
   const std::string msg = "must be an IANA time zone name such as Europe/Paris";

@@ -36,6 +36,10 @@ Status WriteAuditRaw(store::Tx& tx, int64_t workspace_id, int64_t user_id, int64
 // exists is the engine's check against tzdata. Fails InvalidArgument naming `field`.
 Status CheckTimezoneShape(std::string_view tz, const std::string& field);
 
+// Checks a mail server's host: an IP address, or a host name of letters, digits, '-' and '.'
+// (no empty labels). Fails InvalidArgument naming `field`.
+Status ValidateHost(const std::string& host, const std::string& field);
+
 // Reads a JSON array of object ids (positive integers, no repeats). Fails InvalidArgument naming
 // the element at fault: "sender_ids[2]".
 Result<std::vector<int64_t>> ReadIdArray(const boost::json::array& arr, const std::string& field);

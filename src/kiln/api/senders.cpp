@@ -8,6 +8,7 @@
 #include "kiln/base/time_format.h"
 #include "kiln/dns/local_address.h"
 #include "kiln/domain/email_address.h"
+#include "kiln/domain/quota.h"
 
 namespace kiln::api {
 
@@ -21,27 +22,114 @@ struct Endpoint {
   std::optional<int64_t> port;
 };
 
+// The warm-up plan (issue 5 §2): fields present in the input.
+struct PlanInput {
+  std::optional<bool> enabled, weekdays_only;
+  std::optional<std::string> start_at, end_at;  // "" clears
+  std::optional<int64_t> start_volume, daily_increase, max_volume, reply_rate_percent;
+};
+
 struct SenderInput {
-  std::optional<std::string> name, email, from_name, source_ip, proxy_url, warmup_end_at;
+  std::optional<std::string> name, email, from_name, source_ip, proxy_url, warmup_end_at, timezone;
   std::optional<int64_t> daily_quota;
   std::optional<bool> allow_self_signed;
   std::optional<Endpoint> smtp, imap;
+  std::optional<PlanInput> warmup;
 };
 
-Status ValidateHost(const std::string& host, const std::string& field) {
-  if (host.empty()) return Status::InvalidArgument("must not be empty", field);
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(host, ec);
-  if (!ec) return Status::Ok();
-  for (char c : host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.';
-    if (!ok) return Status::InvalidArgument("must be a host name or an IP address", field);
-  }
-  if (host.front() == '.' || host.front() == '-' || host.find("..") != std::string::npos) {
-    return Status::InvalidArgument("must be a host name or an IP address", field);
+// A sender's calendar and plan as stored (senders.set_plan).
+struct PlanValues {
+  std::string timezone = "UTC";
+  bool enabled = true;
+  std::optional<int64_t> start_at, end_at;
+  int64_t start_volume = 5, daily_increase = 2, max_volume = 40, reply_rate_percent = 30;
+  bool weekdays_only = false;
+};
+
+Status ReadPlan(const json::object& obj, PlanInput* p) {
+  JsonFields in(obj, "warmup");
+  KILN_RETURN_IF_ERROR(in.OptBool("enabled", &p->enabled));
+  KILN_RETURN_IF_ERROR(in.OptStr("start_at", &p->start_at, {.max_len = 40, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.OptStr("end_at", &p->end_at, {.max_len = 40, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.OptInt("start_volume", &p->start_volume, 1, 100000));
+  KILN_RETURN_IF_ERROR(in.OptInt("daily_increase", &p->daily_increase, 0, 100000));
+  KILN_RETURN_IF_ERROR(in.OptInt("max_volume", &p->max_volume, 1, 100000));
+  KILN_RETURN_IF_ERROR(in.OptBool("weekdays_only", &p->weekdays_only));
+  KILN_RETURN_IF_ERROR(in.OptInt("reply_rate_percent", &p->reply_rate_percent, 0, 100));
+  KILN_RETURN_IF_ERROR(in.Finish());
+  for (auto [v, key] : {std::pair{&p->start_at, "start_at"}, {&p->end_at, "end_at"}}) {
+    if (*v && !(*v)->empty()) {
+      auto t = ParseIso8601(**v);
+      if (!t.ok()) return t.status().WithField(in.FieldName(key));
+    }
   }
   return Status::Ok();
+}
+
+PlanValues PlanFromRow(const store::Row& r) {
+  PlanValues p;
+  p.timezone = r.Text("timezone");
+  p.enabled = r.Bool("warmup_enabled");
+  p.start_at = r.OptInt("warmup_start_at");
+  p.end_at = r.OptInt("warmup_end_at");
+  p.start_volume = r.Int("warmup_start_volume");
+  p.daily_increase = r.Int("warmup_daily_increase");
+  p.max_volume = r.Int("warmup_daily_target");
+  p.weekdays_only = r.Bool("warmup_weekdays_only");
+  p.reply_rate_percent = r.Int("warmup_reply_rate_percent");
+  return p;
+}
+
+std::optional<int64_t> OptTime(const std::optional<std::string>& s) {
+  if (!s || s->empty()) return std::nullopt;
+  return ParseIso8601(*s).value();
+}
+
+// Applies the input's plan fields and checks the plan with domain::ValidateWarmupPlan (dates on
+// the UTC calendar; a plan without a start starts on the day the sender was created, one without
+// an end has only its volumes checked). Errors name the input field ("warmup.max_volume").
+Status ApplyPlan(const SenderInput& in, int64_t created_at, PlanValues* p) {
+  if (in.timezone) p->timezone = *in.timezone;
+  if (in.warmup_end_at) p->end_at = OptTime(in.warmup_end_at);
+  if (in.warmup) {
+    const PlanInput& w = *in.warmup;
+    if (w.enabled) p->enabled = *w.enabled;
+    if (w.start_at) p->start_at = OptTime(w.start_at);
+    if (w.end_at) p->end_at = OptTime(w.end_at);
+    if (w.start_volume) p->start_volume = *w.start_volume;
+    if (w.daily_increase) p->daily_increase = *w.daily_increase;
+    if (w.max_volume) p->max_volume = *w.max_volume;
+    if (w.weekdays_only) p->weekdays_only = *w.weekdays_only;
+    if (w.reply_rate_percent) p->reply_rate_percent = *w.reply_rate_percent;
+  }
+  if (!in.warmup && !in.warmup_end_at) return Status::Ok();  // the plan is untouched
+  const domain::TimeZone utc = domain::TimeZone::Fixed("UTC", 0, "UTC");
+  domain::WarmupPlan plan;
+  plan.start_date = domain::DayAt(utc, p->start_at.value_or(created_at));
+  plan.end_date = p->end_at ? domain::DayAt(utc, *p->end_at)
+                            : domain::CivilFromDays(domain::DaysFromCivil(plan.start_date) + 1);
+  plan.start_volume = static_cast<int>(p->start_volume);
+  plan.daily_increase = static_cast<int>(p->daily_increase);
+  plan.max_volume = static_cast<int>(p->max_volume);
+  plan.weekdays_only = p->weekdays_only;
+  Status s = domain::ValidateWarmupPlan(plan);
+  if (s.ok()) return s;
+  std::string field = s.field();
+  if (field == "warmup.start_date") field = "warmup.start_at";
+  if (field == "warmup.end_date") {
+    field = in.warmup && in.warmup->end_at ? "warmup.end_at"
+            : in.warmup_end_at            ? "warmup_end_at"
+                                          : "warmup.start_at";
+  }
+  return s.WithField(field);
+}
+
+Status StorePlan(store::Tx& tx, int64_t ws, int64_t id, const PlanValues& p, int64_t now) {
+  return tx
+      .Exec("senders.set_plan",
+            {ws, id, p.timezone, p.enabled, p.start_at, p.start_volume, p.daily_increase,
+             p.max_volume, p.weekdays_only, p.reply_rate_percent, p.end_at, now})
+      .status();
 }
 
 Status ReadEndpoint(const json::object& obj, const std::string& prefix, bool create,
@@ -91,6 +179,9 @@ Status ReadSender(const json::object& body, bool create, SenderInput* s) {
   KILN_RETURN_IF_ERROR(in.OptStr("proxy_url", &s->proxy_url, {.max_len = 300, .nullable = true}));
   KILN_RETURN_IF_ERROR(
       in.OptStr("warmup_end_at", &s->warmup_end_at, {.max_len = 40, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.OptStr("timezone", &s->timezone, {.min_len = 1, .max_len = 64}));
+  const json::object* warmup = nullptr;
+  KILN_RETURN_IF_ERROR(in.OptObj("warmup", &warmup));
   const json::object* smtp = nullptr;
   const json::object* imap = nullptr;
   KILN_RETURN_IF_ERROR(create ? in.Obj("smtp", &smtp) : in.OptObj("smtp", &smtp));
@@ -98,6 +189,12 @@ Status ReadSender(const json::object& body, bool create, SenderInput* s) {
   KILN_RETURN_IF_ERROR(in.Finish());
   if (smtp) KILN_RETURN_IF_ERROR(ReadEndpoint(*smtp, "smtp", create, &s->smtp.emplace()));
   if (imap) KILN_RETURN_IF_ERROR(ReadEndpoint(*imap, "imap", create, &s->imap.emplace()));
+  if (warmup) KILN_RETURN_IF_ERROR(ReadPlan(*warmup, &s->warmup.emplace()));
+  if (s->timezone) KILN_RETURN_IF_ERROR(CheckTimezoneShape(*s->timezone, "timezone"));
+  if (s->warmup_end_at && s->warmup && s->warmup->end_at) {
+    return Status::InvalidArgument("give warmup.end_at or warmup_end_at, not both",
+                                   "warmup_end_at");
+  }
   if (s->source_ip && !s->source_ip->empty()) {
     // Bound before each connection: an address this machine does not have would fail every send.
     KILN_RETURN_IF_ERROR(dns::CheckLocalAddress(*s->source_ip, "source_ip"));
@@ -155,6 +252,16 @@ json::object SenderJson(const store::Row& r) {
           {"source_ip", TextOrNull(r, "source_ip")},
           {"proxy_url", TextOrNull(r, "proxy_url")},
           {"warmup_end_at", TimeOrNull(r, "warmup_end_at")},
+          {"timezone", r.Text("timezone")},
+          {"warmup",
+           {{"enabled", r.Bool("warmup_enabled")},
+            {"start_at", TimeOrNull(r, "warmup_start_at")},
+            {"start_volume", r.Int("warmup_start_volume")},
+            {"daily_increase", r.Int("warmup_daily_increase")},
+            {"max_volume", r.Int("warmup_daily_target")},
+            {"weekdays_only", r.Bool("warmup_weekdays_only")},
+            {"reply_rate_percent", r.Int("warmup_reply_rate_percent")},
+            {"end_at", TimeOrNull(r, "warmup_end_at")}}},
           {"status", r.Text("status")},
           {"status_reason", r.Text("status_reason")},
           {"health_score", r.Int("health_score")},
@@ -188,15 +295,12 @@ Status MapUnique(const Status& s) {
   return s;
 }
 
-std::optional<int64_t> OptTime(const std::optional<std::string>& s) {
-  if (!s || s->empty()) return std::nullopt;
-  return ParseIso8601(*s).value();
-}
-
 Result<json::value> CreateSender(Api& api, Ctx& ctx) {
   SenderInput in;
   KILN_RETURN_IF_ERROR(ReadSender(ctx.body, true, &in));
   int64_t now = api.clock().NowMillis();
+  PlanValues plan;
+  KILN_RETURN_IF_ERROR(ApplyPlan(in, now, &plan));
   json::object out;
   KILN_RETURN_IF_ERROR(MapUnique(api.db().Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(
@@ -209,6 +313,7 @@ Result<json::value> CreateSender(Api& api, Ctx& ctx) {
              in.source_ip.value_or(""), in.proxy_url.value_or(""), in.daily_quota.value_or(50),
              OptTime(in.warmup_end_at), now}));
     int64_t id = row.Int("id");
+    KILN_RETURN_IF_ERROR(StorePlan(tx, ctx.ws, id, plan, now));
     KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, id, in));
     KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "sender.created", "sender", std::to_string(id),
                                     {{"email", *in.email}, {"credentials_set", secrets}}, now));
@@ -274,6 +379,9 @@ Result<json::value> UpdateSender(Api& api, Ctx& ctx) {
                pick(in.source_ip, "source_ip"), pick(in.proxy_url, "proxy_url"),
                pick_int(in.daily_quota, "daily_quota"), warmup, now})
             .status());
+    PlanValues plan = PlanFromRow(cur);
+    KILN_RETURN_IF_ERROR(ApplyPlan(in, cur.Int("created_at"), &plan));
+    KILN_RETURN_IF_ERROR(StorePlan(tx, ctx.ws, *id, plan, now));
     KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, *id, in));
     json::array fields;
     for (const auto& kv : ctx.body) fields.push_back(json::string(kv.key()));
@@ -305,12 +413,12 @@ constexpr char kEndpointSchema[] =
 std::string SenderInputSchema(bool create) {
   std::string req = create ? R"("required":["name","email","smtp","imap"],)" : "";
   return std::string(R"({"type":"object",)") + req +
-         R"("additionalProperties":false,"properties":{"name":{"type":"string"},"email":{"type":"string","format":"email"},"from_name":{"type":["string","null"]},"daily_quota":{"type":"integer","minimum":1,"maximum":100000},"allow_self_signed":{"type":"boolean"},"source_ip":{"type":["string","null"]},"proxy_url":{"type":["string","null"]},"warmup_end_at":{"type":["string","null"],"format":"date-time"},"smtp":)" +
+         R"("additionalProperties":false,"properties":{"name":{"type":"string"},"email":{"type":"string","format":"email"},"from_name":{"type":["string","null"]},"daily_quota":{"type":"integer","minimum":1,"maximum":100000},"allow_self_signed":{"type":"boolean"},"source_ip":{"type":["string","null"]},"proxy_url":{"type":["string","null"]},"warmup_end_at":{"type":["string","null"],"format":"date-time"},"timezone":{"type":"string","description":"IANA name; the sender's day runs midnight to midnight here"},"warmup":{"type":"object","additionalProperties":false,"properties":{"enabled":{"type":"boolean"},"start_at":{"type":["string","null"],"format":"date-time"},"start_volume":{"type":"integer","minimum":1},"daily_increase":{"type":"integer","minimum":0},"max_volume":{"type":"integer","minimum":1},"weekdays_only":{"type":"boolean"},"reply_rate_percent":{"type":"integer","minimum":0,"maximum":100},"end_at":{"type":["string","null"],"format":"date-time"}}},"smtp":)" +
          kEndpointSchema + R"(,"imap":)" + kEndpointSchema + "}}";
 }
 
 constexpr char kSenderSchema[] =
-    R"({"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},"email":{"type":"string"},"from_name":{"type":"string"},"daily_quota":{"type":"integer"},"smtp":{"type":"object","properties":{"host":{"type":"string"},"port":{"type":"integer"},"security":{"type":"string"},"username":{"type":"string"},"has_password":{"type":"boolean"}}},"imap":{"type":"object"},"allow_self_signed":{"type":"boolean"},"source_ip":{"type":["string","null"]},"proxy_url":{"type":["string","null"]},"warmup_end_at":{"type":["string","null"]},"status":{"type":"string","enum":["unverified","active","paused","failed"]},"status_reason":{"type":"string"},"health_score":{"type":"integer"},"created_at":{"type":"string"},"updated_at":{"type":"string"}}})";
+    R"({"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},"email":{"type":"string"},"from_name":{"type":"string"},"daily_quota":{"type":"integer"},"smtp":{"type":"object","properties":{"host":{"type":"string"},"port":{"type":"integer"},"security":{"type":"string"},"username":{"type":"string"},"has_password":{"type":"boolean"}}},"imap":{"type":"object"},"allow_self_signed":{"type":"boolean"},"source_ip":{"type":["string","null"]},"proxy_url":{"type":["string","null"]},"warmup_end_at":{"type":["string","null"]},"timezone":{"type":"string"},"warmup":{"type":"object","properties":{"enabled":{"type":"boolean"},"start_at":{"type":["string","null"]},"start_volume":{"type":"integer"},"daily_increase":{"type":"integer"},"max_volume":{"type":"integer"},"weekdays_only":{"type":"boolean"},"reply_rate_percent":{"type":"integer"},"end_at":{"type":["string","null"]}}},"status":{"type":"string","enum":["unverified","active","paused","failed"]},"status_reason":{"type":"string"},"health_score":{"type":"integer"},"created_at":{"type":"string"},"updated_at":{"type":"string"}}})";
 
 }  // namespace
 

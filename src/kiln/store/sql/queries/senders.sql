@@ -14,14 +14,16 @@ RETURNING id;
 SELECT id, name, email, from_name, smtp_host, smtp_port, smtp_security, smtp_username, smtp_secret,
        imap_host, imap_port, imap_security, imap_username, imap_secret, allow_self_signed,
        source_ip, proxy_url, daily_quota, warmup_end_at, status, status_reason, health_score,
-       created_at, updated_at
+       timezone, warmup_enabled, warmup_start_at, warmup_start_volume, warmup_daily_increase,
+       warmup_daily_target, warmup_weekdays_only, warmup_reply_rate_percent, created_at, updated_at
 FROM senders WHERE workspace_id = $1 AND id = $2;
 
 -- name: senders.list
 SELECT id, name, email, from_name, smtp_host, smtp_port, smtp_security, smtp_username, smtp_secret,
        imap_host, imap_port, imap_security, imap_username, imap_secret, allow_self_signed,
        source_ip, proxy_url, daily_quota, warmup_end_at, status, status_reason, health_score,
-       created_at, updated_at
+       timezone, warmup_enabled, warmup_start_at, warmup_start_volume, warmup_daily_increase,
+       warmup_daily_target, warmup_weekdays_only, warmup_reply_rate_percent, created_at, updated_at
 FROM senders WHERE workspace_id = $1
 ORDER BY id;
 
@@ -31,6 +33,15 @@ UPDATE senders SET name = $3, email = $4, from_name = $5,
        imap_host = $10, imap_port = $11, imap_security = $12, imap_username = $13,
        allow_self_signed = $14, source_ip = $15, proxy_url = $16, daily_quota = $17,
        warmup_end_at = $18, updated_at = $19
+WHERE workspace_id = $1 AND id = $2;
+
+-- name: senders.set_plan
+-- The sender's calendar and warm-up plan (0004): $3 timezone, $4 enabled, $5 start, $6 start
+-- volume, $7 daily increase, $8 maximum, $9 weekdays only, $10 reply rate, $11 end, $12 now.
+UPDATE senders SET timezone = $3, warmup_enabled = $4, warmup_start_at = $5,
+       warmup_start_volume = $6, warmup_daily_increase = $7, warmup_daily_target = $8,
+       warmup_weekdays_only = $9, warmup_reply_rate_percent = $10, warmup_end_at = $11,
+       updated_at = $12
 WHERE workspace_id = $1 AND id = $2;
 
 -- name: senders.set_smtp_secret
