@@ -30,7 +30,7 @@ serve: build
 
 # Every benchmark (bench/<area>/run); each prints its numbers against a reference measured in the
 # same run and ends with a `ratio` line. `make bench BENCHES="engine send"` runs some of them.
-BENCHES ?= compose domain template send http engine
+BENCHES ?= compose domain template send http engine import
 bench:
 	@for b in $(BENCHES); do echo "### bench/$$b"; bench/$$b/run || exit 1; done
 

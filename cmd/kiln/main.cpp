@@ -49,6 +49,7 @@
 #include "kiln/domain/tz.h"
 #include "kiln/engine/scheduler.h"
 #include "kiln/engine/simulation.h"
+#include "kiln/engine/inbox_watcher.h"
 #include "kiln/engine/worker.h"
 #include "kiln/http/metrics.h"
 #include "kiln/http/router.h"
@@ -212,6 +213,15 @@ class Engine {
     thread_ = std::thread([this, tick = Millis(config.GetInt("engine_tick_ms"))] {
       engine::RunWorker(*scheduler_, tick, stop_);
     });
+    // Replies, bounces and complaints (engine/inbox_watcher.h) on their own thread: each sender's
+    // mailbox comes due every inbox_poll_seconds; ticking every 5 s picks them up.
+    engine::InboxWatcherOptions iw;
+    iw.worker_id = scheduler_->ledger().worker_id();
+    iw.poll_interval = Millis(config.GetInt("inbox_poll_seconds") * 1000);
+    inbox_watcher_ = std::make_unique<engine::InboxWatcher>(
+        db, clock, engine::ImapInboxFactory(secrets, inbox_io_clock_), std::move(iw));
+    inbox_thread_ =
+        std::thread([this] { engine::RunInboxWatcher(*inbox_watcher_, Millis(5000), stop_); });
     // The receiving side of warm-up (bots' IMAP actions and replies) on its own thread: its
     // mailbox leases come due every warmup_scan_seconds; ticking every 10 s picks them up.
     warmup::BotRunnerOptions w;
@@ -237,6 +247,7 @@ class Engine {
   ~Engine() {
     stop_.Stop();
     if (thread_.joinable()) thread_.join();
+    if (inbox_thread_.joinable()) inbox_thread_.join();
     if (bot_thread_.joinable()) bot_thread_.join();
     if (reputation_thread_.joinable()) reputation_thread_.join();
     spdlog::info("engine: stopped");
@@ -250,6 +261,9 @@ class Engine {
   std::unique_ptr<warmup::BotRunner> bot_runner_;
   engine::WorkerStop stop_;
   std::thread thread_;
+  SystemClock inbox_io_clock_;  // IMAP I/O timeouts of the inbox watcher: always real time
+  std::unique_ptr<engine::InboxWatcher> inbox_watcher_;
+  std::thread inbox_thread_;
   std::thread bot_thread_;
   std::unique_ptr<warmup::ReputationJob> reputation_;
   std::thread reputation_thread_;

@@ -147,6 +147,7 @@ void RegisterBotRoutes(Api& api);          // bots.cpp: warm-up inboxes, provisi
 void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
 void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
 void RegisterSuppressionRoutes(Api& api);  // suppression.cpp
+void RegisterInboxRoutes(Api& api);        // inbox.cpp: the unified inbox, replies to leads
 void RegisterDkimRoutes(Api& api);         // dkim.cpp: DKIM keys per sending domain
 void RegisterIpPoolRoutes(Api& api);       // ip_pools.cpp: a campaign's IP pool
 void RegisterLiveRoutes(Api& api);         // live.cpp: the live WebSocket of a workspace

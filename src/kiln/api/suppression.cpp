@@ -308,6 +308,7 @@ size_t Api::BodyLimitFor(std::string_view target, size_t default_limit) {
   if (path.starts_with("/api/v1/workspaces/") && path.ends_with(kImport)) {
     return std::max(default_limit, kMaxImportBytes);
   }
+  if (StreamsBody(target)) return std::max<size_t>(default_limit, UploadLimit());
   return default_limit;
 }
 

@@ -51,6 +51,9 @@ constexpr SettingDef kSettings[] = {
     {"access_log", T::kBool, "true", "log one line per HTTP request"},
     {"workers", T::kBool, "true",
      "run the sending engine in this process (serve --no-workers turns it off)"},
+    {"inbox_poll_seconds", T::kInt, "120",
+     "workers read each sender's mailbox for replies, bounces and complaints this often", 10,
+     86400},
     {"engine_tick_ms", T::kInt, "1000",
      "the sending engine looks for due warm-up and cold sends this often (at once again after a "
      "tick that sent)",

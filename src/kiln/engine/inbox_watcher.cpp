@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -29,16 +30,20 @@ struct OurMessage {
   std::string thread_root_header;
   std::string subject;
   std::string contact_email;
+  int64_t sent_at = 0;
 };
 
 OurMessage OurMessageFrom(const store::Row& r) {
-  return {r.Int("id"),
-          r.Int("campaign_id"),
-          r.Int("contact_id"),
-          r.Text("message_id_header"),
-          r.Text("thread_root_header"),
-          r.Text("subject"),
-          r.Text("contact_email")};
+  OurMessage m;
+  m.id = r.Int("id");
+  m.campaign_id = r.Int("campaign_id");
+  m.contact_id = r.Int("contact_id");
+  m.message_id_header = r.Text("message_id_header");
+  m.thread_root_header = r.Text("thread_root_header");
+  m.subject = r.Text("subject");
+  m.contact_email = r.Text("contact_email");
+  m.sent_at = r.OptInt("sent_at").value_or(0);
+  return m;
 }
 
 std::string Bracketed(std::string_view id) { return "<" + std::string(id) + ">"; }
@@ -410,11 +415,14 @@ class Recorder {
     const mail::IncomingMessage& msg = in_.msg;
     const std::string root =
         m.thread_root_header.empty() ? m.message_id_header : m.thread_root_header;
+    // An answer cannot precede what it answers: a Date header has whole seconds and the
+    // sender's clock may be behind ours, so the thread keeps its order.
+    const int64_t at = std::max(in_.received_at, m.sent_at);
     KILN_ASSIGN_OR_RETURN(
-        auto conv, tx_.QueryRow("inbox.conversation_upsert",
-                                {sender_.workspace_id, sender_.id, m.contact_id, m.campaign_id,
-                                 root, Bounded(m.subject.empty() ? msg.subject : m.subject, 1000),
-                                 in_.received_at, now_}));
+        auto conv,
+        tx_.QueryRow("inbox.conversation_upsert",
+                     {sender_.workspace_id, sender_.id, m.contact_id, m.campaign_id, root,
+                      Bounded(m.subject.empty() ? msg.subject : m.subject, 1000), at, now_}));
     conversation_id_ = conv.Int("id");
     message_id_ = m.id;
     const std::string header = msg.message_id.empty() ? "" : Bracketed(msg.message_id);
@@ -425,7 +433,7 @@ class Recorder {
                 sender_.email, Bounded(msg.subject, 1000),
                 Bounded(msg.text_body, options_.max_text_bytes),
                 Bounded(HtmlBody(msg), options_.max_html_bytes), automatic ? "auto_reply" : "reply",
-                static_cast<int64_t>(in_.fetched->uid), in_.folder, in_.received_at})
+                static_cast<int64_t>(in_.fetched->uid), in_.folder, at})
             .status());
     KILN_RETURN_IF_ERROR(Link());
     json::object detail{{"method", method},

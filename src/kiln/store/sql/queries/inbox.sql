@@ -187,3 +187,74 @@ VALUES ($1, NULL, $2, NULL, $3, $4, $5)
 ON CONFLICT (workspace_id, email) DO UPDATE
   SET campaign_id = NULL, reason = excluded.reason, source = excluded.source
   WHERE suppression_list.campaign_id IS NOT NULL;
+
+-- Unified inbox API (api/inbox.cpp). Every statement is scoped by workspace_id ($1).
+
+-- name: inbox.conversation_list
+-- Newest first, ids below $2. $3 a lowered LIKE pattern over the subject and the lead's address
+-- ('' = all), $4 status ('' = any), $5 is_read (-1 = any), $6 campaign (0 = any), $7 sender
+-- (0 = any), $8 rows at most.
+SELECT cv.id, cv.sender_id, s.email AS sender_email, cv.contact_id, c.email AS contact_email,
+       c.first_name, c.last_name, c.status AS lead_status, cv.campaign_id,
+       cp.name AS campaign_name, cv.thread_root_header, cv.subject, cv.status, cv.is_read,
+       cv.last_message_at, cv.created_at, cv.updated_at
+FROM conversations cv
+LEFT JOIN senders s ON s.id = cv.sender_id
+LEFT JOIN contacts c ON c.id = cv.contact_id
+LEFT JOIN campaigns cp ON cp.id = cv.campaign_id
+WHERE cv.workspace_id = $1 AND cv.id < $2
+  AND ($3 = '' OR lower(cv.subject) LIKE $3 ESCAPE '\' OR lower(c.email) LIKE $3 ESCAPE '\')
+  AND ($4 = '' OR cv.status = $4)
+  AND ($5 = -1 OR cv.is_read = $5)
+  AND ($6 = 0 OR cv.campaign_id = $6)
+  AND ($7 = 0 OR cv.sender_id = $7)
+ORDER BY cv.id DESC
+LIMIT $8;
+
+-- name: inbox.conversation_get
+SELECT cv.id, cv.sender_id, s.email AS sender_email, cv.contact_id, c.email AS contact_email,
+       c.first_name, c.last_name, c.status AS lead_status, cv.campaign_id,
+       cp.name AS campaign_name, cv.thread_root_header, cv.subject, cv.status, cv.is_read,
+       cv.last_message_at, cv.created_at, cv.updated_at
+FROM conversations cv
+LEFT JOIN senders s ON s.id = cv.sender_id
+LEFT JOIN contacts c ON c.id = cv.contact_id
+LEFT JOIN campaigns cp ON cp.id = cv.campaign_id
+WHERE cv.workspace_id = $1 AND cv.id = $2;
+
+-- name: inbox.conversation_messages
+SELECT id, direction, message_id_header, from_address, to_address, subject, body_text, body_html,
+       classification, folder, created_at
+FROM conversation_messages WHERE workspace_id = $1 AND conversation_id = $2
+ORDER BY created_at, id;
+
+-- name: inbox.thread_cold_messages
+-- The campaign mail Kiln sent to the lead in this thread ($3 the root Message-ID header).
+SELECT m.id, m.message_id_header, m.subject, m.status, m.sent_at, s.email AS sender_email,
+       c.email AS contact_email
+FROM messages m
+JOIN contacts c ON c.id = m.contact_id
+LEFT JOIN senders s ON s.id = m.sender_id
+WHERE m.workspace_id = $1 AND m.contact_id = $2 AND m.sent_at IS NOT NULL
+  AND (m.message_id_header = $3 OR m.thread_root_header = $3)
+ORDER BY m.sent_at, m.id;
+
+-- name: inbox.conversation_set_read
+UPDATE conversations SET is_read = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2;
+
+-- name: inbox.conversation_set_status
+UPDATE conversations SET status = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2;
+
+-- name: inbox.contact_set_lead_status
+UPDATE contacts SET status = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2;
+
+-- name: inbox.reply_sender
+SELECT id, email, from_name, smtp_host, smtp_port, smtp_security, smtp_username, smtp_secret,
+       imap_host, imap_port, imap_security, imap_username, imap_secret, allow_self_signed, status
+FROM senders WHERE workspace_id = $1 AND id = $2;
+
+-- name: inbox.conversation_replied
+UPDATE conversations
+SET is_read = 1, updated_at = $3,
+    last_message_at = CASE WHEN $3 > last_message_at THEN $3 ELSE last_message_at END
+WHERE workspace_id = $1 AND id = $2;
