@@ -55,6 +55,7 @@
 #include "kiln/http/router.h"
 #include "kiln/http/server.h"
 #include "kiln/http/static_files.h"
+#include "kiln/leads/import_jobs.h"
 #include "kiln/mail/dkim.h"
 #include "kiln/store/db.h"
 #include "kiln/warmup/bot_runner.h"
@@ -299,9 +300,19 @@ int Serve(const Config& config) {
   auto db = OpenDb(config);
   SystemClock clock;
 
+  // Lead CSV imports run in this process, on the files uploaded to it; those a stop interrupted
+  // resume where their last committed batch ended.
+  domain::TimeZoneDatabase import_zones;
+  leads::ImportJobs imports(*db, clock, import_zones, DataDir(config) + "/imports");
+  if (auto resumed = imports.ResumeInterrupted(); !resumed.ok()) {
+    spdlog::warn("imports: cannot resume interrupted imports: {}", resumed.status().ToString());
+  } else if (*resumed > 0) {
+    spdlog::info("imports: resuming {} interrupted import(s)", *resumed);
+  }
+
   http::Router router;
   http::Metrics metrics;
-  api::Api api({db.get(), &clock, &config, &secrets}, &router);
+  api::Api api({db.get(), &clock, &config, &secrets, &imports}, &router);
   if (!api.init_status().ok()) Fatal(api.init_status().message());
   api.RegisterAll();
   store::Database* dbp = db.get();
@@ -338,6 +349,8 @@ int Serve(const Config& config) {
   opts.body_limit_for = [limit = opts.body_limit](std::string_view target) {
     return api::Api::BodyLimitFor(target, limit);
   };
+  opts.stream_body_for = &api::Api::StreamsBody;
+  opts.upload_dir = imports.dir();
   opts.header_limit = static_cast<size_t>(config.GetInt("http_header_limit"));
   opts.access_log = config.GetBool("access_log");
   opts.handle_signals = true;

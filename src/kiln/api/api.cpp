@@ -347,6 +347,7 @@ void Api::RegisterAll() {
   RegisterContactRoutes(*this);
   RegisterCampaignRoutes(*this);
   RegisterSuppressionRoutes(*this);
+  RegisterImportRoutes(*this);
   RegisterInboxRoutes(*this);
   RegisterDkimRoutes(*this);
   RegisterIpPoolRoutes(*this);

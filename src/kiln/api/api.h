@@ -29,6 +29,10 @@
 #include "kiln/http/router.h"
 #include "kiln/store/db.h"
 
+namespace kiln::leads {
+class ImportJobs;
+}
+
 namespace kiln::api {
 
 enum class Role { kViewer = 1, kMember = 2, kAdmin = 3, kOwner = 4 };
@@ -79,6 +83,7 @@ struct ApiDeps {
   const Clock* clock;
   const Config* config;
   const auth::SecretBox* secrets;
+  leads::ImportJobs* imports = nullptr;  // lead CSV imports (imports.cpp); null: routes answer 503
 };
 
 class Api {
@@ -115,6 +120,10 @@ class Api {
   // The request body limit for `target`: routes that take uploads (suppression CSV import, up to
   // 10 MB) get their own when larger than `default_limit`; every other target gets default_limit.
   static size_t BodyLimitFor(std::string_view target, size_t default_limit);
+  // Targets whose body the server streams to a file (lead CSV uploads: http::ServerOptions::
+  // stream_body_for), and their limit (2 GiB).
+  static bool StreamsBody(std::string_view target);
+  static uint64_t UploadLimit();
 
   // CSRF token bound to a session family (HMAC of the family id).
   std::string CsrfTokenFor(std::string_view session_family) const;
@@ -147,6 +156,7 @@ void RegisterBotRoutes(Api& api);          // bots.cpp: warm-up inboxes, provisi
 void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
 void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
 void RegisterSuppressionRoutes(Api& api);  // suppression.cpp
+void RegisterImportRoutes(Api& api);       // imports.cpp: lead CSV imports, lead export
 void RegisterInboxRoutes(Api& api);        // inbox.cpp: the unified inbox, replies to leads
 void RegisterDkimRoutes(Api& api);         // dkim.cpp: DKIM keys per sending domain
 void RegisterIpPoolRoutes(Api& api);       // ip_pools.cpp: a campaign's IP pool
