@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
@@ -364,10 +365,17 @@ TEST_P(InboxWatcherTest, RepliesBouncesAutoRepliesAndComplaintsStopLeadsExactlyO
   wo.worker_id = "iw-test";
   wo.fetch_batch = 7;  // several batches, so positions are saved between them
   InboxWatcher watcher(*db_, clock_, ImapInboxFactory(*box_, real_clock_), wo);
+  const auto poll_start = std::chrono::steady_clock::now();
   auto stats = RunWatcher(watcher);
+  const double poll_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - poll_start)
+          .count();
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->senders_polled, 1);
   EXPECT_EQ(stats->failed, 0);
+  std::printf("first poll of %s (INBOX + Junk): %d messages in %.0f ms (%.2f ms per message)\n",
+              std::string(kSender).c_str(), stats->messages_seen, poll_ms,
+              stats->messages_seen > 0 ? poll_ms / stats->messages_seen : 0.0);
   EXPECT_EQ(stats->replies, 2);
   EXPECT_EQ(stats->auto_replies, 2);
   EXPECT_EQ(stats->bounces, 1);
