@@ -559,6 +559,12 @@ int main(int argc, char** argv) {
   simulate->add_option("--daily-limit", sim.campaign_daily_limit,
                        "the campaign's daily limit (0: sender quotas only)")
       ->capture_default_str();
+  simulate->add_option("--bounce-percent", sim.permanent_refusal_percent,
+                       "share of leads refused permanently (hard bounces)")
+      ->capture_default_str();
+  simulate->add_option("--transient-percent", sim.transient_refusal_percent,
+                       "share of leads refused transiently twice before accepting")
+      ->capture_default_str();
   simulate->add_flag("--json", sim_json, "print the report as one JSON object");
 
   try {

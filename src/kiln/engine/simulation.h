@@ -82,8 +82,10 @@ struct SimulationSpec {
 
   // Refusals by the fake transport: this share of leads is refused permanently (550 5.1.1: a hard
   // bounce), this share transiently (451 4.3.0) for their first `transient_attempts` attempts.
-  int permanent_refusal_percent = 1;
-  int transient_refusal_percent = 2;
+  // Off by default: a sender whose hard-bounce rate passes 3% after 50 sends is paused together
+  // with its campaign (issue 4 §3), which a 1% share already causes for some of 50 senders.
+  int permanent_refusal_percent = 0;
+  int transient_refusal_percent = 0;
   int transient_attempts = 2;
 
   // Where: "" creates a SQLite file in a new temporary folder, removed at the end; otherwise an
