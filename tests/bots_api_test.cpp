@@ -94,9 +94,9 @@ TEST_P(BotsApiTest, CrudVerifyPauseResume) {
   EXPECT_NE(reason.find("IMAP: "), std::string::npos) << reason;
   EXPECT_NE(reason.find("rejected"), std::string::npos) << reason;
   // Fixing the password and verifying again makes it active.
-  r = s.Patch(two, json::serialize(json::object{
-                       {"smtp", {{"password", Password("bot2@kiln-b.test")}}},
-                       {"imap", {{"password", Password("bot2@kiln-b.test")}}}}));
+  r = s.Patch(
+      two, json::serialize(json::object{{"smtp", {{"password", Password("bot2@kiln-b.test")}}},
+                                        {"imap", {{"password", Password("bot2@kiln-b.test")}}}}));
   ASSERT_EQ(r.status, 200) << r.body;
   r = s.Action(two + "/verify");
   EXPECT_EQ(Json(r).at("bot").at("status").as_string(), "active") << r.body;
@@ -175,8 +175,8 @@ TEST_P(BotsApiTest, CsvImportIsAllOrNothingAndEveryStackBotVerifies) {
 
   // Row 3: a port that is not a number; row 4: the address of row 2 again; row 5: port out of
   // range. Nothing is written.
-  auto r = import(header + line(1, good_port) + line(2, "25x") + line(1, good_port) +
-                  line(3, "70000"));
+  auto r =
+      import(header + line(1, good_port) + line(2, "25x") + line(1, good_port) + line(3, "70000"));
   ASSERT_EQ(r.status, 400) << r.body;
   auto problems = Json(r).at("error").at("problems").as_array();
   ASSERT_EQ(problems.size(), 3u) << r.body;
@@ -316,9 +316,8 @@ TEST_P(BotsApiTest, SenderWarmupPlan) {
   Session s = NewOwner("owner@kiln-a.test");
   json::object body = json::parse(SenderBody("sender1@kiln-a.test")).as_object();
   body["timezone"] = "America/New_York";
-  body["warmup"] = {{"start_at", "2026-03-02"},   {"end_at", "2026-04-13"},
-                    {"start_volume", 4},          {"daily_increase", 3},
-                    {"max_volume", 45},           {"weekdays_only", true},
+  body["warmup"] = {{"start_at", "2026-03-02"}, {"end_at", "2026-04-13"}, {"start_volume", 4},
+                    {"daily_increase", 3},      {"max_volume", 45},       {"weekdays_only", true},
                     {"reply_rate_percent", 35}};
   auto r = s.Post(s.Ws() + "/senders", json::serialize(body));
   ASSERT_EQ(r.status, 201) << r.body;
@@ -431,8 +430,7 @@ TEST_P(BotsApiTest, Reputation) {
             400);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BotsApiTest, ::testing::ValuesIn(DbBackends()),
-                         DbBackendName());
+INSTANTIATE_TEST_SUITE_P(Backends, BotsApiTest, ::testing::ValuesIn(DbBackends()), DbBackendName());
 
 }  // namespace
 }  // namespace kiln::testing

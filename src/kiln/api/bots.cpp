@@ -467,8 +467,7 @@ Result<json::value> ListBots(Api& api, Ctx& ctx) {
   if (auto it = ctx.req.query.find("status"); it != ctx.req.query.end()) {
     status = it->second;
     if (status != "unverified" && status != "active" && status != "paused" && status != "failed") {
-      return Status::InvalidArgument("must be one of unverified, active, paused, failed",
-                                     "status");
+      return Status::InvalidArgument("must be one of unverified, active, paused, failed", "status");
     }
   }
   json::array items;
@@ -642,8 +641,8 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view body) {
   if (done != body.size() || csv_fini(&parser, OnField, OnRecord, &records) != 0) {
     std::string what = csv_strerror(err == CSV_SUCCESS ? CSV_EPARSE : err);
     csv_free(&parser);
-    return Status::InvalidArgument("the file is not valid CSV near byte " +
-                                   std::to_string(done) + ": " + what);
+    return Status::InvalidArgument("the file is not valid CSV near byte " + std::to_string(done) +
+                                   ": " + what);
   }
   csv_free(&parser);
   if (records.too_many) {
@@ -700,7 +699,8 @@ Result<json::value> ImportBots(Api& api, Ctx& ctx) {
   std::string_view body = ctx.req.body;  // at most http_body_limit bytes (the server checks)
   if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);  // UTF-8 byte order mark
   KILN_ASSIGN_OR_RETURN(auto records, ParseCsv(body));
-  if (records.empty()) return Status::InvalidArgument("the file is empty; the first row names the columns");
+  if (records.empty())
+    return Status::InvalidArgument("the file is empty; the first row names the columns");
   std::vector<const Column*> columns;
   std::set<std::string> seen_columns;
   for (const std::string& raw : records[0]) {
@@ -794,8 +794,8 @@ Result<json::value> ImportBots(Api& api, Ctx& ctx) {
       return Status::FailedPrecondition("the file has errors");
     }
     for (const Ready& r : ready) {
-      KILN_ASSIGN_OR_RETURN(int64_t id, InsertBot(api, tx, ctx, r.values, r.in, std::nullopt,
-                                                  "bot.imported", now));
+      KILN_ASSIGN_OR_RETURN(
+          int64_t id, InsertBot(api, tx, ctx, r.values, r.in, std::nullopt, "bot.imported", now));
       ids.push_back(id);
     }
     return Status::Ok();
@@ -842,11 +842,10 @@ Result<json::value> ProvisionBot(Api& api, Ctx& ctx) {
     }
   }
   for (char c : local_part) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == '_';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
     if (!ok) {
-      return Status::InvalidArgument(
-          "may hold only lowercase letters, digits, '.', '-' and '_'", "local_part");
+      return Status::InvalidArgument("may hold only lowercase letters, digits, '.', '-' and '_'",
+                                     "local_part");
     }
   }
   if (local_part.front() == '.' || local_part.back() == '.' ||
@@ -893,8 +892,8 @@ Result<json::value> ProvisionBot(Api& api, Ctx& ctx) {
 // ---- reputation ----
 
 Result<json::value> Reputation(Api& api, Ctx& ctx, warmup::SubjectKind kind) {
-  const char* what = kind == warmup::SubjectKind::kSender ? "no such sender"
-                                                          : "no such warm-up inbox";
+  const char* what =
+      kind == warmup::SubjectKind::kSender ? "no such sender" : "no such warm-up inbox";
   auto id = ParseId(ctx.req.path_params["id"]);
   if (!id.ok()) return Status::NotFound(what);
   int64_t days = 30;
@@ -960,25 +959,27 @@ void RegisterBotRoutes(Api& api) {
     return [a, fn](Ctx& c) { return fn(*a, c); };
   };
   const std::string base = "/api/v1/workspaces/{ws}/bots";
-  api.Add(verb::get, base, {Access::kWorkspace, Role::kViewer}, bind(ListBots),
-          {.summary = "Warm-up inboxes of the workspace (?status= filters)",
-           .tag = "bots",
-           .response_schema =
-               R"({"type":"object","properties":{"items":{"type":"array","items":{"type":"object"}}}})"});
+  api.Add(
+      verb::get, base, {Access::kWorkspace, Role::kViewer}, bind(ListBots),
+      {.summary = "Warm-up inboxes of the workspace (?status= filters)",
+       .tag = "bots",
+       .response_schema =
+           R"({"type":"object","properties":{"items":{"type":"array","items":{"type":"object"}}}})"});
   api.Add(verb::post, base, {Access::kWorkspace, Role::kMember}, bind(CreateBot),
           {.summary = "Add a warm-up inbox (SMTP + IMAP); passwords are write-only",
            .tag = "bots",
            .request_schema = BotInputSchema(true),
            .response_schema = kBotSchema,
            .success_status = 201});
-  api.Add(verb::post, base + "/import", {Access::kWorkspace, Role::kMember, /*raw_body=*/true},
-          bind(ImportBots),
-          {.summary = "Add many warm-up inboxes from a CSV (header row names the columns); all "
-                      "or nothing, errors by row and column",
-           .tag = "bots",
-           .response_schema =
-               R"({"type":"object","properties":{"created":{"type":"integer"},"ids":{"type":"array","items":{"type":"integer"}}}})",
-           .success_status = 201});
+  api.Add(
+      verb::post, base + "/import", {Access::kWorkspace, Role::kMember, /*raw_body=*/true},
+      bind(ImportBots),
+      {.summary = "Add many warm-up inboxes from a CSV (header row names the columns); all "
+                  "or nothing, errors by row and column",
+       .tag = "bots",
+       .response_schema =
+           R"({"type":"object","properties":{"created":{"type":"integer"},"ids":{"type":"array","items":{"type":"integer"}}}})",
+       .success_status = 201});
   api.Add(verb::post, base + "/provision", {Access::kWorkspace, Role::kAdmin}, bind(ProvisionBot),
           {.summary = "Create a mailbox on the operator's mail server, add it as a warm-up inbox "
                       "with generated credentials, and verify it",
@@ -1000,12 +1001,13 @@ void RegisterBotRoutes(Api& api) {
                       "diagnosis",
            .tag = "bots",
            .response_schema = kVerifySchema});
-  api.Add(verb::post, base + "/{id}/pause", {Access::kWorkspace, Role::kMember}, bind(PauseBot),
-          {.summary = "Stop using a warm-up inbox",
-           .tag = "bots",
-           .request_schema =
-               R"({"type":"object","additionalProperties":false,"properties":{"reason":{"type":["string","null"]}}})",
-           .response_schema = kBotSchema});
+  api.Add(
+      verb::post, base + "/{id}/pause", {Access::kWorkspace, Role::kMember}, bind(PauseBot),
+      {.summary = "Stop using a warm-up inbox",
+       .tag = "bots",
+       .request_schema =
+           R"({"type":"object","additionalProperties":false,"properties":{"reason":{"type":["string","null"]}}})",
+       .response_schema = kBotSchema});
   api.Add(verb::post, base + "/{id}/resume", {Access::kWorkspace, Role::kMember}, bind(ResumeBot),
           {.summary = "Verify a paused warm-up inbox and use it again when it passes",
            .tag = "bots",

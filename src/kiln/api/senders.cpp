@@ -118,8 +118,8 @@ Status ApplyPlan(const SenderInput& in, int64_t created_at, PlanValues* p) {
   if (field == "warmup.start_date") field = "warmup.start_at";
   if (field == "warmup.end_date") {
     field = in.warmup && in.warmup->end_at ? "warmup.end_at"
-            : in.warmup_end_at            ? "warmup_end_at"
-                                          : "warmup.start_at";
+            : in.warmup_end_at             ? "warmup_end_at"
+                                           : "warmup.start_at";
   }
   return s.WithField(field);
 }

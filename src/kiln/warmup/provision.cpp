@@ -173,8 +173,8 @@ Status FilesProvisioner::CreateMailbox(const std::string& address, const std::st
     served = served || (key.size() > domain.size() + 1 && key.ends_with("@" + domain));
   }
   if (!served) {
-    return Status::InvalidArgument("the mail server does not serve " + domain + " (no mailbox of it in " +
-                                   options_.postfix_vmailbox + ")");
+    return Status::InvalidArgument("the mail server does not serve " + domain +
+                                   " (no mailbox of it in " + options_.postfix_vmailbox + ")");
   }
   KILN_ASSIGN_OR_RETURN(std::string passwd, ReadAll(options_.dovecot_passwd));
   for (const std::string& key : Keys(passwd, ':')) {
@@ -220,8 +220,7 @@ Result<std::unique_ptr<MailboxProvisioner>> ProvisionerFromConfig(const Config& 
     return Status::FailedPrecondition("provision_adapter 'files' needs provision_dovecot_passwd");
   }
   if (o.postfix_vmailbox.empty()) {
-    return Status::FailedPrecondition(
-        "provision_adapter 'files' needs provision_postfix_vmailbox");
+    return Status::FailedPrecondition("provision_adapter 'files' needs provision_postfix_vmailbox");
   }
   return std::unique_ptr<MailboxProvisioner>(new FilesProvisioner(std::move(o)));
 }

@@ -8,7 +8,8 @@
 //                                  it changes)
 //   - Postfix virtual mailbox map: "<address> <domain>/<local part>/"  (a texthash: map, read
 //                                  when Postfix reloads)
-//   - Postfix sender login map:    "<address> <address>"  (optional: the mailbox may send as itself)
+//   - Postfix sender login map:    "<address> <address>"  (optional: the mailbox may send as
+//   itself)
 //   - a users file:                "<address> <password>"  (optional: the test stack's list)
 // then `postfix -c <config dir> reload` (optional) so smtpd picks up the new maps. Only domains the
 // server already serves (some address of the domain is in the mailbox map) are accepted. Lines are
@@ -48,10 +49,10 @@ class MailboxProvisioner {
 };
 
 struct FilesProvisionerOptions {
-  std::string dovecot_passwd;     // required
-  std::string postfix_vmailbox;   // required
-  std::string postfix_senders;    // optional
-  std::string users_file;         // optional
+  std::string dovecot_passwd;      // required
+  std::string postfix_vmailbox;    // required
+  std::string postfix_senders;     // optional
+  std::string users_file;          // optional
   std::string postfix_config_dir;  // optional: `postfix -c DIR reload` after writing
 };
 

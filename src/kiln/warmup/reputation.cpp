@@ -1,10 +1,11 @@
 #include "kiln/warmup/reputation.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <cmath>
 #include <cstdio>
-#include <spdlog/spdlog.h>
 
 #include "kiln/domain/quota.h"
 
@@ -122,9 +123,8 @@ Result<Activity> CountActivity(store::Tx& tx, SubjectKind kind, int64_t id, int6
   return a;
 }
 
-Result<std::optional<ReputationReport>> LoadReputation(store::Tx& tx, SubjectKind kind,
-                                                       int64_t ws, int64_t id, int64_t now_ms,
-                                                       int64_t days) {
+Result<std::optional<ReputationReport>> LoadReputation(store::Tx& tx, SubjectKind kind, int64_t ws,
+                                                       int64_t id, int64_t now_ms, int64_t days) {
   const char* get = kind == SubjectKind::kSender ? "reputation.sender" : "reputation.bot";
   KILN_ASSIGN_OR_RETURN(auto subject, tx.QueryOne(get, {ws, id}));
   if (!subject) return std::optional<ReputationReport>();
@@ -190,8 +190,7 @@ Status ReputationJob::UpdateSubject(SubjectKind kind, int64_t id, int64_t ws,
     zone = std::make_shared<const domain::TimeZone>(domain::TimeZone::Fixed("UTC", 0, "UTC"));
   }
   const domain::CivilDate today = domain::DayAt(*zone, now);
-  const domain::CivilDate yesterday =
-      domain::CivilFromDays(domain::DaysFromCivil(today) - 1);
+  const domain::CivilDate yesterday = domain::CivilFromDays(domain::DaysFromCivil(today) - 1);
   const std::string kind_name(SubjectKindName(kind));
   return db_.Write([&](store::Tx& tx) -> Status {
     for (const domain::CivilDate& day : {yesterday, today}) {
@@ -202,11 +201,11 @@ Status ReputationJob::UpdateSubject(SubjectKind kind, int64_t id, int64_t ws,
                             CountActivity(tx, kind, id, end - kScoreWindowDays * kDayMs, end));
       Health h = HealthOf(w);
       KILN_RETURN_IF_ERROR(
-          tx.Exec("reputation.upsert_daily",
-                  {kind_name, id, ws, DayString(day), a.warmup_sent, a.inbox, a.spam,
-                   a.other_folder, a.missing, a.warmup_replies + a.cold_replies, a.cold_sent,
-                   a.bounced, a.complaints,
-                   h.has_sample ? std::optional<int64_t>(h.score) : std::nullopt, now})
+          tx.Exec(
+                "reputation.upsert_daily",
+                {kind_name, id, ws, DayString(day), a.warmup_sent, a.inbox, a.spam, a.other_folder,
+                 a.missing, a.warmup_replies + a.cold_replies, a.cold_sent, a.bounced, a.complaints,
+                 h.has_sample ? std::optional<int64_t>(h.score) : std::nullopt, now})
               .status());
     }
     KILN_ASSIGN_OR_RETURN(Activity current,

@@ -89,8 +89,8 @@ struct WindowReport {
 };
 
 struct DailyReport {
-  std::string day;  // YYYY-MM-DD on the subject's calendar
-  Activity activity;  // replies are in warmup_replies (history keeps one reply count)
+  std::string day;           // YYYY-MM-DD on the subject's calendar
+  Activity activity;         // replies are in warmup_replies (history keeps one reply count)
   std::optional<int> score;  // nullopt: no sample that day
   int64_t computed_at = 0;
 };
@@ -98,16 +98,15 @@ struct DailyReport {
 struct ReputationReport {
   SubjectKind kind = SubjectKind::kSender;
   int64_t id = 0;
-  int health_score = 100;  // as stored (the last job run)
+  int health_score = 100;             // as stored (the last job run)
   std::vector<WindowReport> windows;  // 7, 14, 30 days ending at now
   std::vector<DailyReport> daily;     // oldest first, at most `days` rows
 };
 
 // Success: the report, or nullopt when `id` is not a sender/bot of workspace `ws`. Failure: a
 // database error.
-Result<std::optional<ReputationReport>> LoadReputation(store::Tx& tx, SubjectKind kind,
-                                                       int64_t ws, int64_t id, int64_t now_ms,
-                                                       int64_t days);
+Result<std::optional<ReputationReport>> LoadReputation(store::Tx& tx, SubjectKind kind, int64_t ws,
+                                                       int64_t id, int64_t now_ms, int64_t days);
 
 // {subject, id, health_score, windows:[{days, warmup_sent, inbox, spam, other_folder, missing,
 // placed, cold_sent, bounced, complaints, replies, inbox_rate, spam_rate, bounce_rate,

@@ -41,8 +41,8 @@ TEST(HealthTest, PlacementOnly) {
 TEST(HealthTest, BouncesAndComplaintsAreCapped) {
   Activity a;
   a.cold_sent = 20;
-  a.bounced = 10;     // 800 * 0.5 = 400 -> capped at 40
-  a.complaints = 1;   // 10000 * 0.05 = 500 -> capped at 40
+  a.bounced = 10;    // 800 * 0.5 = 400 -> capped at 40
+  a.complaints = 1;  // 10000 * 0.05 = 500 -> capped at 40
   EXPECT_EQ(HealthOf(a).score, 20);
   a.inbox = 0;
   a.spam = 10;  // placement: 70 -> 100 - 70 - 40 - 40 < 0 -> 0
@@ -133,8 +133,7 @@ class ReputationDbTest : public ::testing::TestWithParam<std::string> {
     for (int i = 0; i < n; ++i) {
       std::optional<int64_t> replied_at;
       if (i < replied) replied_at = at + kHour;
-      Exec("t.warmup",
-           {ws_, sender, bot, peer, direction, status, placement, at, replied_at});
+      Exec("t.warmup", {ws_, sender, bot, peer, direction, status, placement, at, replied_at});
     }
   }
 
@@ -150,8 +149,8 @@ class ReputationDbTest : public ::testing::TestWithParam<std::string> {
     Warmup(4, s_, bot_, std::nullopt, "out", "sent", "inbox", now_ - kDay);           // B
     Warmup(4, s_, bot_, std::nullopt, "out", "sent", "spam", now_ - kDay);
     Warmup(2, s_, bot_, std::nullopt, "out", "sent", "other_folder", now_ - kDay);
-    Warmup(2, s_, bot_, std::nullopt, "out", "sent", "unknown", now_ - kHour);    // C: not looked for
-    Warmup(1, s_, bot_, std::nullopt, "out", "sent", "spam", now_ - 20 * kDay);   // D: 30 days only
+    Warmup(2, s_, bot_, std::nullopt, "out", "sent", "unknown", now_ - kHour);  // C: not looked for
+    Warmup(1, s_, bot_, std::nullopt, "out", "sent", "spam", now_ - 20 * kDay);  // D: 30 days only
     Warmup(3, s_, bot_, std::nullopt, "out", "scheduled", "unknown", now_ + kHour);  // not sent
     // Peer warm-up: S's answer to S2 counts for S; S2's own mail to S does not.
     Warmup(1, s2_, std::nullopt, s_, "back", "sent", "inbox", now_ - kHour);
