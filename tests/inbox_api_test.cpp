@@ -142,7 +142,6 @@ class InboxApiTest : public KilnApiFixture {
     return out;
   }
 
-
   Mailstack stack_;
   std::unique_ptr<store::Database> db_;
   std::string tag_;
