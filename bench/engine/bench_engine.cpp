@@ -6,8 +6,9 @@
 //     running single-step campaign per 100 senders with 100 * QUOTA leads each (window all day,
 //     every day, UTC), ticked by the real Scheduler for one virtual day under a virtual clock that
 //     jumps to the next instant a sender may send or a lead is due. Transports are counting fakes
-//     (no network): the cost measured is the engine's own (database, rules, rendering, MIME).
-//     Stops early when the run has used CPU_BUDGET_S seconds of CPU (default 30). Prints
+//     (no network): the cost measured is the engine's own (database, rules, rendering, MIME):
+//     CPU time inside Scheduler::RunOnce, divided by the emails it sent. Stops early when the run
+//     has used CPU_BUDGET_S seconds of CPU in all (default 30). Prints
 //       "schedule: N senders, E emails in virtual Hh (T ticks), cpu C s = U us cpu per email
 //        [setup S s]"
 //
@@ -90,9 +91,6 @@ INSERT INTO campaign_contacts (workspace_id, campaign_id, contact_id, next_at, s
                                updated_at)
 SELECT $1, $2, id, $5, 'pending', $5, $5 FROM contacts
 WHERE workspace_id = $1 AND id BETWEEN $3 AND $4;
--- name: bench.next_due
-SELECT MIN(next_at) AS next_at FROM campaign_contacts
-WHERE status IN ('pending', 'active') AND next_at > $1;
 -- name: bench.sent
 SELECT COUNT(*) AS n FROM messages WHERE status = 'sent';
 )sql";
@@ -246,10 +244,15 @@ int Schedule(int senders, int quota, double budget) {
       Options({.min_gap_ms = 60'000, .jitter_percent = 40}));
   const int64_t end = kStart + kDay;
   const double cpu0 = CpuSeconds();
+  double cpu = 0;  // inside Scheduler::RunOnce only: the harness's own stepping is not counted
   int64_t ticks = 0;
   bool budget_hit = false;
+  // Every lead is due from the start (one step, window all day): only the senders' pacing decides
+  // when the next send may go, so the clock jumps to the earliest sender slot (at most an hour).
   for (int64_t now = kStart; now < end; now = clock.NowMillis()) {
+    const double tick_cpu = CpuSeconds();
     auto t = scheduler.RunOnce();
+    cpu += CpuSeconds() - tick_cpu;
     if (!t.ok()) Die("tick", t.status());
     ++ticks;
     if (CpuSeconds() - cpu0 > budget) {
@@ -257,18 +260,11 @@ int Schedule(int senders, int quota, double budget) {
       break;
     }
     int64_t next = std::min(end, now + 60 * kMinute);
-    Status st = s.db->Read([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("bench.next_due", {now}));
-      if (auto due = r.OptInt("next_at")) next = std::min(next, *due);
-      return Status::Ok();
-    });
-    if (!st.ok()) Die("next due", st);
     for (int64_t id : s.sender_ids) {
       if (auto at = scheduler.SenderNextSendAt(id); at && *at > now) next = std::min(next, *at);
     }
     clock.Set(std::max(next, now + 1));
   }
-  const double cpu = CpuSeconds() - cpu0;
   const double hours = static_cast<double>(clock.NowMillis() - kStart) / 3.6e6;
   std::printf(
       "schedule: %d senders, %lld emails in virtual %.1fh (%lld ticks), cpu %.2f s = %.1f us cpu "
