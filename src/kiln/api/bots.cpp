@@ -5,7 +5,6 @@
 // Verification (verify, resume, provision) logs in over SMTP and IMAP through mail/sender_check.h
 // from the request's thread, each step bounded by kCheckTimeout, and stores the diagnosis as the
 // bot's status: active, or failed with the reason naming what is wrong and where.
-#include <csv.h>
 
 #include <boost/json/serialize.hpp>
 #include <charconv>
@@ -20,6 +19,7 @@
 #include "kiln/base/time_format.h"
 #include "kiln/domain/email_address.h"
 #include "kiln/domain/quota.h"
+#include "kiln/leads/csv_reader.h"
 #include "kiln/mail/sender_check.h"
 #include "kiln/warmup/provision.h"
 #include "kiln/warmup/reputation.h"
@@ -604,52 +604,26 @@ std::string ColumnOf(const std::string& field) {
   return c;
 }
 
-// libcsv callbacks collect records of fields.
-struct CsvRecords {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> current;
-  bool too_many = false;
-};
-
-void OnField(void* data, size_t len, void* p) {
-  auto* r = static_cast<CsvRecords*>(p);
-  if (data == nullptr) {
-    r->current.emplace_back();
-  } else {
-    r->current.emplace_back(static_cast<const char*>(data), len);
-  }
-}
-
-void OnRecord(int, void* p) {
-  auto* r = static_cast<CsvRecords*>(p);
-  if (r->rows.size() > kMaxImportRows) {
-    r->too_many = true;
-  } else {
-    r->rows.push_back(std::move(r->current));
-  }
-  r->current.clear();
-}
-
+// The records of a CSV file (leads/csv_reader.h: quoting, delimiters, encodings). A record the
+// reader cannot use fails the whole file, naming its row and line.
 Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view body) {
-  csv_parser parser;
-  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-    return Status::Internal("cannot initialise the CSV parser");
-  }
-  CsvRecords records;
-  size_t done = csv_parse(&parser, body.data(), body.size(), OnField, OnRecord, &records);
-  int err = csv_error(&parser);
-  if (done != body.size() || csv_fini(&parser, OnField, OnRecord, &records) != 0) {
-    std::string what = csv_strerror(err == CSV_SUCCESS ? CSV_EPARSE : err);
-    csv_free(&parser);
-    return Status::InvalidArgument("the file is not valid CSV near byte " + std::to_string(done) +
-                                   ": " + what);
-  }
-  csv_free(&parser);
-  if (records.too_many) {
-    return Status::TooLarge("the file has more than " + std::to_string(kMaxImportRows) +
-                            " bots; split it");
-  }
-  return std::move(records.rows);
+  leads::CsvReader reader;
+  std::vector<std::vector<std::string>> rows;
+  auto sink = [&](leads::CsvRecord& r) -> Status {
+    if (!r.error.empty()) {
+      return Status::InvalidArgument("row " + std::to_string(r.number) + " (line " +
+                                     std::to_string(r.line) + ") is not valid CSV: " + r.error);
+    }
+    if (rows.size() > kMaxImportRows) {
+      return Status::TooLarge("the file has more than " + std::to_string(kMaxImportRows) +
+                              " bots; split it");
+    }
+    rows.push_back(std::move(r.fields));
+    return Status::Ok();
+  };
+  KILN_RETURN_IF_ERROR(reader.Feed(body, sink));
+  KILN_RETURN_IF_ERROR(reader.Finish(sink));
+  return rows;
 }
 
 // One CSV record as the JSON input of a bot; an unreadable cell fails naming its column.
@@ -697,7 +671,6 @@ Result<json::object> RecordToInput(const std::vector<std::string>& cells,
 
 Result<json::value> ImportBots(Api& api, Ctx& ctx) {
   std::string_view body = ctx.req.body;  // at most http_body_limit bytes (the server checks)
-  if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);  // UTF-8 byte order mark
   KILN_ASSIGN_OR_RETURN(auto records, ParseCsv(body));
   if (records.empty())
     return Status::InvalidArgument("the file is empty; the first row names the columns");
