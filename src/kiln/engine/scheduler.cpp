@@ -240,6 +240,8 @@ void Scheduler::ReleaseSenders() {
   });
   (void)s;  // best effort: an unreleased lease lapses by itself, a silent heartbeat goes stale
   senders_.clear();
+  due_.clear();
+  campaigns_of_.clear();
   next_maintenance_.reset();
 }
 
@@ -255,9 +257,17 @@ void Scheduler::CloseTransports() {
   }
 }
 
+void Scheduler::SetNextSend(SenderState& s, std::optional<int64_t> at) {
+  if (s.next_send_at) due_.erase({*s.next_send_at, s.info.id});
+  s.next_send_at = at;
+  if (at) due_.insert({*at, s.info.id});
+}
+
 void Scheduler::DropSender(int64_t id) {
   auto it = senders_.find(id);
   if (it == senders_.end()) return;
+  if (it->second->next_send_at) due_.erase({*it->second->next_send_at, id});
+  campaigns_of_.erase(id);
   if (it->second->transport) {
     mail::Transport* t = it->second->transport.get();
     boost::asio::co_spawn(
@@ -332,14 +342,14 @@ void Scheduler::Repace(SenderState& s, int64_t now, bool sent) {
   const domain::DailyAllowance a = AllowanceOf(s);
   const int remaining = a.total - s.cold_sent - s.warmup_sent;
   if (remaining <= 0) {
-    s.next_send_at = s.bounds.end_ms;  // the day is done: wake up when it turns
+    SetNextSend(s, s.bounds.end_ms);  // the day is done: wake up when it turns
     return;
   }
   domain::PacingState ps{.now_ms = now,
                          .last_send_ms = s.last_send_at,
                          .horizon_ms = s.bounds.end_ms,
                          .remaining = remaining};
-  s.next_send_at = domain::NextSendTime(options_.pacing, ps, rng_);
+  SetNextSend(s, domain::NextSendTime(options_.pacing, ps, rng_));
 }
 
 Status Scheduler::LoadDay(SenderState& s, int64_t now) {
@@ -505,6 +515,20 @@ Status Scheduler::RefreshSenders(int64_t now) {
     if (!seen.count(id)) gone.push_back(id);
   }
   for (int64_t id : gone) DropSender(id);
+  // Which running campaigns each held sender sends for (a tick runs only the campaigns of senders
+  // that are due), and the day of senders taken just now.
+  std::vector<store::Row> pools;
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(pools, tx.Query("engine.held_pools", {options_.worker_id}));
+    return Status::Ok();
+  }));
+  campaigns_of_.clear();
+  for (const store::Row& r : pools) {
+    campaigns_of_[r.Int("sender_id")].push_back(r.Int("campaign_id"));
+  }
+  for (auto& [id, slot] : senders_) {
+    if (!slot->day_loaded) KILN_RETURN_IF_ERROR(EnsureDay(*slot, now));
+  }
   return Status::Ok();
 }
 
@@ -574,7 +598,19 @@ Result<TickStats> Scheduler::RunOnce() {
   TickStats stats;
   campaign_errors_.clear();
   KILN_ASSIGN_OR_RETURN(stats.reaped_unknown, ledger_.ReapLapsed());
-  KILN_RETURN_IF_ERROR(Maintain(clock_.NowMillis(), stats));
+  const int64_t now = clock_.NowMillis();
+  KILN_RETURN_IF_ERROR(Maintain(now, stats));
+  // The senders whose next send is due: the only ones this tick looks at.
+  due_now_.clear();
+  for (auto it = due_.begin(); it != due_.end() && it->first <= now; ++it) {
+    due_now_.push_back(it->second);
+  }
+  std::sort(due_now_.begin(), due_now_.end());
+  std::set<int64_t> wanted_campaigns;
+  for (int64_t id : due_now_) {
+    auto it = campaigns_of_.find(id);
+    if (it != campaigns_of_.end()) wanted_campaigns.insert(it->second.begin(), it->second.end());
+  }
   KILN_RETURN_IF_ERROR(RunWarmup(stats, /*fill=*/false));
   std::vector<store::Row> campaigns;
   KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
@@ -584,7 +620,17 @@ Result<TickStats> Scheduler::RunOnce() {
   std::set<int64_t> running;
   for (const store::Row& c : campaigns) {
     running.insert(c.Int("id"));
-    Status s = RunCampaign(c, stats);
+    Status s = Status::Ok();
+    if (wanted_campaigns.count(c.Int("id"))) {
+      s = RunCampaign(c, stats);
+    } else if (options_.public_url.empty()) {
+      s = Status::FailedPrecondition(
+          "public_url is not set: cold email needs a working "
+          "unsubscribe link (set public_url to this server's external "
+          "https URL)");
+    } else if (auto cached = campaigns_.find(c.Int("id")); cached != campaigns_.end()) {
+      s = cached->second->error;  // still broken: still reported
+    }
     if (s.ok()) continue;
     if (s.code() == Status::Code::kInvalidArgument ||
         s.code() == Status::Code::kFailedPrecondition) {
@@ -600,8 +646,10 @@ Result<TickStats> Scheduler::RunOnce() {
 
 Status Scheduler::RunWarmup(TickStats& stats, bool fill) {
   if (options_.warmup == nullptr) return Status::Ok();
-  for (auto& [id, slot] : senders_) {
-    SenderState& s = *slot;
+  for (int64_t id : due_now_) {
+    auto found = senders_.find(id);
+    if (found == senders_.end()) continue;
+    SenderState& s = *found->second;
     if (s.info.status != "active" || !s.info.warmup_enabled) continue;
     int64_t now = clock_.NowMillis();
     KILN_RETURN_IF_ERROR(EnsureDay(s, now));
@@ -660,7 +708,7 @@ Status Scheduler::RunWarmup(TickStats& stats, bool fill) {
       KILN_RETURN_IF_ERROR(SenderFailure(s, result.reason, stats));
     }
     // Not straight back at it: the next attempt waits at least one pacing gap.
-    s.next_send_at = now + std::max<int64_t>(options_.pacing.min_gap_ms, 60'000);
+    SetNextSend(s, now + std::max<int64_t>(options_.pacing.min_gap_ms, 60'000));
   }
   return Status::Ok();
 }
@@ -755,7 +803,8 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   };
   // Only these take part in rotation this tick (so a lead costs O(ready senders), not O(pool)).
   std::vector<SenderState*> ready;
-  for (int64_t id : cc.pool) {
+  for (int64_t id : due_now_) {
+    if (!std::binary_search(cc.pool.begin(), cc.pool.end(), id)) continue;
     auto it = senders_.find(id);
     if (it == senders_.end()) continue;
     KILN_RETURN_IF_ERROR(EnsureDay(*it->second, now));
@@ -764,20 +813,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   if (ready.empty()) return Status::Ok();
 
   int campaign_sent_today = 0;
-  std::vector<store::Row> leads;
-  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(
-        leads, tx.Query("engine.due_leads", {campaign_id, now, options_.max_leads_per_campaign}));
-    if (daily_limit > 0 && !leads.empty()) {
-      const domain::DayBounds cb =
-          domain::DayBoundsOf(*campaign_zone, domain::DayAt(*campaign_zone, now));
-      KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("engine.campaign_sends_between",
-                                                {campaign_id, cb.start_ms, cb.end_ms}));
-      campaign_sent_today = static_cast<int>(c.Int("n"));
-    }
-    return Status::Ok();
-  }));
-  if (leads.empty()) return Status::Ok();
+  bool limit_loaded = false;
 
   auto write = [&](const std::function<Status(store::Tx&)>& fn) { return db_.Write(fn); };
   auto stop_lead = [&](int64_t cc_id, std::string status, std::string reason) -> Status {
@@ -806,342 +842,375 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         it->second, now, {.max_per_window = options_.domain_hourly_cap, .window_ms = kHourMs});
   };
 
-  for (const store::Row& lead : leads) {
-    now = clock_.NowMillis();
-    std::erase_if(ready, [&](SenderState* s) { return !cold_ready(*s) || remaining_of(*s) <= 0; });
-    if (ready.empty()) {
-      ++stats.waiting;  // the pool is busy for now; the rest wait for a later tick
-      continue;
-    }
-    const int64_t cc_id = lead.Int("id");
-    const int64_t contact_id = lead.Int("contact_id");
-    std::vector<store::Row> history_rows;
+  // The due leads in pages sized to what the ready senders can take, so a tick that sends one
+  // email reads a few leads rather than max_leads_per_campaign.
+  int64_t budget = options_.max_leads_per_campaign;
+  std::optional<std::pair<int64_t, int64_t>> after;  // (next_at, id) of the last lead read
+  while (budget > 0 && !ready.empty()) {
+    const int64_t page =
+        std::min<int64_t>(budget, std::max<int64_t>(16, 4 * static_cast<int64_t>(ready.size())));
+    std::vector<store::Row> leads;
     KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(history_rows,
-                            tx.Query("engine.lead_messages", {campaign_id, contact_id}));
-      return Status::Ok();
-    }));
-    domain::LeadHistory history;
-    history.enrolled_at_ms = lead.Int("created_at");
-    const store::Row* last_sent = nullptr;
-    const store::Row* first_sent = nullptr;
-    for (const auto& m : history_rows) {
-      if (!m.IsNull("opened_at")) history.opened = true;
-      if (!m.IsNull("clicked_at")) history.clicked = true;
-      if (!m.IsNull("replied_at")) history.replied = true;
-      if (m.Text("status") != "sent") continue;
-      auto it = cc.step_index_of.find(m.Int("step_id"));
-      if (it == cc.step_index_of.end()) continue;  // a step deleted since
-      history.sent.push_back({it->second, m.Int("sent_at")});
-      if (!last_sent || m.Int("sent_at") >= last_sent->Int("sent_at")) last_sent = &m;
-      if (!first_sent || m.Int("sent_at") < first_sent->Int("sent_at")) first_sent = &m;
-    }
-    const domain::NextStep next = domain::NextSequenceStep(sequence, history, settings, now);
-    if (next.stop) {
-      std::string reason(domain::StopReasonName(next.reason));
-      std::string status = next.reason == domain::StopReason::kAutoReplied ? "stopped" : reason;
-      KILN_RETURN_IF_ERROR(stop_lead(cc_id, status, reason));
-      continue;
-    }
-    if (next.earliest_ms > now) {
-      KILN_RETURN_IF_ERROR(defer_lead(cc_id, next.earliest_ms));
-      continue;
-    }
-    const StepInfo& step = steps[static_cast<size_t>(next.step_index)];
-    const store::Row* existing = nullptr;
-    for (const auto& m : history_rows) {
-      if (m.Int("step_id") == step.id) existing = &m;
-    }
-    if (existing) {
-      const std::string st = existing->Text("status");
-      if (st == "unknown") {
-        KILN_RETURN_IF_ERROR(stop_lead(
-            cc_id, "paused",
-            "message " + std::to_string(existing->Int("id")) +
-                " was caught mid-send by a crash (unknown); check the recipient before resuming"));
-        continue;
-      }
-      if (st == "sending") {
-        ++stats.waiting;  // another worker holds it, or its lease is about to be reaped
-        continue;
-      }
-      if (st == "retry" && existing->Int("next_attempt_at") > now) {
-        KILN_RETURN_IF_ERROR(defer_lead(cc_id, existing->Int("next_attempt_at")));
-        continue;
-      }
-      if (st == "failed" || st == "bounced" || st == "canceled") {
-        KILN_RETURN_IF_ERROR(stop_lead(cc_id, st == "bounced" ? "bounced" : "failed",
-                                       "step " + std::to_string(next.step_index + 1) + " " + st));
-        continue;
-      }
-    }
-
-    // The lead's window, in its own zone when known.
-    std::shared_ptr<const domain::TimeZone> lead_zone = campaign_zone;
-    if (!lead.Text("timezone").empty()) {
-      auto z = zones_.Get(lead.Text("timezone"));
-      if (z.ok()) lead_zone = *z;
-    }
-    if (!domain::IsInWindow(schedule, *lead_zone, now)) {
-      KILN_RETURN_IF_ERROR(
-          defer_lead(cc_id, domain::NextSendableInstant(schedule, *lead_zone, now)));
-      continue;
-    }
-
-    // Suppression, at the moment of sending.
-    const std::string email = Lower(lead.Text("email"));
-    const std::string rcpt_domain = DomainOf(email);
-    std::optional<store::Row> suppressed;
-    KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(suppressed, tx.QueryOne("engine.suppression_reason",
-                                                    {ws, campaign_id, email, rcpt_domain}));
-      return Status::Ok();
-    }));
-    if (suppressed) {
-      const std::string reason = suppressed->Text("reason");
-      KILN_RETURN_IF_ERROR(stop_lead(cc_id, reason == "unsubscribed" ? "unsubscribed" : "stopped",
-                                     "suppressed: " + reason));
-      continue;
-    }
-
-    // The sender: sticky per lead, else weighted by health and remaining quota, among the pool's
-    // senders this worker holds that can send cold mail to this domain now. Senders held by other
-    // workers are in the pool but busy here (a lead that sticks to one waits for it).
-    const std::optional<int64_t> sticky =
-        first_sent ? first_sent->OptInt("sender_id") : lead.OptInt("sender_id");
-    std::vector<domain::SenderSnapshot> snapshots;
-    std::vector<SenderState*> states;
-    std::optional<int64_t> sticky_retry_at;
-    auto add_held = [&](SenderState& s) {
-      const domain::DomainCapDecision cap = domain_cap(s, rcpt_domain);
-      if (sticky == s.info.id) {
-        if (!cap.allowed) {
-          sticky_retry_at = cap.retry_at_ms;
-        } else if (s.next_send_at && *s.next_send_at > now) {
-          sticky_retry_at = s.next_send_at;
-        }
-      }
-      snapshots.push_back({.id = s.info.id,
-                           .status = SenderStatusOf(s.info.status),
-                           .health_score = s.info.health_score,
-                           .remaining_today = remaining_of(s),
-                           .in_window = cold_ready(s) && cap.allowed});
-      states.push_back(&s);
-    };
-    bool sticky_seen = false;
-    for (SenderState* s : ready) {
-      add_held(*s);
-      if (sticky == s->info.id) sticky_seen = true;
-    }
-    // The lead's own sender when it is not ready: still in the pool, so the lead waits for it
-    // (reassigned only when it failed or left the pool).
-    if (sticky && !sticky_seen && std::binary_search(cc.pool.begin(), cc.pool.end(), *sticky)) {
-      auto it = senders_.find(*sticky);
-      if (it != senders_.end()) {
-        add_held(*it->second);
+      if (after) {
+        KILN_ASSIGN_OR_RETURN(leads,
+                              tx.Query("engine.due_leads_after",
+                                       {campaign_id, now, page, after->first, after->second}));
       } else {
-        domain::SenderStatus status = domain::SenderStatus::kActive;  // held by another worker
-        if (lead.OptInt("sender_id") == sticky && !lead.IsNull("sender_status")) {
-          status = SenderStatusOf(lead.Text("sender_status"));
-        }
-        snapshots.push_back({.id = *sticky,
-                             .status = status,
-                             .health_score = 100,
-                             .remaining_today = 0,
-                             .in_window = false});
-        states.push_back(nullptr);
+        KILN_ASSIGN_OR_RETURN(leads, tx.Query("engine.due_leads", {campaign_id, now, page}));
       }
-    }
-    const domain::RotationResult choice = domain::ChooseSender(
-        snapshots, sticky,
-        domain::SeedOf(static_cast<uint64_t>(campaign_id), static_cast<uint64_t>(contact_id)),
-        options_.rotation);
-    if (choice.kind == domain::RotationResult::Kind::kWaitForSticky && sticky_retry_at &&
-        *sticky_retry_at > now) {
-      // Its own sender is paced or capped for this domain until then: the lead leaves the due
-      // set until that moment instead of being read again every tick.
-      KILN_RETURN_IF_ERROR(defer_lead(cc_id, *sticky_retry_at));
-      continue;
-    }
-    if (choice.kind != domain::RotationResult::Kind::kChosen || states[choice.index] == nullptr) {
-      ++stats.waiting;
-      continue;
-    }
-    SenderState& sender = *states[choice.index];
-
-    std::vector<int> weights;
-    for (const auto& w : sequence[static_cast<size_t>(next.step_index)].variant_weights)
-      weights.push_back(w);
-    const size_t vi =
-        domain::ChooseVariant(weights, domain::SeedOf(static_cast<uint64_t>(campaign_id),
-                                                      static_cast<uint64_t>(contact_id),
-                                                      static_cast<uint64_t>(next.step_index)));
-    const VariantInfo& variant = step.variants[vi];
-    const MessageKey key{ws, campaign_id, contact_id, step.id};
-    KILN_ASSIGN_OR_RETURN(MessageRecord message,
-                          ledger_.Schedule(key, variant.id, sender.info.id, now));
-    if (message.status != MessageStatus::kScheduled && message.status != MessageStatus::kRetry) {
-      ++stats.waiting;  // settled by someone else since we read the history
-      continue;
-    }
-
-    // Headers and body.
-    ClaimDetails details;
-    details.sender_id = sender.info.id;
-    details.message_id_header =
-        !message.message_id_header.empty()
-            ? message.message_id_header
-            : "<" + mail::GenerateMessageId(DomainOf(sender.info.email)) + ">";
-    KILN_ASSIGN_OR_RETURN(
-        std::string unsub_url,
-        api::UnsubscribeUrl(options_.public_url, options_.tracking_key, ws, message.id));
-    tmpl::RenderContext vars;
-    SetVariables(lead, sender.info, unsub_url, &vars);
-    const uint64_t spin =
-        tmpl::SpinSeed({static_cast<uint64_t>(contact_id), static_cast<uint64_t>(step.id),
-                        static_cast<uint64_t>(variant.id)});
-    mail::OutgoingMessage out;
-    Status render = [&]() -> Status {
-      KILN_ASSIGN_OR_RETURN(auto subject,
-                            variant.subject.Render(vars, {.spin_seed = spin, .single_line = true}));
-      KILN_ASSIGN_OR_RETURN(
-          auto html, variant.html.Render(vars, {.html_escape_values = true, .spin_seed = spin}));
-      KILN_ASSIGN_OR_RETURN(auto text, variant.text.Render(vars, {.spin_seed = spin}));
-      out.subject = subject.text;
-      out.html_body = html.text;
-      out.text_body = text.text;
-      if (text_only) {
-        // Text only: the text part as written, or the one the HTML would have given.
-        if (out.text_body.empty() && !out.html_body.empty())
-          out.text_body = mail::HtmlToText(out.html_body);
-        out.html_body.clear();
-      } else if ((track_opens || track_clicks) && !out.html_body.empty()) {
-        KILN_ASSIGN_OR_RETURN(out.html_body,
-                              AddTracking(out.html_body, {.opens = track_opens,
-                                                          .clicks = track_clicks,
-                                                          .base_url = options_.public_url,
-                                                          .key = options_.tracking_key,
-                                                          .workspace_id = ws,
-                                                          .message_id = message.id,
-                                                          .unsubscribe_url = unsub_url}));
+      if (daily_limit > 0 && !limit_loaded && !leads.empty()) {
+        const domain::DayBounds cb =
+            domain::DayBoundsOf(*campaign_zone, domain::DayAt(*campaign_zone, now));
+        KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("engine.campaign_sends_between",
+                                                  {campaign_id, cb.start_ms, cb.end_ms}));
+        campaign_sent_today = static_cast<int>(c.Int("n"));
+        limit_loaded = true;
       }
       return Status::Ok();
-    }();
-    if (last_sent) {
-      details.in_reply_to_header = last_sent->Text("message_id_header");
-      details.thread_root_header = first_sent->Text("message_id_header");
-      if (out.subject.empty()) out.subject = "Re: " + last_sent->Text("subject");
-      out.in_reply_to = StripBrackets(details.in_reply_to_header);
-      out.references.push_back(StripBrackets(details.thread_root_header));
-      if (details.thread_root_header != details.in_reply_to_header)
-        out.references.push_back(out.in_reply_to);
-    }
-    details.subject = out.subject;
-    out.from = {sender.info.from_name.empty() ? sender.info.name : sender.info.from_name,
-                sender.info.email};
-    const std::string first = lead.Text("first_name"), last = lead.Text("last_name");
-    out.to.push_back(
-        {first.empty() || last.empty() ? first + last : first + " " + last, lead.Text("email")});
-    out.message_id = StripBrackets(details.message_id_header);
-    out.date = clock_.Now();
-    out.list_unsubscribe_url = unsub_url;
-    Result<std::string> data =
-        render.ok() ? mail::ComposeMessage(out) : Result<std::string>(render);
-    if (data.ok()) {
-      auto dkim = options_.dkim_by_domain.find(DomainOf(sender.info.email));
-      if (dkim != options_.dkim_by_domain.end() && dkim->second != nullptr) {
-        data = dkim->second->Sign(*data, clock_.Now());
+    }));
+    if (leads.empty()) break;
+    budget -= static_cast<int64_t>(leads.size());
+    after = {leads.back().Int("next_at"), leads.back().Int("id")};
+    for (const store::Row& lead : leads) {
+      now = clock_.NowMillis();
+      std::erase_if(ready,
+                    [&](SenderState* s) { return !cold_ready(*s) || remaining_of(*s) <= 0; });
+      if (ready.empty()) {
+        ++stats.waiting;  // the pool is busy for now; the rest wait for a later tick
+        continue;
       }
-    }
-    if (!data.ok()) {
-      // The message cannot be built for this lead: fail it (claimed, so it is settled once).
-      KILN_ASSIGN_OR_RETURN(bool claimed, ledger_.Claim(message.id, details));
-      if (claimed) {
-        KILN_RETURN_IF_ERROR(ledger_.RecordFailed(
-            message.id, {.error = "cannot compose: " + data.status().ToString()}, false));
+      const int64_t cc_id = lead.Int("id");
+      const int64_t contact_id = lead.Int("contact_id");
+      std::vector<store::Row> history_rows;
+      KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+        KILN_ASSIGN_OR_RETURN(history_rows,
+                              tx.Query("engine.lead_messages", {campaign_id, contact_id}));
+        return Status::Ok();
+      }));
+      domain::LeadHistory history;
+      history.enrolled_at_ms = lead.Int("created_at");
+      const store::Row* last_sent = nullptr;
+      const store::Row* first_sent = nullptr;
+      for (const auto& m : history_rows) {
+        if (!m.IsNull("opened_at")) history.opened = true;
+        if (!m.IsNull("clicked_at")) history.clicked = true;
+        if (!m.IsNull("replied_at")) history.replied = true;
+        if (m.Text("status") != "sent") continue;
+        auto it = cc.step_index_of.find(m.Int("step_id"));
+        if (it == cc.step_index_of.end()) continue;  // a step deleted since
+        history.sent.push_back({it->second, m.Int("sent_at")});
+        if (!last_sent || m.Int("sent_at") >= last_sent->Int("sent_at")) last_sent = &m;
+        if (!first_sent || m.Int("sent_at") < first_sent->Int("sent_at")) first_sent = &m;
       }
-      ++stats.failed;
-      KILN_RETURN_IF_ERROR(
-          stop_lead(cc_id, "failed", "cannot compose: " + data.status().message()));
-      continue;
-    }
+      const domain::NextStep next = domain::NextSequenceStep(sequence, history, settings, now);
+      if (next.stop) {
+        std::string reason(domain::StopReasonName(next.reason));
+        std::string status = next.reason == domain::StopReason::kAutoReplied ? "stopped" : reason;
+        KILN_RETURN_IF_ERROR(stop_lead(cc_id, status, reason));
+        continue;
+      }
+      if (next.earliest_ms > now) {
+        KILN_RETURN_IF_ERROR(defer_lead(cc_id, next.earliest_ms));
+        continue;
+      }
+      const StepInfo& step = steps[static_cast<size_t>(next.step_index)];
+      const store::Row* existing = nullptr;
+      for (const auto& m : history_rows) {
+        if (m.Int("step_id") == step.id) existing = &m;
+      }
+      if (existing) {
+        const std::string st = existing->Text("status");
+        if (st == "unknown") {
+          KILN_RETURN_IF_ERROR(stop_lead(cc_id, "paused",
+                                         "message " + std::to_string(existing->Int("id")) +
+                                             " was caught mid-send by a crash (unknown); check the "
+                                             "recipient before resuming"));
+          continue;
+        }
+        if (st == "sending") {
+          ++stats.waiting;  // another worker holds it, or its lease is about to be reaped
+          continue;
+        }
+        if (st == "retry" && existing->Int("next_attempt_at") > now) {
+          KILN_RETURN_IF_ERROR(defer_lead(cc_id, existing->Int("next_attempt_at")));
+          continue;
+        }
+        if (st == "failed" || st == "bounced" || st == "canceled") {
+          KILN_RETURN_IF_ERROR(stop_lead(cc_id, st == "bounced" ? "bounced" : "failed",
+                                         "step " + std::to_string(next.step_index + 1) + " " + st));
+          continue;
+        }
+      }
 
-    KILN_RETURN_IF_ERROR(OpenTransport(sender, stats));
-    if (!sender.transport) {
-      ++stats.waiting;
-      continue;
-    }
-    const mail::Envelope envelope = mail::DefaultEnvelope(out);
-    KILN_ASSIGN_OR_RETURN(
-        Delivery d, DeliverMessage(ledger_, message.id, details, envelope, *data, *sender.transport,
-                                   io_, options_.backoff, rng_, clock_));
-    now = clock_.NowMillis();
-    switch (d.outcome) {
-      case DeliveryOutcome::kNotClaimed:
-        ++stats.waiting;
-        break;
-      case DeliveryOutcome::kSent: {
-        ++stats.sent;
-        ++sender.cold_sent;
-        ++campaign_sent_today;
-        if (options_.domain_hourly_cap > 0) sender.domain_sends[rcpt_domain].push_back(now);
-        Repace(sender, now, true);
-        const size_t following = static_cast<size_t>(next.step_index) + 1;
-        KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-          KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
-          if (following >= steps.size()) {
-            KILN_RETURN_IF_ERROR(
-                tx.Exec("engine.lead_advance", {cc_id, campaign_id, static_cast<int64_t>(following),
-                                                std::nullopt, sender.info.id, now})
-                    .status());
-            return tx.Exec("engine.lead_stop", {cc_id, "completed", "completed", now}).status();
+      // The lead's window, in its own zone when known.
+      std::shared_ptr<const domain::TimeZone> lead_zone = campaign_zone;
+      if (!lead.Text("timezone").empty()) {
+        auto z = zones_.Get(lead.Text("timezone"));
+        if (z.ok()) lead_zone = *z;
+      }
+      if (!domain::IsInWindow(schedule, *lead_zone, now)) {
+        KILN_RETURN_IF_ERROR(
+            defer_lead(cc_id, domain::NextSendableInstant(schedule, *lead_zone, now)));
+        continue;
+      }
+
+      // Suppression, at the moment of sending.
+      const std::string email = Lower(lead.Text("email"));
+      const std::string rcpt_domain = DomainOf(email);
+      std::optional<store::Row> suppressed;
+      KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+        KILN_ASSIGN_OR_RETURN(suppressed, tx.QueryOne("engine.suppression_reason",
+                                                      {ws, campaign_id, email, rcpt_domain}));
+        return Status::Ok();
+      }));
+      if (suppressed) {
+        const std::string reason = suppressed->Text("reason");
+        KILN_RETURN_IF_ERROR(stop_lead(cc_id, reason == "unsubscribed" ? "unsubscribed" : "stopped",
+                                       "suppressed: " + reason));
+        continue;
+      }
+
+      // The sender: sticky per lead, else weighted by health and remaining quota, among the pool's
+      // senders this worker holds that can send cold mail to this domain now. Senders held by other
+      // workers are in the pool but busy here (a lead that sticks to one waits for it).
+      const std::optional<int64_t> sticky =
+          first_sent ? first_sent->OptInt("sender_id") : lead.OptInt("sender_id");
+      std::vector<domain::SenderSnapshot> snapshots;
+      std::vector<SenderState*> states;
+      std::optional<int64_t> sticky_retry_at;
+      auto add_held = [&](SenderState& s) {
+        const domain::DomainCapDecision cap = domain_cap(s, rcpt_domain);
+        if (sticky == s.info.id) {
+          if (!cap.allowed) {
+            sticky_retry_at = cap.retry_at_ms;
+          } else if (s.next_send_at && *s.next_send_at > now) {
+            sticky_retry_at = s.next_send_at;
           }
-          return tx
-              .Exec("engine.lead_advance",
-                    {cc_id, campaign_id, static_cast<int64_t>(following),
-                     now + steps[following].delay_minutes * 60'000, sender.info.id, now})
-              .status();
-        }));
-        break;
+        }
+        snapshots.push_back({.id = s.info.id,
+                             .status = SenderStatusOf(s.info.status),
+                             .health_score = s.info.health_score,
+                             .remaining_today = remaining_of(s),
+                             .in_window = cold_ready(s) && cap.allowed});
+        states.push_back(&s);
+      };
+      bool sticky_seen = false;
+      for (SenderState* s : ready) {
+        add_held(*s);
+        if (sticky == s->info.id) sticky_seen = true;
       }
-      case DeliveryOutcome::kRetry: {
-        ++stats.retried;
-        KILN_ASSIGN_OR_RETURN(MessageRecord m, ledger_.Get(message.id));
-        KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
-        KILN_RETURN_IF_ERROR(defer_lead(cc_id, m.next_attempt_at.value_or(now)));
-        break;
+      // The lead's own sender when it is not ready: still in the pool, so the lead waits for it
+      // (reassigned only when it failed or left the pool).
+      if (sticky && !sticky_seen && std::binary_search(cc.pool.begin(), cc.pool.end(), *sticky)) {
+        auto it = senders_.find(*sticky);
+        if (it != senders_.end()) {
+          add_held(*it->second);
+        } else {
+          domain::SenderStatus status = domain::SenderStatus::kActive;  // held by another worker
+          if (lead.OptInt("sender_id") == sticky && !lead.IsNull("sender_status")) {
+            status = SenderStatusOf(lead.Text("sender_status"));
+          }
+          snapshots.push_back({.id = *sticky,
+                               .status = status,
+                               .health_score = 100,
+                               .remaining_today = 0,
+                               .in_window = false});
+          states.push_back(nullptr);
+        }
       }
-      case DeliveryOutcome::kSenderProblem: {
-        ++stats.retried;
-        if (sender.info.status != "failed") ++stats.senders_paused;
-        sender.info.status = "failed";
-        KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-          KILN_RETURN_IF_ERROR(
-              tx.Exec("engine.sender_set_status", {sender.info.id, "failed", d.smtp.reason, now})
-                  .status());
-          return tx.Exec("engine.lead_defer", {cc_id, now, now}).status();
-        }));
-        break;
+      const domain::RotationResult choice = domain::ChooseSender(
+          snapshots, sticky,
+          domain::SeedOf(static_cast<uint64_t>(campaign_id), static_cast<uint64_t>(contact_id)),
+          options_.rotation);
+      if (choice.kind == domain::RotationResult::Kind::kWaitForSticky && sticky_retry_at &&
+          *sticky_retry_at > now) {
+        // Its own sender is paced or capped for this domain until then: the lead leaves the due
+        // set until that moment instead of being read again every tick.
+        KILN_RETURN_IF_ERROR(defer_lead(cc_id, *sticky_retry_at));
+        continue;
       }
-      case DeliveryOutcome::kBounced: {
-        ++stats.bounced;
-        ++stats.stopped;
-        KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-          KILN_RETURN_IF_ERROR(tx.Exec("engine.suppress_address",
-                                       {ws, email, "message " + std::to_string(message.id), now})
-                                   .status());
-          KILN_RETURN_IF_ERROR(tx.Exec("engine.contact_mark_bounced", {contact_id, now}).status());
-          return tx.Exec("engine.lead_stop", {cc_id, "bounced", d.smtp.reason, now}).status();
-        }));
-        KILN_RETURN_IF_ERROR(CheckBounceRate(sender, stats));
-        break;
+      if (choice.kind != domain::RotationResult::Kind::kChosen || states[choice.index] == nullptr) {
+        ++stats.waiting;
+        continue;
       }
-      case DeliveryOutcome::kFailed:
+      SenderState& sender = *states[choice.index];
+
+      std::vector<int> weights;
+      for (const auto& w : sequence[static_cast<size_t>(next.step_index)].variant_weights)
+        weights.push_back(w);
+      const size_t vi =
+          domain::ChooseVariant(weights, domain::SeedOf(static_cast<uint64_t>(campaign_id),
+                                                        static_cast<uint64_t>(contact_id),
+                                                        static_cast<uint64_t>(next.step_index)));
+      const VariantInfo& variant = step.variants[vi];
+      const MessageKey key{ws, campaign_id, contact_id, step.id};
+      KILN_ASSIGN_OR_RETURN(MessageRecord message,
+                            ledger_.Schedule(key, variant.id, sender.info.id, now));
+      if (message.status != MessageStatus::kScheduled && message.status != MessageStatus::kRetry) {
+        ++stats.waiting;  // settled by someone else since we read the history
+        continue;
+      }
+
+      // Headers and body.
+      ClaimDetails details;
+      details.sender_id = sender.info.id;
+      details.message_id_header =
+          !message.message_id_header.empty()
+              ? message.message_id_header
+              : "<" + mail::GenerateMessageId(DomainOf(sender.info.email)) + ">";
+      KILN_ASSIGN_OR_RETURN(
+          std::string unsub_url,
+          api::UnsubscribeUrl(options_.public_url, options_.tracking_key, ws, message.id));
+      tmpl::RenderContext vars;
+      SetVariables(lead, sender.info, unsub_url, &vars);
+      const uint64_t spin =
+          tmpl::SpinSeed({static_cast<uint64_t>(contact_id), static_cast<uint64_t>(step.id),
+                          static_cast<uint64_t>(variant.id)});
+      mail::OutgoingMessage out;
+      Status render = [&]() -> Status {
+        KILN_ASSIGN_OR_RETURN(
+            auto subject, variant.subject.Render(vars, {.spin_seed = spin, .single_line = true}));
+        KILN_ASSIGN_OR_RETURN(
+            auto html, variant.html.Render(vars, {.html_escape_values = true, .spin_seed = spin}));
+        KILN_ASSIGN_OR_RETURN(auto text, variant.text.Render(vars, {.spin_seed = spin}));
+        out.subject = subject.text;
+        out.html_body = html.text;
+        out.text_body = text.text;
+        if (text_only) {
+          // Text only: the text part as written, or the one the HTML would have given.
+          if (out.text_body.empty() && !out.html_body.empty())
+            out.text_body = mail::HtmlToText(out.html_body);
+          out.html_body.clear();
+        } else if ((track_opens || track_clicks) && !out.html_body.empty()) {
+          KILN_ASSIGN_OR_RETURN(out.html_body,
+                                AddTracking(out.html_body, {.opens = track_opens,
+                                                            .clicks = track_clicks,
+                                                            .base_url = options_.public_url,
+                                                            .key = options_.tracking_key,
+                                                            .workspace_id = ws,
+                                                            .message_id = message.id,
+                                                            .unsubscribe_url = unsub_url}));
+        }
+        return Status::Ok();
+      }();
+      if (last_sent) {
+        details.in_reply_to_header = last_sent->Text("message_id_header");
+        details.thread_root_header = first_sent->Text("message_id_header");
+        if (out.subject.empty()) out.subject = "Re: " + last_sent->Text("subject");
+        out.in_reply_to = StripBrackets(details.in_reply_to_header);
+        out.references.push_back(StripBrackets(details.thread_root_header));
+        if (details.thread_root_header != details.in_reply_to_header)
+          out.references.push_back(out.in_reply_to);
+      }
+      details.subject = out.subject;
+      out.from = {sender.info.from_name.empty() ? sender.info.name : sender.info.from_name,
+                  sender.info.email};
+      const std::string first = lead.Text("first_name"), last = lead.Text("last_name");
+      out.to.push_back(
+          {first.empty() || last.empty() ? first + last : first + " " + last, lead.Text("email")});
+      out.message_id = StripBrackets(details.message_id_header);
+      out.date = clock_.Now();
+      out.list_unsubscribe_url = unsub_url;
+      Result<std::string> data =
+          render.ok() ? mail::ComposeMessage(out) : Result<std::string>(render);
+      if (data.ok()) {
+        auto dkim = options_.dkim_by_domain.find(DomainOf(sender.info.email));
+        if (dkim != options_.dkim_by_domain.end() && dkim->second != nullptr) {
+          data = dkim->second->Sign(*data, clock_.Now());
+        }
+      }
+      if (!data.ok()) {
+        // The message cannot be built for this lead: fail it (claimed, so it is settled once).
+        KILN_ASSIGN_OR_RETURN(bool claimed, ledger_.Claim(message.id, details));
+        if (claimed) {
+          KILN_RETURN_IF_ERROR(ledger_.RecordFailed(
+              message.id, {.error = "cannot compose: " + data.status().ToString()}, false));
+        }
         ++stats.failed;
-        KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
-        KILN_RETURN_IF_ERROR(stop_lead(cc_id, "failed", d.smtp.reason));
-        break;
+        KILN_RETURN_IF_ERROR(
+            stop_lead(cc_id, "failed", "cannot compose: " + data.status().message()));
+        continue;
+      }
+
+      KILN_RETURN_IF_ERROR(OpenTransport(sender, stats));
+      if (!sender.transport) {
+        ++stats.waiting;
+        continue;
+      }
+      const mail::Envelope envelope = mail::DefaultEnvelope(out);
+      KILN_ASSIGN_OR_RETURN(Delivery d,
+                            DeliverMessage(ledger_, message.id, details, envelope, *data,
+                                           *sender.transport, io_, options_.backoff, rng_, clock_));
+      now = clock_.NowMillis();
+      switch (d.outcome) {
+        case DeliveryOutcome::kNotClaimed:
+          ++stats.waiting;
+          break;
+        case DeliveryOutcome::kSent: {
+          ++stats.sent;
+          ++sender.cold_sent;
+          ++campaign_sent_today;
+          if (options_.domain_hourly_cap > 0) sender.domain_sends[rcpt_domain].push_back(now);
+          Repace(sender, now, true);
+          const size_t following = static_cast<size_t>(next.step_index) + 1;
+          KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
+            KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
+            if (following >= steps.size()) {
+              KILN_RETURN_IF_ERROR(tx.Exec("engine.lead_advance",
+                                           {cc_id, campaign_id, static_cast<int64_t>(following),
+                                            std::nullopt, sender.info.id, now})
+                                       .status());
+              return tx.Exec("engine.lead_stop", {cc_id, "completed", "completed", now}).status();
+            }
+            return tx
+                .Exec("engine.lead_advance",
+                      {cc_id, campaign_id, static_cast<int64_t>(following),
+                       now + steps[following].delay_minutes * 60'000, sender.info.id, now})
+                .status();
+          }));
+          break;
+        }
+        case DeliveryOutcome::kRetry: {
+          ++stats.retried;
+          KILN_ASSIGN_OR_RETURN(MessageRecord m, ledger_.Get(message.id));
+          KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
+          KILN_RETURN_IF_ERROR(defer_lead(cc_id, m.next_attempt_at.value_or(now)));
+          break;
+        }
+        case DeliveryOutcome::kSenderProblem: {
+          ++stats.retried;
+          if (sender.info.status != "failed") ++stats.senders_paused;
+          sender.info.status = "failed";
+          KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
+            KILN_RETURN_IF_ERROR(
+                tx.Exec("engine.sender_set_status", {sender.info.id, "failed", d.smtp.reason, now})
+                    .status());
+            return tx.Exec("engine.lead_defer", {cc_id, now, now}).status();
+          }));
+          break;
+        }
+        case DeliveryOutcome::kBounced: {
+          ++stats.bounced;
+          ++stats.stopped;
+          KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
+            KILN_RETURN_IF_ERROR(tx.Exec("engine.suppress_address",
+                                         {ws, email, "message " + std::to_string(message.id), now})
+                                     .status());
+            KILN_RETURN_IF_ERROR(
+                tx.Exec("engine.contact_mark_bounced", {contact_id, now}).status());
+            return tx.Exec("engine.lead_stop", {cc_id, "bounced", d.smtp.reason, now}).status();
+          }));
+          KILN_RETURN_IF_ERROR(CheckBounceRate(sender, stats));
+          break;
+        }
+        case DeliveryOutcome::kFailed:
+          ++stats.failed;
+          KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
+          KILN_RETURN_IF_ERROR(stop_lead(cc_id, "failed", d.smtp.reason));
+          break;
+      }
     }
+    if (static_cast<int64_t>(leads.size()) < page) break;
   }
   return Status::Ok();
 }

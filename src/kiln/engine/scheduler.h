@@ -5,9 +5,12 @@
 // on the sender's own wall clock (senders.timezone), the day's budget from domain::SenderAllowance
 // (daily quota, warm-up plan, and the largest warmup_mix_percent of the running campaigns it sends
 // for), the cold and warm-up sends already made that day, and pacing (next_send_at). That state is
-// loaded when a sender is taken and when its day turns; the senders' settings, the leases and the
-// hard-bounce check are refreshed on a slower cadence (SchedulerOptions::refresh). So a tick costs
-// database work only for what is due, never a query per sender held.
+// loaded when a sender is taken and when its day turns; the senders' settings, the leases, which
+// running campaigns each sender is in, and the hard-bounce check are refreshed on a slower cadence
+// (SchedulerOptions::refresh; a campaign launched meanwhile starts at the next refresh). Senders
+// are kept in order of their next send, so a tick looks only at the senders that are due and the
+// campaigns they send for, and reads the due leads in pages sized to what those senders can take:
+// database work for what is due, never a query per sender held.
 //
 // Each RunOnce() (a tick):
 //   0. reaps lapsed claims (Ledger::ReapLapsed); on the refresh cadence: heartbeat, fair share of
@@ -51,6 +54,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -200,6 +204,7 @@ class Scheduler {
   Status RunWarmup(TickStats& stats, bool fill);
   Status RunCampaign(const store::Row& campaign, TickStats& stats);
   void DropSender(int64_t id);
+  void SetNextSend(SenderState& s, std::optional<int64_t> at);
 
   store::Database& db_;
   const Clock& clock_;
@@ -211,6 +216,9 @@ class Scheduler {
   boost::asio::io_context io_;
   std::map<int64_t, std::unique_ptr<SenderState>> senders_;  // the senders held
   std::map<int64_t, std::unique_ptr<CampaignCache>> campaigns_;
+  std::set<std::pair<int64_t, int64_t>> due_;             // (next_send_at, sender id), held only
+  std::map<int64_t, std::vector<int64_t>> campaigns_of_;  // held sender -> its running campaigns
+  std::vector<int64_t> due_now_;                          // this tick's due senders, by id
   std::vector<std::string> campaign_errors_;
   std::optional<int64_t> next_maintenance_;
   int64_t bounces_seen_until_ = 0;  // bounces before this were checked

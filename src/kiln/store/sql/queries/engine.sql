@@ -98,12 +98,23 @@ WHERE cs.campaign_id = $1 ORDER BY s.id;
 -- name: engine.due_leads
 -- $2 now, $3 limit. Leads that replied, bounced, unsubscribed ... are not pending/active.
 -- sender_status: the status of the lead's sender (follow-ups stick to it), NULL when none.
-SELECT cc.id, cc.contact_id, cc.sender_id, cc.current_step, cc.created_at, c.email,
+SELECT cc.id, cc.contact_id, cc.sender_id, cc.current_step, cc.created_at, cc.next_at, c.email,
        c.first_name, c.last_name, c.company, c.title, c.phone, c.website, c.timezone,
        c.custom_fields, ss.status AS sender_status
 FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
 LEFT JOIN senders ss ON ss.id = cc.sender_id
 WHERE cc.campaign_id = $1 AND cc.status IN ('pending', 'active') AND cc.next_at <= $2
+ORDER BY cc.next_at, cc.id LIMIT $3;
+
+-- name: engine.due_leads_after
+-- The next page of engine.due_leads: after ($4 next_at, $5 id) in the same order.
+SELECT cc.id, cc.contact_id, cc.sender_id, cc.current_step, cc.created_at, cc.next_at, c.email,
+       c.first_name, c.last_name, c.company, c.title, c.phone, c.website, c.timezone,
+       c.custom_fields, ss.status AS sender_status
+FROM campaign_contacts cc JOIN contacts c ON c.id = cc.contact_id
+LEFT JOIN senders ss ON ss.id = cc.sender_id
+WHERE cc.campaign_id = $1 AND cc.status IN ('pending', 'active') AND cc.next_at <= $2
+  AND (cc.next_at > $4 OR (cc.next_at = $4 AND cc.id > $5))
 ORDER BY cc.next_at, cc.id LIMIT $3;
 
 -- name: engine.lead_messages
@@ -234,6 +245,14 @@ SELECT s.id, s.workspace_id, s.email, s.name, s.from_name, s.status, s.daily_quo
         JOIN campaigns c ON c.id = cs.campaign_id
         WHERE cs.sender_id = s.id AND c.status = 'running') AS mix_percent
 FROM senders s WHERE s.lease_owner = $1 ORDER BY s.id;
+
+-- name: engine.held_pools
+-- The running campaigns each sender held by $1 sends for.
+SELECT cs.sender_id, cs.campaign_id FROM campaign_senders cs
+JOIN campaigns c ON c.id = cs.campaign_id
+JOIN senders s ON s.id = cs.sender_id
+WHERE s.lease_owner = $1 AND c.status = 'running'
+ORDER BY cs.sender_id, cs.campaign_id;
 
 -- name: engine.sender_day_counts
 -- A sender's sends in [$2, $3): cold (sent, or claimed with the outcome open or unknown: they may
