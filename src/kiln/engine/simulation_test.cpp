@@ -190,10 +190,9 @@ TEST(SimulationTest, IssueSizeTwoWeeksKeepsEveryRule) {
   EXPECT_LE(report.sent_by_step[2], completed + report.replies);
   EXPECT_LT(report.sent_by_step[1], report.sent_by_step[0]);  // replies stopped some sequences
   EXPECT_LT(report.sent_by_step[2], report.sent_by_step[1]);
-  // Bounded. The goal is seconds; the queue manager as it stands spends minutes of CPU here
-  // (per tick it re-reads every due lead and counts every sender's sends: see the report's
-  // "lead visits"), so this bound only catches a run that has gone pathological.
-  EXPECT_LT(report.run_cpu_seconds, 900.0) << report.ToText();
+  // Bounded: about 50 s of CPU with the per-sender queue manager (RelWithDebInfo build); most
+  // of it is due leads looked at again and again while no sender can take them ("lead visits").
+  EXPECT_LT(report.run_cpu_seconds, 180.0) << report.ToText();
 }
 
 // A smaller run on every backend (PostgreSQL when KILN_TEST_PG_URL is set), with a campaign daily
