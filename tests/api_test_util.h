@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/store/db.h"
 #include "kiln/testing/db_fixture.h"
 #include "kiln/testing/http_client.h"
 #include "kiln_process.h"
@@ -85,9 +86,26 @@ class KilnApiFixture : public ::testing::TestWithParam<std::string> {
     std::ofstream(web_root_ + "/index.html") << "<!doctype html><title>Kiln</title>";
   }
   void TearDown() override {
+    db_.reset();
     proc_.Stop();
     std::error_code ec;
     std::filesystem::remove_all(data_dir_, ec);
+  }
+
+  // kiln's own database, opened on first use (not migrated: kiln did that) with the test's own
+  // named queries from `sql` (the text of a .sql file; its name is only for error messages),
+  // closed in TearDown. Every call must pass the same text.
+  store::Database& Db(std::string_view sql = {}) {
+    if (!db_) {
+      store::OpenOptions opt;
+      opt.pool_size = 1;
+      opt.migrate = false;
+      if (!sql.empty()) opt.extra_sql_files = {{"queries/api_test_fixture.sql", std::string(sql)}};
+      auto db = store::OpenDatabase(DatabaseUrl(), opt);
+      EXPECT_TRUE(db.ok()) << db.status().ToString();
+      if (db.ok()) db_ = std::move(db).value();
+    }
+    return *db_;
   }
 
   std::vector<std::string> BaseArgs() const {
@@ -169,6 +187,7 @@ class KilnApiFixture : public ::testing::TestWithParam<std::string> {
   std::string data_dir_, db_url_, web_root_;
   std::string log_level_ = "warn";
   KilnProcess proc_;
+  std::unique_ptr<store::Database> db_;
 };
 
 }  // namespace kiln::testing

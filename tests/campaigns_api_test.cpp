@@ -51,24 +51,9 @@ class CampaignsApiTest : public KilnApiFixture {
     if (HasFatalFailure()) return;
     a_ = NewOwner("owner@kiln-a.test");
   }
-  void TearDown() override {
-    db_.reset();
-    KilnApiFixture::TearDown();
-  }
 
   // kiln's own database, for the test-only statements.
-  store::Database& Db() {
-    if (!db_) {
-      store::OpenOptions opt;
-      opt.pool_size = 1;
-      opt.migrate = false;
-      opt.extra_sql_files = {{"queries/test_campaigns.sql", kTestQueries}};
-      auto db = store::OpenDatabase(DatabaseUrl(), opt);
-      EXPECT_TRUE(db.ok()) << db.status().ToString();
-      if (db.ok()) db_ = std::move(db).value();
-    }
-    return *db_;
-  }
+  store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
   void Exec(std::string_view query, store::Params params) {
     Status st = Db().Write([&](store::Tx& tx) { return tx.Exec(query, params).status(); });
     ASSERT_TRUE(st.ok()) << st.ToString();
@@ -138,7 +123,6 @@ class CampaignsApiTest : public KilnApiFixture {
   }
 
   Session a_;
-  std::unique_ptr<store::Database> db_;
 };
 
 // Leads ------------------------------------------------------------------------------------------

@@ -60,22 +60,7 @@ class InboxApiTest : public KilnApiFixture {
     tag_ =
         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1'000'000'000);
   }
-  void TearDown() override {
-    db_.reset();
-    KilnApiFixture::TearDown();
-  }
-  store::Database& Db() {
-    if (!db_) {
-      store::OpenOptions opt;
-      opt.pool_size = 1;
-      opt.migrate = false;
-      opt.extra_sql_files = {{"queries/test_inbox.sql", kTestQueries}};
-      auto db = store::OpenDatabase(DatabaseUrl(), opt);
-      EXPECT_TRUE(db.ok()) << db.status().ToString();
-      if (db.ok()) db_ = std::move(db).value();
-    }
-    return *db_;
-  }
+  store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
   int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
     auto r = s.Post(s.Ws() + path, json::serialize(body));
     EXPECT_EQ(r.status, 201) << path << " -> " << r.body;
@@ -143,7 +128,6 @@ class InboxApiTest : public KilnApiFixture {
   }
 
   Mailstack stack_;
-  std::unique_ptr<store::Database> db_;
   std::string tag_;
 };
 

@@ -46,23 +46,8 @@ class LiveTest : public KilnApiFixture {
     a_ = NewOwner("owner@kiln-a.test");
     b_ = NewOwner("owner@kiln-b.test");
   }
-  void TearDown() override {
-    db_.reset();
-    KilnApiFixture::TearDown();
-  }
 
-  store::Database& Db() {
-    if (!db_) {
-      store::OpenOptions opt;
-      opt.pool_size = 1;
-      opt.migrate = false;
-      opt.extra_sql_files = {{"queries/test_live.sql", kTestQueries}};
-      auto db = store::OpenDatabase(DatabaseUrl(), opt);
-      EXPECT_TRUE(db.ok()) << db.status().ToString();
-      if (db.ok()) db_ = std::move(db).value();
-    }
-    return *db_;
-  }
+  store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
 
   int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
     auto r = s.Post(s.Ws() + path, json::serialize(body));
@@ -163,7 +148,6 @@ class LiveTest : public KilnApiFixture {
   }
 
   Session a_, b_;
-  std::unique_ptr<store::Database> db_;
 };
 
 TEST_P(LiveTest, RefusesWithoutAuthFromForeignOriginsAndForOtherWorkspaces) {

@@ -61,23 +61,8 @@ class TrackingApiTest : public KilnApiFixture {
     ASSERT_TRUE(key.ok()) << key.status().ToString();
     key_ = *key;
   }
-  void TearDown() override {
-    db_.reset();
-    KilnApiFixture::TearDown();
-  }
 
-  store::Database& Db() {
-    if (!db_) {
-      store::OpenOptions opt;
-      opt.pool_size = 1;
-      opt.migrate = false;
-      opt.extra_sql_files = {{"queries/test_tracking.sql", kTestQueries}};
-      auto db = store::OpenDatabase(DatabaseUrl(), opt);
-      EXPECT_TRUE(db.ok()) << db.status().ToString();
-      if (db.ok()) db_ = std::move(db).value();
-    }
-    return *db_;
-  }
+  store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
   // One column of the one row `query` answers; -1 / "<missing>" (and a test failure) otherwise.
   std::optional<store::Row> Row(std::string_view query, store::Params params) {
     std::optional<store::Row> out;
@@ -180,7 +165,6 @@ class TrackingApiTest : public KilnApiFixture {
 
   Session a_, b_;
   std::string key_;
-  std::unique_ptr<store::Database> db_;
 };
 
 constexpr char kHumanUa[] =

@@ -43,13 +43,14 @@
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
 #include "kiln/base/config.h"
+#include "kiln/dns/dkim_keys.h"
 #include "kiln/dns/doctor.h"
 #include "kiln/dns/sender_route.h"
 #include "kiln/domain/email_address.h"
 #include "kiln/domain/tz.h"
+#include "kiln/engine/inbox_watcher.h"
 #include "kiln/engine/scheduler.h"
 #include "kiln/engine/simulation.h"
-#include "kiln/engine/inbox_watcher.h"
 #include "kiln/engine/worker.h"
 #include "kiln/http/metrics.h"
 #include "kiln/http/router.h"
@@ -203,6 +204,13 @@ class Engine {
     warmup_source_ = std::make_unique<warmup::DbWarmupSource>(
         db, zones_, warmup::WarmupSourceOptions{.seed = o.seed});
     o.warmup = warmup_source_.get();
+    // DKIM: every sender is signed with its domain's key (dkim_keys, loaded at start; a new key
+    // takes effect when the worker restarts). A key that cannot be used is named and left out.
+    auto ring = dns::LoadDkimSigners(db, secrets);
+    if (!ring.ok()) Fatal("engine: cannot load DKIM keys: " + ring.status().message());
+    dkim_ = std::move(ring).value();
+    for (const auto& problem : dkim_.problems()) spdlog::warn("engine: DKIM: {}", problem);
+    o.dkim_by_domain = dkim_.ByDomain();
     engine::SmtpDefaults smtp;
     smtp.helo_name = host[0] != '\0' ? host : "localhost";
     smtp.route = [&db](int64_t sender_id, mail::SmtpConfig* c) {
@@ -214,15 +222,6 @@ class Engine {
     thread_ = std::thread([this, tick = Millis(config.GetInt("engine_tick_ms"))] {
       engine::RunWorker(*scheduler_, tick, stop_);
     });
-    // Replies, bounces and complaints (engine/inbox_watcher.h) on their own thread: each sender's
-    // mailbox comes due every inbox_poll_seconds; ticking every 5 s picks them up.
-    engine::InboxWatcherOptions iw;
-    iw.worker_id = scheduler_->ledger().worker_id();
-    iw.poll_interval = Millis(config.GetInt("inbox_poll_seconds") * 1000);
-    inbox_watcher_ = std::make_unique<engine::InboxWatcher>(
-        db, clock, engine::ImapInboxFactory(secrets, inbox_io_clock_), std::move(iw));
-    inbox_thread_ =
-        std::thread([this] { engine::RunInboxWatcher(*inbox_watcher_, Millis(5000), stop_); });
     // The receiving side of warm-up (bots' IMAP actions and replies) on its own thread: its
     // mailbox leases come due every warmup_scan_seconds; ticking every 10 s picks them up.
     warmup::BotRunnerOptions w;
@@ -237,6 +236,15 @@ class Engine {
       warmup::RunBotRunner(*bot_runner_, Millis(10'000),
                            [this](Millis d) { return stop_.WaitFor(d); });
     });
+    // Replies, bounces and complaints (engine/inbox_watcher.h) on their own thread: each sender's
+    // mailbox comes due every inbox_poll_seconds; ticking every 5 s picks them up.
+    engine::InboxWatcherOptions iw;
+    iw.worker_id = scheduler_->ledger().worker_id();
+    iw.poll_interval = Millis(config.GetInt("inbox_poll_seconds") * 1000);
+    inbox_watcher_ = std::make_unique<engine::InboxWatcher>(
+        db, clock, engine::ImapInboxFactory(secrets, inbox_io_clock_), std::move(iw));
+    inbox_thread_ =
+        std::thread([this] { engine::RunInboxWatcher(*inbox_watcher_, Millis(5000), stop_); });
     // Reputation (warmup/reputation.h): yesterday's and today's history rows and every sender's
     // and bot's health score, which the scheduler compares with engine_min_health_score.
     reputation_ = std::make_unique<warmup::ReputationJob>(db, clock, zones_);
@@ -257,17 +265,18 @@ class Engine {
  private:
   domain::TimeZoneDatabase zones_;
   std::unique_ptr<warmup::DbWarmupSource> warmup_source_;  // used by scheduler_ only
+  dns::DkimKeyring dkim_;  // signers used by scheduler_ (declared first: outlives it)
   std::unique_ptr<engine::Scheduler> scheduler_;
   SystemClock io_clock_;  // IMAP I/O timeouts: real time even when `clock` is not
   std::unique_ptr<warmup::BotRunner> bot_runner_;
   engine::WorkerStop stop_;
   std::thread thread_;
-  SystemClock inbox_io_clock_;  // IMAP I/O timeouts of the inbox watcher: always real time
-  std::unique_ptr<engine::InboxWatcher> inbox_watcher_;
-  std::thread inbox_thread_;
   std::thread bot_thread_;
   std::unique_ptr<warmup::ReputationJob> reputation_;
   std::thread reputation_thread_;
+  SystemClock inbox_io_clock_;  // IMAP I/O timeouts of the inbox watcher: always real time
+  std::unique_ptr<engine::InboxWatcher> inbox_watcher_;
+  std::thread inbox_thread_;
 };
 
 // `kiln worker`: the engine until SIGINT or SIGTERM.
@@ -396,8 +405,8 @@ int Serve(const Config& config) {
 int DoctorSender(const Config& config, int64_t sender_id) {
   auto db = OpenDb(config);
   SystemClock clock;
-  return dns::RunSenderDoctor(*db, config.GetString("dns_resolver"), sender_id, clock.Now(),
-                              stdout, stderr);
+  return dns::RunSenderDoctor(*db, config.GetString("dns_resolver"), sender_id, clock.Now(), stdout,
+                              stderr);
 }
 
 int Migrate(const Config& config) {
@@ -556,14 +565,17 @@ int main(int argc, char** argv) {
   simulate->add_option("--leads", sim.leads, "leads in the audience")->capture_default_str();
   simulate->add_option("--days", sim.days, "virtual days to run")->capture_default_str();
   simulate->add_option("--seed", sim.seed, "seed of every random choice")->capture_default_str();
-  simulate->add_option("--daily-limit", sim.campaign_daily_limit,
-                       "the campaign's daily limit (0: sender quotas only)")
+  simulate
+      ->add_option("--daily-limit", sim.campaign_daily_limit,
+                   "the campaign's daily limit (0: sender quotas only)")
       ->capture_default_str();
-  simulate->add_option("--bounce-percent", sim.permanent_refusal_percent,
-                       "share of leads refused permanently (hard bounces)")
+  simulate
+      ->add_option("--bounce-percent", sim.permanent_refusal_percent,
+                   "share of leads refused permanently (hard bounces)")
       ->capture_default_str();
-  simulate->add_option("--transient-percent", sim.transient_refusal_percent,
-                       "share of leads refused transiently twice before accepting")
+  simulate
+      ->add_option("--transient-percent", sim.transient_refusal_percent,
+                   "share of leads refused transiently twice before accepting")
       ->capture_default_str();
   simulate->add_flag("--json", sim_json, "print the report as one JSON object");
 

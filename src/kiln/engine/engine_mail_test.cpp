@@ -13,6 +13,7 @@
 #include "kiln/auth/secret_box.h"
 #include "kiln/engine/scheduler.h"
 #include "kiln/engine/worker.h"
+#include "kiln/mail/dkim.h"
 #include "kiln/testing/db_fixture.h"
 #include "kiln/testing/fake_clock.h"
 #include "kiln/testing/mailstack.h"
@@ -59,6 +60,25 @@ std::string Header(const std::string& data, const std::string& name) {
   p += key.size();
   size_t end = data.find_first_of("\r\n", p);
   return data.substr(p, end - p);
+}
+
+// A header with its folded continuation lines joined (DKIM-Signature spans several lines).
+std::string UnfoldedHeader(const std::string& data, const std::string& name) {
+  const std::string key = "\n" + name + ": ";
+  size_t p = data.find(key);
+  if (p == std::string::npos) return "";
+  p += key.size();
+  std::string out;
+  for (;;) {
+    size_t end = data.find('\n', p);
+    if (end == std::string::npos) end = data.size();
+    std::string line = data.substr(p, end - p);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out += line;
+    if (end + 1 >= data.size() || (data[end + 1] != ' ' && data[end + 1] != '\t')) break;
+    p = end + 1;
+  }
+  return out;
 }
 
 TEST(EngineMailTest, CampaignArrivesInDovecotWithThreadedFollowUps) {
@@ -120,6 +140,12 @@ TEST(EngineMailTest, CampaignArrivesInDovecotWithThreadedFollowUps) {
   o.pacing = {.min_gap_ms = 60'000, .jitter_percent = 20};
   o.public_url = "https://kiln.example.com";
   o.tracking_key = std::string(32, 't');
+  // The senders' domain signs with its own key (main.cpp loads these from dkim_keys).
+  auto key = mail::GenerateDkimKey(mail::DkimKeyType::kEd25519);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  auto signer = mail::DkimSigner::Create(key->private_key_pem, "kiln-a.test", "k1");
+  ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+  o.dkim_by_domain = {{"kiln-a.test", &*signer}};
   SmtpDefaults smtp;
   smtp.helo_name = "client.kiln.test";
   Scheduler scheduler(**db, clock, zones, SmtpTransportFactory(*box, smtp), o);
@@ -156,6 +182,13 @@ TEST(EngineMailTest, CampaignArrivesInDovecotWithThreadedFollowUps) {
     EXPECT_EQ(Header(follow, "From"), Header(first, "From")) << lead;
     EXPECT_NE(first.find("List-Unsubscribe: <https://kiln.example.com/"), std::string::npos);
     EXPECT_NE(first.find("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), std::string::npos);
+    for (const std::string* m : {&first, &follow}) {
+      const std::string dkim = UnfoldedHeader(*m, "DKIM-Signature");
+      EXPECT_NE(dkim.find("d=kiln-a.test"), std::string::npos) << lead << ": " << dkim;
+      EXPECT_NE(dkim.find("s=k1"), std::string::npos) << lead << ": " << dkim;
+      EXPECT_NE(dkim.find("list-unsubscribe-post"), std::string::npos)
+          << "RFC 8058: the one-click header is signed: " << dkim;
+    }
   }
 }
 
