@@ -79,9 +79,7 @@ export function OverviewPage() {
             </Card>
             <Card title="Mailboxes today" actions={<Link to={`/w/${workspace.id}/senders`} className={buttonClass("ghost", "sm")}>Manage senders</Link>}>
               {live.senders.length === 0 ? (
-                <p className="p-4 text-sm text-slate-600">
-                  No senders yet. <Link className="font-medium text-brand-700 underline" to={`/w/${workspace.id}/senders`}>Add a mailbox</Link> to start sending.
-                </p>
+                <p className="p-4 text-sm text-slate-600">No mailbox has sent or is due to send today.</p>
               ) : (
                 <ul className="divide-y divide-slate-100">
                   {live.senders.map((s) => (
