@@ -7,7 +7,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/json/parse.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>

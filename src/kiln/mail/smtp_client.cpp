@@ -8,15 +8,14 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <future>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
+#include <cctype>
+#include <future>
 
 #include "kiln/mail/mime_util.h"
 #include "kiln/mail/socks5.h"
@@ -31,49 +30,74 @@ using Class = SendResult::Class;
 
 std::string_view SmtpSecurityName(SmtpSecurity s) {
   switch (s) {
-    case SmtpSecurity::kTls: return "tls";
-    case SmtpSecurity::kStartTls: return "starttls";
-    case SmtpSecurity::kNone: return "none";
+    case SmtpSecurity::kTls:
+      return "tls";
+    case SmtpSecurity::kStartTls:
+      return "starttls";
+    case SmtpSecurity::kNone:
+      return "none";
   }
   return "?";
 }
 
 std::string_view SmtpAuthName(SmtpAuth a) {
   switch (a) {
-    case SmtpAuth::kAuto: return "auto";
-    case SmtpAuth::kPlain: return "plain";
-    case SmtpAuth::kLogin: return "login";
-    case SmtpAuth::kXOAuth2: return "xoauth2";
+    case SmtpAuth::kAuto:
+      return "auto";
+    case SmtpAuth::kPlain:
+      return "plain";
+    case SmtpAuth::kLogin:
+      return "login";
+    case SmtpAuth::kXOAuth2:
+      return "xoauth2";
   }
   return "?";
 }
 
 std::string_view SendClassName(SendResult::Class c) {
   switch (c) {
-    case Class::kAccepted: return "accepted";
-    case Class::kTransient: return "transient";
-    case Class::kPermanent: return "permanent";
-    case Class::kSenderProblem: return "sender_problem";
+    case Class::kAccepted:
+      return "accepted";
+    case Class::kTransient:
+      return "transient";
+    case Class::kPermanent:
+      return "permanent";
+    case Class::kSenderProblem:
+      return "sender_problem";
   }
   return "?";
 }
 
 std::string_view SmtpFailureName(SmtpFailure f) {
   switch (f) {
-    case SmtpFailure::kNone: return "none";
-    case SmtpFailure::kConfig: return "config";
-    case SmtpFailure::kResolve: return "resolve";
-    case SmtpFailure::kRefused: return "refused";
-    case SmtpFailure::kTimeout: return "timeout";
-    case SmtpFailure::kNetwork: return "network";
-    case SmtpFailure::kProxy: return "proxy";
-    case SmtpFailure::kTls: return "tls";
-    case SmtpFailure::kProtocol: return "protocol";
-    case SmtpFailure::kGreeting: return "greeting";
-    case SmtpFailure::kAuth: return "auth";
-    case SmtpFailure::kSenderRejected: return "sender_rejected";
-    case SmtpFailure::kRecipients: return "recipients";
-    case SmtpFailure::kMessageRejected: return "message_rejected";
+    case SmtpFailure::kNone:
+      return "none";
+    case SmtpFailure::kConfig:
+      return "config";
+    case SmtpFailure::kResolve:
+      return "resolve";
+    case SmtpFailure::kRefused:
+      return "refused";
+    case SmtpFailure::kTimeout:
+      return "timeout";
+    case SmtpFailure::kNetwork:
+      return "network";
+    case SmtpFailure::kProxy:
+      return "proxy";
+    case SmtpFailure::kTls:
+      return "tls";
+    case SmtpFailure::kProtocol:
+      return "protocol";
+    case SmtpFailure::kGreeting:
+      return "greeting";
+    case SmtpFailure::kAuth:
+      return "auth";
+    case SmtpFailure::kSenderRejected:
+      return "sender_rejected";
+    case SmtpFailure::kRecipients:
+      return "recipients";
+    case SmtpFailure::kMessageRejected:
+      return "message_rejected";
   }
   return "?";
 }
@@ -217,7 +241,9 @@ std::string Base64Encode(std::string_view bytes) {
 std::string XOAuth2Response(std::string_view user, std::string_view access_token) {
   std::string out = "user=";
   out += user;
-  out += "\x01" "auth=Bearer ";
+  out +=
+      "\x01"
+      "auth=Bearer ";
   out += access_token;
   out += "\x01\x01";
   return out;
@@ -261,14 +287,14 @@ void SmtpClient::Arm(milliseconds timeout, std::string what) {
   uint64_t generation = ++timer_generation_;
   timer_.expires_after(timeout);
   std::weak_ptr<int> alive = alive_;
-  timer_.async_wait([this, alive, generation, what = std::move(what)](
-                        const boost::system::error_code& ec) {
-    if (ec || alive.expired() || generation != timer_generation_) return;
-    timed_out_ = what;
-    boost::system::error_code ignored;
-    resolver_.cancel();
-    if (stream_) stream_->lowest_layer().close(ignored);
-  });
+  timer_.async_wait(
+      [this, alive, generation, what = std::move(what)](const boost::system::error_code& ec) {
+        if (ec || alive.expired() || generation != timer_generation_) return;
+        timed_out_ = what;
+        boost::system::error_code ignored;
+        resolver_.cancel();
+        if (stream_) stream_->lowest_layer().close(ignored);
+      });
 }
 
 void SmtpClient::Disarm() {
@@ -292,8 +318,8 @@ bool SmtpClient::PeerClosed() {
   if (!read_buffer_.empty()) return true;  // unsolicited bytes: the server is saying goodbye
   char byte;
   ssize_t n = ::recv(stream_->lowest_layer().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return true;   // EOF
-  if (n > 0) return true;    // an unsolicited reply, e.g. "421 4.4.2 timeout exceeded"
+  if (n == 0) return true;  // EOF
+  if (n > 0) return true;   // an unsolicited reply, e.g. "421 4.4.2 timeout exceeded"
   return errno != EAGAIN && errno != EWOULDBLOCK;
 }
 
@@ -397,8 +423,7 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
   Disarm();
   if (rec) {
     if (!timed_out_.empty()) {
-      co_return Fail(Class::kTransient, SmtpFailure::kTimeout,
-                     "timed out resolving " + host);
+      co_return Fail(Class::kTransient, SmtpFailure::kTimeout, "timed out resolving " + host);
     }
     co_return Fail(Class::kTransient, SmtpFailure::kResolve,
                    "cannot resolve " + host + ": " + rec.message());
@@ -435,27 +460,26 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
                      "timed out after " + std::to_string(config_.timeouts.connect.count()) +
                          " ms connecting to " + proxy_name);
     }
-    SmtpFailure f = last_ec == asio::error::connection_refused ? SmtpFailure::kRefused
-                                                                : SmtpFailure::kNetwork;
-    std::string what = f == SmtpFailure::kRefused ? "connection refused by " + proxy_name
-                                                  : "cannot connect to " + proxy_name + ": " +
-                                                        last_ec.message();
+    SmtpFailure f =
+        last_ec == asio::error::connection_refused ? SmtpFailure::kRefused : SmtpFailure::kNetwork;
+    std::string what = f == SmtpFailure::kRefused
+                           ? "connection refused by " + proxy_name
+                           : "cannot connect to " + proxy_name + ": " + last_ec.message();
     co_return Fail(Class::kTransient, f, what);
   }
   boost::system::error_code ignored;
   stream_->next_layer().set_option(tcp::no_delay(true), ignored);
   if (via_proxy) {
     Status s = co_await Socks5Connect(stream_->next_layer(), target, config_.host, config_.port,
-                                      config_.socks5_proxy.username,
-                                      config_.socks5_proxy.password);
+                                      config_.socks5_proxy.username, config_.socks5_proxy.password);
     Disarm();
     if (!s.ok()) {
       if (!timed_out_.empty()) {
         co_return Fail(Class::kTransient, SmtpFailure::kTimeout,
                        "timed out in the handshake with " + proxy_name);
       }
-      Class cls = s.code() == Status::Code::kUnauthenticated ? Class::kSenderProblem
-                                                             : Class::kTransient;
+      Class cls =
+          s.code() == Status::Code::kUnauthenticated ? Class::kSenderProblem : Class::kTransient;
       co_return Fail(cls, SmtpFailure::kProxy, s.message());
     }
   } else {
@@ -509,16 +533,14 @@ awaitable<SendResult> SmtpClient::TlsHandshake() {
     }
     if (!tls_verify_error_.empty()) {
       co_return Fail(Class::kSenderProblem, SmtpFailure::kTls,
-                     "TLS certificate of " + ServerName() +
-                         " not accepted: " + tls_verify_error_);
+                     "TLS certificate of " + ServerName() + " not accepted: " + tls_verify_error_);
     }
     if (ec.category() == asio::error::get_ssl_category()) {
       co_return Fail(Class::kSenderProblem, SmtpFailure::kTls,
                      "TLS handshake with " + ServerName() + " failed: " + ec.message());
     }
     co_return Fail(Class::kTransient, SmtpFailure::kNetwork,
-                   "connection to " + ServerName() + " lost in the TLS handshake: " +
-                       ec.message());
+                   "connection to " + ServerName() + " lost in the TLS handshake: " + ec.message());
   }
   tls_active_ = true;
   co_return SendResult{.cls = Class::kAccepted};
@@ -550,9 +572,15 @@ awaitable<SendResult> SmtpClient::Authenticate() {
     case SmtpAuth::kAuto:
       mech = caps_.HasAuth("PLAIN") ? "PLAIN" : caps_.HasAuth("LOGIN") ? "LOGIN" : "";
       break;
-    case SmtpAuth::kPlain: mech = "PLAIN"; break;
-    case SmtpAuth::kLogin: mech = "LOGIN"; break;
-    case SmtpAuth::kXOAuth2: mech = "XOAUTH2"; break;
+    case SmtpAuth::kPlain:
+      mech = "PLAIN";
+      break;
+    case SmtpAuth::kLogin:
+      mech = "LOGIN";
+      break;
+    case SmtpAuth::kXOAuth2:
+      mech = "XOAUTH2";
+      break;
   }
   std::string offered;
   for (const std::string& m : caps_.auth) offered += (offered.empty() ? "" : " ") + m;
@@ -583,9 +611,9 @@ awaitable<SendResult> SmtpClient::Authenticate() {
       reply = co_await Command(Base64Encode(config_.secret), "authenticating (AUTH LOGIN)");
     }
   } else {
-    reply = co_await Command("AUTH XOAUTH2 " +
-                                 Base64Encode(XOAuth2Response(config_.username, config_.secret)),
-                             "authenticating (AUTH XOAUTH2)");
+    reply = co_await Command(
+        "AUTH XOAUTH2 " + Base64Encode(XOAuth2Response(config_.username, config_.secret)),
+        "authenticating (AUTH XOAUTH2)");
     // On failure the server sends a 334 with a base64 JSON error; an empty line ends the exchange.
     if (reply.ok() && reply->code == 334) {
       reply = co_await Command("", "authenticating (AUTH XOAUTH2)");
@@ -597,9 +625,9 @@ awaitable<SendResult> SmtpClient::Authenticate() {
     co_return FromReply(Class::kTransient, SmtpFailure::kAuth, *reply,
                         "authentication temporarily failed at " + ServerName());
   }
-  co_return FromReply(Class::kSenderProblem, SmtpFailure::kAuth, *reply,
-                      mech == "XOAUTH2" ? "OAuth access token rejected"
-                                        : "username or password rejected");
+  co_return FromReply(
+      Class::kSenderProblem, SmtpFailure::kAuth, *reply,
+      mech == "XOAUTH2" ? "OAuth access token rejected" : "username or password rejected");
 }
 
 awaitable<SendResult> SmtpClient::Open() {
@@ -624,8 +652,7 @@ awaitable<SendResult> SmtpClient::Open() {
   if (greeting->code != 220) {
     Drop();
     co_return FromReply(greeting->Transient() ? Class::kTransient : Class::kSenderProblem,
-                        SmtpFailure::kGreeting, *greeting,
-                        ServerName() + " refused the session");
+                        SmtpFailure::kGreeting, *greeting, ServerName() + " refused the session");
   }
   step = co_await Ehlo();
   if (!step.ok()) {
@@ -692,9 +719,9 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
                    "message has 8-bit data but " + ServerName() + " does not offer 8BITMIME");
   }
   if (utf8 && !caps_.smtputf8) {
-    co_return Fail(Class::kPermanent, SmtpFailure::kMessageRejected,
-                   "an envelope address is not ASCII and " + ServerName() +
-                       " does not offer SMTPUTF8");
+    co_return Fail(
+        Class::kPermanent, SmtpFailure::kMessageRejected,
+        "an envelope address is not ASCII and " + ServerName() + " does not offer SMTPUTF8");
   }
   std::string mail = "MAIL FROM:<" + envelope.mail_from + ">";
   if (caps_.size) mail += " SIZE=" + std::to_string(size);
@@ -828,16 +855,17 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
                 : mail_reply->enhanced.starts_with("5.3.") || mail_reply->code == 552
                     ? Class::kPermanent
                     : Class::kSenderProblem;
-    SendResult r =
-        FromReply(cls, cls == Class::kPermanent ? SmtpFailure::kMessageRejected
-                                                : SmtpFailure::kSenderRejected,
-                  *mail_reply, "sender <" + envelope.mail_from + "> refused");
+    SendResult r = FromReply(
+        cls,
+        cls == Class::kPermanent ? SmtpFailure::kMessageRejected : SmtpFailure::kSenderRejected,
+        *mail_reply, "sender <" + envelope.mail_from + "> refused");
     r.recipients = result.recipients;
     for (auto& rr : r.recipients) rr.cls = cls;
     co_return r;
   }
   if (accepted == 0) {
-    // Every recipient was refused: the worst class decides (sender problem > transient > permanent).
+    // Every recipient was refused: the worst class decides (sender problem > transient >
+    // permanent).
     const RecipientResult* decisive = nullptr;
     for (Class c : {Class::kSenderProblem, Class::kTransient, Class::kPermanent}) {
       for (const RecipientResult& rr : result.recipients) {
