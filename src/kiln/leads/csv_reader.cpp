@@ -323,8 +323,12 @@ Status CsvReader::Parse(std::string_view in, const Sink& sink) {
 void AppendCsvField(std::string& out, std::string_view v, char delimiter) {
   const bool formula = !v.empty() && (v.front() == '=' || v.front() == '+' || v.front() == '-' ||
                                       v.front() == '@' || v.front() == '\t' || v.front() == '\r');
+  // A field that starts with a byte order mark is quoted: at the start of a file the reader takes
+  // an unquoted BOM for the encoding mark and drops it, so the field would not read back the same.
+  const bool bom = v.starts_with("\xEF\xBB\xBF");
   const bool quote =
-      formula || v.find_first_of(std::string{'"', '\n', '\r', delimiter}) != std::string_view::npos;
+      formula || bom ||
+      v.find_first_of(std::string{'"', '\n', '\r', delimiter}) != std::string_view::npos;
   if (quote) out.push_back('"');
   if (formula) out.push_back('\'');
   for (char c : v) {

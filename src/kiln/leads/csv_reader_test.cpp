@@ -170,5 +170,16 @@ TEST(CsvWriterTest, NeutralisesFormulasAndQuotesWhenNeeded) {
   EXPECT_EQ(r.records[0].fields[2], "a,\"b\"");
 }
 
+TEST(CsvWriterTest, FieldStartingWithByteOrderMarkReadsBackAtTheStartOfAFile) {
+  // Found by fuzz_csv: a first field starting with U+FEFF, written unquoted, lost its BOM bytes
+  // on reading because the reader takes a leading BOM for the encoding mark.
+  std::string out;
+  AppendCsvField(out, "\xEF\xBB\xBFm");
+  EXPECT_EQ(out, "\"\xEF\xBB\xBFm\"");
+  Read r = ReadAll(out + "\r\n");
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(r.records[0].fields[0], "\xEF\xBB\xBFm");
+}
+
 }  // namespace
 }  // namespace kiln::leads
