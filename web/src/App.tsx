@@ -7,6 +7,7 @@ import { AppShell } from "./layout/AppShell";
 import { WorkspaceGate } from "./layout/workspace";
 import { AccountPage } from "./pages/account/AccountPage";
 import { HomePage } from "./pages/HomePage";
+import { InboxPage } from "./pages/inbox/InboxPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { OverviewPage } from "./pages/OverviewPage";
 import { SendersPage } from "./pages/senders/SendersPage";
@@ -14,6 +15,7 @@ import { ApiKeysPage } from "./pages/settings/ApiKeysPage";
 import { AuditLogPage } from "./pages/settings/AuditLogPage";
 import { MembersPage } from "./pages/settings/MembersPage";
 import { SettingsLayout } from "./pages/settings/SettingsLayout";
+import { SuppressionPage } from "./pages/settings/SuppressionPage";
 import { WorkspacePage } from "./pages/settings/WorkspacePage";
 import { SignInPage } from "./pages/SignIn";
 
@@ -37,6 +39,8 @@ const router = createBrowserRouter([
         children: [
           { index: true, element: <OverviewPage /> },
           { path: "senders", element: <SendersPage /> },
+          { path: "inbox", element: <InboxPage /> },
+          { path: "inbox/:conversationId", element: <InboxPage /> },
           {
             path: "settings",
             element: <SettingsLayout />,
@@ -46,6 +50,7 @@ const router = createBrowserRouter([
               { path: "api-keys", element: <ApiKeysPage /> },
               { path: "audit-log", element: <AuditLogPage /> },
               { path: "workspace", element: <WorkspacePage /> },
+              { path: "suppression", element: <SuppressionPage /> },
             ],
           },
           { path: "account", element: <AccountPage /> },

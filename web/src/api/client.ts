@@ -42,6 +42,8 @@ export class ApiError extends Error {
   /** Seconds to wait before retrying, from `Retry-After` (429 and 503 answers). */
   readonly retryAfterSeconds: number | undefined;
   readonly requestId: string | undefined;
+  /** Every problem, when the API checked many things at once (a launch, a CSV import); else []. */
+  readonly problems: ApiProblem[];
 
   constructor(init: {
     status: number;
@@ -50,6 +52,7 @@ export class ApiError extends Error {
     field?: string;
     retryAfterSeconds?: number;
     requestId?: string;
+    problems?: ApiProblem[];
   }) {
     super(init.message);
     this.name = "ApiError";
@@ -58,7 +61,33 @@ export class ApiError extends Error {
     this.field = init.field;
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.requestId = init.requestId;
+    this.problems = init.problems ?? [];
   }
+}
+
+/** One entry of an error's `problems` list; CSV imports add the 1-based `row` and `column`. */
+export interface ApiProblem {
+  field?: string;
+  message: string;
+  row?: number;
+  column?: string;
+}
+
+function parseProblems(value: unknown): ApiProblem[] {
+  if (!Array.isArray(value)) return [];
+  const problems: ApiProblem[] = [];
+  for (const item of value) {
+    if (typeof item !== "object" || item === null) continue;
+    const p = item as { field?: unknown; message?: unknown; row?: unknown; column?: unknown };
+    if (typeof p.message !== "string") continue;
+    problems.push({
+      message: p.message,
+      field: typeof p.field === "string" ? p.field : undefined,
+      row: typeof p.row === "number" ? p.row : undefined,
+      column: typeof p.column === "string" ? p.column : undefined,
+    });
+  }
+  return problems;
 }
 
 export function isApiError(e: unknown): e is ApiError {
@@ -82,6 +111,8 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 export interface RequestOptions {
   /** JSON-serialisable body. */
   body?: unknown;
+  /** A body sent as is (e.g. a CSV file) instead of `body`, with its Content-Type. */
+  rawBody?: { data: Blob | string; contentType: string };
   /** Query parameters; undefined and null values are left out. */
   query?: Record<string, string | number | null | undefined>;
   signal?: AbortSignal;
@@ -139,7 +170,7 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
       ? (body as { error: unknown }).error
       : undefined;
   if (typeof err === "object" && err !== null) {
-    const e = err as { code?: unknown; message?: unknown; field?: unknown };
+    const e = err as { code?: unknown; message?: unknown; field?: unknown; problems?: unknown };
     if (typeof e.code === "string" && typeof e.message === "string") {
       return new ApiError({
         status: response.status,
@@ -148,6 +179,7 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
         field: typeof e.field === "string" && e.field !== "" ? e.field : undefined,
         retryAfterSeconds: retry_after,
         requestId: request_id,
+        problems: parseProblems(e.problems),
       });
     }
   }
@@ -294,8 +326,11 @@ export class ApiClient {
 
   private async send(method: HttpMethod, path: string, options: RequestOptions): Promise<Response> {
     const headers: Record<string, string> = { Accept: "application/json" };
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: Blob | string | undefined;
+    if (options.rawBody !== undefined) {
+      headers["Content-Type"] = options.rawBody.contentType;
+      body = options.rawBody.data;
+    } else if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(options.body);
     }

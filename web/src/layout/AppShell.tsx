@@ -26,6 +26,7 @@ interface NavItem {
 const kNav: NavItem[] = [
   { path: "", label: "Overview", icon: "overview", end: true },
   { path: "senders", label: "Senders", icon: "senders" },
+  { path: "inbox", label: "Inbox", icon: "inbox" },
   { path: "settings", label: "Settings", icon: "settings" },
 ];
 

@@ -19,6 +19,7 @@ export const kSettingsTabs: Tab[] = [
   { path: "api-keys", label: "API keys", min_role: "admin" },
   { path: "audit-log", label: "Audit log", min_role: "admin" },
   { path: "workspace", label: "Workspace", min_role: "viewer" },
+  { path: "suppression", label: "Suppression", min_role: "viewer" },
 ];
 
 export function SettingsLayout() {
