@@ -38,6 +38,16 @@ const router = createBrowserRouter([
         ),
         children: [
           { index: true, element: <OverviewPage /> },
+          // Campaigns, leads, lists and imports load on first use (their own bundle chunks).
+          { path: "campaigns", lazy: () => import("./pages/campaigns/CampaignsPage").then((m) => ({ Component: m.CampaignsPage })) },
+          { path: "campaigns/:id", lazy: () => import("./pages/campaigns/CampaignPage").then((m) => ({ Component: m.CampaignPage })) },
+          {
+            path: "campaigns/:id/edit",
+            lazy: () => import("./pages/campaigns/CampaignEditorPage").then((m) => ({ Component: m.CampaignEditorPage })),
+          },
+          { path: "leads", lazy: () => import("./pages/leads/LeadsPage").then((m) => ({ Component: m.LeadsPage })) },
+          { path: "leads/import", lazy: () => import("./pages/leads/ImportPage").then((m) => ({ Component: m.ImportPage })) },
+          { path: "lists", lazy: () => import("./pages/leads/ListsPage").then((m) => ({ Component: m.ListsPage })) },
           { path: "senders", element: <SendersPage /> },
           { path: "inbox", element: <InboxPage /> },
           { path: "inbox/:conversationId", element: <InboxPage /> },

@@ -25,6 +25,9 @@ interface NavItem {
 // A section is listed here once its screens exist.
 const kNav: NavItem[] = [
   { path: "", label: "Overview", icon: "overview", end: true },
+  { path: "campaigns", label: "Campaigns", icon: "campaigns" },
+  { path: "leads", label: "Leads", icon: "leads" },
+  { path: "lists", label: "Lists", icon: "lists" },
   { path: "senders", label: "Senders", icon: "senders" },
   { path: "inbox", label: "Inbox", icon: "inbox" },
   { path: "settings", label: "Settings", icon: "settings" },
