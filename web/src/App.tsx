@@ -18,6 +18,7 @@ import { SettingsLayout } from "./pages/settings/SettingsLayout";
 import { SuppressionPage } from "./pages/settings/SuppressionPage";
 import { WorkspacePage } from "./pages/settings/WorkspacePage";
 import { SignInPage } from "./pages/SignIn";
+import { WarmupPage } from "./pages/warmup/WarmupPage";
 
 const router = createBrowserRouter([
   { path: "/sign-in", element: <SignInPage /> },
@@ -49,6 +50,7 @@ const router = createBrowserRouter([
           { path: "leads/import", lazy: () => import("./pages/leads/ImportPage").then((m) => ({ Component: m.ImportPage })) },
           { path: "lists", lazy: () => import("./pages/leads/ListsPage").then((m) => ({ Component: m.ListsPage })) },
           { path: "senders", element: <SendersPage /> },
+          { path: "warmup", element: <WarmupPage /> },
           { path: "inbox", element: <InboxPage /> },
           { path: "inbox/:conversationId", element: <InboxPage /> },
           {

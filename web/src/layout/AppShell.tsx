@@ -29,6 +29,7 @@ const kNav: NavItem[] = [
   { path: "leads", label: "Leads", icon: "leads" },
   { path: "lists", label: "Lists", icon: "lists" },
   { path: "senders", label: "Senders", icon: "senders" },
+  { path: "warmup", label: "Warm-up", icon: "warmup" },
   { path: "inbox", label: "Inbox", icon: "inbox" },
   { path: "settings", label: "Settings", icon: "settings" },
 ];

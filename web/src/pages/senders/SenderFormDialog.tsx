@@ -155,7 +155,7 @@ function SenderFormBody({ workspace_id, sender, onClose }: Omit<SenderFormDialog
   );
 }
 
-interface EndpointFieldsProps {
+export interface EndpointFieldsProps {
   kind: "smtp" | "imap";
   legend: string;
   value: EndpointForm;
@@ -165,7 +165,7 @@ interface EndpointFieldsProps {
   onServerEdit: () => void;
 }
 
-function EndpointFields({ kind, legend, value, errors, onChange, onServerEdit }: EndpointFieldsProps) {
+export function EndpointFields({ kind, legend, value, errors, onChange, onServerEdit }: EndpointFieldsProps) {
   const err = (f: string) => errors.fields[`${kind}.${f}`];
   const server = (patch: Partial<EndpointForm>) => {
     onChange({ ...value, ...patch });

@@ -15,6 +15,8 @@ import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th, type To
 import { Loading } from "../../ui/Spinner";
 import { useToast } from "../../ui/Toast";
 import { SenderFormDialog } from "./SenderFormDialog";
+import { SenderWarmupDialog } from "./SenderWarmupDialog";
+import { useTestConnection } from "./testConnection";
 
 export const kStatusTone: Record<SenderStatus, Tone> = {
   active: "green",
@@ -31,6 +33,8 @@ export function SendersPage() {
 
   const [editing, setEditing] = useState<{ sender: Sender | undefined } | null>(null);
   const [deleting, setDeleting] = useState<Sender | null>(null);
+  const [warming, setWarming] = useState<Sender | null>(null);
+  const test = useTestConnection(workspace.id);
 
   return (
     <>
@@ -64,7 +68,7 @@ export function SendersPage() {
                 <Th className="text-right">Daily quota</Th>
                 <Th>Health</Th>
                 <Th>Warm-up ends</Th>
-                {can_edit && <Th><span className="sr-only">Actions</span></Th>}
+                <Th><span className="sr-only">Actions</span></Th>
               </tr>
             }
           >
@@ -83,18 +87,29 @@ export function SendersPage() {
                   <Health score={s.health_score} />
                 </Td>
                 <Td className="whitespace-nowrap">{formatDate(s.warmup_end_at)}</Td>
-                {can_edit && (
-                  <Td className="whitespace-nowrap text-right">
-                    <div className="flex justify-end gap-2">
-                      <Button size="sm" onClick={() => setEditing({ sender: s })} aria-label={`Edit ${s.name}`}>
-                        Edit
+                <Td className="whitespace-nowrap text-right">
+                  <div className="flex justify-end gap-2">
+                    {can_edit && (
+                      <Button size="sm" busy={test.testing === s.id} disabled={test.testing !== undefined}
+                        onClick={() => test.run(s)} aria-label={`Test connection of ${s.name}`}>
+                        Test connection
                       </Button>
-                      <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>
-                        Delete
-                      </Button>
-                    </div>
-                  </Td>
-                )}
+                    )}
+                    <Button size="sm" variant="ghost" onClick={() => setWarming(s)} aria-label={`Warm-up of ${s.name}`}>
+                      Warm-up
+                    </Button>
+                    {can_edit && (
+                      <>
+                        <Button size="sm" onClick={() => setEditing({ sender: s })} aria-label={`Edit ${s.name}`}>
+                          Edit
+                        </Button>
+                        <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>
+                          Delete
+                        </Button>
+                      </>
+                    )}
+                  </div>
+                </Td>
               </tr>
             ))}
           </Table>
@@ -108,6 +123,7 @@ export function SendersPage() {
         onClose={() => setEditing(null)}
       />
       <DeleteSenderDialog workspace_id={workspace.id} sender={deleting} onClose={() => setDeleting(null)} />
+      <SenderWarmupDialog workspace_id={workspace.id} sender={warming} can_edit={can_edit} onClose={() => setWarming(null)} />
     </>
   );
 }
