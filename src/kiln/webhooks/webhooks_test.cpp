@@ -1,0 +1,520 @@
+// Module tests of kiln_webhooks: signatures, the retry schedule, URL parsing and the SSRF guard,
+// inbound parsing (generic and Mailgun), and the dispatcher against a real database (SQLite and
+// PostgreSQL) and a real receiver on 127.0.0.1, in virtual time.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "kiln/auth/crypto.h"
+#include "kiln/auth/secret_box.h"
+#include "kiln/testing/db_fixture.h"
+#include "kiln/testing/fake_clock.h"
+#include "kiln/webhooks/backoff.h"
+#include "kiln/webhooks/dispatcher.h"
+#include "kiln/webhooks/inbound.h"
+#include "kiln/webhooks/signature.h"
+#include "kiln/webhooks/target.h"
+#include "kiln/webhooks/test_receiver.h"
+
+namespace kiln::webhooks {
+namespace {
+
+namespace json = boost::json;
+namespace ip = boost::asio::ip;
+
+TEST(SignatureTest, VerifiesAndRejectsTamperingAndReplays) {
+  const std::string secret = NewSigningSecret();
+  EXPECT_EQ(secret.rfind("whsec_", 0), 0u);
+  EXPECT_EQ(secret.size(), 6u + 43u);
+  const std::string body = R"({"id":"evt_1","type":"opened"})";
+  const std::string header = SignatureHeader(secret, 1'700'000'000, body);
+  EXPECT_EQ(header.rfind("t=1700000000,v1=", 0), 0u);
+  // The documented recipe, computed independently.
+  EXPECT_EQ(header,
+            "t=1700000000,v1=" + auth::HexEncode(auth::HmacSha256(secret, "1700000000." + body)));
+  EXPECT_TRUE(VerifySignature(secret, header, body, 1'700'000'010).ok());
+  EXPECT_EQ(VerifySignature(secret, header, body + " ", 1'700'000'010).code(),
+            Status::Code::kUnauthenticated);
+  EXPECT_EQ(VerifySignature("whsec_other", header, body, 1'700'000'010).code(),
+            Status::Code::kUnauthenticated);
+  Status stale = VerifySignature(secret, header, body, 1'700'000'000 + 301);
+  EXPECT_EQ(stale.code(), Status::Code::kUnauthenticated);
+  EXPECT_NE(stale.message().find("replay"), std::string::npos) << stale.message();
+  EXPECT_FALSE(VerifySignature(secret, "v1=abc", body, 1'700'000'000).ok());
+  EXPECT_FALSE(VerifySignature(secret, "t=x,v1=abc", body, 1'700'000'000).ok());
+  // Rotation: any v1 may match.
+  std::string two = "t=1700000000,v1=00," + header.substr(header.find("v1="));
+  EXPECT_TRUE(VerifySignature(secret, two, body, 1'700'000'000).ok());
+}
+
+TEST(BackoffTest, ScheduleGrowsWithJitterAndEnds) {
+  int64_t prev_max = 0;
+  for (int64_t n = 1; n <= 6; ++n) {
+    auto b = RetryDelayBounds(n, 1000);
+    ASSERT_TRUE(b) << n;
+    const int64_t base = kRetryScheduleMinutes[static_cast<size_t>(n - 1)] * 60'000;
+    EXPECT_EQ(b->min_ms, base * 80 / 100) << n;
+    EXPECT_EQ(b->max_ms, base * 120 / 100) << n;
+    EXPECT_GT(b->min_ms, prev_max) << "attempt " << n << " may come before attempt " << n - 1;
+    prev_max = b->max_ms;
+    EXPECT_EQ(*RetryDelayMs(n, 1000, 0.5), base);
+  }
+  EXPECT_FALSE(RetryDelayMs(7, 1000, 0.5));
+  EXPECT_FALSE(RetryDelayMs(0, 1000, 0.5));
+  // The whole schedule spans about a day.
+  int64_t total = 0;
+  for (int64_t m : kRetryScheduleMinutes) total += m;
+  EXPECT_GT(total, 20 * 60);
+  EXPECT_LE(total, 24 * 60);
+  // Scaled for tests: 2 per mille of a minute is 120 ms.
+  EXPECT_EQ(*RetryDelayMs(1, 2, 0.5), 120);
+}
+
+TEST(TargetTest, ParsesUrls) {
+  auto u = ParseTargetUrl("https://Hooks.Example.com/kiln?x=1");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_TRUE(u->https);
+  EXPECT_EQ(u->host, "hooks.example.com");
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->target, "/kiln?x=1");
+  auto v6 = ParseTargetUrl("http://[::1]:8080");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 8080);
+  EXPECT_EQ(v6->target, "/");
+  for (const char* bad :
+       {"ftp://example.com/", "example.com/hook", "https://user:pw@example.com/", "https:///nohost",
+        "https://example.com/#frag", "http://exa mple.com/", "https://example.com:0/"}) {
+    auto r = ParseTargetUrl(bad);
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << bad;
+    EXPECT_EQ(r.status().field(), "url") << bad;
+  }
+}
+
+TEST(TargetTest, RefusesInternalAddressesUnlessAllowed) {
+  struct Case {
+    const char* addr;
+    bool refused_by_default;
+    bool refused_always;
+  };
+  for (const Case& c : {Case{"127.0.0.1", true, false},
+                        Case{"127.9.9.9", true, false},
+                        Case{"10.1.2.3", true, false},
+                        Case{"172.16.0.1", true, false},
+                        Case{"172.31.255.255", true, false},
+                        Case{"192.168.1.1", true, false},
+                        Case{"100.64.0.1", true, false},
+                        Case{"0.0.0.0", true, false},
+                        Case{"224.0.0.1", true, false},
+                        Case{"255.255.255.255", true, false},
+                        Case{"169.254.169.254", true, true},
+                        Case{"169.254.0.1", true, true},
+                        Case{"::1", true, false},
+                        Case{"fc00::1", true, false},
+                        Case{"fd00:ec2::254", true, true},
+                        Case{"fe80::1", true, true},
+                        Case{"::ffff:127.0.0.1", true, false},
+                        Case{"::ffff:169.254.169.254", true, true},
+                        Case{"::", true, false},
+                        Case{"93.184.216.34", false, false},
+                        Case{"172.32.0.1", false, false},
+                        Case{"2606:2800:220:1::1", false, false}}) {
+    ip::address a = ip::make_address(c.addr);
+    Status def = CheckAddress(a, false);
+    Status allowed = CheckAddress(a, true);
+    EXPECT_EQ(!def.ok(), c.refused_by_default) << c.addr << ": " << def.ToString();
+    EXPECT_EQ(!allowed.ok(), c.refused_always) << c.addr << ": " << allowed.ToString();
+    if (!def.ok()) {
+      EXPECT_EQ(def.code(), Status::Code::kPermissionDenied);
+      EXPECT_NE(def.message().find(c.addr), std::string::npos) << def.message();
+    }
+  }
+  auto u = ParseTargetUrl("http://127.0.0.1:9/hook");
+  ASSERT_TRUE(u.ok());
+  auto r = ResolveTarget(*u, false);
+  EXPECT_EQ(r.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("loopback"), std::string::npos) << r.status().message();
+  auto ok = ResolveTarget(*u, true);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 1u);
+  EXPECT_EQ((*ok)[0].port(), 9);
+  // "localhost" resolves to loopback: refused by name as well as by literal.
+  auto named = ParseTargetUrl("http://localhost:9/hook");
+  ASSERT_TRUE(named.ok());
+  EXPECT_FALSE(ResolveTarget(*named, false).ok());
+}
+
+json::object Obj(std::string_view text) { return json::parse(text).as_object(); }
+
+TEST(InboundTest, GenericEventsNameTheFieldAtFault) {
+  auto ok = ParseGenericEvents(Obj(
+      R"({"events":[{"type":"bounce","message_id":"abc@x","bounce_type":"hard","reason":"550 no such user","timestamp":1700000000},
+                    {"type":"complaint","email":"A@Example.com","id":"c-1","timestamp":"2026-11-22T06:00:00Z"},
+                    {"type":"delivered","message_id":"<m@x>"},{"type":"unsubscribe","email":"b@example.com"}]})"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 4u);
+  EXPECT_EQ((*ok)[0].message_id, "<abc@x>");
+  EXPECT_EQ((*ok)[0].bounce_type, "hard");
+  EXPECT_EQ((*ok)[0].timestamp_ms, 1'700'000'000'000);
+  EXPECT_EQ((*ok)[0].id.rfind("sha256:", 0), 0u);
+  EXPECT_EQ((*ok)[1].id, "c-1");
+  EXPECT_EQ((*ok)[2].message_id, "<m@x>");
+  struct Bad {
+    const char* body;
+    const char* field;
+  };
+  for (
+      const Bad& b :
+      {Bad{R"({})", "events"}, Bad{R"({"events":{}})", "events"}, Bad{R"({"events":[]})", "events"},
+       Bad{R"({"evts":[]})", "evts"},
+       Bad{R"({"events":[{"type":"bounce","email":"a@b.co","bounce_type":"hard"},{},{"type":"x"}]})",
+           "events[1].type"},
+       Bad{R"({"events":[{"type":"bounce","email":"a@b.co","bounce_type":"hard"},{"type":"complaint","email":"a@b.co"},{"type":"spam","email":"a@b.co"}]})",
+           "events[2].type"},
+       Bad{R"({"events":[{"type":"bounce","email":"a@b.co"}]})", "events[0].bounce_type"},
+       Bad{R"({"events":[{"type":"complaint"}]})", "events[0].message_id"},
+       Bad{R"({"events":[{"type":"complaint","email":"not-an-address"}]})", "events[0].email"},
+       Bad{R"({"events":[{"type":"complaint","email":"a@b.co","extra":1}]})", "events[0].extra"},
+       Bad{R"({"events":[{"type":"complaint","email":"a@b.co","timestamp":true}]})",
+           "events[0].timestamp"},
+       Bad{R"({"events":[1]})", "events[0]"}}) {
+    auto r = ParseGenericEvents(Obj(b.body));
+    EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << b.body;
+    EXPECT_EQ(r.status().field(), b.field) << b.body << ": " << r.status().ToString();
+  }
+}
+
+std::string MailgunBody(const std::string& key, int64_t ts, const std::string& event,
+                        const std::string& severity, const std::string& id) {
+  const std::string token = "f3f2a0e4c9b1d8a7e6f5";
+  std::string sig = auth::HexEncode(auth::HmacSha256(key, std::to_string(ts) + token));
+  json::object data{{"event", event},
+                    {"id", id},
+                    {"timestamp", static_cast<double>(ts) + 0.25},
+                    {"recipient", "lead@example.com"},
+                    {"reason", "bounce"},
+                    {"message", {{"headers", {{"message-id", "20261122.abc@kiln.test"}}}}},
+                    {"delivery-status", {{"code", 550}, {"description", "No such mailbox"}}}};
+  if (!severity.empty()) data["severity"] = severity;
+  return json::serialize(json::object{
+      {"signature", {{"timestamp", std::to_string(ts)}, {"token", token}, {"signature", sig}}},
+      {"event-data", data}});
+}
+
+TEST(InboundTest, MailgunSignatureAndEvents) {
+  const std::string key = "key-mailgun-signing-0123456789";
+  const int64_t now = 1'763'791'200'000;  // ms
+  const int64_t ts = now / 1000 - 30;
+  auto body = Obj(MailgunBody(key, ts, "failed", "permanent", "mg-1"));
+  ASSERT_TRUE(IsMailgunPayload(body));
+  auto e = ParseMailgunEvent(body, key, now);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->type, "bounce");
+  EXPECT_EQ(e->bounce_type, "hard");
+  EXPECT_EQ(e->id, "mg-1");
+  EXPECT_EQ(e->message_id, "<20261122.abc@kiln.test>");
+  EXPECT_EQ(e->email, "lead@example.com");
+  EXPECT_NE(e->reason.find("No such mailbox"), std::string::npos);
+  auto soft = ParseMailgunEvent(Obj(MailgunBody(key, ts, "failed", "temporary", "mg-2")), key, now);
+  ASSERT_TRUE(soft.ok());
+  EXPECT_EQ(soft->bounce_type, "soft");
+  EXPECT_EQ(ParseMailgunEvent(Obj(MailgunBody(key, ts, "complained", "", "mg-3")), key, now)->type,
+            "complaint");
+  EXPECT_EQ(
+      ParseMailgunEvent(Obj(MailgunBody(key, ts, "unsubscribed", "", "mg-4")), key, now)->type,
+      "unsubscribe");
+  EXPECT_EQ(ParseMailgunEvent(Obj(MailgunBody(key, ts, "delivered", "", "mg-5")), key, now)->type,
+            "delivered");
+  EXPECT_EQ(ParseMailgunEvent(Obj(MailgunBody(key, ts, "opened", "", "mg-6")), key, now)->type, "");
+  // Forged (another key), stale, or missing severity.
+  EXPECT_EQ(ParseMailgunEvent(body, "key-someone-else", now).status().code(),
+            Status::Code::kUnauthenticated);
+  EXPECT_EQ(ParseMailgunEvent(body, key, now + 2 * 86'400'000).status().code(),
+            Status::Code::kUnauthenticated);
+  auto no_sev = ParseMailgunEvent(Obj(MailgunBody(key, ts, "failed", "", "mg-7")), key, now);
+  EXPECT_EQ(no_sev.status().field(), "event-data.severity");
+}
+
+// The dispatcher against a real database and receiver, in virtual time.
+constexpr char kTestQueries[] = R"(-- Test-only statements.
+-- name: wt.workspace
+INSERT INTO workspaces (name, created_at, updated_at) VALUES ('W', $1, $1) RETURNING id;
+-- name: wt.contact
+INSERT INTO contacts (workspace_id, email, created_at, updated_at) VALUES ($1, $2, $3, $3)
+RETURNING id;
+-- name: wt.campaign
+INSERT INTO campaigns (workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+RETURNING id;
+-- name: wt.step
+INSERT INTO campaign_steps (workspace_id, campaign_id, position, created_at, updated_at)
+VALUES ($1, $2, 0, $3, $3) RETURNING id;
+-- name: wt.message
+INSERT INTO messages (workspace_id, campaign_id, contact_id, step_id, message_id_header, status,
+                      scheduled_at, sent_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, 'sent', $6, $6, $6, $6) RETURNING id;
+-- name: wt.event
+INSERT INTO events (workspace_id, message_id, campaign_id, type, detail, is_machine, created_at)
+VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id;
+-- name: wt.delivery
+SELECT status, attempts, next_attempt_at, last_attempt_at, last_status_code, last_error, event_id
+FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id;
+-- name: wt.webhook
+SELECT is_enabled, disabled_reason, failure_count FROM webhooks WHERE id = $1;
+-- name: wt.cursor
+SELECT last_event_id FROM webhook_cursor WHERE name = 'events';
+-- name: wt.lease
+UPDATE webhook_deliveries SET lease_owner = 'someone-else', lease_until = $2 WHERE webhook_id = $1;
+)";
+
+class DispatcherTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    store::OpenOptions opt;
+    opt.extra_sql_files = {{"queries/webhooks_test.sql", kTestQueries}};
+    auto db = kiln::testing::OpenFreshTestDatabase(GetParam(), opt);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    auto box = auth::SecretBox::FromKey(std::string(32, 'k'));
+    ASSERT_TRUE(box.ok());
+    box_ = std::make_unique<auth::SecretBox>(std::move(box).value());
+    clock_.Set(1'763'791'200'000);
+    const int64_t now = clock_.NowMillis();
+    Status st = db_->Write([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("wt.workspace", {now}));
+      ws_ = w.Int("id");
+      KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("wt.contact", {ws_, "lead@example.com", now}));
+      KILN_ASSIGN_OR_RETURN(auto cp, tx.QueryRow("wt.campaign", {ws_, "Launch", now}));
+      campaign_ = cp.Int("id");
+      KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("wt.step", {ws_, campaign_, now}));
+      KILN_ASSIGN_OR_RETURN(
+          auto m, tx.QueryRow("wt.message",
+                              {ws_, campaign_, c.Int("id"), s.Int("id"), "<m1@kiln.test>", now}));
+      message_ = m.Int("id");
+      return Status::Ok();
+    });
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  }
+
+  DispatcherOptions Options(bool allow_private = true) {
+    DispatcherOptions o;
+    o.worker_id = "test-worker";
+    o.allow_private_targets = allow_private;
+    o.timeout = std::chrono::milliseconds(5000);
+    o.settle = std::chrono::milliseconds(2000);
+    o.disable_after = std::chrono::hours(72);
+    o.seed = 7;
+    return o;
+  }
+
+  int64_t Subscribe(const std::string& url, const std::string& types, std::string* secret) {
+    int64_t id = 0;
+    *secret = NewSigningSecret();
+    Status st = db_->Write([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(
+          auto r, tx.QueryRow("webhooks.insert", {ws_, url, "test", types, 1, clock_.NowMillis()}));
+      id = r.Int("id");
+      KILN_ASSIGN_OR_RETURN(auto sealed, box_->Seal(*secret, SecretAad(id)));
+      return tx.Exec("webhooks.set_secret", {ws_, id, store::Blob{sealed}}).status();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return id;
+  }
+
+  int64_t AddEvent(const std::string& type, const std::string& detail, int64_t at) {
+    int64_t id = 0;
+    Status st = db_->Write([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto r,
+                            tx.QueryRow("wt.event", {ws_, message_, campaign_, type, detail, at}));
+      id = r.Int("id");
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return id;
+  }
+
+  std::vector<store::Row> Deliveries(int64_t webhook) {
+    std::vector<store::Row> rows;
+    Status st = db_->Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(rows, tx.Query("wt.delivery", {webhook}));
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return rows;
+  }
+  store::Row Webhook(int64_t id) {
+    std::optional<store::Row> row;
+    Status st = db_->Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("wt.webhook", {id}));
+      row = std::move(r);
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return *row;
+  }
+
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<auth::SecretBox> box_;
+  kiln::testing::FakeClock clock_;
+  int64_t ws_ = 0, campaign_ = 0, message_ = 0;
+};
+
+TEST_P(DispatcherTest, SignedDeliveryRetriedOnScheduleUntilDelivered) {
+  testing::TestReceiver receiver({500, 503});
+  std::string secret;
+  const int64_t hook = Subscribe(receiver.Url(), R"(["clicked"])", &secret);
+  const int64_t t0 = clock_.NowMillis();
+  AddEvent("opened", "{}", t0);  // a type this subscription did not ask for
+  const int64_t click =
+      AddEvent("clicked", R"({"url":"https://example.com/p","ip":"192.0.2.1"})", t0);
+  Dispatcher d(*db_, clock_, *box_, Options());
+  // Not settled yet: nothing happens, and the watermark stays before both events.
+  auto s0 = d.RunOnce();
+  ASSERT_TRUE(s0.ok()) << s0.status().ToString();
+  EXPECT_EQ(s0->events, 0);
+  EXPECT_TRUE(Deliveries(hook).empty());
+
+  clock_.Advance(std::chrono::milliseconds(2500));
+  auto s1 = d.RunOnce();
+  ASSERT_TRUE(s1.ok()) << s1.status().ToString();
+  EXPECT_EQ(s1->events, 2);
+  EXPECT_EQ(s1->created, 1);
+  EXPECT_EQ(s1->attempted, 1);
+  EXPECT_EQ(s1->failed, 1);
+  ASSERT_TRUE(receiver.WaitFor(1));
+  auto rows = Deliveries(hook);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Text("status"), "pending");
+  EXPECT_EQ(rows[0].Int("attempts"), 1);
+  EXPECT_EQ(rows[0].Int("last_status_code"), 500);
+  EXPECT_NE(rows[0].Text("last_error").find("HTTP 500"), std::string::npos);
+  const int64_t wait1 = rows[0].Int("next_attempt_at") - rows[0].Int("last_attempt_at");
+  EXPECT_GE(wait1, 48'000);
+  EXPECT_LE(wait1, 72'000);
+
+  // The signed request: Kiln-Signature over the exact body, Kiln-Event-Id, the payload shape.
+  auto hit = receiver.hits()[0];
+  EXPECT_EQ(hit.target, "/hook");
+  EXPECT_EQ(hit.event_id, "evt_" + std::to_string(click));
+  EXPECT_EQ(hit.content_type, "application/json");
+  EXPECT_TRUE(VerifySignature(secret, hit.signature, hit.body, clock_.NowMillis() / 1000).ok())
+      << hit.signature;
+  auto v = json::parse(hit.body).as_object();
+  EXPECT_EQ(v.at("id").as_string(), "evt_" + std::to_string(click));
+  EXPECT_EQ(v.at("type").as_string(), "clicked");
+  EXPECT_EQ(v.at("workspace_id").as_int64(), ws_);
+  const auto& data = v.at("data").as_object();
+  EXPECT_EQ(data.at("url").as_string(), "https://example.com/p");
+  EXPECT_EQ(data.at("lead_email").as_string(), "lead@example.com");
+  EXPECT_EQ(data.at("message_id").as_string(), "<m1@kiln.test>");
+  EXPECT_EQ(data.at("campaign_name").as_string(), "Launch");
+  EXPECT_FALSE(data.at("detail").as_object().contains("ip"));
+
+  // Not due before its time.
+  clock_.Advance(std::chrono::milliseconds(wait1 - 1));
+  auto s2 = d.RunOnce();
+  ASSERT_TRUE(s2.ok());
+  EXPECT_EQ(s2->attempted, 0);
+  clock_.Advance(std::chrono::milliseconds(1));
+  auto s3 = d.RunOnce();
+  ASSERT_TRUE(s3.ok());
+  EXPECT_EQ(s3->attempted, 1);
+  rows = Deliveries(hook);
+  const int64_t wait2 = rows[0].Int("next_attempt_at") - rows[0].Int("last_attempt_at");
+  EXPECT_GE(wait2, 240'000);
+  EXPECT_LE(wait2, 360'000);
+  EXPECT_EQ(rows[0].Int("attempts"), 2);
+
+  // Another worker holds the lease: this one does not send it, even when due.
+  clock_.Advance(std::chrono::milliseconds(wait2));
+  Status leased = db_->Write([&](store::Tx& tx) {
+    return tx.Exec("wt.lease", {hook, clock_.NowMillis() + 1000}).status();
+  });
+  ASSERT_TRUE(leased.ok());
+  EXPECT_EQ(d.RunOnce()->attempted, 0);
+  // Its lease lapses (it died): the delivery is sent again, at least once.
+  clock_.Advance(std::chrono::milliseconds(1001));
+  auto s4 = d.RunOnce();
+  ASSERT_TRUE(s4.ok());
+  EXPECT_EQ(s4->delivered, 1);
+  rows = Deliveries(hook);
+  EXPECT_EQ(rows[0].Text("status"), "delivered");
+  EXPECT_EQ(rows[0].Int("attempts"), 3);
+  EXPECT_EQ(rows[0].Int("last_status_code"), 200);
+  ASSERT_EQ(receiver.hits().size(), 3u);
+  // The same event id and body on every attempt.
+  for (const auto& h : receiver.hits()) {
+    EXPECT_EQ(h.event_id, hit.event_id);
+    EXPECT_EQ(h.body, hit.body);
+  }
+  EXPECT_EQ(Webhook(hook).Int("failure_count"), 0);
+}
+
+TEST_P(DispatcherTest, RefusedAddressFailsAtDeliveryAndFailingHookIsDisabled) {
+  testing::TestReceiver receiver;
+  std::string secret;
+  // Stored while private targets were allowed; the dispatcher now refuses loopback.
+  const int64_t hook = Subscribe(receiver.Url(), "[]", &secret);
+  AddEvent("opened", "{}", clock_.NowMillis());
+  DispatcherOptions o = Options(false);
+  o.disable_after = std::chrono::hours(20);
+  Dispatcher d(*db_, clock_, *box_, o);
+  clock_.Advance(std::chrono::seconds(3));
+  ASSERT_TRUE(d.RunOnce().ok());
+  auto rows = Deliveries(hook);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].IsNull("last_status_code"));
+  EXPECT_NE(rows[0].Text("last_error").find("loopback"), std::string::npos)
+      << rows[0].Text("last_error");
+  // Every retry fails the same way; after 20 hours of failures the subscription is disabled.
+  for (int i = 0; i < 10 && Webhook(hook).Int("is_enabled") == 1; ++i) {
+    clock_.Advance(std::chrono::hours(15));
+    ASSERT_TRUE(d.RunOnce().ok());
+  }
+  auto w = Webhook(hook);
+  EXPECT_EQ(w.Int("is_enabled"), 0);
+  EXPECT_NE(w.Text("disabled_reason").find("disabled automatically"), std::string::npos)
+      << w.Text("disabled_reason");
+  EXPECT_TRUE(receiver.hits().empty());
+  // A disabled subscription gets no new deliveries.
+  AddEvent("clicked", "{}", clock_.NowMillis());
+  clock_.Advance(std::chrono::seconds(3));
+  ASSERT_TRUE(d.RunOnce().ok());
+  EXPECT_EQ(Deliveries(hook).size(), 1u);
+}
+
+TEST_P(DispatcherTest, FailsForGoodAfterTheLastAttemptAndPingIsOneAttempt) {
+  testing::TestReceiver receiver({500, 500, 500, 500, 500, 500, 500, 500, 200});
+  std::string secret;
+  const int64_t hook = Subscribe(receiver.Url(), "[]", &secret);
+  AddEvent("replied", "{}", clock_.NowMillis());
+  DispatcherOptions o = Options();
+  o.disable_after = std::chrono::hours(1000);
+  Dispatcher d(*db_, clock_, *box_, o);
+  for (int i = 0; i < 10; ++i) {
+    clock_.Advance(std::chrono::hours(15));
+    ASSERT_TRUE(d.RunOnce().ok());
+  }
+  auto rows = Deliveries(hook);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Text("status"), "failed");
+  EXPECT_EQ(rows[0].Int("attempts"), 7);
+  EXPECT_TRUE(rows[0].IsNull("next_attempt_at"));
+  EXPECT_EQ(receiver.hits().size(), 7u);
+  // A ping: one attempt, answered with the receiver's status.
+  auto ping = d.SendPing(ws_, hook);
+  ASSERT_TRUE(ping.ok()) << ping.status().ToString();
+  EXPECT_FALSE(ping->delivered);
+  EXPECT_EQ(ping->status_code, 500);
+  EXPECT_EQ(ping->status, "failed");
+  auto ping2 = d.SendPing(ws_, hook);
+  ASSERT_TRUE(ping2.ok());
+  EXPECT_TRUE(ping2->delivered);
+  EXPECT_EQ(receiver.hits().back().event_id, "ping_" + std::to_string(ping2->delivery_id));
+  EXPECT_EQ(d.SendPing(ws_, hook + 100).status().code(), Status::Code::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Db, DispatcherTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
+                         kiln::testing::DbBackendName());
+
+}  // namespace
+}  // namespace kiln::webhooks
