@@ -1,6 +1,7 @@
-// engine_crash_worker: a test helper process for engine_crash_test. Runs one Scheduler against the
-// database at argv[1] with real SMTP (the test's sealed sender secrets, key of 32 's' bytes),
-// no pacing gap and a claim lease of argv[2] ms, until it is killed. Tests only.
+// engine_crash_worker: a test helper process for engine_crash_test and engine_nodes_test. Runs one
+// Scheduler against the database at argv[1] with real SMTP (the test's sealed sender secrets, key
+// of 32 's' bytes), a claim and sender lease of argv[2] ms and a pacing gap of argv[3] ms (default
+// 0, no jitter), until it is killed. Tests only.
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,8 +16,8 @@
 #include "kiln/store/db.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: engine_crash_worker DATABASE_URL LEASE_MS\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: engine_crash_worker DATABASE_URL LEASE_MS [MIN_GAP_MS]\n");
     return 2;
   }
   auto db = kiln::store::OpenDatabase(argv[1], 2, /*migrate=*/false);
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
   kiln::engine::SchedulerOptions o;
   o.worker_id = "crash-worker-" + std::to_string(getpid());
   o.lease = kiln::Millis(std::atol(argv[2]));
-  o.pacing = {.min_gap_ms = 0, .jitter_percent = 0};
+  o.pacing = {.min_gap_ms = argc == 4 ? std::atol(argv[3]) : 0, .jitter_percent = 0};
   o.seed = static_cast<uint64_t>(getpid());
   o.public_url = "https://kiln.example.com";  // cold mail needs an unsubscribe link to send
   o.tracking_key = std::string(32, 'k');
