@@ -15,7 +15,7 @@ import { ErrorState } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
 import { useToast } from "../../ui/Toast";
 import { dateInputToIso, isoToDateInput } from "../warmup/botForm";
-import { ReputationCharts } from "../warmup/ReputationCharts";
+import { LazyReputationCharts as ReputationCharts } from "../warmup/LazyReputationCharts";
 import { useWarmupApi } from "../warmup/useWarmupApi";
 
 export function SenderWarmupDialog({ workspace_id, sender, can_edit, onClose }: { workspace_id: number; sender: Sender | null; can_edit: boolean; onClose: () => void }) {

@@ -14,7 +14,7 @@ import { CheckboxField, FormError, SelectField, TextField } from "../../ui/Field
 import { useToast } from "../../ui/Toast";
 import { EndpointFields } from "../senders/SenderFormDialog";
 import { applyBotProvider, botInput, describeImportProblems, newBotForm, setBotEmail, validateBotForm, type BotForm } from "./botForm";
-import { ReputationCharts } from "./ReputationCharts";
+import { LazyReputationCharts as ReputationCharts } from "./LazyReputationCharts";
 import { useWarmupApi } from "./useWarmupApi";
 
 const kBotFields = [
