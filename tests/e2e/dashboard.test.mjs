@@ -1,6 +1,8 @@
 // The dashboard end to end, as a person uses it: sign in (after one wrong password), look at the
 // overview, add and edit a sender, create an API key (seen once, and it works), add a member
-// (initial password seen once), read the audit log, use the phone layout, sign out.
+// (initial password seen once), read the audit log, watch live progress, make a list, import leads
+// from a CSV with a bad row, filter and export leads, build a campaign in the wizard (preview,
+// launch problems), use the phone layout, sign out.
 //
 // Run through ./run, which starts kiln and passes KILN_URL, KILN_EMAIL, KILN_PASSWORD, CHROMIUM,
 // E2E_PROFILE_DIR and E2E_ARTIFACTS. Any console error, page error, failed request or HTTP error
@@ -438,6 +440,200 @@ describe("Kiln dashboard", () => {
     // Two sends in the last 5 minutes: 0.4 per minute.
     await page.getByRole("img", { name: /Send speed: 0\.4 per minute/ }).waitFor();
     await shot("17-overview-live");
+  });
+
+  step("a list is created, renamed and shown on the lists screen", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Lists" }).click();
+    await page.getByRole("heading", { name: "Lists" }).waitFor();
+    await page.getByText("No lists yet").waitFor();
+    await page.getByRole("button", { name: "New list" }).click();
+    const dialog = page.getByRole("dialog", { name: "New list" });
+    await dialog.getByLabel("List name").fill("Prospect");
+    await dialog.getByRole("button", { name: "Create list" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("button", { name: "Rename Prospect" }).click();
+    const rename = page.getByRole("dialog", { name: "Rename Prospect" });
+    await rename.getByLabel("List name").fill("Prospects");
+    await rename.getByRole("button", { name: "Save" }).click();
+    await rename.waitFor({ state: "hidden" });
+    const row = page.getByRole("row", { name: /Prospects/ });
+    await row.waitFor();
+    assert.match(await row.innerText(), /\b0\b/);
+    await shot("20-lists");
+  });
+
+  step("a CSV with a bad row is uploaded, mapped and imported, with an error report", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Leads" }).click();
+    await page.getByRole("heading", { name: "Leads" }).waitFor();
+    await page.getByRole("link", { name: "Import CSV" }).click();
+    await page.getByRole("heading", { name: "Import leads" }).waitFor();
+    const csv = [
+      "Email,First Name,Last Name,Company,Shoe Size",
+      "ann@lead.test,Ann,Lee,Acme,38",
+      "not-an-address,Bob,Stone,Beta,42",
+      "cy@lead.test,Cy,Moss,Gamma,40",
+      "",
+    ].join("\r\n");
+    await page.getByLabel("CSV file").setInputFiles({ name: "leads.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    await page.getByRole("heading", { name: "2. Map the columns of leads.csv" }).waitFor();
+    // The guessed mapping, then one change: the custom field gets a shorter key.
+    assert.equal(await page.getByLabel("Import Email as").inputValue(), "email");
+    assert.equal(await page.getByLabel("Import First Name as").inputValue(), "first_name");
+    assert.equal(await page.getByLabel("Import Shoe Size as").inputValue(), "custom");
+    assert.equal(await page.getByLabel("Custom field key for Shoe Size").inputValue(), "shoe_size");
+    await page.getByLabel("Custom field key for Shoe Size").fill("shoe");
+    assert.equal(await page.getByLabel("The first row holds the column names").isChecked(), true);
+    await page.getByLabel("Add the imported leads to a list").selectOption({ label: "Prospects" });
+    await shot("21-import-mapping");
+    await page.getByRole("button", { name: "Start import" }).click();
+    await page.getByRole("heading", { name: "Import of leads.csv: completed" }).waitFor();
+    const counts = page.getByTestId("import-counts");
+    const count = async (label) =>
+      (await counts.locator("div", { has: page.getByText(label, { exact: true }) }).locator("dd").innerText()).trim();
+    assert.equal(await count("Rows read"), "3");
+    assert.equal(await count("Imported"), "2");
+    assert.equal(await count("Invalid"), "1");
+    const report = page.getByRole("link", { name: "Download the error report" });
+    await report.waitFor();
+    const res = await page.request.get(new URL(await report.getAttribute("href"), kBase).toString());
+    assert.equal(res.status(), 200);
+    const text = await res.text();
+    assert.match(text.split(/\r?\n/)[0], /^row,line,column,reason,email$/);
+    assert.match(text, /not-an-address/);
+    await page.getByRole("table", { name: "Past imports" }).getByRole("link", { name: "leads.csv" }).waitFor();
+    await shot("22-import-done");
+  });
+
+  step("leads are searched and filtered, a status is changed, and the export follows the filters", async () => {
+    await page.getByRole("link", { name: "See the leads" }).click();
+    await page.waitForURL(/\/leads\?list_id=\d+$/);
+    const table = page.getByRole("table", { name: "Leads" });
+    await table.getByText("ann@lead.test").waitFor();
+    await table.getByText("cy@lead.test").waitFor();
+    assert.equal(await table.getByText("lia@lead.test").count(), 0, "the list filter leaves out leads of no list");
+    await page.getByLabel("Search").fill("ann");
+    await page.waitForURL(/q=ann/);
+    await table.getByText("cy@lead.test").waitFor({ state: "detached" });
+    await page.getByLabel("Status of ann@lead.test").selectOption("interested");
+    await page.getByText("ann@lead.test is now interested.").waitFor();
+    const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    assert.match(href, /\/contacts\/export\?q=ann&list_id=\d+$/);
+    const res = await page.request.get(new URL(href, kBase).toString());
+    const rows = (await res.text()).trim().split(/\r?\n/);
+    assert.equal(rows.length, 2, "header and Ann");
+    assert.match(rows[0], /^email,first_name,.*,shoe,created_at$/);
+    assert.match(rows[1], /^ann@lead\.test,Ann,Lee,Acme,.*interested,38,/);
+    await shot("23-leads");
+  });
+
+  step("a campaign is built in the wizard, previewed for a lead, and its launch problems are listed", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    const live = page.getByRole("row", { name: /Live launch/ });
+    await live.waitFor();
+    assert.match(await live.innerText(), /Running/);
+    await shot("24-campaigns");
+
+    await page.getByRole("button", { name: "New campaign" }).click();
+    const dialog = page.getByRole("dialog", { name: "New campaign" });
+    await dialog.getByLabel("Campaign name").fill("Spring outreach");
+    await dialog.getByRole("button", { name: "Create draft" }).click();
+    await page.waitForURL(/\/campaigns\/\d+\/edit$/);
+
+    // Audience
+    await page.getByRole("heading", { name: "Audience", level: 2 }).waitFor();
+    await page.getByLabel("Prospects (2 leads)").check();
+    await shot("25-wizard-audience");
+    await page.getByRole("button", { name: "Next: Content" }).click();
+
+    // Content: two steps, the first with an A/B pair; a variable from the picker.
+    await page.getByRole("heading", { name: "Content", level: 2 }).waitFor();
+    await page.getByRole("button", { name: "Add step" }).click();
+    await page.getByLabel("Step 1 variant A: subject", { exact: true }).fill("Quick question");
+    const body = page.getByLabel("Step 1 variant A: body", { exact: true });
+    await body.fill("Hello ");
+    await page.getByLabel("Step 1 variant A: insert variable").selectOption({ label: "first_name" });
+    assert.equal(await body.inputValue(), 'Hello {{ first_name | default: "there" }}');
+    await body.press("End");
+    await body.pressSequentially(", how is {{ title }} life at {{ company }}?");
+    await page.getByRole("button", { name: "Add variant to step 1" }).click();
+    await page.getByLabel("Step 1 variant B: subject", { exact: true }).fill("{Hi|Hello} {{ first_name }}");
+    await page.getByLabel("Step 1 variant B: body", { exact: true }).fill("A shorter note. {{ unsubscribe_url }}");
+    await page.getByRole("button", { name: "Add step" }).click();
+    await page.getByLabel("Step 2: wait days").fill("3");
+    await page.getByLabel("Step 2: send").selectOption("no_open");
+    await page.getByLabel("Step 2 variant A: subject", { exact: true }).fill("Following up {{ first_name");
+    await page.getByLabel("Step 2 variant A: body", { exact: true }).fill("Just checking in.");
+
+    // Preview step 1 A for Ann: rendered, with the empty {{ title }} reported.
+    await page.getByLabel("Preview for lead").selectOption({ label: "Ann Lee <ann@lead.test>" });
+    await page.getByRole("button", { name: "Save and preview" }).click();
+    const preview = page.getByTestId("campaign-preview");
+    await preview.getByText("Hello Ann, how is  life at Acme?").waitFor();
+    const missing = page.getByRole("alert").filter({ hasText: "Missing variables for this lead" });
+    await missing.waitFor();
+    assert.match(await missing.innerText(), /title is empty in the body at line 1, column \d+/);
+    await shot("26-wizard-content-preview");
+
+    // Step 2's subject does not parse: the error names line and column, next to that subject.
+    expectHttpError(/\/campaigns\/\d+\/preview$/, 409);
+    await page.getByLabel("Preview step").selectOption("1");
+    await page.getByRole("button", { name: "Save and preview" }).click();
+    const subject2 = page.getByLabel("Step 2 variant A: subject", { exact: true });
+    await page.waitForFunction((el) => el.getAttribute("aria-invalid") === "true", await subject2.elementHandle());
+    const described = await subject2.getAttribute("aria-describedby");
+    assert.match(await page.locator(`[id="${described}"]`).innerText(), /line 1, column \d+/);
+    await subject2.fill("Following up, {{ first_name }}");
+
+    await page.getByRole("button", { name: "Next: Schedule" }).click();
+    await page.getByRole("heading", { name: "Schedule", level: 2 }).waitFor();
+    await page.getByLabel("Saturday").check();
+    await page.getByLabel("Time zone").fill("Europe/Paris");
+    await shot("27-wizard-schedule");
+    await page.getByRole("button", { name: "Next: Senders" }).click();
+    await page.getByRole("heading", { name: "Senders", level: 2 }).waitFor();
+    await page.getByLabel("Sales Ana <ana@acme.test>").check();
+    await page.getByLabel("Daily campaign limit").fill("100");
+    await shot("28-wizard-senders");
+    await page.getByRole("button", { name: "Next: Review & launch" }).click();
+    await page.getByRole("heading", { name: "Review & launch", level: 2 }).waitFor();
+
+    // The sender is unverified and this server has no public URL: launch lists every problem.
+    expectHttpError(/\/campaigns\/\d+\/launch$/, 409);
+    await page.getByRole("button", { name: "Launch campaign" }).click();
+    const problems = page.getByTestId("launch-problems");
+    await problems.waitFor();
+    const text = await problems.innerText();
+    assert.match(text, /ana@acme\.test is unverified/);
+    assert.match(text, /public_url/);
+    assert.match(text, /variable `title` is empty/);
+    await shot("29-wizard-launch-problems");
+    await problems.getByRole("listitem").filter({ hasText: "unverified" }).getByRole("button", { name: "Fix in Senders" }).click();
+    await page.getByRole("heading", { name: "Senders", level: 2 }).waitFor();
+    assert.match(await page.getByText(/only active senders can send/).first().innerText(), /unverified/);
+
+    // Saved as a draft with everything entered.
+    await page.getByRole("link", { name: "Close" }).click();
+    await page.getByRole("heading", { name: "Spring outreach" }).waitFor();
+    const sequence = page.locator("section", { has: page.getByRole("heading", { name: "Sequence" }) });
+    assert.match(await sequence.innerText(), /Step 2 · 3 d 0 h after step 1/);
+    assert.match(await sequence.innerText(), /Variant B/);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+    const draft = page.getByRole("row", { name: /Spring outreach/ });
+    await draft.waitFor();
+    assert.match(await draft.innerText(), /Draft/);
+  });
+
+  step("campaigns and leads are usable at phone width", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("row", { name: /Spring outreach/ }).waitFor();
+    await shot("30-phone-campaigns");
+    await page.getByRole("button", { name: "Open navigation" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Leads" }).click();
+    await page.getByRole("table", { name: "Leads" }).getByText("ann@lead.test").waitFor();
+    await shot("31-phone-leads");
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   step("at phone width the sidebar becomes a menu", async () => {

@@ -225,7 +225,15 @@ function Wizard({ campaign }: { campaign: Campaign }) {
       <h2 className="mb-4 text-lg font-semibold text-slate-900">{kWizardSteps[index].label}</h2>
       {step === "audience" && <AudienceStep ws={workspace.id} form={form} setForm={setForm} errors={errors} audience={saved.counts.audience} mailable={saved.counts.mailable} can_edit={can_edit} />}
       {step === "content" && (
-        <ContentStepWithKeys ws={workspace.id} form={form} setForm={setForm} errors={errors} editable={steps_editable} save={save} />
+        <ContentStepWithKeys
+          ws={workspace.id}
+          form={form}
+          setForm={setForm}
+          errors={errors}
+          editable={steps_editable}
+          save={save}
+          showFieldError={(field, message) => setErrors({ [field]: message })}
+        />
       )}
       {step === "schedule" && <ScheduleStep form={form} setForm={setForm} errors={errors} />}
       {step === "senders" && <SendersStep ws={workspace.id} form={form} setForm={setForm} errors={errors} />}
@@ -373,7 +381,12 @@ function AudienceStep({ ws, form, setForm, errors, audience, mailable, can_edit 
 }
 
 /** The Content step with the custom field keys found on the workspace's leads. */
-function ContentStepWithKeys({ ws, form, setForm, errors, editable, save }: StepProps & { ws: number; editable: boolean; save: () => Promise<number> }) {
+function ContentStepWithKeys({ ws, form, setForm, errors, editable, save, showFieldError }: StepProps & {
+  ws: number;
+  editable: boolean;
+  save: () => Promise<number>;
+  showFieldError: (field: string, message: string) => void;
+}) {
   const api = useApi();
   const sample = useQuery({
     queryKey: [...leadKeys.leads(ws), "custom-keys"],
@@ -384,7 +397,18 @@ function ContentStepWithKeys({ ws, form, setForm, errors, editable, save }: Step
     for (const lead of sample.data?.items ?? []) for (const k of Object.keys(lead.custom_fields ?? {})) keys.add(k);
     return [...keys];
   }, [sample.data]);
-  return <ContentStep ws={ws} form={form} setForm={setForm} errors={errors} custom_keys={custom_keys} editable={editable} save={save} />;
+  return (
+    <ContentStep
+      ws={ws}
+      form={form}
+      setForm={setForm}
+      errors={errors}
+      custom_keys={custom_keys}
+      editable={editable}
+      save={save}
+      showFieldError={showFieldError}
+    />
+  );
 }
 
 function timezones(): string[] {

@@ -39,9 +39,11 @@ interface ContentProps {
   editable: boolean;
   /** Saves the form; resolves with the campaign id when saved, rejects (and shows errors) otherwise. */
   save: () => Promise<number>;
+  /** Shows an error next to the control of an API field (a template the preview could not parse). */
+  showFieldError: (field: string, message: string) => void;
 }
 
-export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, save }: ContentProps) {
+export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, save, showFieldError }: ContentProps) {
   function updateStep(i: number, change: (s: StepForm) => StepForm) {
     setForm((f) => ({ ...f, steps: f.steps.map((s, k) => (k === i ? change(s) : s)) }));
   }
@@ -75,7 +77,7 @@ export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, 
           Add step
         </Button>
       )}
-      <PreviewPanel ws={ws} form={form} save={save} />
+      <PreviewPanel ws={ws} form={form} save={save} showFieldError={showFieldError} />
     </div>
   );
 }
@@ -357,7 +359,12 @@ function TextArea({ label, hint, error, value, onChange, rows, mono, wrapperClas
 const kPartLabel: Record<string, string> = { subject: "subject", body_html: "HTML body", body_text: "body" };
 
 /** Saves the campaign, then renders one step/variant for one lead of the audience. */
-function PreviewPanel({ ws, form, save }: { ws: number; form: CampaignForm; save: () => Promise<number> }) {
+function PreviewPanel({ ws, form, save, showFieldError }: {
+  ws: number;
+  form: CampaignForm;
+  save: () => Promise<number>;
+  showFieldError: (field: string, message: string) => void;
+}) {
   const api = useApi();
   const list_id = form.list_ids[0];
   const leads = useQuery({
@@ -382,8 +389,15 @@ function PreviewPanel({ ws, form, save }: { ws: number; form: CampaignForm; save
       return;
     }
     setBusy(true);
+    let id: number;
     try {
-      const id = await save();
+      id = await save();
+    } catch {
+      // save() shows its own errors next to the fields and at the top of the wizard.
+      setBusy(false);
+      return;
+    }
+    try {
       const answer = await previewCampaign(api.client, ws, id, {
         step_index: Number(step_index),
         variant_index: Number(variant_index),
@@ -393,7 +407,9 @@ function PreviewPanel({ ws, form, save }: { ws: number; form: CampaignForm; save
     } catch (e) {
       if (isApiError(e)) {
         const where = positionIn(e.message);
-        setError(`${describeError(e)}${where ? ` (line ${where.line}, column ${where.column})` : ""}`);
+        const text = `${describeError(e)}${where ? ` (line ${where.line}, column ${where.column})` : ""}`;
+        setError(text);
+        if (e.field !== undefined) showFieldError(e.field, text);
       } else {
         setError(describeError(e));
       }
