@@ -1,12 +1,22 @@
 // Tracking endpoints and the suppression API over HTTP: the real `kiln` binary on SQLite and
-// PostgreSQL. Unsubscribe through the page + form and through RFC 8058 one-click (idempotent, every
-// effect in the database), tampered tokens (every byte of a real token flipped) answering 404 with
-// nothing written, tokens that cannot cross workspaces, opens and clicks with the machine flag,
-// refused open redirects, and suppression CRUD, CSV import with per-row errors, export round trip
-// and isolation.
+// PostgreSQL. Opens and clicks from many connections at once all recorded (group commit), and
+// every answered hit still there after a SIGKILL. Unsubscribe through the page + form and through
+// RFC 8058 one-click (idempotent, every effect in the database), tampered tokens (every byte of a
+// real token flipped) answering 404 with nothing written, tokens that cannot cross workspaces,
+// opens and clicks with the machine flag, refused open redirects, and suppression CRUD, CSV import
+// with per-row errors, export round trip and isolation.
 //
 // Messages are made by the engine; the tests write them straight into kiln's database with
 // test-only queries, and build tokens with the instance's own tracking key.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "api_test_util.h"
 #include "kiln/api/tracking_tokens.h"
 #include "kiln/auth/crypto.h"
@@ -299,6 +309,86 @@ TEST_P(TrackingApiTest, HitsWithinSecondsOfTheSendAreMachines) {
   EXPECT_EQ(MachineEvents(fresh, "opened"), 1);
   EXPECT_TRUE(IsNull("test.message_status", {fresh}, "opened_at"));
   EXPECT_TRUE(IsNull("test.message_status", {fresh}, "clicked_at"));
+}
+
+// Group commit: hits from many connections at once are each answered after their group
+// committed, so every answered hit is a row, and the first human open and click are set once.
+TEST_P(TrackingApiTest, ConcurrentHitsFromManyConnectionsAreAllRecorded) {
+  Sent m1 = MakeSent(a_, "ida@lead.test");
+  Sent m2 = MakeSent(a_, "jon@lead.test");
+  constexpr int kThreads = 16, kHitsPerThread = 25;
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    const int64_t msg = i % 2 == 0 ? m1.message : m2.message;
+    const std::string open = OpenPath(a_.ws, msg);
+    const std::string click = ClickPath(a_.ws, msg, "https://a.example/page");
+    threads.emplace_back([&, open, click] {
+      auto c = Client();
+      for (int j = 0; j < kHitsPerThread; ++j) {
+        const bool is_click = j % 5 == 4;
+        auto r = c->Get(is_click ? click : open, {{"User-Agent", kHumanUa}});
+        if (r.ok() && r->status == (is_click ? 302 : 200)) {
+          ++answered;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(answered.load(), kThreads * kHitsPerThread);
+  const int64_t opens_each = kThreads / 2 * (kHitsPerThread - kHitsPerThread / 5);
+  const int64_t clicks_each = kThreads / 2 * (kHitsPerThread / 5);
+  for (const Sent* m : {&m1, &m2}) {
+    EXPECT_EQ(Events(m->message, "opened"), opens_each);
+    EXPECT_EQ(Events(m->message, "clicked"), clicks_each);
+    EXPECT_EQ(MachineEvents(m->message, "opened"), 0);
+    EXPECT_FALSE(IsNull("test.message_status", {m->message}, "opened_at"));
+    EXPECT_FALSE(IsNull("test.message_status", {m->message}, "clicked_at"));
+  }
+  EXPECT_EQ(Count("test.all_events"), kThreads * kHitsPerThread);
+}
+
+// Durability: kiln killed (SIGKILL) while hits are coming in keeps every hit it answered.
+TEST_P(TrackingApiTest, KillAfterAnswersLosesNoAnsweredHit) {
+  Sent m = MakeSent(a_, "kim@lead.test");
+  const std::string open = OpenPath(a_.ws, m.message);
+  constexpr int kThreads = 8;
+  constexpr int kAnsweredBeforeKill = 300;
+  std::atomic<int> answered{0};
+  std::atomic<bool> killed{false};
+  std::mutex mu;
+  std::condition_variable enough;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      auto c = Client();
+      c->set_timeout(std::chrono::seconds(30));
+      while (!killed.load()) {
+        auto r = c->Get(open, {{"User-Agent", kHumanUa}});
+        if (!r.ok()) break;  // the server is gone
+        if (r->status != 200) {
+          ADD_FAILURE() << "open pixel answered " << r->status << ": " << r->body;
+          break;
+        }
+        if (++answered >= kAnsweredBeforeKill) enough.notify_one();
+      }
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(enough.wait_for(lock, std::chrono::seconds(120),
+                                [&] { return answered.load() >= kAnsweredBeforeKill; }));
+  }
+  proc_.Signal(SIGKILL);
+  EXPECT_NE(proc_.Wait(30), -1000);
+  killed = true;
+  for (auto& t : threads) t.join();
+  // Hits in flight at the kill may have been committed without an answer; never the reverse.
+  EXPECT_GE(Events(m.message, "opened"), answered.load());
+  EXPECT_GE(answered.load(), kAnsweredBeforeKill);
 }
 
 TEST_P(TrackingApiTest, ClickRedirectsOnlyToSignedUrl) {

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <memory>
 
 #include "kiln/api/tracking_tokens.h"
 #include "kiln/domain/email_address.h"
@@ -111,31 +113,30 @@ std::optional<TrackingToken> TokenFrom(const Api& api, const http::Request& req,
   return std::move(t).value();
 }
 
-// Records an open or a click (a HEAD request only checks the message). NotFound when the message
-// does not exist.
-Status RecordHit(const Api& api, const http::Request& req, const TrackingToken& t) {
+// Records an open or a click through the group committer (a HEAD request only checks the
+// message). NotFound when the message does not exist.
+Status RecordHit(const Api& api, HitCommitter& committer, const http::Request& req,
+                 const TrackingToken& t) {
   if (req.method == verb::head) {
     return api.db().Read([&](store::Tx& tx) -> Status { return LoadMessage(tx, t).status(); });
   }
-  const bool click = t.kind == TokenKind::kClick;
-  return api.db().Write([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto msg, LoadMessage(tx, t));
-    int64_t now = api.clock().NowMillis();
-    bool machine = IsMachineHit(req.Header(field::user_agent), msg.sent_at, now);
-    std::optional<std::string_view> url;
-    if (click) url = t.url;
-    KILN_RETURN_IF_ERROR(
-        tx.Exec("tracking.insert_event",
-                {t.workspace_id, msg.id, msg.campaign_id, click ? "clicked" : "opened",
-                 Detail(req, url, t.link_index), machine, now})
-            .status());
-    if (!machine) {
-      KILN_RETURN_IF_ERROR(tx.Exec(click ? "tracking.mark_clicked" : "tracking.mark_opened",
-                                   {t.workspace_id, msg.id, now})
-                               .status());
-    }
-    return Status::Ok();
-  });
+  std::optional<std::string_view> url;
+  if (t.kind == TokenKind::kClick) url = t.url;
+  Hit hit{.token = t,
+          .at_ms = api.clock().NowMillis(),
+          .user_agent = std::string(req.Header(field::user_agent)),
+          .detail = Detail(req, url, t.link_index)};
+  return committer.Record(hit);
+}
+
+// The answer to a hit whose group could not be committed: the client (or the mail proxy) may
+// retry, and nothing was claimed to be recorded.
+http::Response UnavailablePage(const Status& st, const http::Request& req) {
+  spdlog::error("request {}: tracking {}: {}", req.request_id, req.path, st.ToString());
+  http::Response res = Page(status::service_unavailable, "Please try again",
+                            "<p>This link is busy. Please try again in a moment.</p>");
+  res.SetHeader(field::retry_after, "1");
+  return res;
 }
 
 // All effects of an unsubscribe, in one transaction; a second call changes nothing.
@@ -192,11 +193,12 @@ http::Response UnsubscribePost(const Api& api, http::Request& req) {
               "<p>You will not receive any more of these emails.</p>");
 }
 
-http::Response OpenPixel(const Api& api, http::Request& req) {
+http::Response OpenPixel(const Api& api, HitCommitter& committer, http::Request& req) {
   auto t = TokenFrom(api, req, TokenKind::kOpen, ".gif");
   if (!t) return NotFoundPage();
-  Status st = RecordHit(api, req, *t);
+  Status st = RecordHit(api, committer, req, *t);
   if (st.code() == Status::Code::kNotFound) return NotFoundPage();
+  if (st.code() == Status::Code::kUnavailable) return UnavailablePage(st, req);
   if (!st.ok()) return ErrorPage(st, req);
   http::Response res;
   res.status = status::ok;
@@ -208,11 +210,12 @@ http::Response OpenPixel(const Api& api, http::Request& req) {
   return res;
 }
 
-http::Response Click(const Api& api, http::Request& req) {
+http::Response Click(const Api& api, HitCommitter& committer, http::Request& req) {
   auto t = TokenFrom(api, req, TokenKind::kClick);
   if (!t) return NotFoundPage();
-  Status st = RecordHit(api, req, *t);
+  Status st = RecordHit(api, committer, req, *t);
   if (st.code() == Status::Code::kNotFound) return NotFoundPage();
+  if (st.code() == Status::Code::kUnavailable) return UnavailablePage(st, req);
   if (!st.ok()) return ErrorPage(st, req);
   http::Response res;
   res.status = status::found;
@@ -273,8 +276,138 @@ bool IsMachineHit(std::string_view user_agent, std::optional<int64_t> sent_at_ms
   return sent_at_ms && now_ms >= *sent_at_ms && now_ms - *sent_at_ms < kScannerWindowMs;
 }
 
+HitCommitter::HitCommitter(store::Database& db, size_t max_group)
+    : db_(db), max_group_(max_group == 0 ? 1 : max_group), thread_([this] { Loop(); }) {}
+
+HitCommitter::~HitCommitter() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_one();
+  thread_.join();
+}
+
+Status HitCommitter::Record(const Hit& hit) {
+  Pending p{.hit = &hit};
+  std::unique_lock lock(mu_);
+  queue_.push_back(&p);
+  if (queue_.size() == 1) work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return p.done; });
+  return std::move(p.result);
+}
+
+uint64_t HitCommitter::groups_committed() const {
+  std::lock_guard lock(mu_);
+  return groups_;
+}
+
+uint64_t HitCommitter::hits_committed() const {
+  std::lock_guard lock(mu_);
+  return hits_;
+}
+
+void HitCommitter::Loop() {
+  std::vector<Pending*> group;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      const size_t n = std::min(queue_.size(), max_group_);
+      group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    Status st = WriteGroup(group);
+    {
+      std::lock_guard lock(mu_);
+      uint64_t written = 0;
+      for (Pending* p : group) {
+        if (!st.ok()) {
+          p->result = Status::Unavailable("tracking hits not recorded: " + st.ToString());
+        } else if (p->result.ok()) {
+          ++written;
+        }
+        p->done = true;
+      }
+      if (st.ok()) {
+        ++groups_;
+        hits_ += written;
+      }
+    }
+    done_cv_.notify_all();
+    group.clear();
+  }
+}
+
+Status HitCommitter::WriteGroup(const std::vector<Pending*>& group) {
+  return db_.Write([&](store::Tx& tx) -> Status {
+    for (Pending* p : group) {
+      const Hit& hit = *p->hit;
+      const TrackingToken& t = hit.token;
+      auto msg = LoadMessage(tx, t);
+      if (msg.status().code() == Status::Code::kNotFound) {
+        p->result = msg.status();
+        continue;
+      }
+      KILN_RETURN_IF_ERROR(msg.status());
+      p->result = Status::Ok();
+      const bool click = t.kind == TokenKind::kClick;
+      const bool machine = IsMachineHit(hit.user_agent, msg->sent_at, hit.at_ms);
+      KILN_RETURN_IF_ERROR(tx.Exec("tracking.insert_event",
+                                   {t.workspace_id, msg->id, msg->campaign_id,
+                                    click ? "clicked" : "opened", hit.detail, machine, hit.at_ms})
+                               .status());
+      if (!machine) {
+        KILN_RETURN_IF_ERROR(tx.Exec(click ? "tracking.mark_clicked" : "tracking.mark_opened",
+                                     {t.workspace_id, msg->id, hit.at_ms})
+                                 .status());
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::string> NormalizeTrackingDomain(std::string_view value, std::string_view field) {
+  std::string d(value);
+  if (!d.empty() && d.back() == '.') d.pop_back();
+  for (char& c : d) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  if (value.empty()) return d;
+  auto bad = [&](std::string_view why) {
+    return Status::InvalidArgument(std::string(field) + ": '" + std::string(value) +
+                                       "' is not a hostname (" + std::string(why) + ")",
+                                   std::string(field));
+  };
+  if (d.size() > 253) return bad("longer than 253 characters");
+  size_t labels = 0, start = 0;
+  std::string_view last;
+  while (start <= d.size()) {
+    size_t dot = d.find('.', start);
+    if (dot == std::string::npos) dot = d.size();
+    std::string_view label = std::string_view(d).substr(start, dot - start);
+    if (label.empty()) return bad("an empty label");
+    if (label.size() > 63) return bad("a label longer than 63 characters");
+    for (char c : label) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+        return bad("only letters, digits, '-' and '.' are allowed");
+    }
+    if (label.front() == '-' || label.back() == '-') return bad("a label starts or ends with '-'");
+    ++labels;
+    last = label;
+    start = dot + 1;
+  }
+  if (labels < 2) return bad("it needs a dot, e.g. track.example.com");
+  if (last.find_first_not_of("0123456789") == std::string_view::npos)
+    return bad("an IP address is not a domain");
+  return d;
+}
+
 void RegisterTrackingRoutes(Api& api) {
   const Api* a = &api;
+  // Owned by the routes (the router outlives every request they serve).
+  auto committer = std::make_shared<HitCommitter>(api.db());
   auto doc = [](std::string summary, int code) {
     return http::RouteDoc{.summary = std::move(summary),
                           .tag = "tracking",
@@ -288,10 +421,12 @@ void RegisterTrackingRoutes(Api& api) {
       verb::post, "/u/{token}", [a](http::Request& r) { return UnsubscribePost(*a, r); },
       doc("Unsubscribe now (the page's button and RFC 8058 one-click)", 200));
   api.router().Add(
-      verb::get, "/o/{token}", [a](http::Request& r) { return OpenPixel(*a, r); },
+      verb::get, "/o/{token}",
+      [a, committer](http::Request& r) { return OpenPixel(*a, *committer, r); },
       doc("Open pixel: /o/{token}.gif answers a 43-byte transparent GIF", 200));
   api.router().Add(
-      verb::get, "/c/{token}", [a](http::Request& r) { return Click(*a, r); },
+      verb::get, "/c/{token}",
+      [a, committer](http::Request& r) { return Click(*a, *committer, r); },
       doc("Click: records it and redirects (302) to the link that was in the email", 302));
 }
 
