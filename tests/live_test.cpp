@@ -3,6 +3,10 @@
 // caller is not in; a snapshot at connect, then an update within seconds after rows change (a sent
 // message and its event written straight into kiln's database, as the engine of another process
 // would); another workspace's events never appear; the per-user connection limit; an API key.
+// GET /api/v1/live?workspace={ws} (issue 4 §7's name) is the same stream: the caller's only
+// workspace without the parameter, 400 naming `workspace` when that is ambiguous. Lead imports
+// stream `import` frames with their progress (rows written by an import worker of another node, and
+// a real import through the API).
 #include <chrono>
 #include <thread>
 
@@ -32,6 +36,15 @@ RETURNING id;
 INSERT INTO events (workspace_id, message_id, campaign_id, type, detail, created_at)
 VALUES ($1, $2, $3, $4, '{}', $5)
 RETURNING id;
+-- name: test.insert_import
+INSERT INTO upload_jobs (workspace_id, kind, file_name, status, bytes_total, bytes_read,
+                         created_at, updated_at, started_at)
+VALUES ($1, 'contacts_csv', $2, 'running', $3, 0, $4, $4, $4)
+RETURNING id;
+-- name: test.import_progress
+UPDATE upload_jobs SET status = $3, processed_rows = $4, imported_rows = $5, skipped_rows = $6,
+       error_rows = $7, bytes_read = $8, updated_at = $9
+WHERE workspace_id = $1 AND id = $2;
 )";
 
 class LiveTest : public KilnApiFixture {
@@ -290,6 +303,176 @@ TEST_P(LiveTest, ConnectionLimitPerUserAndApiKeys) {
   auto cross = TestWebSocket::Connect(proc_.port(), LivePath(b_.ws), program, &status);
   EXPECT_FALSE(cross.ok());
   EXPECT_EQ(status, 404);
+}
+
+TEST_P(LiveTest, LiveRouteWithWorkspaceParameter) {
+  const std::string base = "/api/v1/live";
+  int status = 0;
+  std::string body;
+  auto error_field = [&] {
+    ClientResponse r;
+    r.status = status;
+    r.body = body;
+    return ErrField(r);
+  };
+  // The caller's only workspace without the parameter; the named one with it.
+  for (const std::string& path : {base, base + "?workspace=" + std::to_string(a_.ws)}) {
+    auto ws = TestWebSocket::Connect(proc_.port(), path, Browser(a_), &status, &body);
+    ASSERT_TRUE(ws.ok()) << path << ": " << status << " " << body;
+    auto snapshot = NextFrame(**ws, 5s);
+    EXPECT_EQ(snapshot.at("type").as_string(), "snapshot") << path;
+    EXPECT_EQ(snapshot.at("workspace_id").as_int64(), a_.ws) << path;
+  }
+  // The same refusals as the workspace route: no credentials, a foreign Origin, a workspace of
+  // someone else (as if it did not exist), a plain GET.
+  auto r = TestWebSocket::Connect(proc_.port(), base, {}, &status, &body);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(status, 401) << body;
+  r = TestWebSocket::Connect(proc_.port(), base, Browser(a_, "https://evil.example"), &status,
+                             &body);
+  EXPECT_EQ(status, 403) << body;
+  r = TestWebSocket::Connect(proc_.port(), base + "?workspace=" + std::to_string(b_.ws),
+                             Browser(a_), &status, &body);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(status, 404) << body;
+  EXPECT_EQ(a_.Get("/api/v1/live").status, 426);
+  // Not an id: 400 naming the parameter.
+  r = TestWebSocket::Connect(proc_.port(), base + "?workspace=abc", Browser(a_), &status, &body);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(status, 400) << body;
+  EXPECT_EQ(error_field(), "workspace") << body;
+
+  // An API key streams its own workspace without the parameter, and no other.
+  auto key = a_.Post(a_.Ws() + "/api-keys", R"({"name":"live","role":"viewer"})");
+  ASSERT_EQ(key.status, 201) << key.body;
+  TestWebSocket::Options program;
+  program.headers = {{"Authorization", "Bearer " + std::string(Json(key).at("key").as_string())}};
+  auto by_key = TestWebSocket::Connect(proc_.port(), base, program, &status, &body);
+  ASSERT_TRUE(by_key.ok()) << status << " " << body;
+  EXPECT_EQ(NextFrame(**by_key, 5s).at("workspace_id").as_int64(), a_.ws);
+  r = TestWebSocket::Connect(proc_.port(), base + "?workspace=" + std::to_string(b_.ws), program,
+                             &status, &body);
+  EXPECT_EQ(status, 404) << body;
+
+  // A member of two workspaces must name one.
+  auto second = a_.Post("/api/v1/workspaces", R"({"name":"Second"})");
+  ASSERT_EQ(second.status, 201) << second.body;
+  const int64_t second_ws = Json(second).at("id").as_int64();
+  r = TestWebSocket::Connect(proc_.port(), base, Browser(a_), &status, &body);
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(status, 400) << body;
+  EXPECT_EQ(error_field(), "workspace") << body;
+  EXPECT_NE(body.find("2 workspaces"), std::string::npos) << body;
+  auto named = TestWebSocket::Connect(
+      proc_.port(), base + "?workspace=" + std::to_string(second_ws), Browser(a_), &status, &body);
+  ASSERT_TRUE(named.ok()) << status << " " << body;
+  EXPECT_EQ(NextFrame(**named, 5s).at("workspace_id").as_int64(), second_ws);
+}
+
+TEST_P(LiveTest, ImportProgressFrames) {
+  auto ws = TestWebSocket::Connect(proc_.port(), "/api/v1/live", Browser(a_));
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  ASSERT_EQ(NextFrame(**ws, 5s).at("type").as_string(), "snapshot");
+  auto next_import = [&](int64_t id) -> json::object {
+    const auto deadline = Steady::now() + 10s;
+    while (Steady::now() < deadline) {
+      auto f = NextFrame(
+          **ws, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Steady::now()));
+      if (f.empty()) break;
+      if (f.at("type").as_string() != "import") continue;
+      EXPECT_EQ(f.at("workspace_id").as_int64(), a_.ws);
+      if (f.at("import").at("id").as_int64() == id) return f.at("import").as_object();
+    }
+    ADD_FAILURE() << "no import frame for job " << id;
+    return {};
+  };
+
+  // A job on another node: running, then progress, then completed; one frame for each state.
+  int64_t job = 0;
+  auto write = [&](const std::function<Status(store::Tx&)>& fn) {
+    Status st = Db().Write(fn);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+  };
+  write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("test.insert_import", {a_.ws, "leads.csv", 1000,
+                                                                       SystemClock().NowMillis()}));
+    job = row.Int("id");
+    return Status::Ok();
+  });
+  auto item = next_import(job);
+  EXPECT_EQ(item.at("status").as_string(), "running");
+  EXPECT_EQ(item.at("file_name").as_string(), "leads.csv");
+  EXPECT_EQ(item.at("rows_read").as_int64(), 0);
+  EXPECT_EQ(item.at("progress").as_double(), 0.0);
+  write([&](store::Tx& tx) {
+    return tx
+        .Exec("test.import_progress",
+              {a_.ws, job, "running", 40, 30, 6, 4, 400, SystemClock().NowMillis()})
+        .status();
+  });
+  item = next_import(job);
+  EXPECT_EQ(item.at("status").as_string(), "running");
+  EXPECT_EQ(item.at("rows_read").as_int64(), 40);
+  EXPECT_EQ(item.at("rows_imported").as_int64(), 30);
+  EXPECT_EQ(item.at("rows_skipped").as_int64(), 6);
+  EXPECT_EQ(item.at("rows_failed").as_int64(), 4);
+  EXPECT_DOUBLE_EQ(item.at("progress").as_double(), 0.4);
+  write([&](store::Tx& tx) {
+    return tx
+        .Exec("test.import_progress",
+              {a_.ws, job, "completed", 100, 80, 12, 8, 1000, SystemClock().NowMillis()})
+        .status();
+  });
+  item = next_import(job);
+  EXPECT_EQ(item.at("status").as_string(), "completed");
+  EXPECT_EQ(item.at("rows_read").as_int64(), 100);
+  EXPECT_DOUBLE_EQ(item.at("progress").as_double(), 1.0);
+  // Nothing more about it: the job has not changed. Another workspace never sees it.
+  auto wb = TestWebSocket::Connect(proc_.port(), "/api/v1/live", Browser(b_));
+  ASSERT_TRUE(wb.ok()) << wb.status().ToString();
+  ASSERT_EQ(NextFrame(**wb, 5s).at("type").as_string(), "snapshot");
+  auto quiet = (*wb)->Read(2500ms);
+  while (quiet.ok() && quiet->find("\"heartbeat\"") != std::string::npos)
+    quiet = (*wb)->Read(2500ms);
+  EXPECT_FALSE(quiet.ok()) << "workspace B got a frame: " << *quiet;
+  // A new listener of A gets the recently ended job after its snapshot.
+  auto late = TestWebSocket::Connect(proc_.port(), "/api/v1/live", Browser(a_));
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  ASSERT_EQ(NextFrame(**late, 5s).at("type").as_string(), "snapshot");
+  auto again = NextFrame(**late, 5s);
+  ASSERT_EQ(again.at("type").as_string(), "import") << json::serialize(again);
+  EXPECT_EQ(again.at("import").at("id").as_int64(), job);
+  EXPECT_EQ(again.at("import").at("status").as_string(), "completed");
+
+  // A real import through the API: its frames end with the counts the API reports.
+  std::string csv = "email,first_name\n";
+  for (int i = 0; i < 3000; ++i) csv += "lead" + std::to_string(i) + "@import.test,Lead\n";
+  csv += "not-an-address,Bad\nlead1@import.test,Twice\n";
+  auto up = a_.http
+                ->Send("POST", a_.Ws() + "/imports?file_name=live.csv", csv,
+                       {{"Content-Type", "text/csv"}, {"X-CSRF-Token", a_.csrf}})
+                .value();
+  ASSERT_EQ(up.status, 201) << up.body;
+  const int64_t real = Json(up).at("id").as_int64();
+  ASSERT_EQ(a_.Post(a_.Ws() + "/imports/" + std::to_string(real) + "/start", "{}").status, 202);
+  double progress = 0;
+  for (;;) {
+    item = next_import(real);
+    if (item.empty()) break;
+    EXPECT_GE(item.at("progress").as_double(), progress);
+    progress = item.at("progress").as_double();
+    const std::string st(item.at("status").as_string());
+    if (st == "running") continue;
+    EXPECT_EQ(st, "completed") << json::serialize(item);
+    break;
+  }
+  ASSERT_FALSE(item.empty());
+  EXPECT_EQ(item.at("rows_read").as_int64(), 3002);
+  EXPECT_EQ(item.at("rows_imported").as_int64(), 3000);
+  EXPECT_EQ(item.at("rows_skipped").as_int64(), 1);
+  EXPECT_EQ(item.at("rows_failed").as_int64(), 1);
+  auto api = Json(a_.Get(a_.Ws() + "/imports/" + std::to_string(real)));
+  EXPECT_EQ(api.at("counts").at("imported").as_int64(), 3000) << api;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LiveTest, ::testing::ValuesIn(DbBackends()), DbBackendName());

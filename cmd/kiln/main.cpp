@@ -577,6 +577,15 @@ int main(int argc, char** argv) {
       ->add_option("--transient-percent", sim.transient_refusal_percent,
                    "share of leads refused transiently twice before accepting")
       ->capture_default_str();
+  simulate
+      ->add_option("--warmup-mix", sim.warmup_mix_percent,
+                   "the campaign's share of a warmed sender's day sent to warm-up inboxes (%)")
+      ->capture_default_str();
+  simulate->add_option("--bots", sim.bots, "warm-up inboxes")->capture_default_str();
+  simulate
+      ->add_option("--domain-cap", sim.domain_hourly_cap,
+                   "cold sends per sender per recipient domain per hour (0: no cap)")
+      ->capture_default_str();
   simulate->add_flag("--json", sim_json, "print the report as one JSON object");
 
   try {

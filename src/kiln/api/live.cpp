@@ -1,5 +1,6 @@
-// GET /api/v1/workspaces/{ws}/live: the workspace's live progress as a WebSocket stream of JSON
-// frames (docs/api.md, "Live progress").
+// GET /api/v1/workspaces/{ws}/live and GET /api/v1/live?workspace={ws} (the name issue 4 §7 uses;
+// without the parameter: the caller's only workspace, or the API key's): the workspace's live
+// progress as a WebSocket stream of JSON frames (docs/api.md, "Live progress").
 //
 // The engine may run in other processes (`kiln worker`), so the database is the source of truth:
 // one LiveHub per serve process polls, once a second, what changed for each workspace that has
@@ -44,6 +45,9 @@ constexpr int64_t kFeedPerPoll = 200;  // at most this many new events read per 
 constexpr int64_t kRateWindowMs = 5 * 60 * 1000;
 constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
 constexpr int64_t kWarmupScheduledBoundMs = 7 * kDayMs;
+// Import jobs that ended (or were last touched) longer ago than this are no longer read: their
+// last frame went out when they ended.
+constexpr int64_t kImportRecentMs = 10 * 60 * 1000;
 
 bool IsFeedType(std::string_view type) {
   return type == "sent" || type == "replied" || type == "bounced" || type == "opened" ||
@@ -62,6 +66,27 @@ json::object ActivityItem(const store::Row& r) {
   return item;
 }
 
+// An `import` frame's job: a lead import's progress (upload_jobs, leads/import_jobs.h).
+json::object ImportItem(const store::Row& r) {
+  const int64_t total = r.Int("bytes_total");
+  const double progress =
+      r.Text("status") == "completed"
+          ? 1.0
+          : (total > 0 ? std::min(1.0, static_cast<double>(r.Int("bytes_read")) /
+                                           static_cast<double>(total))
+                       : 0.0);
+  return json::object{{"id", r.Int("id")},
+                      {"file_name", r.Text("file_name")},
+                      {"status", r.Text("status")},
+                      {"rows_read", r.Int("processed_rows")},
+                      {"rows_imported", r.Int("imported_rows")},
+                      {"rows_skipped", r.Int("skipped_rows")},
+                      {"rows_failed", r.Int("error_rows")},
+                      {"bytes_read", r.Int("bytes_read")},
+                      {"bytes_total", total},
+                      {"progress", std::round(progress * 1000) / 1000}};
+}
+
 struct Listener {
   std::shared_ptr<http::WebSocketChannel> channel;
   Caller caller;
@@ -78,6 +103,10 @@ struct WorkspaceState {
   std::string counters_text;     // serialized, to tell whether they changed
   int64_t campaigns_n = -1;      // live.campaigns_signature at the last refresh
   int64_t campaigns_updated = -1;
+  // Import jobs running or recently ended: id -> the item last streamed (serialized), and the
+  // items that changed since the previous frame (sent as `import` frames, oldest job first).
+  std::map<int64_t, std::string> imports;
+  std::vector<json::object> import_changes;
   TimePoint last_refresh, last_frame, last_recheck, last_error_log;
 };
 
@@ -117,6 +146,9 @@ class LiveHub {
   Status Load(int64_t ws, WorkspaceState& state);
   Status ReadChanges(int64_t ws, WorkspaceState& state, TimePoint now, json::array& fresh);
   Status RefreshCounters(store::Tx& tx, int64_t ws, WorkspaceState& state);
+  // Reads the workspace's running and recently ended imports; those whose progress changed since
+  // the last read go to state.import_changes.
+  Status ReadImports(store::Tx& tx, int64_t ws, WorkspaceState& state);
   void Recheck(int64_t ws, WorkspaceState& state);
   json::object Frame(std::string_view type, int64_t ws, const WorkspaceState& state) const;
 
@@ -227,6 +259,23 @@ Status LiveHub::RefreshCounters(store::Tx& tx, int64_t ws, WorkspaceState& state
   return Status::Ok();
 }
 
+Status LiveHub::ReadImports(store::Tx& tx, int64_t ws, WorkspaceState& state) {
+  KILN_ASSIGN_OR_RETURN(auto rows,
+                        tx.Query("live.imports", {ws, clock_.NowMillis() - kImportRecentMs}));
+  std::map<int64_t, std::string> seen;
+  for (const auto& r : rows) {
+    json::object item = ImportItem(r);
+    std::string text = json::serialize(item);
+    auto old = state.imports.find(r.Int("id"));
+    if (old == state.imports.end() || old->second != text) {
+      state.import_changes.push_back(std::move(item));
+    }
+    seen[r.Int("id")] = std::move(text);
+  }
+  state.imports = std::move(seen);
+  return Status::Ok();
+}
+
 Status LiveHub::Load(int64_t ws, WorkspaceState& state) {
   return db_.Read([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(auto top, tx.QueryRow("live.max_event_id", {}));
@@ -237,6 +286,7 @@ Status LiveHub::Load(int64_t ws, WorkspaceState& state) {
       state.position = std::max(state.position, r.Int("id"));
       state.feed.push_back(ActivityItem(r));
     }
+    KILN_RETURN_IF_ERROR(ReadImports(tx, ws, state));
     return RefreshCounters(tx, ws, state);
   });
 }
@@ -255,6 +305,7 @@ Status LiveHub::ReadChanges(int64_t ws, WorkspaceState& state, TimePoint now, js
     for (const auto& r : rows) {
       if (IsFeedType(r.Text("type"))) fresh.push_back(ActivityItem(r));
     }
+    KILN_RETURN_IF_ERROR(ReadImports(tx, ws, state));
     bool due =
         !rows.empty() || now - state.last_refresh >= kRefreshInterval || now < state.last_refresh;
     if (!due) {
@@ -323,6 +374,26 @@ void LiveHub::Poll(int64_t ws, WorkspaceState& state, TimePoint now) {
   for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) state.feed.push_front(*it);
   while (static_cast<int64_t>(state.feed.size()) > kFeedKept) state.feed.pop_back();
 
+  // Import progress: one `import` frame per job that changed, to the listeners that have had
+  // their snapshot; a new listener gets one per running or recently ended job after its snapshot.
+  std::vector<std::string> import_texts;
+  for (json::object& item : state.import_changes) {
+    import_texts.push_back(json::serialize(json::object{{"type", "import"},
+                                                        {"workspace_id", ws},
+                                                        {"at", FormatIso8601(clock_.NowMillis())},
+                                                        {"import", std::move(item)}}));
+  }
+  state.import_changes.clear();
+  std::vector<std::string> import_snapshot;
+  if (std::any_of(state.listeners.begin(), state.listeners.end(),
+                  [](const Listener& l) { return l.needs_snapshot; })) {
+    for (const auto& [id, text] : state.imports) {
+      import_snapshot.push_back(R"({"type":"import","workspace_id":)" + std::to_string(ws) +
+                                R"(,"at":")" + FormatIso8601(clock_.NowMillis()) +
+                                R"(","import":)" + text + "}");
+    }
+  }
+
   std::string update_text;
   bool changed = !fresh.empty() || state.counters_text != old_counters;
   if (changed || now - state.last_frame >= kHeartbeatInterval) {
@@ -346,56 +417,106 @@ void LiveHub::Poll(int64_t ws, WorkspaceState& state, TimePoint now) {
       }
       l.needs_snapshot = false;
       l.channel->Send(snapshot_text);
-    } else if (!update_text.empty()) {
-      l.channel->Send(update_text);
+      for (const std::string& text : import_snapshot) l.channel->Send(text);
+    } else {
+      for (const std::string& text : import_texts) l.channel->Send(text);
+      if (!update_text.empty()) l.channel->Send(update_text);
     }
   }
-  if (!update_text.empty() || !snapshot_text.empty()) state.last_frame = now;
+  if (!update_text.empty() || !snapshot_text.empty() || !import_texts.empty()) {
+    state.last_frame = now;
+  }
 }
 
 constexpr char kLiveSummary[] =
     "Live progress of the workspace as a WebSocket stream of JSON frames (snapshot, then updates "
     "at most once a second, heartbeats); see docs/api.md";
 
+constexpr char kLiveQuerySummary[] =
+    "The same stream for ?workspace={ws} (default: the caller's only workspace, or the API key's); "
+    "see docs/api.md";
+
+constexpr char kLiveFrameSchema[] =
+    R"({"type":"object","description":"WebSocket text frames","properties":{"type":{"type":"string","enum":["snapshot","update","heartbeat","import"]},"workspace_id":{"type":"integer"},"at":{"type":"string"},"today":{"type":"object"},"senders":{"type":"array"},"campaigns":{"type":"array"},"activity":{"type":"array"},"import":{"type":"object"}}})";
+
+// The workspace GET /api/v1/live streams: ?workspace=<id>, else the API key's workspace or the
+// signed-in user's only one. InvalidArgument naming `workspace` when the value is not an id or the
+// user belongs to no or several workspaces; the database failed.
+Result<int64_t> LiveWorkspace(Api& api, const http::Request& req, const Caller& caller) {
+  if (auto it = req.query.find("workspace"); it != req.query.end()) {
+    auto ws = ParseId(it->second);
+    if (!ws.ok()) {
+      return Status::InvalidArgument("workspace: '" + it->second + "' is not a workspace id",
+                                     "workspace");
+    }
+    return *ws;
+  }
+  if (!caller.is_session()) return caller.key_workspace_id;
+  std::vector<store::Row> rows;
+  KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(rows, tx.Query("workspaces.list_for_user", {caller.user_id}));
+    return Status::Ok();
+  }));
+  if (rows.size() == 1) return rows.front().Int("id");
+  return Status::InvalidArgument(
+      "workspace: you belong to " + std::to_string(rows.size()) +
+          " workspaces; name one with ?workspace=<id> (or use /api/v1/workspaces/{ws}/live)",
+      "workspace");
+}
+
 }  // namespace
 
 void RegisterLiveRoutes(Api& api) {
   auto hub = std::make_shared<LiveHub>(api.db(), api.clock());
   Api* a = &api;
+  // Both routes: Origin, then the caller, then the workspace (`from_query`: GET /api/v1/live).
+  auto upgrade = [a, hub](http::Request& req, bool from_query) -> http::UpgradeResult {
+    auto refuse = [&](const Status& s) { return Api::ErrorResponse(s, req.request_id); };
+    const Config& config = a->config();
+    if (Status origin = http::CheckWebSocketOrigin(req, config.GetString("public_url"));
+        !origin.ok()) {
+      spdlog::warn("live: refused a WebSocket from origin '{}' (request {})",
+                   req.Header(http::bhttp::field::origin), req.request_id);
+      return refuse(origin);
+    }
+    auto caller = a->AuthenticateCaller(req);
+    if (!caller.ok()) return refuse(caller.status());
+    Result<int64_t> ws = Status::NotFound("no such workspace");
+    if (from_query) {
+      ws = LiveWorkspace(*a, req, *caller);
+      if (!ws.ok()) return refuse(ws.status());
+    } else {
+      ws = ParseId(req.path_params["ws"]);
+      if (!ws.ok()) return refuse(Status::NotFound("no such workspace"));
+    }
+    auto role = a->RoleIn(*caller, *ws);
+    if (!role.ok()) return refuse(role.status());
+
+    http::WebSocketAccept accept;
+    accept.limit_key = caller->is_session() ? "user:" + std::to_string(caller->user_id)
+                                            : "key:" + std::to_string(caller->api_key_id);
+    accept.max_per_key = static_cast<int>(config.GetInt("live_connections_per_user"));
+    accept.send_buffer_limit = static_cast<size_t>(config.GetInt("live_send_buffer_bytes"));
+    accept.idle_timeout = Millis(config.GetInt("live_idle_timeout_ms"));
+    accept.on_open = [hub, ws = *ws,
+                      caller = *caller](std::shared_ptr<http::WebSocketChannel> channel) {
+      hub->Subscribe(ws, std::move(channel), caller);
+    };
+    return accept;
+  };
   api.router().AddWebSocket(
       "/api/v1/workspaces/{ws}/live",
-      [a, hub](http::Request& req) -> http::UpgradeResult {
-        auto refuse = [&](const Status& s) { return Api::ErrorResponse(s, req.request_id); };
-        const Config& config = a->config();
-        if (Status origin = http::CheckWebSocketOrigin(req, config.GetString("public_url"));
-            !origin.ok()) {
-          spdlog::warn("live: refused a WebSocket from origin '{}' (request {})",
-                       req.Header(http::bhttp::field::origin), req.request_id);
-          return refuse(origin);
-        }
-        auto caller = a->AuthenticateCaller(req);
-        if (!caller.ok()) return refuse(caller.status());
-        auto ws = ParseId(req.path_params["ws"]);
-        if (!ws.ok()) return refuse(Status::NotFound("no such workspace"));
-        auto role = a->RoleIn(*caller, *ws);
-        if (!role.ok()) return refuse(role.status());
-
-        http::WebSocketAccept accept;
-        accept.limit_key = caller->is_session() ? "user:" + std::to_string(caller->user_id)
-                                                : "key:" + std::to_string(caller->api_key_id);
-        accept.max_per_key = static_cast<int>(config.GetInt("live_connections_per_user"));
-        accept.send_buffer_limit = static_cast<size_t>(config.GetInt("live_send_buffer_bytes"));
-        accept.idle_timeout = Millis(config.GetInt("live_idle_timeout_ms"));
-        accept.on_open = [hub, ws = *ws,
-                          caller = *caller](std::shared_ptr<http::WebSocketChannel> channel) {
-          hub->Subscribe(ws, std::move(channel), caller);
-        };
-        return accept;
-      },
+      [upgrade](http::Request& req) -> http::UpgradeResult { return upgrade(req, false); },
       {.summary = kLiveSummary,
        .tag = "live",
-       .response_schema =
-           R"({"type":"object","description":"WebSocket text frames","properties":{"type":{"type":"string","enum":["snapshot","update","heartbeat"]},"workspace_id":{"type":"integer"},"at":{"type":"string"},"today":{"type":"object"},"senders":{"type":"array"},"campaigns":{"type":"array"},"activity":{"type":"array"}}})",
+       .response_schema = kLiveFrameSchema,
+       .success_status = 101});
+  api.router().AddWebSocket(
+      "/api/v1/live",
+      [upgrade](http::Request& req) -> http::UpgradeResult { return upgrade(req, true); },
+      {.summary = kLiveQuerySummary,
+       .tag = "live",
+       .response_schema = kLiveFrameSchema,
        .success_status = 101});
 }
 

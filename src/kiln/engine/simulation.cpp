@@ -21,6 +21,7 @@
 #include "kiln/engine/scheduler.h"
 #include "kiln/mail/transport.h"
 #include "kiln/store/db.h"
+#include "kiln/warmup/source.h"
 
 namespace kiln::engine {
 namespace {
@@ -194,6 +195,31 @@ bool InWindow(const domain::Schedule& s, const domain::TimeZone& zone, int64_t u
          (allowed(previous) && minute < s.end_minute);
 }
 
+// A warm-up plan's volume on `day`, restated from the plan's definition (domain/quota.h) rather
+// than reusing the code under test: start_volume on start_date, daily_increase more each day
+// after (each weekday when weekdays_only, and nothing on Saturdays and Sundays), up to max_volume.
+int RampVolume(const domain::WarmupPlan& plan, domain::CivilDate day) {
+  const int64_t first = domain::DaysFromCivil(plan.start_date);
+  const int64_t today = domain::DaysFromCivil(day);
+  if (today < first) return 0;
+  auto weekend = [](int64_t d) {
+    const int w = domain::WeekdayFromDays(d);
+    return w == 0 || w == 6;
+  };
+  if (plan.weekdays_only && weekend(today)) return 0;
+  int64_t n = 0;
+  for (int64_t d = first; d < today; ++d) {
+    if (!plan.weekdays_only || !weekend(d)) ++n;
+  }
+  return static_cast<int>(
+      std::min<int64_t>(plan.max_volume, plan.start_volume + n * plan.daily_increase));
+}
+
+std::string DomainOf(const std::string& email) {
+  const size_t at = email.rfind('@');
+  return at == std::string::npos ? "" : Lower(email.substr(at + 1));
+}
+
 struct PlannedLead {
   int64_t contact_id = 0;
   std::string email;
@@ -209,6 +235,14 @@ struct PlannedSender {
   int quota = 0;
   std::string zone_name;
   std::optional<int64_t> warmup_end_at;
+  int64_t warmup_start_at = 0;
+  int health_score = 100;
+};
+
+struct PlannedBot {
+  int64_t id = 0;
+  std::string email;
+  std::string zone_name;
 };
 
 struct PendingReply {
@@ -249,6 +283,55 @@ double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
 
 Status Check(bool ok, std::string field, std::string message) {
   return ok ? Status::Ok() : Status::InvalidArgument(field + ": " + message, field);
+}
+
+// The warm-up figures of the report, over the sender and bot days that lie wholly in [start, end).
+void SummarizeWarmup(const SimulationFacts& f, int64_t start, int64_t end,
+                     SimulationReport& report) {
+  struct Day {
+    int cold = 0;
+    int warmup = 0;
+  };
+  std::map<std::pair<int64_t, domain::CivilDate>, Day> sender_days;
+  std::map<std::pair<int64_t, domain::CivilDate>, int> bot_days;
+  for (const SimulatedSend& send : f.sends) {
+    auto sender = f.senders.find(send.sender_id);
+    if (sender == f.senders.end() || !sender->second.zone) continue;
+    Day& d = sender_days[{send.sender_id, domain::DayAt(*sender->second.zone, send.at_ms)}];
+    ++(send.warmup ? d.warmup : d.cold);
+    if (auto bot = f.bots.find(send.bot_id); bot != f.bots.end() && bot->second.zone) {
+      ++bot_days[{send.bot_id, domain::DayAt(*bot->second.zone, send.at_ms)}];
+    }
+  }
+  for (const auto& [id, bot] : f.bots) {
+    for (const auto& [key, n] : bot_days) {
+      if (key.first == id && n >= bot.daily_receive_limit) ++report.bots_at_limit;
+    }
+  }
+  int64_t full_warmup = 0, full_total = 0;
+  for (const auto& [id, sn] : f.senders) {
+    if (!sn.zone) continue;
+    for (domain::CivilDate day = domain::DayAt(*sn.zone, start);;
+         day = domain::CivilFromDays(domain::DaysFromCivil(day) + 1)) {
+      const domain::DayBounds b = domain::DayBoundsOf(*sn.zone, day);
+      if (b.start_ms >= end) break;
+      if (b.start_ms < start || b.end_ms > end) continue;
+      auto it = sender_days.find({id, day});
+      const Day d = it == sender_days.end() ? Day{} : it->second;
+      if (sn.warmup_end_at && b.end_ms <= *sn.warmup_end_at && sn.plan) {
+        ++report.ramp_days;
+        if (d.warmup == std::min(RampVolume(*sn.plan, day), sn.daily_quota)) ++report.ramp_days_met;
+      } else if ((!sn.warmup_end_at || b.start_ms >= *sn.warmup_end_at) &&
+                 d.cold + d.warmup == sn.daily_quota) {
+        ++report.full_days;
+        full_warmup += d.warmup;
+        full_total += d.cold + d.warmup;
+      }
+    }
+  }
+  report.full_days_warmup_percent =
+      full_total > 0 ? 100.0 * static_cast<double>(full_warmup) / static_cast<double>(full_total)
+                     : 0;
 }
 
 }  // namespace
@@ -294,6 +377,24 @@ Status ValidateSimulationSpec(const SimulationSpec& s) {
   KILN_RETURN_IF_ERROR(Check(s.permanent_refusal_percent + s.transient_refusal_percent <= 100,
                              "refusals", "permanent + transient must not exceed 100%"));
   KILN_RETURN_IF_ERROR(Check(s.warmup_days >= 0, "warmup_days", "must be >= 0"));
+  for (auto [v, name] : {std::pair{s.warmup_mix_percent, "warmup_mix_percent"},
+                         std::pair{s.low_health_percent, "low_health_percent"},
+                         std::pair{s.low_health_score, "low_health_score"},
+                         std::pair{s.min_health_score, "min_health_score"},
+                         std::pair{s.warmup_peer_share_percent, "warmup_peer_share_percent"}}) {
+    KILN_RETURN_IF_ERROR(Check(v >= 0 && v <= 100, name, "must be between 0 and 100"));
+  }
+  KILN_RETURN_IF_ERROR(Check(s.warmup_percent + s.low_health_percent <= 100, "low_health_percent",
+                             "warmup_percent + low_health_percent must not exceed 100"));
+  KILN_RETURN_IF_ERROR(
+      Check(s.warmup_start_volume >= 1 && s.warmup_start_volume <= s.warmup_max_volume,
+            "warmup_start_volume", "needs 1 <= start volume <= max volume"));
+  KILN_RETURN_IF_ERROR(
+      Check(s.warmup_daily_increase >= 0, "warmup_daily_increase", "must be >= 0"));
+  KILN_RETURN_IF_ERROR(
+      Check(s.bots >= 0 && s.bots <= 100'000, "bots", "must be between 0 and 100000"));
+  KILN_RETURN_IF_ERROR(Check(s.bot_receive_limit >= 1, "bot_receive_limit", "must be >= 1"));
+  KILN_RETURN_IF_ERROR(Check(s.domain_hourly_cap >= 0, "domain_hourly_cap", "must be >= 0"));
   KILN_RETURN_IF_ERROR(Check(s.transient_attempts >= 0, "transient_attempts", "must be >= 0"));
   KILN_RETURN_IF_ERROR(Check(s.min_gap_ms >= 0, "min_gap_ms", "must be >= 0"));
   KILN_RETURN_IF_ERROR(Check(s.max_leads_per_tick >= 1, "max_leads_per_tick", "must be >= 1"));
@@ -301,6 +402,10 @@ Status ValidateSimulationSpec(const SimulationSpec& s) {
       s.reply_delay_min_minutes >= 0 && s.reply_delay_min_minutes <= s.reply_delay_max_minutes,
       "reply_delay", "needs 0 <= min <= max"));
   return Status::Ok();
+}
+
+std::vector<std::string> DefaultBotZones() {
+  return {"UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata"};
 }
 
 std::vector<SimulationViolation> CheckSimulationRules(const SimulationFacts& f) {
@@ -312,6 +417,14 @@ std::vector<SimulationViolation> CheckSimulationRules(const SimulationFacts& f) 
   auto sender_name = [](int64_t id) { return "sender " + std::to_string(id); };
 
   std::map<std::pair<int64_t, domain::CivilDate>, int> per_sender_day;
+  struct DaySplit {
+    int cold = 0;
+    int warmup = 0;
+  };
+  std::map<std::pair<int64_t, domain::CivilDate>, DaySplit> split;   // (sender, its day)
+  std::map<std::pair<int64_t, domain::CivilDate>, int> per_bot_day;  // (bot, its day)
+  // (sender, recipient domain) -> the instants of its campaign mail there, in time order
+  std::map<std::pair<int64_t, std::string>, std::vector<int64_t>> domain_sends;
   std::map<domain::CivilDate, int> per_campaign_day;
   std::map<int64_t, int64_t> last_send;
   std::map<int64_t, std::vector<const SimulatedSend*>> by_lead;
@@ -328,7 +441,10 @@ std::vector<SimulationViolation> CheckSimulationRules(const SimulationFacts& f) 
       continue;
     }
     const SimulatedSender& sn = sender->second;
-    ++per_sender_day[{s.sender_id, domain::DayAt(*sn.zone, s.at_ms)}];
+    const domain::CivilDate sender_day = domain::DayAt(*sn.zone, s.at_ms);
+    ++per_sender_day[{s.sender_id, sender_day}];
+    DaySplit& day_split = split[{s.sender_id, sender_day}];
+    ++(s.warmup ? day_split.warmup : day_split.cold);
     if (auto it = last_send.find(s.sender_id);
         it != last_send.end() && s.at_ms - it->second < f.min_gap_ms) {
       add("gap", sender_name(s.sender_id) + " sent at " + at(it->second) + " and again at " +
@@ -336,7 +452,21 @@ std::vector<SimulationViolation> CheckSimulationRules(const SimulationFacts& f) 
                      " s apart (minimum " + std::to_string(f.min_gap_ms / 1000) + " s)");
     }
     last_send[s.sender_id] = s.at_ms;
-    if (s.warmup) continue;
+    if (s.warmup) {
+      if (s.bot_id == 0) continue;
+      auto bot = f.bots.find(s.bot_id);
+      if (bot == f.bots.end() || !bot->second.zone) {
+        add("ledger", "warm-up mail went to unknown bot " + std::to_string(s.bot_id));
+        continue;
+      }
+      ++per_bot_day[{s.bot_id, domain::DayAt(*bot->second.zone, s.at_ms)}];
+      continue;
+    }
+    if (sn.health_score < f.min_health_score) {
+      add("health", sender_name(s.sender_id) + " sent campaign mail at " + at(s.at_ms) +
+                        " with health score " + std::to_string(sn.health_score) + " (minimum " +
+                        std::to_string(f.min_health_score) + ")");
+    }
 
     if (sn.warmup_end_at && s.at_ms < *sn.warmup_end_at) {
       add("warmup", sender_name(s.sender_id) + " sent campaign mail at " + at(s.at_ms) +
@@ -349,6 +479,21 @@ std::vector<SimulationViolation> CheckSimulationRules(const SimulationFacts& f) 
       continue;
     }
     const SimulatedLead& ld = lead->second;
+    if (f.domain_hourly_cap > 0) {
+      const std::string rcpt_domain = DomainOf(ld.email);
+      std::vector<int64_t>& times = domain_sends[{s.sender_id, rcpt_domain}];
+      times.push_back(s.at_ms);
+      // Sends in the rolling hour (at - 1 h, at], this one included.
+      const auto first_in_hour =
+          std::upper_bound(times.begin(), times.end(), s.at_ms - 60 * kMinute);
+      const int64_t in_hour = times.end() - first_in_hour;
+      if (in_hour > f.domain_hourly_cap) {
+        add("domain_cap", sender_name(s.sender_id) + " sent its " + std::to_string(in_hour) +
+                              "th message within an hour to " + rcpt_domain + " at " + at(s.at_ms) +
+                              " (" + ld.email + "; cap " + std::to_string(f.domain_hourly_cap) +
+                              " per hour)");
+      }
+    }
     if (!InWindow(f.schedule, *ld.zone, s.at_ms)) {
       add("window", "step " + std::to_string(s.step + 1) + " to " + ld.email + " at " +
                         LocalText(*ld.zone, s.at_ms) + " (" + at(s.at_ms) +
@@ -371,6 +516,42 @@ std::vector<SimulationViolation> CheckSimulationRules(const SimulationFacts& f) 
       add("quota", sender_name(key.first) + " sent " + std::to_string(n) + " messages on " +
                        DateText(key.second) + " (" + sn.zone->name() + "), quota " +
                        std::to_string(sn.daily_quota));
+    }
+  }
+  // The warm-up side, per sender day: a day that ends by warmup_end_at is wholly in warm-up and
+  // follows the ramp; a day that starts at or after it is warmed and split at the campaign's mix;
+  // the day warm-up ends on mixes both and is held only to the quota.
+  for (const auto& [key, n] : split) {
+    const SimulatedSender& sn = f.senders.at(key.first);
+    const domain::DayBounds bounds = domain::DayBoundsOf(*sn.zone, key.second);
+    const std::string day = DateText(key.second) + " (" + sn.zone->name() + ")";
+    if (sn.warmup_end_at && bounds.end_ms <= *sn.warmup_end_at) {
+      if (!sn.plan) continue;
+      const int ramp = std::min(RampVolume(*sn.plan, key.second), sn.daily_quota);
+      if (n.warmup > ramp) {
+        add("warmup_ramp", sender_name(key.first) + " sent " + std::to_string(n.warmup) +
+                               " warm-up messages on " + day + ", its ramp allows " +
+                               std::to_string(ramp) + " that day");
+      }
+    } else if (!sn.warmup_end_at || bounds.start_ms >= *sn.warmup_end_at) {
+      const int warmup_share = sn.daily_quota * std::clamp(f.warmup_mix_percent, 0, 100) / 100;
+      if (n.warmup > warmup_share || n.cold > sn.daily_quota - warmup_share) {
+        add("warmup_mix",
+            sender_name(key.first) + " sent " + std::to_string(n.cold) + " campaign and " +
+                std::to_string(n.warmup) + " warm-up messages on " + day + "; with quota " +
+                std::to_string(sn.daily_quota) + " and a " + std::to_string(f.warmup_mix_percent) +
+                "% mix at most " + std::to_string(sn.daily_quota - warmup_share) + " and " +
+                std::to_string(warmup_share));
+      }
+    }
+  }
+  for (const auto& [key, n] : per_bot_day) {
+    const SimulatedBot& bot = f.bots.at(key.first);
+    if (n > bot.daily_receive_limit) {
+      add("bot_limit", "bot " + std::to_string(key.first) + " (" + bot.email + ") received " +
+                           std::to_string(n) + " warm-up messages on " + DateText(key.second) +
+                           " (" + bot.zone->name() + "), daily receive limit " +
+                           std::to_string(bot.daily_receive_limit));
     }
   }
   if (f.campaign_daily_limit > 0) {
@@ -442,6 +623,14 @@ std::string SimulationReport::ToText() const {
       static_cast<long long>(cold_sent), static_cast<long long>(warmup_sent),
       static_cast<long long>(attempts), static_cast<long long>(transient_refusals),
       static_cast<long long>(permanent_refusals), static_cast<long long>(replies));
+  line(
+      "warm-up: %lld to bots, %lld to peer senders; %lld bot days at their receive limit; ramp "
+      "reached on %lld of %lld sender days in warm-up; %lld full warmed sender days with %.1f%% "
+      "warm-up (campaign mix %d%%)",
+      static_cast<long long>(warmup_to_bots), static_cast<long long>(warmup_sent - warmup_to_bots),
+      static_cast<long long>(bots_at_limit), static_cast<long long>(ramp_days_met),
+      static_cast<long long>(ramp_days), static_cast<long long>(full_days),
+      full_days_warmup_percent, spec.warmup_mix_percent);
   std::string steps;
   for (size_t i = 0; i < sent_by_step.size(); ++i) {
     steps += (i ? ", " : "") + std::string("step ") + std::to_string(i + 1) + ": " +
@@ -452,7 +641,8 @@ std::string SimulationReport::ToText() const {
   for (const auto& [s, n] : lead_status) {
     statuses += (statuses.empty() ? "" : ", ") + s + " " + std::to_string(n);
   }
-  t += "lead status: " + statuses + "\n";
+  t += "lead status: " + statuses + "; " + std::to_string(leads_overdue) +
+       " in progress with a step overdue by more than a day\n";
   t += "campaign: " + campaign_status +
        (campaign_paused_reason.empty() ? "" : " (" + campaign_paused_reason + ")") + "\n";
   std::string senders_text;
@@ -513,11 +703,18 @@ std::string SimulationReport::ToJson() const {
                  {"attempts", attempts},
                  {"cold_sent", cold_sent},
                  {"warmup_sent", warmup_sent},
+                 {"warmup_to_bots", warmup_to_bots},
+                 {"bots_at_limit", bots_at_limit},
+                 {"ramp_days", ramp_days},
+                 {"ramp_days_met", ramp_days_met},
+                 {"full_days", full_days},
+                 {"full_days_warmup_percent", full_days_warmup_percent},
                  {"transient_refusals", transient_refusals},
                  {"permanent_refusals", permanent_refusals},
                  {"replies", replies},
                  {"sent_by_step", std::move(by_step)},
                  {"lead_status", std::move(statuses)},
+                 {"leads_overdue", leads_overdue},
                  {"sent_by_day", std::move(days)},
                  {"campaign_status", campaign_status},
                  {"campaign_paused_reason", campaign_paused_reason},
@@ -549,7 +746,8 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
   // Every zone loads before anything else is built.
   KILN_ASSIGN_OR_RETURN(auto campaign_zone, zones.Get(s.campaign_zone));
   std::map<std::string, std::shared_ptr<const domain::TimeZone>> zone_of{{"", campaign_zone}};
-  for (const auto* list : {&s.lead_zones, &s.sender_zones}) {
+  const std::vector<std::string> bot_zones = DefaultBotZones();
+  for (const auto* list : {&s.lead_zones, &s.sender_zones, &bot_zones}) {
     for (const std::string& name : *list) {
       if (name.empty() || zone_of.count(name)) continue;
       KILN_ASSIGN_OR_RETURN(zone_of[name], zones.Get(name));
@@ -573,6 +771,7 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
   const int64_t now0 = s.start_ms;
   std::vector<PlannedSender> senders(static_cast<size_t>(s.senders));
   const int warming = s.senders * s.warmup_percent / 100;
+  const int low_health = s.senders * s.low_health_percent / 100;
   for (int i = 0; i < s.senders; ++i) {
     PlannedSender& p = senders[static_cast<size_t>(i)];
     p.email =
@@ -580,7 +779,25 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
     p.quota = s.quota_min +
               static_cast<int>(rng.Uniform(static_cast<uint64_t>(s.quota_max - s.quota_min + 1)));
     p.zone_name = s.sender_zones[static_cast<size_t>(i) % s.sender_zones.size()];
-    if (i < warming) p.warmup_end_at = now0 + s.warmup_days * kDay;
+    const domain::TimeZone& zone = *zone_of.at(p.zone_name);
+    if (i < warming) {
+      // Its ramp starts on the run's first day and its warm-up ends at noon of its own day
+      // `warmup_days` later (that day mixes both kinds; the checks hold it to the quota only).
+      p.warmup_start_at = now0;
+      const domain::CivilDate end_day =
+          domain::CivilFromDays(domain::DaysFromCivil(domain::DayAt(zone, now0)) + s.warmup_days);
+      p.warmup_end_at = domain::DayBoundsOf(zone, end_day).start_ms + 12 * 60 * kMinute;
+    } else {
+      p.warmup_start_at = now0 - 60 * kDay;  // warmed long ago
+      p.warmup_end_at = now0 - 30 * kDay;
+      if (i < warming + low_health) p.health_score = s.low_health_score;
+    }
+  }
+  std::vector<PlannedBot> bots(static_cast<size_t>(s.warmup ? s.bots : 0));
+  for (size_t i = 0; i < bots.size(); ++i) {
+    bots[i].email =
+        "bot" + std::to_string(i + 1) + "@inbox" + std::to_string(i % 4 + 1) + ".warm-sim.test";
+    bots[i].zone_name = bot_zones[i % bot_zones.size()];
   }
   TransportWorld world;
   world.clock = &clock;
@@ -618,10 +835,47 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
                                "127.0.0.1", 25, "none", "", "", 993, "tls", "", false, std::nullopt,
                                std::nullopt, p.quota, p.warmup_end_at, now0}));
       p.id = r.Int("id");
+      const std::string zone_name = p.zone_name.empty() ? s.campaign_zone : p.zone_name;
       KILN_RETURN_IF_ERROR(
-          tx.Exec("sim.sender_ready",
-                  {p.id, p.zone_name.empty() ? s.campaign_zone : p.zone_name, now0})
+          tx.Exec("senders.set_plan",
+                  {ws, p.id, zone_name, s.warmup, p.warmup_start_at, s.warmup_start_volume,
+                   s.warmup_daily_increase, s.warmup_max_volume, s.warmup_weekdays_only, 30,
+                   p.warmup_end_at, now0})
               .status());
+      KILN_RETURN_IF_ERROR(
+          tx.Exec("sim.sender_ready", {p.id, zone_name, now0, p.health_score}).status());
+    }
+    // Bots aged long ago: each may receive bot_receive_limit a day (its send volume is above).
+    const std::vector<std::string> providers = {"gmail", "outlook", "yahoo", "self_hosted"};
+    for (size_t i = 0; i < bots.size(); ++i) {
+      PlannedBot& b = bots[i];
+      KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("bots.insert", {ws,
+                                                                "Bot " + std::to_string(i + 1),
+                                                                b.email,
+                                                                providers[i % providers.size()],
+                                                                "127.0.0.1",
+                                                                25,
+                                                                "none",
+                                                                "",
+                                                                "127.0.0.1",
+                                                                993,
+                                                                "tls",
+                                                                "",
+                                                                false,
+                                                                now0 - 90 * kDay,
+                                                                2,
+                                                                now0 - 30 * kDay,
+                                                                s.bot_receive_limit + 10,
+                                                                s.bot_receive_limit,
+                                                                30,
+                                                                5,
+                                                                240,
+                                                                30,
+                                                                b.zone_name,
+                                                                std::nullopt,
+                                                                now0}));
+      b.id = r.Int("id");
+      KILN_RETURN_IF_ERROR(tx.Exec("bots.set_status", {ws, b.id, "active", "", now0, 1}).status());
     }
     KILN_ASSIGN_OR_RETURN(
         auto list, tx.QueryRow("lists.insert", {ws, "Simulated leads", "kiln simulate", now0}));
@@ -639,9 +893,9 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
     }
     KILN_ASSIGN_OR_RETURN(
         auto c,
-        tx.QueryRow("campaigns.insert",
-                    {ws, "Simulated campaign", ScheduleJson(s), s.campaign_zone, std::nullopt,
-                     s.campaign_daily_limit, 0, true, true, false, std::nullopt, now0}));
+        tx.QueryRow("campaigns.insert", {ws, "Simulated campaign", ScheduleJson(s), s.campaign_zone,
+                                         std::nullopt, s.campaign_daily_limit, s.warmup_mix_percent,
+                                         true, true, false, std::nullopt, now0}));
     campaign = c.Int("id");
     for (size_t i = 0; i < s.step_delays_minutes.size(); ++i) {
       KILN_ASSIGN_OR_RETURN(auto st, tx.QueryRow("campaign_steps.insert",
@@ -704,6 +958,13 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
   options.public_url = "https://kiln.sim.test";
   options.tracking_key = "simulation-tracking-key-" + std::to_string(s.seed) + "-0123456789";
   options.seed = s.seed;
+  options.domain_hourly_cap = s.domain_hourly_cap;
+  options.rotation.min_health_score = s.min_health_score;
+  warmup::DbWarmupSource warmup_source(
+      *db, zones,
+      warmup::WarmupSourceOptions{.pairing = {.peer_share_percent = s.warmup_peer_share_percent},
+                                  .seed = s.seed});
+  if (s.warmup) options.warmup = &warmup_source;
   Scheduler scheduler(
       *db, clock, zones,
       [&world](const SenderInfo& info,
@@ -803,9 +1064,13 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
 
   // The facts, and the checks.
   const auto check_started = std::chrono::steady_clock::now();
-  std::vector<store::Row> messages, statuses, sender_states;
+  std::vector<store::Row> messages, statuses, sender_states, warmup_rows;
   KILN_RETURN_IF_ERROR(db->Read([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(messages, tx.Query("sim.messages", {campaign}));
+    KILN_ASSIGN_OR_RETURN(warmup_rows, tx.Query("sim.warmup_sent", {ws}));
+    KILN_ASSIGN_OR_RETURN(auto overdue,
+                          tx.QueryRow("sim.leads_due_before", {campaign, end - kDay}));
+    report.leads_overdue = overdue.Int("n");
     KILN_ASSIGN_OR_RETURN(statuses, tx.Query("sim.lead_statuses", {campaign}));
     KILN_ASSIGN_OR_RETURN(sender_states, tx.Query("sim.sender_states", {ws}));
     KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("sim.campaign_state", {campaign}));
@@ -827,11 +1092,31 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
   facts.campaign_daily_limit = s.campaign_daily_limit;
   facts.min_gap_ms = s.min_gap_ms;
   facts.step_delays_minutes = s.step_delays_minutes;
+  facts.warmup_mix_percent = s.warmup_mix_percent;
+  facts.domain_hourly_cap = s.domain_hourly_cap;
+  facts.min_health_score = s.min_health_score;
+  std::map<std::string, int64_t> bot_by_email, sender_by_email;
+  for (const PlannedBot& b : bots) {
+    facts.bots[b.id] = {b.email, zone_of.at(b.zone_name), s.bot_receive_limit};
+    bot_by_email[b.email] = b.id;
+  }
   for (const PlannedSender& p : senders) {
-    facts.senders[p.id] = {p.quota, zone_of.at(p.zone_name), p.warmup_end_at};
+    const domain::TimeZone& zone = *zone_of.at(p.zone_name);
+    domain::WarmupPlan plan{.start_date = domain::DayAt(zone, p.warmup_start_at),
+                            .end_date = domain::DayAt(zone, *p.warmup_end_at),
+                            .start_volume = s.warmup_start_volume,
+                            .daily_increase = s.warmup_daily_increase,
+                            .max_volume = s.warmup_max_volume,
+                            .weekdays_only = s.warmup_weekdays_only};
+    facts.senders[p.id] = {.daily_quota = p.quota,
+                           .zone = zone_of.at(p.zone_name),
+                           .warmup_end_at = p.warmup_end_at,
+                           .plan = plan,
+                           .health_score = p.health_score};
+    sender_by_email[p.email] = p.id;
     for (int d = 0; d < s.days; ++d) {
-      if (!p.warmup_end_at || s.start_ms + d * kDay >= *p.warmup_end_at)
-        report.capacity_cold += p.quota;
+      if (s.start_ms + d * kDay >= *p.warmup_end_at && p.health_score >= s.min_health_score)
+        report.capacity_cold += p.quota - p.quota * s.warmup_mix_percent / 100;
     }
   }
   for (const PlannedLead& p : leads) {
@@ -842,6 +1127,7 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
     if (auto it = bounced_at.find(p.contact_id); it != bounced_at.end()) l.bounced_at = it->second;
   }
   std::set<std::string> accepted_headers;
+  std::map<std::tuple<int64_t, int64_t, int64_t>, int64_t> warmup_seen;  // (sender, bot, peer)
   report.sent_by_step.assign(s.step_delays_minutes.size(), 0);
   for (const Attempt& a : world.attempts) {
     ++report.attempts;
@@ -851,6 +1137,18 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
     SimulatedSend send{.at_ms = a.at_ms, .sender_id = a.sender_id, .warmup = a.warmup};
     if (a.warmup) {
       ++report.warmup_sent;
+      if (auto bot = bot_by_email.find(a.rcpt); bot != bot_by_email.end()) {
+        send.bot_id = bot->second;
+        ++report.warmup_to_bots;
+        ++warmup_seen[{a.sender_id, bot->second, 0}];
+      } else if (auto peer = sender_by_email.find(a.rcpt); peer != sender_by_email.end()) {
+        ++warmup_seen[{a.sender_id, 0, peer->second}];
+      } else {
+        report.violations.push_back({"ledger", "warm-up mail from sender " +
+                                                   std::to_string(a.sender_id) + " at " +
+                                                   FormatIso8601(a.at_ms) + " went to " + a.rcpt +
+                                                   ", neither a bot nor a sender"});
+      }
       facts.sends.push_back(send);
       continue;
     }
@@ -886,10 +1184,24 @@ Result<SimulationReport> RunSimulation(const SimulationSpec& spec,
                                                  " is recorded sent but no transport accepted it"});
     }
   }
+  std::map<std::tuple<int64_t, int64_t, int64_t>, int64_t> warmup_recorded;
+  for (const auto& r : warmup_rows) {
+    warmup_recorded[{r.Int("sender_id"), r.OptInt("bot_id").value_or(0),
+                     r.OptInt("peer_sender_id").value_or(0)}] = r.Int("n");
+  }
+  if (warmup_recorded != warmup_seen) {
+    int64_t recorded = 0;
+    for (const auto& [k, n] : warmup_recorded) recorded += n;
+    report.violations.push_back(
+        {"ledger", "warmup_messages records " + std::to_string(recorded) +
+                       " warm-up messages sent, by sender and counterpart not the " +
+                       std::to_string(report.warmup_sent) + " the transports accepted"});
+  }
   std::stable_sort(
       facts.sends.begin(), facts.sends.end(),
       [](const SimulatedSend& a, const SimulatedSend& b) { return a.at_ms < b.at_ms; });
   for (auto& v : CheckSimulationRules(facts)) report.violations.push_back(std::move(v));
+  SummarizeWarmup(facts, s.start_ms, end, report);
   report.check_seconds = Seconds(std::chrono::steady_clock::now() - check_started);
   return report;
 }

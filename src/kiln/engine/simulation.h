@@ -6,19 +6,31 @@
 // in warm-up, time zones), leads (time zones drawn from a realistic set with DST zones and
 // half-hour offsets) in a list, and one running campaign with its steps, pool and schedule, using
 // the API's own named queries (campaigns.*, contacts.*, senders.*), so the engine sees exactly
-// what the API would create. It then ticks a Scheduler under a FakeClock that jumps to the next
-// instant anything can happen (a lead due, a sender's pacing slot, a reply, a day boundary), never
-// millisecond by millisecond. Every sender's transport is a recording fake (it accepts everything,
-// or refuses chosen addresses permanently or transiently). A share of leads reply some time after
-// one of their messages: the reply is recorded as the inbox watcher records it
-// (messages.replied_at, a `replied` event, the enrolment and the lead's status).
+// what the API would create, and the warm-up network: warm-up inboxes ("bots", aged, each with a
+// daily receive limit and its own zone) and every sender's warm-up plan (the senders still in
+// warm-up ramp up from a start volume, weekdays only by default; the others are warmed and mix the
+// campaign's warmup_mix_percent of their day to warm-up inboxes). The scheduler's WarmupSource is
+// the real warmup::DbWarmupSource over the same database. It then ticks a Scheduler under a
+// FakeClock that jumps to the next instant anything can happen (a lead due, a sender's pacing slot,
+// a reply, a day boundary), never millisecond by millisecond. Every sender's transport is a
+// recording fake (it accepts everything, or refuses chosen addresses permanently or transiently). A
+// share of leads reply some time after one of their messages: the reply is recorded as the inbox
+// watcher records it (messages.replied_at, a `replied` event, the enrolment and the lead's status).
+// Some senders have a health score below the scheduler's minimum (they may warm up but never send
+// cold mail).
 //
 // At the end CheckSimulationRules checks every rule of the issue from the recorded sends alone:
 // per-sender quotas on the sender's own day, the sending window and days in each lead's own time
 // zone, the minimum gap between one sender's sends, the follow-up delays, one message per
 // (lead, step) and in step order, follow-ups from the first step's sender, nothing after a reply or
-// a bounce, no cold mail from a sender in warm-up, the campaign's daily limit; and that the
-// database agrees with what the transports saw.
+// a bounce, no cold mail from a sender in warm-up, the campaign's daily limit, the
+// per-recipient-domain cap per sender per rolling hour, no cold mail from a sender below the
+// minimum health score; the warm-up side: a sender's warm-up mail on each day wholly in warm-up
+// within its ramp (start volume + daily increase up to the maximum, nothing on weekends when
+// weekdays only, never above the quota), a warmed sender's day split at the campaign's mix (warm-up
+// at most floor(quota * mix / 100), cold at most the rest), no bot receiving more than its daily
+// receive limit on its own calendar day; and that the database agrees with what the transports
+// saw (messages and warmup_messages).
 //
 // Thread-safety: RunSimulation uses only its own objects (one database, one scheduler, one
 // clock); concurrent calls with separate TimeZoneDatabases are independent. CheckSimulationRules
@@ -33,6 +45,7 @@
 #include <vector>
 
 #include "kiln/base/status.h"
+#include "kiln/domain/quota.h"
 #include "kiln/domain/schedule.h"
 #include "kiln/domain/tz.h"
 
@@ -68,11 +81,35 @@ struct SimulationSpec {
   int quota_min = 30;
   int quota_max = 60;
   int warmup_percent = 10;
-  int warmup_days = 3;
+  int warmup_days = 8;
   std::vector<std::string> sender_zones;
   int64_t min_gap_ms = 2 * 60'000;
   int jitter_percent = 40;
   int max_leads_per_tick = 500;  // SchedulerOptions::max_leads_per_campaign
+  // SchedulerOptions::domain_hourly_cap (engine_domain_hourly_cap; 0: no cap) and
+  // rotation.min_health_score (engine_min_health_score); the first `low_health_percent` of the
+  // senders after the warming ones have health score `low_health_score`.
+  int domain_hourly_cap = 10;
+  int min_health_score = 50;
+  int low_health_percent = 4;
+  int low_health_score = 30;
+
+  // Warm-up. The campaign mixes this share of a warmed sender's day to warm-up inboxes. The
+  // senders still in warm-up follow this plan from the run's first day (weekdays only: nothing on
+  // Saturdays and Sundays). Their warm-up ends at noon on their own calendar `warmup_days` days
+  // after the start. `bots` aged warm-up inboxes each receive at most `bot_receive_limit` a day on
+  // their own calendar (zones round-robin from DefaultBotZones); of new threads,
+  // `warmup_peer_share_percent` go to the other senders (peer warm-up). warmup = false: no warm-up
+  // network (senders in warm-up then send nothing at all).
+  bool warmup = true;
+  int warmup_mix_percent = 10;
+  int warmup_start_volume = 4;
+  int warmup_daily_increase = 3;
+  int warmup_max_volume = 20;
+  bool warmup_weekdays_only = true;
+  int bots = 12;
+  int bot_receive_limit = 30;
+  int warmup_peer_share_percent = 20;
 
   // Replies: this share of leads answers one of their messages (which one drawn uniformly among
   // the steps), after a delay drawn in [min, max] minutes.
@@ -98,6 +135,9 @@ struct SimulationSpec {
 // (unknown).
 std::vector<std::string> DefaultLeadZones();
 
+// The bots' zones, assigned round-robin: UTC, Europe/Berlin, America/Los_Angeles, Asia/Kolkata.
+std::vector<std::string> DefaultBotZones();
+
 // Success: the spec can run (counts >= 1, quotas 1 <= min <= max, percentages in [0, 100], a valid
 // window and days, steps with the first delay 0 and none negative). InvalidArgument names the
 // field otherwise.
@@ -105,7 +145,8 @@ Status ValidateSimulationSpec(const SimulationSpec& spec);
 
 struct SimulationViolation {
   std::string rule;     // "quota", "window", "gap", "delay", "once", "order", "sticky",
-                        // "after_reply", "after_bounce", "warmup", "daily_limit", "ledger"
+                        // "after_reply", "after_bounce", "warmup", "daily_limit", "ledger",
+                        // "domain_cap", "health", "warmup_ramp", "warmup_mix", "bot_limit"
   std::string message;  // what happened, naming the sender, lead, step and instant
 };
 
@@ -116,12 +157,23 @@ struct SimulatedSend {
   int64_t contact_id = 0;  // 0 for warm-up mail
   int step = -1;           // step position; -1 for warm-up mail
   bool warmup = false;
+  int64_t bot_id = 0;  // warm-up mail to a bot (0: to a peer sender, or campaign mail)
 };
 
 struct SimulatedSender {
   int daily_quota = 0;
   std::shared_ptr<const domain::TimeZone> zone;  // its quota day
   std::optional<int64_t> warmup_end_at;          // no cold mail before
+  // The warm-up plan's ramp (start_date on the sender's calendar; end_date unused: the days in
+  // warm-up are those that end by warmup_end_at). Absent: the ramp is not checked.
+  std::optional<domain::WarmupPlan> plan;
+  int health_score = 100;
+};
+
+struct SimulatedBot {
+  std::string email;
+  std::shared_ptr<const domain::TimeZone> zone;  // its receiving day
+  int daily_receive_limit = 0;
 };
 
 struct SimulatedLead {
@@ -140,6 +192,10 @@ struct SimulationFacts {
   std::vector<int64_t> step_delays_minutes;
   std::map<int64_t, SimulatedSender> senders;
   std::map<int64_t, SimulatedLead> leads;
+  std::map<int64_t, SimulatedBot> bots;
+  int warmup_mix_percent = 0;        // the campaign's share of a warmed sender's day
+  int domain_hourly_cap = 0;         // 0: not checked
+  int min_health_score = 0;          // senders below it send no campaign mail
   std::vector<SimulatedSend> sends;  // any order (checked in time order)
 };
 
@@ -149,11 +205,21 @@ std::vector<SimulationViolation> CheckSimulationRules(const SimulationFacts& fac
 
 struct SimulationReport {
   SimulationSpec spec;
-  int64_t end_ms = 0;       // virtual end of the run
-  int64_t ticks = 0;        // Scheduler::RunOnce calls
-  int64_t attempts = 0;     // every Send the transports saw
-  int64_t cold_sent = 0;    // accepted campaign mail
-  int64_t warmup_sent = 0;  // accepted warm-up mail
+  int64_t end_ms = 0;          // virtual end of the run
+  int64_t ticks = 0;           // Scheduler::RunOnce calls
+  int64_t attempts = 0;        // every Send the transports saw
+  int64_t cold_sent = 0;       // accepted campaign mail
+  int64_t warmup_sent = 0;     // accepted warm-up mail
+  int64_t warmup_to_bots = 0;  // of which to bots (the rest to peer senders)
+  int64_t bots_at_limit = 0;   // bot days that received their whole daily receive limit
+  // Sender days wholly in warm-up and inside the run, and of those the days whose warm-up mail
+  // reached the ramp's volume exactly.
+  int64_t ramp_days = 0;
+  int64_t ramp_days_met = 0;
+  // Warmed sender days inside the run on which the sender used its whole quota, and their warm-up
+  // share (percent of their sends).
+  int64_t full_days = 0;
+  double full_days_warmup_percent = 0;
   int64_t transient_refusals = 0;
   int64_t permanent_refusals = 0;
   int64_t replies = 0;  // replies recorded
@@ -161,8 +227,11 @@ struct SimulationReport {
   // often a due lead was left waiting because no sender could send at that instant.
   int64_t lead_visits = 0;
   int64_t lead_waits = 0;
-  std::vector<int64_t> sent_by_step;             // leads that got step k
-  std::map<std::string, int64_t> lead_status;    // campaign_contacts.status -> leads
+  std::vector<int64_t> sent_by_step;           // leads that got step k
+  std::map<std::string, int64_t> lead_status;  // campaign_contacts.status -> leads
+  // Leads still in their sequence at the end whose next step was due more than a day before the
+  // end: left behind rather than waiting for a step that falls at the end of the run or after.
+  int64_t leads_overdue = 0;
   std::string campaign_status;                   // at the end: "running", or "paused" ...
   std::string campaign_paused_reason;            // ... with the engine's reason
   std::map<std::string, int64_t> sender_status;  // "active", "paused: <reason>" -> senders

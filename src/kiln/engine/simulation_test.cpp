@@ -134,6 +134,156 @@ TEST_F(CheckRulesTest, WindowIsReadOnTheLeadsWallClockAcrossDst) {
   EXPECT_EQ(Rules(CheckSimulationRules(facts_)), std::vector<std::string>{"window"});
 }
 
+// The warm-up rules, each fed a record set that keeps it and one that breaks it.
+class WarmupRulesTest : public CheckRulesTest {
+ protected:
+  void SetUp() override {
+    CheckRulesTest::SetUp();
+    // Sender 3: in warm-up from Monday 2026-03-02 until Wednesday 03-11 13:00 (New York), ramp 2 +
+    // 3 a weekday up to 6, weekdays only, quota 10. Sender 4: warmed, quota 10, the campaign mixes
+    // 20% (2 a day) to warm-up inboxes.
+    domain::WarmupPlan plan{.start_date = {2026, 3, 2},
+                            .end_date = {2026, 3, 11},
+                            .start_volume = 2,
+                            .daily_increase = 3,
+                            .max_volume = 6,
+                            .weekdays_only = true};
+    facts_.senders[3] = {.daily_quota = 10,
+                         .zone = facts_.campaign_zone,
+                         .warmup_end_at = kMonday + 9 * kDay + 17 * 60 * kMinute,
+                         .plan = plan};
+    facts_.senders[4] = {.daily_quota = 10, .zone = facts_.campaign_zone};
+    facts_.warmup_mix_percent = 20;
+    facts_.bots[50] = {
+        .email = "bot@inbox.test", .zone = facts_.campaign_zone, .daily_receive_limit = 3};
+  }
+  // `n` warm-up sends of `sender` to bot 50 (or a peer when bot = 0), 5 minutes apart, from `at`.
+  void Warmup(int64_t sender, int64_t at, int n, int64_t bot = 50) {
+    for (int i = 0; i < n; ++i) {
+      facts_.sends.push_back(
+          {.at_ms = at + i * 5 * kMinute, .sender_id = sender, .warmup = true, .bot_id = bot});
+    }
+  }
+  std::vector<std::string> Found() { return Rules(CheckSimulationRules(facts_)); }
+};
+
+TEST_F(WarmupRulesTest, RampFollowedIsKeptAndAboveItIsCaught) {
+  // Monday (n = 0): 2; Tuesday (n = 1): 5; Friday (n = 4): 6, the maximum.
+  Warmup(3, kNy10, 2, 0);
+  Warmup(3, kNy10 + kDay, 5, 0);
+  Warmup(3, kNy10 + 4 * kDay, 6, 0);
+  EXPECT_TRUE(Found().empty()) << Describe(CheckSimulationRules(facts_));
+  facts_.sends.clear();
+  Warmup(3, kNy10 + kDay, 6, 0);  // Tuesday: one above 5
+  auto v = CheckSimulationRules(facts_);
+  ASSERT_EQ(Rules(v), std::vector<std::string>{"warmup_ramp"}) << Describe(v);
+  EXPECT_NE(v[0].message.find("sender 3 sent 6 warm-up messages on 2026-03-03"), std::string::npos)
+      << v[0].message;
+  EXPECT_NE(v[0].message.find("allows 5"), std::string::npos) << v[0].message;
+}
+
+TEST_F(WarmupRulesTest, WeekendWarmupIsCaughtWhenWeekdaysOnly) {
+  Warmup(3, kNy10 + 5 * kDay, 1, 0);  // Saturday 03-07
+  EXPECT_EQ(Found(), std::vector<std::string>{"warmup_ramp"});
+  facts_.senders[3].plan->weekdays_only = false;  // then Saturday is day 5: 6
+  EXPECT_TRUE(Found().empty()) << Describe(CheckSimulationRules(facts_));
+}
+
+TEST_F(WarmupRulesTest, ColdMailInWarmupIsCaughtAndTheLastDayOnlyHeldToTheQuota) {
+  // Wednesday 03-11 is the day warm-up ends (13:00): warm-up and cold mixed, 10 in all.
+  const int64_t wednesday = kMonday + 9 * kDay;
+  Warmup(3, wednesday + 13 * 60 * kMinute, 8, 0);  // 09:00 EDT
+  facts_.sends.push_back({.at_ms = wednesday + 19 * 60 * kMinute,
+                          .sender_id = 3,
+                          .contact_id = 10,
+                          .step = 0});  // 15:00 EDT, after the end
+  EXPECT_TRUE(Found().empty()) << Describe(CheckSimulationRules(facts_));
+  facts_.sends.push_back({.at_ms = wednesday + 15 * 60 * kMinute,
+                          .sender_id = 3,
+                          .contact_id = 12,
+                          .step = 0});  // 11:00 EDT, still in warm-up
+  EXPECT_EQ(Found(), std::vector<std::string>{"warmup"});
+}
+
+TEST_F(WarmupRulesTest, WarmedSenderMixAboveTheShareIsCaught) {
+  Warmup(4, kNy10, 2);  // 20% of 10
+  EXPECT_TRUE(Found().empty()) << Describe(CheckSimulationRules(facts_));
+  Warmup(4, kNy10 + 60 * kMinute, 1, 0);  // a third warm-up send that day
+  auto v = CheckSimulationRules(facts_);
+  ASSERT_EQ(Rules(v), std::vector<std::string>{"warmup_mix"}) << Describe(v);
+  EXPECT_NE(v[0].message.find("0 campaign and 3 warm-up messages on 2026-03-02"), std::string::npos)
+      << v[0].message;
+  // Cold above its part (8 of 10) is caught the same way.
+  facts_.sends.clear();
+  facts_.senders[4].daily_quota = 12;
+  facts_.warmup_mix_percent = 50;
+  for (int i = 0; i < 7; ++i) {
+    facts_.leads[100 + i] = {.email = "l" + std::to_string(i) + "@d" + std::to_string(i) + ".test",
+                             .zone = facts_.campaign_zone};
+    facts_.sends.push_back(
+        {.at_ms = kNy10 + i * 10 * kMinute, .sender_id = 4, .contact_id = 100 + i, .step = 0});
+  }
+  EXPECT_EQ(Found(), std::vector<std::string>{"warmup_mix"});
+}
+
+TEST_F(WarmupRulesTest, BotAboveItsDailyReceiveLimitIsCaughtOnItsOwnDay) {
+  auto tokyo = zones_.Get("Asia/Tokyo");
+  ASSERT_TRUE(tokyo.ok());
+  facts_.bots[50].zone = *tokyo;
+  // Monday 15:00 UTC is Tuesday 00:00 in Tokyo: two before, two after midnight there.
+  Warmup(4, kNy10 - 10 * kMinute, 2);
+  Warmup(4, kNy10, 2);
+  facts_.senders[4].daily_quota = 40;  // so that the mix allows the four sends
+  facts_.warmup_mix_percent = 50;
+  EXPECT_TRUE(Found().empty()) << Describe(CheckSimulationRules(facts_));
+  Warmup(4, kNy10 + 30 * kMinute, 2);  // Tuesday in Tokyo: 4 of 3
+  auto v = CheckSimulationRules(facts_);
+  ASSERT_EQ(Rules(v), std::vector<std::string>{"bot_limit"}) << Describe(v);
+  EXPECT_NE(v[0].message.find("bot@inbox.test"), std::string::npos) << v[0].message;
+  EXPECT_NE(v[0].message.find("2026-03-03 (Asia/Tokyo)"), std::string::npos) << v[0].message;
+  // An unknown bot is reported too.
+  facts_.sends = {{.at_ms = kNy10, .sender_id = 4, .warmup = true, .bot_id = 77}};
+  EXPECT_EQ(Found(), std::vector<std::string>{"ledger"});
+}
+
+TEST_F(CheckRulesTest, DomainHourlyCapIsCaughtInARollingHour) {
+  facts_.domain_hourly_cap = 2;
+  facts_.senders[1].daily_quota = 10;
+  facts_.step_delays_minutes = {0};
+  for (int i = 0; i < 4; ++i) {
+    facts_.leads[20 + i] = {.email = "p" + std::to_string(i) + "@Same.test",
+                            .zone = facts_.campaign_zone};
+  }
+  // 10:00, 10:30, 11:01 (10:00 has left the hour): kept.
+  facts_.sends = {{.at_ms = kNy10, .sender_id = 1, .contact_id = 20, .step = 0},
+                  {.at_ms = kNy10 + 30 * kMinute, .sender_id = 1, .contact_id = 21, .step = 0},
+                  {.at_ms = kNy10 + 61 * kMinute, .sender_id = 1, .contact_id = 22, .step = 0}};
+  EXPECT_TRUE(CheckSimulationRules(facts_).empty()) << Describe(CheckSimulationRules(facts_));
+  // 11:20: the third in (10:20, 11:20].
+  facts_.sends.push_back(
+      {.at_ms = kNy10 + 80 * kMinute, .sender_id = 1, .contact_id = 23, .step = 0});
+  auto v = CheckSimulationRules(facts_);
+  ASSERT_EQ(Rules(v), std::vector<std::string>{"domain_cap"}) << Describe(v);
+  EXPECT_NE(v[0].message.find("same.test"), std::string::npos) << v[0].message;
+  // Another sender has its own count.
+  facts_.sends.back().sender_id = 2;
+  facts_.senders[2].warmup_end_at.reset();
+  EXPECT_TRUE(CheckSimulationRules(facts_).empty()) << Describe(CheckSimulationRules(facts_));
+}
+
+TEST_F(CheckRulesTest, ColdMailFromASenderBelowTheHealthMinimumIsCaught) {
+  facts_.min_health_score = 50;
+  facts_.warmup_mix_percent = 50;
+  facts_.senders[1].health_score = 50;
+  facts_.sends = {{.at_ms = kNy10, .sender_id = 1, .contact_id = 10, .step = 0},
+                  {.at_ms = kNy10 + 10 * kMinute, .sender_id = 1, .warmup = true}};
+  EXPECT_TRUE(CheckSimulationRules(facts_).empty()) << Describe(CheckSimulationRules(facts_));
+  facts_.senders[1].health_score = 49;
+  auto v = CheckSimulationRules(facts_);
+  ASSERT_EQ(Rules(v), std::vector<std::string>{"health"}) << Describe(v);  // warm-up is allowed
+  EXPECT_NE(v[0].message.find("health score 49"), std::string::npos) << v[0].message;
+}
+
 TEST(SimulationSpecTest, InvalidSpecsNameTheField) {
   SimulationSpec spec;
   spec.quota_min = 10;
@@ -187,14 +337,32 @@ TEST(SimulationTest, IssueSizeTwoWeeksKeepsEveryRule) {
   EXPECT_GT(replied, 0);
   EXPECT_LE(replied, report.replies);
   EXPECT_EQ(bounced, 0);
-  EXPECT_EQ(report.attempts, report.cold_sent);  // nothing refused, nothing sent twice
-  // Leads that neither replied nor bounced finished the sequence.
+  // Nothing refused, nothing sent twice.
+  EXPECT_EQ(report.attempts, report.cold_sent + report.warmup_sent);
+  // Leads that neither replied nor bounced finished the sequence, or wait for a last step due at
+  // the very end of the run or after it (the warm-up mix and the senders below the health minimum
+  // take part of the quotas); none was left behind.
   const int64_t completed =
       report.lead_status.count("completed") ? report.lead_status.at("completed") : 0;
-  EXPECT_EQ(completed + replied + bounced, spec.leads) << report.ToText();
+  const int64_t waiting = report.lead_status.count("active") ? report.lead_status.at("active") : 0;
+  EXPECT_EQ(completed + replied + bounced + waiting, spec.leads) << report.ToText();
+  EXPECT_LT(waiting, spec.leads / 20) << report.ToText();
+  EXPECT_EQ(report.leads_overdue, 0) << report.ToText();
+  EXPECT_GE(report.sent_by_step[1] - report.sent_by_step[2], waiting) << report.ToText();
   // Completed leads got the last step; beyond them only leads that replied after it did.
   EXPECT_GE(report.sent_by_step[2], completed);
   EXPECT_LE(report.sent_by_step[2], completed + report.replies);
+
+  // The warm-up side, through the real DbWarmupSource: senders in warm-up sent warm-up mail every
+  // weekday of it, exactly their ramp's volume (bots have room); the warmed senders' full days
+  // carry the campaign's mix (floor(quota * 10%) of 30..60, so a little under 10%).
+  EXPECT_GT(report.warmup_sent, 0);
+  EXPECT_GT(report.warmup_to_bots, report.warmup_sent / 2);
+  EXPECT_LT(report.warmup_to_bots, report.warmup_sent);  // peers get a share
+  EXPECT_GT(report.ramp_days, 0);
+  EXPECT_EQ(report.ramp_days_met, report.ramp_days) << report.ToText();
+  EXPECT_GT(report.full_days, 0);
+  EXPECT_NEAR(report.full_days_warmup_percent, spec.warmup_mix_percent, 2.0) << report.ToText();
   EXPECT_LT(report.sent_by_step[1], report.sent_by_step[0]);  // replies stopped some sequences
   EXPECT_LT(report.sent_by_step[2], report.sent_by_step[1]);
 }
@@ -215,6 +383,13 @@ TEST_P(SimulationBackendTest, SmallCampaignKeepsEveryRule) {
   spec.permanent_refusal_percent = 1;
   spec.transient_refusal_percent = 2;
   spec.step_delays_minutes = {0, 1440};
+  // Few bots with a small receive limit, so that the limit binds (the rest goes to peers); a tight
+  // per-domain cap over few recipient domains, so that it binds too.
+  spec.bots = 2;
+  spec.bot_receive_limit = 4;
+  spec.lead_domains = 4;
+  spec.domain_hourly_cap = 2;
+  spec.warmup_mix_percent = 20;
   spec.database_url = *url;
   domain::TimeZoneDatabase zones;
   auto r = RunSimulation(spec, zones);
@@ -228,6 +403,8 @@ TEST_P(SimulationBackendTest, SmallCampaignKeepsEveryRule) {
   for (const auto& [day, n] : r->sent_by_day) max_day = std::max(max_day, n);
   EXPECT_LE(max_day, 90);
   EXPECT_GE(max_day, 60) << r->ToText();  // the limit, not the quotas, bounded the busy days
+  EXPECT_GT(r->bots_at_limit, 0) << r->ToText();
+  EXPECT_GT(r->warmup_sent, r->warmup_to_bots) << r->ToText();
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, SimulationBackendTest,

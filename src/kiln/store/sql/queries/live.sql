@@ -71,3 +71,13 @@ SELECT s.id, s.email, s.status, s.daily_quota, s.health_score, s.warmup_enabled,
 FROM senders s
 WHERE s.workspace_id = $1
 ORDER BY s.id;
+
+-- name: live.imports
+-- The workspace's lead imports that are running or ended (or were last touched) at or after $2,
+-- oldest first: what the stream's `import` frames show (upload_jobs_workspace_idx).
+SELECT id, file_name, status, processed_rows, imported_rows, skipped_rows, error_rows, bytes_read,
+       bytes_total, updated_at
+FROM upload_jobs
+WHERE workspace_id = $1 AND kind = 'contacts_csv' AND status <> 'pending'
+  AND (status = 'running' OR updated_at >= $2)
+ORDER BY id;

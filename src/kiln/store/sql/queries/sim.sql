@@ -3,8 +3,10 @@
 -- replies recorded as the inbox watcher records them, and the facts the rule checks read back.
 
 -- name: sim.sender_ready
--- Sender $1 passed its check (status active) and keeps its quota day in zone $2; $3 now.
-UPDATE senders SET status = 'active', status_reason = '', timezone = $2, updated_at = $3
+-- Sender $1 passed its check (status active) and keeps its quota day in zone $2; $3 now; its
+-- health score is $4 (as the reputation job would have computed it).
+UPDATE senders SET status = 'active', status_reason = '', timezone = $2, updated_at = $3,
+       health_score = $4
 WHERE id = $1;
 
 -- name: sim.reply_message
@@ -52,3 +54,14 @@ SELECT status, paused_reason FROM campaigns WHERE id = $1;
 -- The pool's senders by status and reason at the end of the run (workspace $1).
 SELECT status, status_reason, COUNT(*) AS n FROM senders WHERE workspace_id = $1
 GROUP BY status, status_reason ORDER BY status, status_reason;
+
+-- name: sim.warmup_sent
+-- Warm-up mail of workspace $1 recorded sent, by sender and counterpart (bot or peer sender).
+SELECT sender_id, bot_id, peer_sender_id, COUNT(*) AS n FROM warmup_messages
+WHERE workspace_id = $1 AND status = 'sent' AND direction = 'out'
+GROUP BY sender_id, bot_id, peer_sender_id ORDER BY sender_id, bot_id, peer_sender_id;
+
+-- name: sim.leads_due_before
+-- Leads of campaign $1 still in their sequence whose next step was due before $2.
+SELECT COUNT(*) AS n FROM campaign_contacts
+WHERE campaign_id = $1 AND status IN ('pending', 'active') AND next_at < $2;
