@@ -535,6 +535,17 @@ describe("Kiln dashboard", () => {
     assert.match(await live.innerText(), /Running/);
     await shot("24-campaigns");
 
+    // Pause from the row's menu; the status filter then finds it among the paused ones.
+    await page.getByRole("button", { name: "Actions for Live launch" }).click();
+    await page.getByRole("menuitem", { name: "Pause" }).click();
+    await page.getByText("Live launch is paused now.").waitFor();
+    await live.getByText("Paused", { exact: true }).waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("draft");
+    await page.getByText("No draft campaigns").waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("paused");
+    await live.waitFor();
+    await page.getByLabel("Status", { exact: true }).selectOption("");
+
     await page.getByRole("button", { name: "New campaign" }).click();
     const dialog = page.getByRole("dialog", { name: "New campaign" });
     await dialog.getByLabel("Campaign name").fill("Spring outreach");
@@ -550,21 +561,21 @@ describe("Kiln dashboard", () => {
     // Content: two steps, the first with an A/B pair; a variable from the picker.
     await page.getByRole("heading", { name: "Content", level: 2 }).waitFor();
     await page.getByRole("button", { name: "Add step" }).click();
-    await page.getByLabel("Step 1 variant A: subject", { exact: true }).fill("Quick question");
-    const body = page.getByLabel("Step 1 variant A: body", { exact: true });
+    await page.getByLabel("Step 1 variant A: Subject", { exact: true }).fill("Quick question");
+    const body = page.getByLabel("Step 1 variant A: Body", { exact: true });
     await body.fill("Hello ");
-    await page.getByLabel("Step 1 variant A: insert variable").selectOption({ label: "first_name" });
+    await page.getByLabel("Step 1 variant A: Insert variable").selectOption({ label: "first_name" });
     assert.equal(await body.inputValue(), 'Hello {{ first_name | default: "there" }}');
     await body.press("End");
     await body.pressSequentially(", how is {{ title }} life at {{ company }}?");
     await page.getByRole("button", { name: "Add variant to step 1" }).click();
-    await page.getByLabel("Step 1 variant B: subject", { exact: true }).fill("{Hi|Hello} {{ first_name }}");
-    await page.getByLabel("Step 1 variant B: body", { exact: true }).fill("A shorter note. {{ unsubscribe_url }}");
+    await page.getByLabel("Step 1 variant B: Subject", { exact: true }).fill("{Hi|Hello} {{ first_name }}");
+    await page.getByLabel("Step 1 variant B: Body", { exact: true }).fill("A shorter note. {{ unsubscribe_url }}");
     await page.getByRole("button", { name: "Add step" }).click();
-    await page.getByLabel("Step 2: wait days").fill("3");
-    await page.getByLabel("Step 2: send").selectOption("no_open");
-    await page.getByLabel("Step 2 variant A: subject", { exact: true }).fill("Following up {{ first_name");
-    await page.getByLabel("Step 2 variant A: body", { exact: true }).fill("Just checking in.");
+    await page.getByLabel("Step 2: Wait days").fill("3");
+    await page.getByLabel("Step 2: Send").selectOption("no_open");
+    await page.getByLabel("Step 2 variant A: Subject", { exact: true }).fill("Following up {{ first_name");
+    await page.getByLabel("Step 2 variant A: Body", { exact: true }).fill("Just checking in.");
 
     // Preview step 1 A for Ann: rendered, with the empty {{ title }} reported.
     await page.getByLabel("Preview for lead").selectOption({ label: "Ann Lee <ann@lead.test>" });
@@ -580,7 +591,7 @@ describe("Kiln dashboard", () => {
     expectHttpError(/\/campaigns\/\d+\/preview$/, 409);
     await page.getByLabel("Preview step").selectOption("1");
     await page.getByRole("button", { name: "Save and preview" }).click();
-    const subject2 = page.getByLabel("Step 2 variant A: subject", { exact: true });
+    const subject2 = page.getByLabel("Step 2 variant A: Subject", { exact: true });
     await page.waitForFunction((el) => el.getAttribute("aria-invalid") === "true", await subject2.elementHandle());
     const described = await subject2.getAttribute("aria-describedby");
     assert.match(await page.locator(`[id="${described}"]`).innerText(), /line 1, column \d+/);

@@ -588,7 +588,7 @@ function ReviewStep({ ws, form, saved, problems, launching, can_edit, onLaunch, 
                       Fix in {step_label}
                     </button>
                   ) : p.field === "public_url" ? (
-                    <span className="shrink-0 text-xs text-red-800">Server setting (kiln.toml: public_url)</span>
+                    <span className="shrink-0 text-xs text-red-800">A server setting: ask your administrator (--public-url or KILN_PUBLIC_URL)</span>
                   ) : null}
                 </li>
               );

@@ -4,7 +4,7 @@
 // the preview renders a chosen step and variant for a chosen lead through the API.
 
 import { useQuery } from "@tanstack/react-query";
-import { useId, useRef, useState } from "react";
+import { useId, useRef, useState, type ReactNode } from "react";
 import { previewCampaign, type Preview, type StepCondition } from "../../api/campaigns";
 import { isApiError } from "../../api/client";
 import { useApi } from "../../api/context";
@@ -109,20 +109,20 @@ function StepEditor({ index, step, errors, editable, custom_keys, onChange, onRe
         <legend className="sr-only">Step {index + 1}</legend>
         <div className="grid gap-3 sm:grid-cols-3">
           <TextField
-            label={first ? `Step ${index + 1}: days after launch` : `Step ${index + 1}: wait days`}
+            label={<Named prefix={`Step ${index + 1}`}>{first ? "Days after launch" : "Wait days"}</Named>}
             inputMode="numeric"
             value={step.delay_days}
             onChange={(e) => onChange((s) => ({ ...s, delay_days: e.target.value }))}
             error={errors[`${prefix}.delay_minutes`]}
           />
           <TextField
-            label={`Step ${index + 1}: and hours`}
+            label={<Named prefix={`Step ${index + 1}`}>Hours</Named>}
             inputMode="numeric"
             value={step.delay_hours}
             onChange={(e) => onChange((s) => ({ ...s, delay_hours: e.target.value }))}
           />
           <SelectField
-            label={`Step ${index + 1}: send`}
+            label={<Named prefix={`Step ${index + 1}`}>Send</Named>}
             value={first ? "always" : step.condition}
             disabled={first}
             hint={first ? "The first email goes to every lead." : undefined}
@@ -161,6 +161,16 @@ function StepEditor({ index, step, errors, editable, custom_keys, onChange, onRe
 }
 
 type TextPart = "subject" | "body_text" | "body_html";
+
+/** A short visible label whose accessible name also says which step/variant it belongs to. */
+function Named({ prefix, children }: { prefix: string; children: ReactNode }) {
+  return (
+    <>
+      <span className="sr-only">{prefix}: </span>
+      {children}
+    </>
+  );
+}
 
 function VariantEditor({ step_index, index, variant, errors, custom_keys, can_remove, onChange, onRemove }: {
   step_index: number;
@@ -210,7 +220,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
     <div className="rounded-md p-3 ring-1 ring-slate-200" role="group" aria-label={name}>
       <div className="mb-3 flex flex-wrap items-end gap-3">
         <TextField
-          label={`${name}: label`}
+          label={<Named prefix={name}>Label</Named>}
           wrapperClassName="w-28"
           value={variant.label}
           maxLength={50}
@@ -218,7 +228,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
           error={errors[`${prefix}.label`]}
         />
         <TextField
-          label={`${name}: weight`}
+          label={<Named prefix={name}>Weight</Named>}
           wrapperClassName="w-28"
           inputMode="numeric"
           value={variant.weight}
@@ -226,8 +236,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
           error={errors[`${prefix}.weight`]}
         />
         <CheckboxField
-          label="Enabled"
-          aria-label={`${name}: enabled`}
+          label={<Named prefix={name}>Enabled</Named>}
           checked={variant.enabled}
           onChange={(e) => onChange((v) => ({ ...v, enabled: e.target.checked }))}
           className="pb-2"
@@ -235,11 +244,10 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
         <div className="ml-auto flex items-end gap-2">
           <div>
             <label htmlFor={picker_id} className="mb-1 block text-sm font-medium text-slate-700">
-              Insert variable
+              <Named prefix={name}>Insert variable</Named>
             </label>
             <select
               id={picker_id}
-              aria-label={`${name}: insert variable`}
               value=""
               onChange={(e) => {
                 if (e.target.value) insert(e.target.value);
@@ -263,7 +271,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
       </div>
       <div className="space-y-3">
         <TextField
-          label={`${name}: subject`}
+          label={<Named prefix={name}>Subject</Named>}
           value={variant.subject}
           maxLength={998}
           onChange={(e) => onChange((v) => ({ ...v, subject: e.target.value }))}
@@ -271,7 +279,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
           {...track("subject")}
         />
         <TextArea
-          label={`${name}: body`}
+          label={<Named prefix={name}>Body</Named>}
           hint="Plain text. Spintax {Hi|Hello} picks one per lead; {{ unsubscribe_url }} links to the opt-out page."
           value={variant.body_text}
           onChange={(text) => onChange((v) => ({ ...v, body_text: text }))}
@@ -290,7 +298,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
           </button>
           {html_open && (
             <TextArea
-              label={`${name}: HTML body`}
+              label={<Named prefix={name}>HTML body</Named>}
               hint="Sent alongside the text; lead values are HTML-escaped. Opens are tracked only in HTML."
               value={variant.body_html}
               onChange={(text) => onChange((v) => ({ ...v, body_html: text }))}
@@ -309,7 +317,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
 
 /** A labelled textarea with hint and error, like ui/Field's controls. */
 function TextArea({ label, hint, error, value, onChange, rows, mono, wrapperClassName, ref, onFocus }: {
-  label: string;
+  label: ReactNode;
   hint?: string;
   error?: string;
   value: string;

@@ -32,6 +32,8 @@ import { Loading } from "../../ui/Spinner";
 import { ProgressBar } from "../campaigns/CampaignsPage";
 import { choiceProblems, columnOfField, initialChoices, kImportTargets, startBody, suggestKey, type ColumnChoice } from "./importMapping";
 
+const kEncodingLabel: Record<string, string> = { "utf-8": "UTF-8", "windows-1252": "Windows-1252" };
+
 const kImportTone: Record<string, Tone> = {
   pending: "blue",
   running: "blue",
@@ -239,7 +241,7 @@ function MappingCard({ job, preview }: { job: ImportJob; preview: ImportPreview 
     <Card title={`2. Map the columns of ${job.file_name}`}>
       <form onSubmit={submit} className="space-y-4 p-4" noValidate>
         <p className="text-sm text-slate-600">
-          {capitalize(preview.encoding)} text, separated by “{preview.delimiter === "\t" ? "tab" : preview.delimiter}”. Kiln guessed where each column goes; change any of them.
+          {kEncodingLabel[preview.encoding] ?? preview.encoding} text, separated by “{preview.delimiter === "\t" ? "tab" : preview.delimiter}”. Kiln guessed where each column goes; change any of them.
         </p>
         <FormError message={form_error} />
         <CheckboxField label="The first row holds the column names" checked={has_header} onChange={(e) => setHasHeader(e.target.checked)} />
