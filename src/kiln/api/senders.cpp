@@ -1,6 +1,10 @@
 // Senders: the real mailboxes Kiln sends from. Credentials are write-only: they are sealed with
 // AES-256-GCM (bound to the row and field) before they reach the database and never answered.
+// Verification (POST .../senders/{id}/verify) logs in over SMTP and IMAP through
+// mail/sender_check.h from the request's thread, each step bounded by kCheckTimeout, and records
+// the outcome as the sender's status (active, or failed naming each failure).
 #include <boost/asio/ip/address.hpp>
+#include <chrono>
 
 #include "kiln/api/api.h"
 #include "kiln/api/common.h"
@@ -9,6 +13,7 @@
 #include "kiln/dns/local_address.h"
 #include "kiln/domain/email_address.h"
 #include "kiln/domain/quota.h"
+#include "kiln/mail/sender_check.h"
 
 namespace kiln::api {
 
@@ -407,6 +412,96 @@ Result<json::value> DeleteSender(Api& api, Ctx& ctx) {
   return json::value(nullptr);
 }
 
+constexpr std::chrono::milliseconds kCheckTimeout{10'000};
+
+mail::SmtpSecurity SecurityOf(const std::string& s) {
+  if (s == "tls") return mail::SmtpSecurity::kTls;
+  if (s == "starttls") return mail::SmtpSecurity::kStartTls;
+  return mail::SmtpSecurity::kNone;
+}
+
+json::object DiagnosisJson(const mail::Diagnosis& d) {
+  return {{"ok", d.ok()},
+          {"kind", std::string(mail::DiagnosisKindName(d.kind))},
+          {"message", d.ok() ? std::string("ok") : d.message}};
+}
+
+// Logs in over SMTP (AUTH) and IMAP (LOGIN) with the stored credentials and records the outcome
+// as the sender's status: active, or failed with status_reason naming each failure ("SMTP: ...;
+// IMAP: ..."); a paused sender stays paused. Answers {sender, smtp:{ok,kind,message}, imap:{...}}.
+// Fails with not_found for no such sender and failed_precondition naming smtp.password /
+// imap.password when a password is missing or cannot be unsealed. The checks run outside any
+// transaction: they take seconds.
+Result<json::value> VerifySender(Api& api, Ctx& ctx) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound("no such sender");
+  std::optional<store::Row> row;
+  KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
+    row = std::move(r);
+    return Status::Ok();
+  }));
+  const store::Row& r = *row;
+  auto unseal = [&](const char* field, const char* what) -> Result<std::string> {
+    if (r.IsNull(field)) {
+      return Status::FailedPrecondition(std::string("the ") + what + " password is not set",
+                                        std::string(what) + ".password");
+    }
+    auto plain = api.secrets().Open(r.Bytes(field), SecretAad(*id, field));
+    if (!plain.ok()) {
+      return Status::FailedPrecondition(std::string("the stored ") + what +
+                                            " password cannot be unsealed with this server's "
+                                            "secret key; set it again",
+                                        std::string(what) + ".password");
+    }
+    return plain;
+  };
+  KILN_ASSIGN_OR_RETURN(std::string smtp_password, unseal("smtp_secret", "smtp"));
+  KILN_ASSIGN_OR_RETURN(std::string imap_password, unseal("imap_secret", "imap"));
+
+  mail::SmtpConfig smtp;
+  smtp.host = r.Text("smtp_host");
+  smtp.port = static_cast<uint16_t>(r.Int("smtp_port"));
+  smtp.security = SecurityOf(r.Text("smtp_security"));
+  smtp.username = r.Text("smtp_username");
+  smtp.secret = smtp_password;
+  smtp.allow_self_signed = r.Bool("allow_self_signed");
+  smtp.timeouts.connect = smtp.timeouts.greeting = smtp.timeouts.command = kCheckTimeout;
+  mail::Diagnosis smtp_d = mail::TestSmtpConnection(smtp);
+
+  mail::ImapCheckConfig imap;
+  imap.host = r.Text("imap_host");
+  imap.port = static_cast<uint16_t>(r.Int("imap_port"));
+  imap.security = SecurityOf(r.Text("imap_security"));
+  imap.username = r.Text("imap_username");
+  imap.password = imap_password;
+  imap.allow_self_signed = r.Bool("allow_self_signed");
+  imap.timeout = kCheckTimeout;
+  mail::Diagnosis imap_d = mail::TestImapConnection(imap);
+
+  std::string reason;
+  if (!smtp_d.ok()) reason = "SMTP: " + smtp_d.message;
+  if (!imap_d.ok()) reason += (reason.empty() ? "" : "; ") + std::string("IMAP: ") + imap_d.message;
+  const std::string status = reason.empty() ? "active" : "failed";
+  int64_t now = api.clock().NowMillis();
+  json::object out;
+  KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(
+        auto n, tx.Exec("senders.set_checked_status", {ctx.ws, *id, status, reason, now}));
+    if (n != 1) return Status::NotFound("no such sender");
+    KILN_RETURN_IF_ERROR(WriteAudit(
+        tx, ctx, ctx.ws, "sender.verified", "sender", std::to_string(*id),
+        {{"status", status}, {"smtp", DiagnosisJson(smtp_d)}, {"imap", DiagnosisJson(imap_d)}},
+        now));
+    KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
+    out = {{"sender", SenderJson(s)},
+           {"smtp", DiagnosisJson(smtp_d)},
+           {"imap", DiagnosisJson(imap_d)}};
+    return Status::Ok();
+  }));
+  return out;
+}
+
 constexpr char kEndpointSchema[] =
     R"({"type":"object","additionalProperties":false,"properties":{"host":{"type":"string"},"port":{"type":"integer","minimum":1,"maximum":65535},"security":{"type":"string","enum":["tls","starttls","none"]},"username":{"type":"string"},"password":{"type":"string","writeOnly":true}}})";
 
@@ -419,6 +514,9 @@ std::string SenderInputSchema(bool create) {
 
 constexpr char kSenderSchema[] =
     R"({"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},"email":{"type":"string"},"from_name":{"type":"string"},"daily_quota":{"type":"integer"},"smtp":{"type":"object","properties":{"host":{"type":"string"},"port":{"type":"integer"},"security":{"type":"string"},"username":{"type":"string"},"has_password":{"type":"boolean"}}},"imap":{"type":"object"},"allow_self_signed":{"type":"boolean"},"source_ip":{"type":["string","null"]},"proxy_url":{"type":["string","null"]},"warmup_end_at":{"type":["string","null"]},"timezone":{"type":"string"},"warmup":{"type":"object","properties":{"enabled":{"type":"boolean"},"start_at":{"type":["string","null"]},"start_volume":{"type":"integer"},"daily_increase":{"type":"integer"},"max_volume":{"type":"integer"},"weekdays_only":{"type":"boolean"},"reply_rate_percent":{"type":"integer"},"end_at":{"type":["string","null"]}}},"status":{"type":"string","enum":["unverified","active","paused","failed"]},"status_reason":{"type":"string"},"health_score":{"type":"integer"},"created_at":{"type":"string"},"updated_at":{"type":"string"}}})";
+
+constexpr char kVerifySchema[] =
+    R"({"type":"object","properties":{"sender":{"$ref":"#/components/schemas/Sender"},"smtp":{"type":"object","properties":{"ok":{"type":"boolean"},"kind":{"type":"string"},"message":{"type":"string"}}},"imap":{"type":"object","properties":{"ok":{"type":"boolean"},"kind":{"type":"string"},"message":{"type":"string"}}}}})";
 
 }  // namespace
 
@@ -453,6 +551,13 @@ void RegisterSenderRoutes(Api& api) {
   api.Add(verb::delete_, "/api/v1/workspaces/{ws}/senders/{id}",
           {Access::kWorkspace, Role::kMember}, bind(DeleteSender),
           {.summary = "Delete a sender", .tag = "senders", .success_status = 204});
+  api.Add(
+      verb::post, "/api/v1/workspaces/{ws}/senders/{id}/verify",
+      {Access::kWorkspace, Role::kMember}, bind(VerifySender),
+      {.summary = "Test the sender's SMTP and IMAP logins; active when both pass, else failed with "
+                  "the reasons",
+       .tag = "senders",
+       .response_schema = kVerifySchema});
 }
 
 }  // namespace kiln::api
