@@ -209,6 +209,8 @@ export class InboxApi {
 
 export const inboxKeys = {
   conversations: (ws: number) => ["ws", ws, "conversations"] as const,
+  /** Every filtered list (not the threads), for invalidation after a change. */
+  conversationLists: (ws: number) => ["ws", ws, "conversations", "list"] as const,
   conversationList: (ws: number, filter: ConversationFilter) => ["ws", ws, "conversations", "list", filter] as const,
   thread: (ws: number, id: number) => ["ws", ws, "conversations", "thread", id] as const,
   suppressions: (ws: number) => ["ws", ws, "suppressions"] as const,

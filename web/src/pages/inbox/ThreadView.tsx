@@ -38,11 +38,15 @@ export function ThreadView({ workspace_id, conversation_id, can_edit }: { worksp
 
   const update = useMutation({
     mutationFn: (patch: ConversationPatch) => inbox.updateConversation(workspace_id, conversation_id, patch),
-    onSuccess: (conversation) => {
+    onSuccess: (conversation, patch) => {
       query_client.setQueryData<Thread>(inboxKeys.thread(workspace_id, conversation_id), (old) =>
         old ? { ...old, ...conversation, messages: old.messages } : old,
       );
-      void query_client.invalidateQueries({ queryKey: inboxKeys.conversations(workspace_id) });
+      void query_client.invalidateQueries({ queryKey: inboxKeys.conversationLists(workspace_id) });
+      if (patch.lead_status !== undefined) {
+        toast.success(`${leadName(conversation.lead)} is now ${statusLabel(patch.lead_status).toLowerCase()}.`);
+      }
+      if (patch.status !== undefined) toast.success(`Conversation marked ${statusLabel(patch.status).toLowerCase()}.`);
     },
     onError: (e) => toast.error(describeError(e)),
   });
@@ -81,9 +85,7 @@ export function ThreadView({ workspace_id, conversation_id, can_edit }: { worksp
               <SelectField label="Lead status" wrapperClassName="sm:w-48" value={t.lead.status}
                 disabled={update.isPending}
                 options={kLeadStatuses.map((s) => ({ value: s, label: statusLabel(s) }))}
-                onChange={(e) => update.mutate({ lead_status: e.target.value as LeadStatus }, {
-                  onSuccess: () => toast.success(`${leadName(t.lead)} is now ${statusLabel(e.target.value).toLowerCase()}.`),
-                })} />
+                onChange={(e) => update.mutate({ lead_status: e.target.value as LeadStatus })} />
               <SelectField label="Conversation status" wrapperClassName="sm:w-48" value={t.status}
                 disabled={update.isPending}
                 options={kConversationStatuses.map((s) => ({ value: s, label: statusLabel(s) }))}
@@ -171,7 +173,7 @@ function ReplyForm({ workspace_id, thread }: { workspace_id: number; thread: Thr
       setNote(answer.sent_copy ? undefined : `Sent, but the copy in the Sent folder failed: ${answer.sent_copy_error ?? "unknown reason"}`);
       toast.success(`Reply sent to ${answer.to}.`);
       void query_client.invalidateQueries({ queryKey: inboxKeys.thread(workspace_id, thread.id) });
-      void query_client.invalidateQueries({ queryKey: inboxKeys.conversations(workspace_id) });
+      void query_client.invalidateQueries({ queryKey: inboxKeys.conversationLists(workspace_id) });
     },
     onError: (e) => {
       setNote(undefined);
