@@ -36,6 +36,7 @@
 #include <string>
 #include <thread>
 
+#include "kiln/analytics/rollup.h"
 #include "kiln/api/api.h"
 #include "kiln/api/common.h"
 #include "kiln/api/tracking_tokens.h"
@@ -252,6 +253,15 @@ class Engine {
       warmup::RunReputationJob(*reputation_, Millis(15 * 60'000), Millis(60'000),
                                [this](Millis d) { return stop_.WaitFor(d); });
     });
+    // Analytics roll-ups (analytics/rollup.h): new events into analytics_daily every 30 s; one
+    // worker at a time holds the roll-up lease. The API answers exactly without them (roll-ups
+    // plus the live tail); they keep the tail short.
+    rollup_ = std::make_unique<analytics::RollupJob>(
+        db, clock, analytics::RollupOptions{.worker_id = scheduler_->ledger().worker_id()});
+    rollup_thread_ = std::thread([this] {
+      analytics::RunRollupJob(*rollup_, Millis(30'000),
+                              [this](Millis d) { return stop_.WaitFor(d); });
+    });
   }
   ~Engine() {
     stop_.Stop();
@@ -259,6 +269,7 @@ class Engine {
     if (inbox_thread_.joinable()) inbox_thread_.join();
     if (bot_thread_.joinable()) bot_thread_.join();
     if (reputation_thread_.joinable()) reputation_thread_.join();
+    if (rollup_thread_.joinable()) rollup_thread_.join();
     spdlog::info("engine: stopped");
   }
 
@@ -274,6 +285,8 @@ class Engine {
   std::thread bot_thread_;
   std::unique_ptr<warmup::ReputationJob> reputation_;
   std::thread reputation_thread_;
+  std::unique_ptr<analytics::RollupJob> rollup_;
+  std::thread rollup_thread_;
   SystemClock inbox_io_clock_;  // IMAP I/O timeouts of the inbox watcher: always real time
   std::unique_ptr<engine::InboxWatcher> inbox_watcher_;
   std::thread inbox_thread_;
