@@ -568,6 +568,8 @@ describe("Kiln dashboard", () => {
     assert.equal(await body.inputValue(), 'Hello {{ first_name | default: "there" }}');
     await body.press("End");
     await body.pressSequentially(", how is {{ title }} life at {{ company }}?");
+    await page.getByRole("button", { name: "Add an HTML version (optional)" }).first().click();
+    await page.getByLabel("Step 1 variant A: HTML body", { exact: true }).fill("<p>Hello <b>{{ first_name }}</b></p>");
     await page.getByRole("button", { name: "Add variant to step 1" }).click();
     await page.getByLabel("Step 1 variant B: Subject", { exact: true }).fill("{Hi|Hello} {{ first_name }}");
     await page.getByLabel("Step 1 variant B: Body", { exact: true }).fill("A shorter note. {{ unsubscribe_url }}");
@@ -582,6 +584,10 @@ describe("Kiln dashboard", () => {
     await page.getByRole("button", { name: "Save and preview" }).click();
     const preview = page.getByTestId("campaign-preview");
     await preview.getByText("Hello Ann, how is  life at Acme?").waitFor();
+    // The HTML version renders in a sandboxed frame (no scripts, no access to the dashboard).
+    const frame = page.frameLocator('iframe[title="HTML preview"]');
+    assert.equal(await frame.locator("b").innerText(), "Ann");
+    assert.equal(await page.locator('iframe[title="HTML preview"]').getAttribute("sandbox"), "");
     const missing = page.getByRole("alert").filter({ hasText: "Missing variables for this lead" });
     await missing.waitFor();
     assert.match(await missing.innerText(), /title is empty in the body at line 1, column \d+/);

@@ -88,6 +88,8 @@ export function CampaignsPage() {
   const campaigns = useQuery({
     queryKey: campaignKeys.list(workspace.id, status ?? "all"),
     queryFn: () => listCampaigns(api.client, workspace.id, status),
+    // Counts of running campaigns move: refresh them while the list is open.
+    refetchInterval: (q) => (q.state.data?.items.some((c) => c.status === "running") ? 10_000 : false),
   });
   const action = useCampaignAction(workspace.id);
   const [creating, setCreating] = useState(false);
