@@ -12,6 +12,9 @@
 //            may share one PostgreSQL (docs/decisions/0004-exactly-once.md). It also runs the
 //            warm-up bots (warmup/bot_runner.h): IMAP to bots' and warmed senders' mailboxes,
 //            SMTP from the bots.
+//            It POSTs signed webhook events to the URLs workspaces subscribed
+//            (webhooks/dispatcher.h; loopback and private addresses refused unless
+//            webhook_allow_private_targets).
 //   migrate  brings the database schema up to date and exits.
 //   user     creates accounts from the command line (the first owner); reads a password on stdin.
 //   settings prints every setting (the same table as --help).
@@ -63,6 +66,7 @@
 #include "kiln/warmup/bot_runner.h"
 #include "kiln/warmup/reputation.h"
 #include "kiln/warmup/source.h"
+#include "kiln/webhooks/dispatcher.h"
 
 extern char** environ;
 
@@ -253,6 +257,20 @@ class Engine {
       warmup::RunReputationJob(*reputation_, Millis(15 * 60'000), Millis(60'000),
                                [this](Millis d) { return stop_.WaitFor(d); });
     });
+    // Outgoing webhooks (webhooks/dispatcher.h): new events fanned out to subscriptions and due
+    // deliveries sent every webhook_tick_ms; deliveries are leased, so workers share them.
+    webhooks::DispatcherOptions wh;
+    wh.worker_id = scheduler_->ledger().worker_id();
+    wh.allow_private_targets = config.GetBool("webhook_allow_private_targets");
+    wh.timeout = Millis(config.GetInt("webhook_timeout_ms"));
+    wh.backoff_permille = config.GetInt("webhook_backoff_permille");
+    wh.settle = Millis(config.GetInt("webhook_settle_ms"));
+    wh.disable_after = std::chrono::hours(config.GetInt("webhook_disable_after_hours"));
+    wh.seed = static_cast<uint64_t>(clock.NowMillis()) ^ (static_cast<uint64_t>(getpid()) << 20);
+    webhooks_ = std::make_unique<webhooks::Dispatcher>(db, clock, secrets, std::move(wh));
+    webhook_thread_ = std::thread([this, tick = Millis(config.GetInt("webhook_tick_ms"))] {
+      webhooks::RunDispatcher(*webhooks_, tick, [this](Millis d) { return stop_.WaitFor(d); });
+    });
     // Analytics roll-ups (analytics/rollup.h): new events into analytics_daily every 30 s; one
     // worker at a time holds the roll-up lease. The API answers exactly without them (roll-ups
     // plus the live tail); they keep the tail short.
@@ -269,6 +287,7 @@ class Engine {
     if (inbox_thread_.joinable()) inbox_thread_.join();
     if (bot_thread_.joinable()) bot_thread_.join();
     if (reputation_thread_.joinable()) reputation_thread_.join();
+    if (webhook_thread_.joinable()) webhook_thread_.join();
     if (rollup_thread_.joinable()) rollup_thread_.join();
     spdlog::info("engine: stopped");
   }
@@ -290,6 +309,8 @@ class Engine {
   SystemClock inbox_io_clock_;  // IMAP I/O timeouts of the inbox watcher: always real time
   std::unique_ptr<engine::InboxWatcher> inbox_watcher_;
   std::thread inbox_thread_;
+  std::unique_ptr<webhooks::Dispatcher> webhooks_;
+  std::thread webhook_thread_;
 };
 
 // `kiln worker`: the engine until SIGINT or SIGTERM.

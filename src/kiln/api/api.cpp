@@ -352,6 +352,7 @@ void Api::RegisterAll() {
   RegisterDkimRoutes(*this);
   RegisterIpPoolRoutes(*this);
   RegisterLiveRoutes(*this);
+  RegisterWebhookRoutes(*this);
   RegisterAnalyticsRoutes(*this);
   RegisterTrackingRoutes(*this);
   RegisterOpenApiRoute(*this, *router_);

@@ -161,6 +161,7 @@ void RegisterInboxRoutes(Api& api);        // inbox.cpp: the unified inbox, repl
 void RegisterDkimRoutes(Api& api);         // dkim.cpp: DKIM keys per sending domain
 void RegisterIpPoolRoutes(Api& api);       // ip_pools.cpp: a campaign's IP pool
 void RegisterLiveRoutes(Api& api);         // live.cpp: the live WebSocket of a workspace
+void RegisterWebhookRoutes(Api& api);      // webhooks.cpp: outgoing webhooks, provider events
 void RegisterAnalyticsRoutes(Api& api);    // analytics.cpp: campaign stats, overview, placement
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 

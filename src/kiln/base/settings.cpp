@@ -91,6 +91,23 @@ constexpr SettingDef kSettings[] = {
      720},
     {"warmup_hide_from_owner", T::kBool, "true",
      "move warm-up replies out of the sender's INBOX into the folder \"Kiln Warmup\""},
+    {"webhook_allow_private_targets", T::kBool, "false",
+     "send webhooks to loopback and private addresses (link-local and cloud metadata addresses "
+     "stay refused): trusted internal receivers and tests"},
+    {"webhook_timeout_ms", T::kInt, "10000", "a webhook receiver must answer within this", 100,
+     120000},
+    {"webhook_tick_ms", T::kInt, "1000",
+     "workers look for new events and due webhook deliveries this often", 10, 60000},
+    {"webhook_backoff_permille", T::kInt, "1000",
+     "webhook retry delays are this many thousandths of the schedule 1 min, 5 min, 30 min, 2 h, "
+     "6 h, 14 h (lower only for tests)",
+     1, 1000},
+    {"webhook_settle_ms", T::kInt, "2000",
+     "events are sent to webhooks once they are this old (a concurrent transaction may still "
+     "commit an earlier event)",
+     0, 60000},
+    {"webhook_disable_after_hours", T::kInt, "72",
+     "a webhook subscription whose deliveries have all failed for this long is disabled", 1, 8760},
     {"provision_adapter", T::kString, "",
      "how POST .../bots/provision creates mailboxes: empty (off) or files (Postfix + Dovecot "
      "user files, below)"},
