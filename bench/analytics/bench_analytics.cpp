@@ -122,6 +122,23 @@ Seeded Generate(const std::string& path, int64_t target_events) {
   Check(sqlite3_open(path.c_str(), &db), db, "open");
   Exec(db, "PRAGMA synchronous = OFF");
   Exec(db, "PRAGMA cache_size = -262144");
+  // Secondary indexes of the bulk-loaded tables are dropped and rebuilt after the load (a sort
+  // per index instead of a B-tree insert per row); the same definitions, read from the schema.
+  std::vector<std::pair<std::string, std::string>> indexes;  // name, CREATE statement
+  {
+    sqlite3_stmt* st = nullptr;
+    Check(sqlite3_prepare_v2(db,
+                             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS "
+                             "NOT NULL AND tbl_name IN ('events', 'messages', 'contacts')",
+                             -1, &st, nullptr),
+          db, "indexes");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      indexes.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                           reinterpret_cast<const char*>(sqlite3_column_text(st, 1)));
+    }
+    sqlite3_finalize(st);
+  }
+  for (const auto& [name, sql] : indexes) Exec(db, "DROP INDEX " + name);
   Exec(db, "BEGIN");
   Seeded s;
   Insert(db, "INSERT INTO workspaces (name, created_at, updated_at) VALUES ('bench', 0, 0)").Run();
@@ -236,6 +253,7 @@ Seeded Generate(const std::string& path, int64_t target_events) {
     if (lead_positive) positive.Int(1, c).Run();
   }
   Exec(db, "COMMIT");
+  for (const auto& [name, sql] : indexes) Exec(db, sql);
   Exec(db, "ANALYZE");
   sqlite3_close(db);
   return s;
@@ -361,7 +379,9 @@ int main(int argc, char** argv) {
       "reference: plain GROUP BY over the raw events: %lld groups, 3 runs, p50 %.1f ms (CPU %.1f "
       "ms)\n",
       static_cast<long long>(groups), ref, Percentile(ref_cpu, 0.5));
-  std::printf("target: p99 < 50 ms: %s\n", p99 < 50 ? "met" : "NOT met");
+  // Wall time includes waiting for a CPU on a loaded machine; CPU time is the work itself.
+  std::printf("target: p99 < 50 ms: wall %s, CPU %s\n", p99 < 50 ? "met" : "NOT met",
+              Percentile(cpu_times, 0.99) < 50 ? "met" : "NOT met");
   std::printf("ratio %.5f\n", p50 / ref);
   db->reset();
   if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);
