@@ -630,9 +630,14 @@ describe("Kiln dashboard", () => {
     await page.getByRole("heading", { name: "Senders", level: 2 }).waitFor();
     assert.match(await page.getByText(/only active senders can send/).first().innerText(), /unverified/);
 
-    // Saved as a draft with everything entered.
+    // Leaving with an unsaved change asks first; "Save and leave" keeps it.
+    await page.getByLabel("Daily campaign limit").fill("120");
     await page.getByRole("link", { name: "Close" }).click();
+    const leave = page.getByRole("dialog", { name: "Leave without saving?" });
+    await leave.getByRole("button", { name: "Save and leave" }).click();
     await page.getByRole("heading", { name: "Spring outreach" }).waitFor();
+    const settings = page.locator("section", { has: page.getByRole("heading", { name: "Settings" }) });
+    assert.match(await settings.innerText(), /Daily limit\s+120/);
     const sequence = page.locator("section", { has: page.getByRole("heading", { name: "Sequence" }) });
     assert.match(await sequence.innerText(), /Step 2 · 3 d 0 h after step 1/);
     assert.match(await sequence.innerText(), /Variant B/);

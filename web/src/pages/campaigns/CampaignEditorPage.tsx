@@ -5,8 +5,8 @@
 // listed all at once, each linked to the step that fixes it.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
-import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { useEffect, useMemo, useState } from "react";
+import { Link, useBlocker, useNavigate, useParams, useSearchParams } from "react-router";
 import {
   campaignKeys,
   getCampaign,
@@ -25,6 +25,7 @@ import { capitalize } from "../../lib/format";
 import { describeError } from "../../lib/forms";
 import { cx } from "../../lib/cx";
 import { Button, buttonClass } from "../../ui/Button";
+import { Dialog } from "../../ui/Dialog";
 import { CheckboxField, FormError, TextField } from "../../ui/Field";
 import { Badge, Card, ErrorState, PageHeader } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
@@ -92,6 +93,16 @@ function Wizard({ campaign }: { campaign: Campaign }) {
   const [form_error, setFormError] = useState<string | undefined>();
   const [problems, setProblems] = useState<Array<{ field?: string; message: string }>>([]);
   const [saving, setSaving] = useState(false);
+
+  // Leaving the wizard (another page, or closing the tab) with unsaved changes asks first;
+  // moving between its steps saves, so only a change of page counts.
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname);
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
 
   function setForm(update: (f: CampaignForm) => CampaignForm) {
     setFormState(update);
@@ -250,6 +261,33 @@ function Wizard({ campaign }: { campaign: Campaign }) {
         />
       )}
 
+      <Dialog
+        open={blocker.state === "blocked"}
+        title="Leave without saving?"
+        description="This campaign has changes that are not saved yet."
+        onClose={() => blocker.reset?.()}
+      >
+        <div className="flex flex-wrap justify-end gap-2">
+          <Button onClick={() => blocker.reset?.()}>Stay</Button>
+          <Button variant="danger" onClick={() => blocker.proceed?.()}>
+            Leave without saving
+          </Button>
+          {can_edit && (
+            <Button
+              variant="primary"
+              busy={saving}
+              onClick={() =>
+                save().then(
+                  () => blocker.proceed?.(),
+                  () => blocker.reset?.(),
+                )
+              }
+            >
+              Save and leave
+            </Button>
+          )}
+        </div>
+      </Dialog>
       <div className="mt-6 flex flex-wrap justify-between gap-2 border-t border-slate-200 pt-4">
         <Button disabled={index === 0} onClick={() => goTo(kWizardSteps[index - 1].id)}>
           Back
