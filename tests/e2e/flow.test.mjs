@@ -505,9 +505,13 @@ describe("Kiln end to end with the mail stack", () => {
       return false;
     });
     await shot("06-inbox");
+    // The campaign filter keeps it; an unread-only list too.
+    await page.getByLabel("Campaign", { exact: true }).selectOption({ label: kCampaign });
+    await page.getByLabel("Unread only").check();
+    await conversation.first().waitFor();
     await conversation.first().click();
     await page.getByText(`Yes, Tuesday works for me. (reply ${kToken})`).waitFor();
-    await page.getByText(kCampaign, { exact: true }).waitFor();
+    await page.getByRole("definition").filter({ hasText: kCampaign }).waitFor();
     await page.getByRole("article").filter({ hasText: "Campaign email" }).first().waitFor();
   });
 

@@ -5,6 +5,7 @@
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
+import { campaignKeys, listCampaigns } from "../../api/campaigns";
 import { useApi } from "../../api/context";
 import { queryKeys } from "../../api/endpoints";
 import {
@@ -48,6 +49,7 @@ export function InboxPage() {
   const [status, setStatus] = useState<ConversationStatus | "">("");
   const [unread_only, setUnreadOnly] = useState(false);
   const [sender_id, setSenderId] = useState("");
+  const [campaign_id, setCampaignId] = useState("");
 
   // The search runs a moment after typing stops, not on every key.
   useEffect(() => {
@@ -61,11 +63,13 @@ export function InboxPage() {
       status: status === "" ? undefined : status,
       unread: unread_only ? true : undefined,
       sender_id: sender_id === "" ? undefined : Number(sender_id),
+      campaign_id: campaign_id === "" ? undefined : Number(campaign_id),
     }),
-    [q, status, unread_only, sender_id],
+    [q, status, unread_only, sender_id, campaign_id],
   );
 
   const senders = useQuery({ queryKey: queryKeys.senders(workspace.id), queryFn: () => api.senders(workspace.id) });
+  const campaigns = useQuery({ queryKey: campaignKeys.list(workspace.id, ""), queryFn: () => listCampaigns(api.client, workspace.id) });
   const list = useInfiniteQuery({
     queryKey: inboxKeys.conversationList(workspace.id, filter),
     queryFn: ({ pageParam }) => inbox.conversations(workspace.id, filter, { limit: kPageSize, before: pageParam }),
@@ -97,11 +101,15 @@ export function InboxPage() {
     { value: "", label: "All senders" },
     ...(senders.data?.items ?? []).map((s) => ({ value: String(s.id), label: s.email })),
   ];
+  const campaign_options = [
+    { value: "", label: "All campaigns" },
+    ...(campaigns.data?.items ?? []).map((c) => ({ value: String(c.id), label: c.name })),
+  ];
   const status_options = [
     { value: "", label: "Any status" },
     ...kConversationStatuses.map((s) => ({ value: s, label: statusLabel(s) })),
   ];
-  const filtered = filter.q !== undefined || filter.status !== undefined || filter.unread !== undefined || filter.sender_id !== undefined;
+  const filtered = filter.q !== undefined || filter.status !== undefined || filter.unread !== undefined || filter.sender_id !== undefined || filter.campaign_id !== undefined;
 
   return (
     <>
@@ -117,6 +125,8 @@ export function InboxPage() {
               <SelectField label="Sender" value={sender_id} options={sender_options}
                 onChange={(e) => setSenderId(e.target.value)} />
             </div>
+            <SelectField label="Campaign" value={campaign_id} options={campaign_options}
+              onChange={(e) => setCampaignId(e.target.value)} />
             <CheckboxField label="Unread only" checked={unread_only} onChange={(e) => setUnreadOnly(e.target.checked)} />
           </div>
           {list.isPending ? (

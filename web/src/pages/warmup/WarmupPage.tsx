@@ -104,7 +104,7 @@ export function WarmupPage() {
                   <Td>
                     <Badge tone={kStatusTone[b.status] ?? "neutral"}>{capitalize(b.status)}</Badge>
                     {b.status_reason && <div className="mt-1 max-w-xs text-xs text-slate-500">{b.status_reason}</div>}
-                    {b.last_checked_at && <div className="text-xs text-slate-400">Checked {formatDateTime(b.last_checked_at)}</div>}
+                    {b.last_checked_at && <div className="text-xs whitespace-nowrap text-slate-400">Checked {formatDateTime(b.last_checked_at)}</div>}
                   </Td>
                   <Td className="whitespace-nowrap">
                     <div role="progressbar" aria-label={`Aging of ${b.email}`} aria-valuemin={0} aria-valuemax={100}
