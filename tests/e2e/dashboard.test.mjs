@@ -565,7 +565,10 @@ describe("Kiln dashboard", () => {
     const body = page.getByLabel("Step 1 variant A: Body", { exact: true });
     await body.fill("Hello ");
     await page.getByLabel("Step 1 variant A: Insert variable").selectOption({ label: "first_name" });
-    assert.equal(await body.inputValue(), 'Hello {{ first_name | default: "there" }}');
+    await page.waitForFunction(
+      (el) => el.value === 'Hello {{ first_name | default: "there" }}' && document.activeElement === el,
+      await body.elementHandle(),
+    );
     await body.press("End");
     await body.pressSequentially(", how is {{ title }} life at {{ company }}?");
     await page.getByRole("button", { name: "Add an HTML version (optional)" }).first().click();

@@ -2,7 +2,7 @@
 // types, typed calls over the shared ApiClient, the CSV upload with progress, and query keys.
 // Each call resolves with the documented answer or rejects with ApiError.
 
-import { ApiError, errorFromResponse, kCsrfHeader, type ApiClient } from "./client";
+import { ApiError, errorFromResponse, kApiBase, kCsrfHeader, type ApiClient } from "./client";
 import type { Items, Page } from "./types";
 
 export type LeadStatus =
@@ -303,15 +303,28 @@ export async function uploadImport(
   onProgress: (sent: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<ImportJob> {
-  const url = `/api/v1${ws_path(ws)}/imports?file_name=${encodeURIComponent(file.name)}`;
-  let answer = await sendFile(url, file, client.csrfToken(), onProgress, signal);
-  if (answer.status === 401) {
-    const refreshed = await client.refresh();
-    if (refreshed) answer = await sendFile(url, file, client.csrfToken(), onProgress, signal);
+  const url = `${kApiBase}${ws_path(ws)}/imports?file_name=${encodeURIComponent(file.name)}`;
+  const first = await sendFile(url, file, client.csrfToken(), onProgress, signal);
+  if (first.status === 401) {
+    const error = await errorFromResponse(asResponse(first));
+    if (error.code !== "unauthenticated" || !(await client.refresh())) throw error;
+    return finishUpload(await sendFile(url, file, client.csrfToken(), onProgress, signal));
   }
-  const response = new Response(answer.text === "" ? null : answer.text, { status: answer.status, headers: answer.headers });
+  return finishUpload(first);
+}
+
+function asResponse(answer: { status: number; text: string; headers: Headers }): Response {
+  return new Response(answer.text === "" ? null : answer.text, { status: answer.status, headers: answer.headers });
+}
+
+async function finishUpload(answer: { status: number; text: string; headers: Headers }): Promise<ImportJob> {
+  const response = asResponse(answer);
   if (!response.ok) throw await errorFromResponse(response);
-  return (await response.json()) as ImportJob;
+  try {
+    return (await response.json()) as ImportJob;
+  } catch {
+    throw new ApiError({ status: answer.status, code: "bad_response", message: "The server's answer was not valid JSON." });
+  }
 }
 
 export const leadKeys = {
