@@ -25,7 +25,7 @@ namespace {
 namespace json = boost::json;
 using webhooks::testing::TestReceiver;
 
-constexpr int64_t kBackoffPermille = 2;  // 1 min -> 120 ms, 5 min -> 600 ms, 30 min -> 3.6 s
+constexpr int64_t kBackoffPermille = 4;  // 1 min -> 240 ms, 5 min -> 1.2 s, 30 min -> 7.2 s
 
 constexpr char kTestQueries[] = R"(-- Test-only statements.
 -- name: test.activate_sender

@@ -106,6 +106,17 @@ Result<TickStats> Dispatcher::RunOnce() {
 }
 
 Status Dispatcher::FanOut(TickStats* stats) {
+  // An idle tick only reads: the write transaction (and its lock) is taken when there is work.
+  bool work = false;
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto cursor, tx.QueryRow("webhooks.cursor_get", {},
+                                                   "the webhook watermark row is missing"));
+    KILN_ASSIGN_OR_RETURN(auto next,
+                          tx.QueryOne("webhooks.first_event_after", {cursor.Int("last_event_id")}));
+    work = next && next->Int("created_at") <= clock_.NowMillis() - options_.settle.count();
+    return Status::Ok();
+  }));
+  if (!work) return Status::Ok();
   return db_.Write([&](store::Tx& tx) -> Status {
     stats->events = 0;
     stats->created = 0;
@@ -153,6 +164,13 @@ Status Dispatcher::DeliverDue(TickStats* stats) {
   std::vector<int64_t> ids;
   const int64_t now = clock_.NowMillis();
   const int64_t lease_until = now + options_.timeout.count() + 60'000;
+  bool due = false;
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("webhooks.any_due", {now}));
+    due = row.has_value();
+    return Status::Ok();
+  }));
+  if (!due) return Status::Ok();
   KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
     ids.clear();
     KILN_ASSIGN_OR_RETURN(auto rows,

@@ -186,3 +186,16 @@ SELECT id, email FROM contacts WHERE workspace_id = $1 AND lower(email) = lower(
 
 -- name: webhooks.ping_payload
 UPDATE webhook_deliveries SET payload = $2 WHERE id = $1;
+
+-- Read-only checks so an idle tick writes nothing.
+-- name: webhooks.cursor_get
+SELECT last_event_id FROM webhook_cursor WHERE name = 'events';
+
+-- name: webhooks.first_event_after
+SELECT id, created_at FROM events WHERE id > $1 ORDER BY id LIMIT 1;
+
+-- name: webhooks.any_due
+SELECT 1 AS one FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+WHERE d.status = 'pending' AND d.next_attempt_at <= $1
+  AND (d.lease_until IS NULL OR d.lease_until < $1) AND w.is_enabled = 1
+LIMIT 1;
