@@ -611,6 +611,23 @@ describe("Kiln end to end with the mail stack", () => {
     const confirm = page.getByRole("dialog", { name: "Remove from the suppression list?" });
     await confirm.getByRole("button", { name: "Remove" }).click();
     await page.getByText("No entry matches").waitFor();
+
+    // A CSV import reports the rows it could not use; the export holds what is listed.
+    await page.getByLabel("Search").fill("");
+    const csv = `email\nimported-${kToken}@example.test\nnot an address\n@bulk-${kToken}.test\n`;
+    await page.getByLabel("Import a CSV file").setInputFiles({ name: "suppress.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    const report = page.getByRole("status", { name: "Import report" });
+    await report.getByText(/2 added/).waitFor();
+    await report.getByRole("list", { name: "Rows not imported" }).getByText(/^Row 3 \(not an address\)/).waitFor();
+    await table.getByText(`imported-${kToken}@example.test`).waitFor();
+    await shot("12b-suppression-import");
+    const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    const res = await page.request.get(new URL(href, kBase).toString());
+    assert.equal(res.status(), 200);
+    const exported = await res.text();
+    assert.match(exported, new RegExp(`imported-${kToken}@example\\.test`));
+    assert.match(exported, new RegExp(`@competitor-${kToken}\\.test`));
+    assert.doesNotMatch(exported, /no-thanks-/);
   });
 
   step("the inbox is usable at phone width", async () => {

@@ -146,7 +146,8 @@ function AddSuppressions({ workspace_id }: { workspace_id: number }) {
     mutationFn: (file: File) => inbox.importSuppressions(workspace_id, file),
     onSuccess: (answer) => {
       setReport(answer);
-      toast.success(`Imported ${answer.rows} rows: ${answer.added} added, ${answer.existing} already listed.`);
+      const unusable = answer.error_count > 0 ? `, ${answer.error_count} not usable` : "";
+      toast.success(`Read ${answer.rows} rows: ${answer.added} added, ${answer.existing} already listed${unusable}.`);
       void query_client.invalidateQueries({ queryKey: inboxKeys.suppressions(workspace_id) });
     },
     onError: (e) => toast.error(`Import failed: ${describeError(e)}`),
@@ -198,7 +199,7 @@ function AddSuppressions({ workspace_id }: { workspace_id: number }) {
 
 function ImportReport({ report }: { report: SuppressionImportAnswer }) {
   return (
-    <div role="status" className="rounded-md bg-slate-50 p-3 text-sm ring-1 ring-slate-200">
+    <div role="status" aria-label="Import report" className="rounded-md bg-slate-50 p-3 text-sm ring-1 ring-slate-200">
       <p>
         {report.rows} rows: <strong>{report.added}</strong> added, {report.existing} already listed, {report.error_count} not usable.
       </p>
