@@ -22,6 +22,7 @@
 #include "kiln/auth/crypto.h"
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
+#include "kiln/dns/dns_test_util.h"
 #include "kiln/store/db.h"
 
 namespace kiln::testing {
@@ -389,6 +390,98 @@ TEST_P(TrackingApiTest, KillAfterAnswersLosesNoAnsweredHit) {
   // Hits in flight at the kill may have been committed without an answer; never the reverse.
   EXPECT_GE(Events(m.message, "opened"), answered.load());
   EXPECT_GE(answered.load(), kAnsweredBeforeKill);
+}
+
+// Custom tracking domains: set through the sender and campaign routes (validated, lowercased,
+// cleared with null), checked against the test DNS zone (weak.kiln.test and a7.kiln.test share
+// 192.0.2.7; a1.kiln.test is 192.0.2.1), and the tracking endpoints answer on such a Host.
+TEST_P(TrackingApiTest, TrackingDomainsAreValidatedCheckedAndServed) {
+  auto resolver = dns::testing::TestResolver();  // fails the test when scripts/dns is not running
+  ASSERT_NE(resolver, nullptr);
+  proc_.Stop();
+  auto args = BaseArgs();
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--public-url") args[i + 1] = "https://weak.kiln.test";
+  }
+  args.insert(args.end(), {"--rate-limit-per-minute", "1000000", "--dns-resolver",
+                           dns::testing::TestDnsServer()});
+  Status started = proc_.Start(args);
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  Session c = NewOwner("owner@kiln-c.test");
+  auto Put = [](Session& s, const std::string& path, const std::string& body) {
+    return s.http->Send("PUT", path, body, s.H()).value();
+  };
+  Sent m = MakeSent(c, "lia@lead.test");
+  auto senders = Json(c.Get(c.Ws() + "/senders")).at("items").as_array();
+  ASSERT_EQ(senders.size(), 1u);
+  const std::string sender_path =
+      c.Ws() + "/senders/" + std::to_string(senders[0].at("id").as_int64()) + "/tracking-domain";
+  const std::string campaign_path =
+      c.Ws() + "/campaigns/" + std::to_string(m.campaign) + "/tracking-domain";
+
+  // Not set: no check.
+  auto r = c.Get(sender_path);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("tracking_domain").as_string(), "");
+  EXPECT_TRUE(Json(r).at("check").is_null());
+
+  // Invalid values: 400 naming the field, nothing stored.
+  for (const char* bad : {"\"https://a7.kiln.test\"", "\"a7\"", "\"192.0.2.7\"", "5"}) {
+    r = Put(c, sender_path, std::string("{\"tracking_domain\":") + bad + "}");
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+    EXPECT_EQ(ErrField(r), "tracking_domain") << bad;
+  }
+  EXPECT_EQ(Json(c.Get(sender_path)).at("tracking_domain").as_string(), "");
+
+  // Pointing here (same address as public_url's host).
+  r = Put(c, sender_path, R"({"tracking_domain":"A7.Kiln.Test."})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("tracking_domain").as_string(), "a7.kiln.test");
+  r = c.Get(sender_path);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto check = Json(r).at("check");
+  EXPECT_TRUE(check.at("points_here").as_bool()) << r.body;
+  EXPECT_EQ(check.at("addresses").as_array().at(0).as_string(), "192.0.2.7");
+  EXPECT_EQ(check.at("server_addresses").as_array().at(0).as_string(), "192.0.2.7");
+  EXPECT_EQ(check.at("problem").as_string(), "");
+
+  // Pointing elsewhere, and not existing.
+  ASSERT_EQ(Put(c, campaign_path, R"({"tracking_domain":"a1.kiln.test"})").status, 200);
+  check = Json(c.Get(campaign_path)).at("check");
+  EXPECT_FALSE(check.at("points_here").as_bool());
+  EXPECT_NE(std::string(check.at("problem").as_string()).find("not at this server"),
+            std::string::npos)
+      << check;
+  ASSERT_EQ(Put(c, campaign_path, R"({"tracking_domain":"nope.kiln.test"})").status, 200);
+  check = Json(c.Get(campaign_path)).at("check");
+  EXPECT_FALSE(check.at("points_here").as_bool());
+  EXPECT_NE(std::string(check.at("problem").as_string()).find("no A or AAAA record"),
+            std::string::npos)
+      << check;
+  // null clears; another workspace's sender is not found.
+  r = Put(c, campaign_path, R"({"tracking_domain":null})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(c.Get(campaign_path)).at("tracking_domain").as_string(), "");
+  Session other = NewOwner("owner@kiln-d.test");
+  EXPECT_EQ(Put(other,
+                other.Ws() + "/senders/" + std::to_string(senders[0].at("id").as_int64()) +
+                    "/tracking-domain",
+                R"({"tracking_domain":"a7.kiln.test"})")
+                .status,
+            404);
+
+  // The tracking endpoints answer on a tracking domain's Host.
+  auto pixel = Raw("GET", OpenPath(c.ws, m.message), "",
+                   {{"Host", "a7.kiln.test"}, {"User-Agent", kHumanUa}});
+  EXPECT_EQ(pixel.status, 200);
+  EXPECT_EQ(pixel.Header("Content-Type"), "image/gif");
+  auto click = Raw("GET", ClickPath(c.ws, m.message, "https://a.example/x"), "",
+                   {{"Host", "a7.kiln.test"}, {"User-Agent", kHumanUa}});
+  EXPECT_EQ(click.status, 302);
+  auto page = Raw("GET", UnsubPath(c.ws, m.message), "", {{"Host", "a7.kiln.test"}});
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(Events(m.message, "opened"), 1);
+  EXPECT_EQ(Events(m.message, "clicked"), 1);
 }
 
 TEST_P(TrackingApiTest, ClickRedirectsOnlyToSignedUrl) {

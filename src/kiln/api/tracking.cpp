@@ -4,10 +4,15 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/ip/address.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <memory>
+#include <set>
+#include <tuple>
 
+#include "kiln/api/common.h"
+#include "kiln/api/json_input.h"
 #include "kiln/api/tracking_tokens.h"
 #include "kiln/domain/email_address.h"
 
@@ -225,6 +230,102 @@ http::Response Click(const Api& api, HitCommitter& committer, http::Request& req
   return res;
 }
 
+// The sender or campaign a tracking-domain route names: its table's queries and not-found text.
+struct DomainOwner {
+  const char* get_query;
+  const char* set_query;
+  const char* not_found;
+  const char* audit_action;
+  const char* audit_kind;
+};
+constexpr DomainOwner kSenderDomain{"tracking.sender_domain", "tracking.set_sender_domain",
+                                    "no such sender", "sender.tracking_domain_set", "sender"};
+constexpr DomainOwner kCampaignDomain{"tracking.campaign_domain", "tracking.set_campaign_domain",
+                                      "no such campaign", "campaign.tracking_domain_set",
+                                      "campaign"};
+
+// The host of a URL such as "https://kiln.example.com:8443/x" ("" when there is none).
+std::string HostOf(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  url = url.substr(0, url.find_first_of("/?#"));
+  if (size_t at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
+  if (!url.empty() && url.front() == '[') {
+    size_t close = url.find(']');
+    return close == std::string_view::npos ? "" : std::string(url.substr(1, close - 1));
+  }
+  return std::string(url.substr(0, url.find(':')));
+}
+
+// The A and AAAA records of `name` (or `name` itself when it is an IP address), as text.
+Status AddressesOf(dns::Resolver& resolver, const std::string& name,
+                   std::vector<std::string>* out) {
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(name, ec);
+  if (!ec) {
+    out->push_back(ip.to_string());
+    return Status::Ok();
+  }
+  for (bool v6 : {false, true}) {
+    KILN_ASSIGN_OR_RETURN(auto answer, resolver.Address(name, v6));
+    for (const auto& a : answer.records) out->push_back(a.to_string());
+  }
+  return Status::Ok();
+}
+
+json::object CheckJson(const TrackingDomainCheck& c) {
+  json::array addresses, server;
+  for (const auto& a : c.addresses) addresses.push_back(json::string(a));
+  for (const auto& a : c.server_addresses) server.push_back(json::string(a));
+  return {{"addresses", std::move(addresses)},
+          {"server_addresses", std::move(server)},
+          {"points_here", c.points_here},
+          {"problem", c.problem}};
+}
+
+Result<json::value> GetDomain(const Api& api, Ctx& ctx, const DomainOwner& owner) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound(owner.not_found);
+  std::string domain;
+  KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow(owner.get_query, {ctx.ws, *id}, owner.not_found));
+    domain = row.Text("tracking_domain");
+    return Status::Ok();
+  }));
+  json::object out{{"id", *id}, {"tracking_domain", domain}};
+  if (domain.empty()) {
+    out["check"] = nullptr;
+    return out;
+  }
+  auto resolver = dns::MakeResolver({.servers = api.config().GetString("dns_resolver")});
+  if (!resolver.ok()) return resolver.status();
+  out["check"] =
+      CheckJson(CheckTrackingDomain(**resolver, domain, api.config().GetString("public_url")));
+  return out;
+}
+
+Result<json::value> PutDomain(const Api& api, Ctx& ctx, const DomainOwner& owner) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound(owner.not_found);
+  JsonFields in(ctx.body);
+  std::optional<std::string> value;
+  KILN_RETURN_IF_ERROR(in.OptStr("tracking_domain", &value, {.max_len = 254, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.Finish());
+  if (!ctx.body.contains("tracking_domain")) {
+    return Status::InvalidArgument("is required", "tracking_domain");
+  }
+  KILN_ASSIGN_OR_RETURN(std::string domain,
+                        NormalizeTrackingDomain(value.value_or(""), "tracking_domain"));
+  const int64_t now = api.clock().NowMillis();
+  KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_RETURN_IF_ERROR(tx.QueryRow(owner.get_query, {ctx.ws, *id}, owner.not_found).status());
+    KILN_RETURN_IF_ERROR(tx.Exec(owner.set_query, {ctx.ws, *id, domain, now}).status());
+    return WriteAudit(tx, ctx, ctx.ws, owner.audit_action, owner.audit_kind, std::to_string(*id),
+                      {{"tracking_domain", domain}}, now);
+  }));
+  return json::object{{"id", *id}, {"tracking_domain", domain}};
+}
+
 }  // namespace
 
 bool IsMachineUserAgent(std::string_view ua) {
@@ -404,6 +505,40 @@ Result<std::string> NormalizeTrackingDomain(std::string_view value, std::string_
   return d;
 }
 
+TrackingDomainCheck CheckTrackingDomain(dns::Resolver& resolver, std::string_view domain,
+                                        std::string_view public_url) {
+  TrackingDomainCheck c;
+  const std::string name(domain);
+  if (Status st = AddressesOf(resolver, name, &c.addresses); !st.ok()) {
+    c.problem = "cannot resolve " + name + ": " + st.message();
+    return c;
+  }
+  if (c.addresses.empty()) {
+    c.problem = name + " has no A or AAAA record: point it (CNAME or A) at this server";
+    return c;
+  }
+  const std::string host = HostOf(public_url);
+  if (host.empty()) {
+    c.problem = "public_url is not set: cannot tell which addresses are this server's";
+    return c;
+  }
+  if (Status st = AddressesOf(resolver, host, &c.server_addresses); !st.ok()) {
+    c.problem = "cannot resolve public_url's host " + host + ": " + st.message();
+    return c;
+  }
+  std::set<std::string> server(c.server_addresses.begin(), c.server_addresses.end());
+  for (const auto& a : c.addresses) {
+    if (server.count(a) != 0) {
+      c.points_here = true;
+      return c;
+    }
+  }
+  c.problem =
+      name + " points at " + c.addresses.front() + ", not at this server (" + host +
+      (c.server_addresses.empty() ? " has no address" : " is " + c.server_addresses.front()) + ")";
+  return c;
+}
+
 void RegisterTrackingRoutes(Api& api) {
   const Api* a = &api;
   // Owned by the routes (the router outlives every request they serve).
@@ -428,6 +563,32 @@ void RegisterTrackingRoutes(Api& api) {
       verb::get, "/c/{token}",
       [a, committer](http::Request& r) { return Click(*a, *committer, r); },
       doc("Click: records it and redirects (302) to the link that was in the email", 302));
+
+  constexpr char kDomainSchema[] =
+      R"({"type":"object","properties":{"id":{"type":"integer"},"tracking_domain":{"type":"string"},"check":{"type":["object","null"],"properties":{"addresses":{"type":"array","items":{"type":"string"}},"server_addresses":{"type":"array","items":{"type":"string"}},"points_here":{"type":"boolean"},"problem":{"type":"string"}}}}})";
+  constexpr char kDomainRequest[] =
+      R"({"type":"object","required":["tracking_domain"],"additionalProperties":false,"properties":{"tracking_domain":{"type":["string","null"],"description":"hostname; null or empty clears it"}}})";
+  for (const auto& [path, owner, tag] :
+       {std::tuple{"/api/v1/workspaces/{ws}/senders/{id}/tracking-domain", &kSenderDomain,
+                   "senders"},
+        std::tuple{"/api/v1/workspaces/{ws}/campaigns/{id}/tracking-domain", &kCampaignDomain,
+                   "campaigns"}}) {
+    const DomainOwner* o = owner;
+    api.Add(verb::get, path, {Access::kWorkspace, Role::kViewer},
+            [a, o](Ctx& c) { return GetDomain(*a, c, *o); },
+            {.summary = std::string("The ") + o->audit_kind +
+                        "'s custom tracking domain and whether its DNS points at this server",
+             .tag = tag,
+             .response_schema = kDomainSchema});
+    api.Add(verb::put, path, {Access::kWorkspace, Role::kMember},
+            [a, o](Ctx& c) { return PutDomain(*a, c, *o); },
+            {.summary = std::string("Set the ") + o->audit_kind +
+                        "'s custom tracking domain (the campaign's wins over the sender's; "
+                        "null clears it)",
+             .tag = tag,
+             .request_schema = kDomainRequest,
+             .response_schema = kDomainSchema});
+  }
 }
 
 }  // namespace kiln::api

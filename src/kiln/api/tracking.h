@@ -5,6 +5,16 @@
 //                        (body "List-Unsubscribe=One-Click"); 200, never a redirect
 //   GET  /o/{token}.gif  open pixel: 43-byte transparent GIF, never cached
 //   GET  /c/{token}      click: 302 to the URL signed into the token (so never an open redirect)
+// Custom tracking domains (JSON API, workspace members; viewers read):
+//   GET/PUT /api/v1/workspaces/{ws}/senders/{id}/tracking-domain
+//   GET/PUT /api/v1/workspaces/{ws}/campaigns/{id}/tracking-domain
+// PUT {"tracking_domain": "track.example.com"} sets it (null or "" clears it; 400 naming
+// tracking_domain when it is not a hostname); GET answers it with a DNS check: whether the
+// domain's A/AAAA records (through its CNAME, if any) share an address with the host of the
+// server's public_url, asked through the dns_resolver setting. The tracking endpoints above
+// answer whatever Host header they are reached by, so every configured domain works once its DNS
+// points here.
+//
 // A token that does not verify, or names a message that does not exist, answers 404 and writes
 // nothing. Every hit is committed before it is answered: opens and clicks from all connections
 // go through one HitCommitter, which writes them in groups (one transaction per group) and lets
@@ -27,6 +37,7 @@
 
 #include "kiln/api/api.h"
 #include "kiln/api/tracking_tokens.h"
+#include "kiln/dns/resolver.h"
 
 namespace kiln::api {
 
@@ -99,6 +110,19 @@ class HitCommitter {
 // digits (so never an IP address); one trailing dot is dropped. Empty means "not set" and is
 // returned as it is. Failure: InvalidArgument naming `field` and what is wrong.
 Result<std::string> NormalizeTrackingDomain(std::string_view value, std::string_view field);
+
+// Where a tracking domain points, as the GET routes above answer it.
+struct TrackingDomainCheck {
+  std::vector<std::string> addresses;         // the domain's A and AAAA records
+  std::vector<std::string> server_addresses;  // those of public_url's host (or that IP)
+  bool points_here = false;                   // the two lists share an address
+  std::string problem;  // "" when points_here; else what is wrong, in one sentence
+};
+
+// Resolves `domain` and the host of `public_url` through `resolver`. Never fails: a DNS error or
+// a missing record is reported in `problem` (e.g. "track.example.com has no A or AAAA record").
+TrackingDomainCheck CheckTrackingDomain(dns::Resolver& resolver, std::string_view domain,
+                                        std::string_view public_url);
 
 // Registers the routes above on the API's router.
 void RegisterTrackingRoutes(Api& api);

@@ -111,4 +111,12 @@ Result<std::string> AddTracking(std::string_view html, const LinkTracking& t) {
   return out;
 }
 
+std::string TrackingBaseUrl(std::string_view public_url, std::string_view campaign_domain,
+                            std::string_view sender_domain) {
+  const std::string_view domain = !campaign_domain.empty() ? campaign_domain : sender_domain;
+  if (domain.empty()) return std::string(public_url);
+  const bool plain_http = StartsWithNoCase(public_url, "http://");
+  return (plain_http ? "http://" : "https://") + std::string(domain);
+}
+
 }  // namespace kiln::engine

@@ -2,6 +2,8 @@
 // http(s) link becomes the signed click redirect of api/tracking_tokens.h, and an open pixel is
 // added. The unsubscribe link is never rewritten (it must work even when tracking is blocked, and
 // RFC 8058 mail clients compare it with List-Unsubscribe).
+// TrackingBaseUrl picks the origin of a message's tracking links: the campaign's custom tracking
+// domain, else the sender's, else the server's public URL.
 //
 // Pure functions of their arguments; thread-safe.
 #pragma once
@@ -31,5 +33,13 @@ struct LinkTracking {
 // before </body> when there is one, else at the end. Failure: InvalidArgument when a token
 // cannot be signed (a bad key or id).
 Result<std::string> AddTracking(std::string_view html, const LinkTracking& t);
+
+// The base URL of a message's pixel, click and unsubscribe links: "<scheme>://<domain>" for the
+// campaign's tracking domain when set, else for the sender's when set, else `public_url` as it
+// is. The scheme is public_url's ("http" only when public_url is plain http, so a test or LAN
+// install keeps working; "https" otherwise). Domains are stored validated and lowercased
+// (api::NormalizeTrackingDomain); an empty one means "not set".
+std::string TrackingBaseUrl(std::string_view public_url, std::string_view campaign_domain,
+                            std::string_view sender_domain);
 
 }  // namespace kiln::engine

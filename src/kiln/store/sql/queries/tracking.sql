@@ -42,3 +42,16 @@ WHERE workspace_id = $1 AND contact_id = $2 AND status IN ('pending', 'active', 
 -- name: tracking.cancel_scheduled
 UPDATE messages SET status = 'canceled', error = 'lead unsubscribed', updated_at = $3
 WHERE workspace_id = $1 AND contact_id = $2 AND status = 'scheduled';
+
+-- Custom tracking domains of senders and campaigns ('' = not set).
+-- name: tracking.sender_domain
+SELECT tracking_domain FROM senders WHERE workspace_id = $1 AND id = $2;
+
+-- name: tracking.set_sender_domain
+UPDATE senders SET tracking_domain = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2;
+
+-- name: tracking.campaign_domain
+SELECT tracking_domain FROM campaigns WHERE workspace_id = $1 AND id = $2;
+
+-- name: tracking.set_campaign_domain
+UPDATE campaigns SET tracking_domain = $3, updated_at = $4 WHERE workspace_id = $1 AND id = $2;

@@ -1,0 +1,49 @@
+#include "kiln/engine/scheduler_links.h"
+
+#include <gtest/gtest.h>
+
+#include "kiln/api/tracking_tokens.h"
+
+namespace kiln::engine {
+namespace {
+
+TEST(TrackingBaseUrl, CampaignDomainWinsOverSenderDomainOverPublicUrl) {
+  EXPECT_EQ(TrackingBaseUrl("https://kiln.example.com", "t.campaign.example", "t.sender.example"),
+            "https://t.campaign.example");
+  EXPECT_EQ(TrackingBaseUrl("https://kiln.example.com", "", "t.sender.example"),
+            "https://t.sender.example");
+  EXPECT_EQ(TrackingBaseUrl("https://kiln.example.com/", "", ""), "https://kiln.example.com/");
+  // A plain-http install (tests, a LAN) keeps plain http for its tracking domains too.
+  EXPECT_EQ(TrackingBaseUrl("http://127.0.0.1:8080", "t.campaign.example", ""),
+            "http://t.campaign.example");
+  EXPECT_EQ(TrackingBaseUrl("HTTP://127.0.0.1:8080", "", "t.sender.example"),
+            "http://t.sender.example");
+}
+
+TEST(TrackingBaseUrl, LinksOfACustomDomainVerifyWithTheSameKey) {
+  const std::string key(32, 'k');
+  const std::string base = TrackingBaseUrl("https://kiln.example.com", "track.acme.example", "");
+  auto html = AddTracking(R"(<p><a href="https://acme.example/pricing">Pricing</a></p></body>)",
+                          {.opens = true,
+                           .clicks = true,
+                           .base_url = base,
+                           .key = key,
+                           .workspace_id = 7,
+                           .message_id = 42,
+                           .unsubscribe_url = base + "/u/x"});
+  ASSERT_TRUE(html.ok()) << html.status().ToString();
+  const std::string click_prefix = "https://track.acme.example/c/";
+  size_t at = html->find(click_prefix);
+  ASSERT_NE(at, std::string::npos) << *html;
+  size_t end = html->find('"', at);
+  auto click =
+      api::VerifyToken(key, html->substr(at + click_prefix.size(), end - at - click_prefix.size()));
+  ASSERT_TRUE(click.ok()) << click.status().ToString();
+  EXPECT_EQ(click->url, "https://acme.example/pricing");
+  EXPECT_EQ(click->message_id, 42);
+  EXPECT_NE(html->find("<img src=\"https://track.acme.example/o/"), std::string::npos) << *html;
+  EXPECT_EQ(html->find("kiln.example.com"), std::string::npos) << *html;
+}
+
+}  // namespace
+}  // namespace kiln::engine
