@@ -50,6 +50,8 @@ INSERT INTO bots (workspace_id, name, email, smtp_host, smtp_port, smtp_security
 VALUES ($1, $2, $3, $4, $5, 'starttls', $3, $4, $6, 'starttls', $3, 1, $7, $7, 1, $8, 100, 10, 20,
         'active', $7, $7)
 RETURNING id;
+-- name: botrun_test.bot_timezone
+UPDATE bots SET timezone = $2 WHERE id = $1;
 -- name: botrun_test.bot_secrets
 UPDATE bots SET smtp_secret = $2, imap_secret = $3 WHERE id = $1;
 -- name: botrun_test.out
@@ -643,6 +645,36 @@ TEST_P(BotRunnerTest, APeerSenderAnswersThroughTheQueueManagerAndHidesTheMail) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
   EXPECT_EQ(stats->replies_sent, 0);
   EXPECT_EQ(WarmupRows()[std::stoll((*reply)["id"])]["status"], "scheduled");
+}
+
+// A bot whose time zone cannot be loaded (the API checks only the name's shape) keeps its day on
+// the UTC calendar, as the sending side and the reputation job count it: it still answers.
+TEST_P(BotRunnerTest, ABotWithAnUnknownTimeZoneAnswersOnTheUtcCalendar) {
+  ASSERT_NO_FATAL_FAILURE(CreateWorld({{"bot4@kiln-b.test", "Quin Four", 5, false}}));
+  const int64_t bot = bots_[0];
+  Status st = db_->Write([&](store::Tx& tx) {
+    return tx.Exec("botrun_test.bot_timezone", {bot, "Mars/Olympus_Mons"}).status();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  const SentWarmup a = SendWarmup(bot, "bot4@kiln-b.test", t0_);
+  ASSERT_TRUE(stack_.WaitForMessage("bot4@kiln-b.test", a.token, std::chrono::seconds(20)).ok());
+
+  domain::TimeZoneDatabase zones;
+  BotRunnerOptions options;
+  options.worker_id = "botrun-test-zone";
+  BotRunner runner(*db_, clock_, real_clock_, *box_, zones, options);
+  auto stats = runner.RunOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->mailboxes_failed, 0);
+  EXPECT_EQ(stats->replies_scheduled, 1);
+  clock_.Advance(Millis(25 * 60'000));  // past the 10-20 minute delay and the scan interval
+  stats = runner.RunOnce();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->mailboxes_failed, 0);
+  EXPECT_EQ(stats->replies_sent, 1);
+  auto reply = ReplyOf(a.row_id);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ((*reply)["status"], "sent");
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, BotRunnerTest, ::testing::ValuesIn(testing::DbBackends()),
