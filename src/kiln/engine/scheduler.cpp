@@ -37,6 +37,7 @@ struct Scheduler::SenderState {
   std::optional<int64_t> last_send_at;
   std::optional<int64_t> next_send_at;  // pacing; unset until the day is loaded
   int64_t warmup_idle_until = 0;        // the warm-up source had nothing: ask again after this
+  int64_t settings_read_at = 0;         // when `info`, plan and campaigns were last read
   std::map<std::string, std::vector<int64_t>> domain_sends;  // cold sends per domain, last hour
   std::unique_ptr<mail::Transport> transport;
 };
@@ -197,6 +198,9 @@ namespace {
 // (its slot goes to cold mail meanwhile).
 constexpr int64_t kWarmupIdleRetryMs = 10 * 60'000;
 constexpr int64_t kHourMs = 3'600'000;
+constexpr std::string_view kNoPublicUrl =
+    "public_url is not set: cold email needs a working unsubscribe link (set public_url to this "
+    "server's external https URL)";
 
 // The warm-up plan of a sender row, in the sender's zone. Absent without an end date.
 std::optional<domain::WarmupPlan> PlanFromRow(const store::Row& r, const domain::TimeZone& zone) {
@@ -243,6 +247,8 @@ void Scheduler::ReleaseSenders() {
   due_.clear();
   campaigns_of_.clear();
   next_maintenance_.reset();
+  shared_at_.reset();
+  held_.clear();
 }
 
 void Scheduler::CloseTransports() {
@@ -400,11 +406,24 @@ Status Scheduler::EnsureDay(SenderState& s, int64_t now) {
 
 Status Scheduler::Maintain(int64_t now, TickStats& stats) {
   if (next_maintenance_ && now < *next_maintenance_) return Status::Ok();
-  const int64_t every =
-      std::max<int64_t>(1, std::min<int64_t>(options_.refresh.count(), options_.lease.count() / 3));
+  const int64_t every = RefreshEvery();
   next_maintenance_ = now + every;
-  KILN_RETURN_IF_ERROR(ShareSenders(now));
-  KILN_RETURN_IF_ERROR(RefreshSenders(now));
+  // A claim lapses a whole lease after it was made, so looking for lapsed claims on this cadence
+  // (at most a third of the lease) marks it unknown at most that much later, without a write
+  // transaction on every tick.
+  KILN_ASSIGN_OR_RETURN(stats.reaped_unknown, ledger_.ReapLapsed());
+  // The fair share and the lease renewal touch every sender (counting, one UPDATE per lease), so
+  // they run when the next refresh would come later than a third of the lease after the last
+  // one; in between only the heartbeat is written.
+  if (!shared_at_ || now + every > *shared_at_ + options_.lease.count() / 3) {
+    KILN_RETURN_IF_ERROR(ShareSenders(now, held_));
+    shared_at_ = now;
+  } else {
+    KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) {
+      return tx.Exec("engine.worker_heartbeat", {options_.worker_id, now}).status();
+    }));
+  }
+  KILN_RETURN_IF_ERROR(RefreshSenders(now, held_));
   for (auto& [id, c] : campaigns_) c->pool_loaded = false;
 
   // Bounces recorded since the last look, at SMTP time or found later by the inbox watcher.
@@ -422,11 +441,15 @@ Status Scheduler::Maintain(int64_t now, TickStats& stats) {
   return Status::Ok();
 }
 
-Status Scheduler::ShareSenders(int64_t now) {
+int64_t Scheduler::RefreshEvery() const {
+  return std::max<int64_t>(1,
+                           std::min<int64_t>(options_.refresh.count(), options_.lease.count() / 3));
+}
+
+Status Scheduler::ShareSenders(int64_t now, std::vector<int64_t>& held) {
   const int64_t warm_on = options_.warmup != nullptr ? 1 : 0;
   const int64_t until = now + options_.lease.count();
   int64_t live = 1, wanted = 0;
-  std::vector<int64_t> held;
   KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
     KILN_RETURN_IF_ERROR(tx.Exec("engine.worker_heartbeat", {options_.worker_id, now}).status());
     KILN_RETURN_IF_ERROR(tx.Exec("engine.workers_prune", {now - 7 * 24 * kHourMs}).status());
@@ -456,36 +479,81 @@ Status Scheduler::ShareSenders(int64_t now) {
       return Status::Ok();
     }));
     for (int64_t id : give_back) DropSender(id);
+    held.resize(static_cast<size_t>(share));
   } else if (have < share) {
+    std::vector<int64_t> taken;
     KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+      taken.clear();
       KILN_ASSIGN_OR_RETURN(
           auto free, tx.Query("engine.sender_lease_candidates", {warm_on, now, share - have}));
       for (const auto& r : free) {
-        KILN_RETURN_IF_ERROR(
-            tx.Exec("engine.sender_lease", {r.Int("id"), options_.worker_id, until, now}).status());
+        KILN_ASSIGN_OR_RETURN(
+            int64_t changed,
+            tx.Exec("engine.sender_lease", {r.Int("id"), options_.worker_id, until, now}));
+        if (changed == 1) taken.push_back(r.Int("id"));
       }
       return Status::Ok();
     }));
+    held.insert(held.end(), taken.begin(), taken.end());
+    std::sort(held.begin(), held.end());
   }
   return Status::Ok();
 }
 
-Status Scheduler::RefreshSenders(int64_t now) {
+Status Scheduler::RefreshSenders(int64_t now, std::vector<int64_t>& held) {
   const bool warm_on = options_.warmup != nullptr;
-  std::vector<store::Row> rows;
-  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(rows, tx.Query("engine.held_senders", {options_.worker_id}));
-    return Status::Ok();
-  }));
-  std::set<int64_t> seen, unwanted;
-  for (const store::Row& r : rows) {
-    const int64_t id = r.Int("id");
-    const bool in_campaign = !r.IsNull("mix_percent");
-    if (r.Text("status") != "active" || !(in_campaign || (warm_on && r.Bool("warmup_enabled")))) {
-      unwanted.insert(id);
+  const int64_t every = RefreshEvery();
+  // Senders whose lease this worker lost (lapsed and taken by another) leave at once.
+  std::vector<int64_t> gone;
+  for (const auto& [id, s] : senders_) {
+    if (!std::binary_search(held.begin(), held.end(), id)) gone.push_back(id);
+  }
+  for (int64_t id : gone) DropSender(id);
+  // Settings are read for senders taken just now and for held senders that may send before the
+  // next refresh, when a refresh has passed since they were read: a send always goes out with
+  // settings at most one refresh old, and a sender whose next send is hours away costs nothing
+  // until then. So a refresh costs O(senders due soon), not O(senders held).
+  std::vector<int64_t> stale;
+  for (int64_t id : held) {
+    auto it = senders_.find(id);
+    if (it == senders_.end()) {
+      stale.push_back(id);
       continue;
     }
-    seen.insert(id);
+    const SenderState& s = *it->second;
+    if (s.settings_read_at + every > now) continue;
+    if (s.day_loaded && s.next_send_at && *s.next_send_at > now + every) continue;
+    stale.push_back(id);
+  }
+  if (stale.empty()) return Status::Ok();
+  std::vector<std::optional<store::Row>> rows(stale.size());
+  std::vector<std::vector<int64_t>> pools(stale.size());
+  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+    for (size_t i = 0; i < stale.size(); ++i) {
+      KILN_ASSIGN_OR_RETURN(rows[i],
+                            tx.QueryOne("engine.held_sender", {stale[i], options_.worker_id}));
+      KILN_ASSIGN_OR_RETURN(auto campaigns,
+                            tx.Query("engine.sender_running_campaigns", {stale[i]}));
+      pools[i].clear();
+      for (const store::Row& c : campaigns) pools[i].push_back(c.Int("campaign_id"));
+    }
+    return Status::Ok();
+  }));
+  std::vector<int64_t> unwanted, lost;
+  for (size_t i = 0; i < stale.size(); ++i) {
+    const int64_t id = stale[i];
+    if (!rows[i]) {  // the lease was lost since the last share
+      lost.push_back(id);
+      DropSender(id);
+      continue;
+    }
+    const store::Row& r = *rows[i];
+    const bool in_campaign = !r.IsNull("mix_percent");
+    if (r.Text("status") != "active" || !(in_campaign || (warm_on && r.Bool("warmup_enabled")))) {
+      unwanted.push_back(id);
+      DropSender(id);
+      continue;
+    }
     auto& slot = senders_[id];
     if (!slot) slot = std::make_unique<SenderState>();
     SenderState& s = *slot;
@@ -500,6 +568,14 @@ Status Scheduler::RefreshSenders(int64_t now) {
     s.mix_percent = in_campaign ? static_cast<int>(r.Int("mix_percent")) : 0;
     s.plan = PlanFromRow(r, *s.zone);
     s.warming = s.info.warmup_end_at && *s.info.warmup_end_at > now;
+    s.settings_read_at = now;
+    // Which running campaigns it sends for: a tick runs only the campaigns of due senders.
+    if (pools[i].empty()) {
+      campaigns_of_.erase(id);
+    } else {
+      campaigns_of_[id] = std::move(pools[i]);
+    }
+    if (!s.day_loaded) KILN_RETURN_IF_ERROR(EnsureDay(s, now));
   }
   if (!unwanted.empty()) {
     KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
@@ -510,25 +586,9 @@ Status Scheduler::RefreshSenders(int64_t now) {
       return Status::Ok();
     }));
   }
-  std::vector<int64_t> gone;
-  for (const auto& [id, s] : senders_) {
-    if (!seen.count(id)) gone.push_back(id);
-  }
-  for (int64_t id : gone) DropSender(id);
-  // Which running campaigns each held sender sends for (a tick runs only the campaigns of senders
-  // that are due), and the day of senders taken just now.
-  std::vector<store::Row> pools;
-  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(pools, tx.Query("engine.held_pools", {options_.worker_id}));
-    return Status::Ok();
-  }));
-  campaigns_of_.clear();
-  for (const store::Row& r : pools) {
-    campaigns_of_[r.Int("sender_id")].push_back(r.Int("campaign_id"));
-  }
-  for (auto& [id, slot] : senders_) {
-    if (!slot->day_loaded) KILN_RETURN_IF_ERROR(EnsureDay(*slot, now));
-  }
+  lost.insert(lost.end(), unwanted.begin(), unwanted.end());
+  std::erase_if(held,
+                [&](int64_t id) { return std::find(lost.begin(), lost.end(), id) != lost.end(); });
   return Status::Ok();
 }
 
@@ -597,8 +657,8 @@ Status Scheduler::CheckBounceRate(SenderState& s, TickStats& stats) {
 Result<TickStats> Scheduler::RunOnce() {
   TickStats stats;
   campaign_errors_.clear();
-  KILN_ASSIGN_OR_RETURN(stats.reaped_unknown, ledger_.ReapLapsed());
   const int64_t now = clock_.NowMillis();
+  const bool maintained = !next_maintenance_ || now >= *next_maintenance_;
   KILN_RETURN_IF_ERROR(Maintain(now, stats));
   // The senders whose next send is due: the only ones this tick looks at.
   due_now_.clear();
@@ -612,34 +672,68 @@ Result<TickStats> Scheduler::RunOnce() {
     if (it != campaigns_of_.end()) wanted_campaigns.insert(it->second.begin(), it->second.end());
   }
   KILN_RETURN_IF_ERROR(RunWarmup(stats, /*fill=*/false));
+  // Every running campaign on the refresh cadence (errors of campaigns no due sender sends for,
+  // the cache of campaigns that stopped running); in between, only the campaigns of the due
+  // senders, each read by id, so a tick costs what is due rather than what exists.
   std::vector<store::Row> campaigns;
   KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(campaigns, tx.Query("engine.running_campaigns"));
+    if (maintained) {
+      KILN_ASSIGN_OR_RETURN(campaigns, tx.Query("engine.running_campaigns"));
+      return Status::Ok();
+    }
+    for (int64_t id : wanted_campaigns) {
+      KILN_ASSIGN_OR_RETURN(std::optional<store::Row> c,
+                            tx.QueryOne("engine.running_campaign", {id}));
+      if (c) campaigns.push_back(std::move(*c));
+    }
     return Status::Ok();
   }));
+  if (!maintained) {
+    // Campaigns no due sender sends for are not read this tick: still broken ones stay reported.
+    for (int64_t id : broken_campaigns_) {
+      if (wanted_campaigns.count(id)) continue;
+      auto cached = campaigns_.find(id);
+      if (cached != campaigns_.end() && !cached->second->error.ok()) {
+        campaign_errors_.push_back("campaign " + std::to_string(id) + ": " +
+                                   cached->second->error.message());
+      } else if (options_.public_url.empty()) {
+        campaign_errors_.push_back("campaign " + std::to_string(id) + ": " +
+                                   std::string(kNoPublicUrl));
+      }
+    }
+  }
   std::set<int64_t> running;
+  if (maintained) broken_campaigns_.clear();
   for (const store::Row& c : campaigns) {
     running.insert(c.Int("id"));
     Status s = Status::Ok();
     if (wanted_campaigns.count(c.Int("id"))) {
       s = RunCampaign(c, stats);
     } else if (options_.public_url.empty()) {
-      s = Status::FailedPrecondition(
-          "public_url is not set: cold email needs a working "
-          "unsubscribe link (set public_url to this server's external "
-          "https URL)");
+      s = Status::FailedPrecondition(std::string(kNoPublicUrl));
     } else if (auto cached = campaigns_.find(c.Int("id")); cached != campaigns_.end()) {
       s = cached->second->error;  // still broken: still reported
     }
-    if (s.ok()) continue;
+    if (s.ok()) {
+      broken_campaigns_.erase(c.Int("id"));
+      continue;
+    }
     if (s.code() == Status::Code::kInvalidArgument ||
         s.code() == Status::Code::kFailedPrecondition) {
       campaign_errors_.push_back("campaign " + std::to_string(c.Int("id")) + ": " + s.message());
+      broken_campaigns_.insert(c.Int("id"));
       continue;
     }
     return s;
   }
-  std::erase_if(campaigns_, [&](const auto& kv) { return !running.count(kv.first); });
+  if (maintained) {
+    std::erase_if(campaigns_, [&](const auto& kv) { return !running.count(kv.first); });
+  } else {
+    // A due sender's campaign that stopped running since the last refresh.
+    for (int64_t id : wanted_campaigns) {
+      if (!running.count(id)) campaigns_.erase(id);
+    }
+  }
   KILN_RETURN_IF_ERROR(RunWarmup(stats, /*fill=*/true));
   return stats;
 }
@@ -718,11 +812,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   const int64_t ws = campaign.Int("workspace_id");
   // Compliance: every cold email carries a working unsubscribe link and RFC 8058 headers, so a
   // campaign does not send at all while this server has no external URL to put in them.
-  if (options_.public_url.empty()) {
-    return Status::FailedPrecondition(
-        "public_url is not set: cold email needs a working unsubscribe link (set public_url to "
-        "this server's external https URL)");
-  }
+  if (options_.public_url.empty()) return Status::FailedPrecondition(std::string(kNoPublicUrl));
   auto& cache_slot = campaigns_[campaign_id];
   if (!cache_slot) cache_slot = std::make_unique<CampaignCache>();
   CampaignCache& cc = *cache_slot;

@@ -13,7 +13,7 @@
 // database work for what is due, never a query per sender held.
 //
 // Each RunOnce() (a tick):
-//   0. reaps lapsed claims (Ledger::ReapLapsed); on the refresh cadence: heartbeat, fair share of
+//   0. on the refresh cadence: reaps lapsed claims (Ledger::ReapLapsed), heartbeat, fair share of
 //      the senders between live workers (at most ceil(senders / live workers) leases each), the
 //      held senders' settings, and the hard-bounce rate of senders with new bounces;
 //   1. warm-up: every held active sender whose next send is due and whose next kind
@@ -189,8 +189,9 @@ class Scheduler {
   struct SenderState;
   struct CampaignCache;
   Status Maintain(int64_t now, TickStats& stats);
-  Status ShareSenders(int64_t now);
-  Status RefreshSenders(int64_t now);
+  int64_t RefreshEvery() const;
+  Status ShareSenders(int64_t now, std::vector<int64_t>& held);
+  Status RefreshSenders(int64_t now, std::vector<int64_t>& held);
   Status LoadDay(SenderState& s, int64_t now);
   Status EnsureDay(SenderState& s, int64_t now);
   domain::DailyAllowance AllowanceOf(const SenderState& s) const;
@@ -220,8 +221,11 @@ class Scheduler {
   std::map<int64_t, std::vector<int64_t>> campaigns_of_;  // held sender -> its running campaigns
   std::vector<int64_t> due_now_;                          // this tick's due senders, by id
   std::vector<std::string> campaign_errors_;
+  std::set<int64_t> broken_campaigns_;  // running campaigns whose last look found an error
   std::optional<int64_t> next_maintenance_;
-  int64_t bounces_seen_until_ = 0;  // bounces before this were checked
+  std::optional<int64_t> shared_at_;  // last fair share and lease renewal
+  std::vector<int64_t> held_;         // the leases held at the last share, in id order
+  int64_t bounces_seen_until_ = 0;    // bounces before this were checked
 };
 
 }  // namespace kiln::engine

@@ -100,6 +100,7 @@ struct SentMail {
   int64_t at_ms = 0;
   std::string rcpt;
   std::string data;
+  bool refused = false;  // by RandomRefusals
 };
 
 // A fake Transport (named as such): records every message and answers with `answer`.
@@ -111,12 +112,24 @@ class RecordingFakeTransport final : public mail::Transport {
   boost::asio::awaitable<mail::SendResult> Send(const mail::Envelope& envelope,
                                                 std::string_view data) override {
     log_->push_back({sender_id_, clock_.NowMillis(), envelope.rcpt_to.at(0), std::string(data)});
+    if (refusals_ != nullptr && refusals_->percent > 0 &&
+        refusals_->rng.Uniform(100) < static_cast<uint64_t>(refusals_->percent)) {
+      log_->back().refused = true;
+      co_return refusals_->answer;
+    }
     if (per_rcpt_ != nullptr) {
       auto it = per_rcpt_->find(envelope.rcpt_to.at(0));
       if (it != per_rcpt_->end()) co_return it->second;
     }
     co_return answer_;
   }
+  // Refuses a share of all sends at random (seeded), before any other answer.
+  struct RandomRefusals {
+    int percent = 0;
+    domain::Rng rng{1};
+    mail::SendResult answer;
+  };
+  void SetRandomRefusals(RandomRefusals* refusals) { refusals_ = refusals; }
   // Answers for particular recipients, looked up before `answer`.
   void SetPerRecipient(const std::map<std::string, mail::SendResult>* answers) {
     per_rcpt_ = answers;
@@ -129,6 +142,7 @@ class RecordingFakeTransport final : public mail::Transport {
   std::vector<SentMail>* log_;
   mail::SendResult answer_;
   const std::map<std::string, mail::SendResult>* per_rcpt_ = nullptr;
+  RandomRefusals* refusals_ = nullptr;
 };
 
 // A fake WarmupSource (named as such; the warm-up network is src/kiln/warmup/): every Next is a
@@ -263,6 +277,7 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
           auto t = std::make_unique<RecordingFakeTransport>(
               s.id, clock_, &log_, it == answers.end() ? Accepted() : it->second);
           t->SetPerRecipient(&per_rcpt_);
+          t->SetRandomRefusals(&refusals_);
           return std::unique_ptr<mail::Transport>(std::move(t));
         },
         std::move(o));
@@ -292,6 +307,7 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
   std::map<std::string, int64_t> contact_of_;
   std::vector<SentMail> log_;
   std::map<std::string, mail::SendResult> per_rcpt_;
+  RecordingFakeTransport::RandomRefusals refusals_;
 };
 
 TEST_P(SchedulerTest, CampaignOverVirtualWeeksKeepsEveryRule) {
@@ -445,6 +461,57 @@ TEST_P(SchedulerTest, ElevenConsecutiveFailuresPauseTheSender) {
   EXPECT_NE(st->Text("status_reason").find("11 consecutive failures"), std::string::npos)
       << st->Text("status_reason");
   EXPECT_EQ(log_.size(), 11u);  // nothing after the pause
+}
+
+// Issue 4 §3: transient failures retry with backoff and only MORE than 10 consecutive failures of
+// one sender pause it. With 2% of sends refused at random (fixed seed), eleven in a row is
+// essentially impossible (0.02^11), so no sender may be paused and every lead gets its mail.
+TEST_P(SchedulerTest, RandomTransientRefusalsNeverPauseASender) {
+  MakeCampaign({0, 60}, /*senders=*/4, /*quota=*/400);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+#ifdef KILN_SANITIZED
+  const int kLeads = 150;
+#else
+  const int kLeads = 600;
+#endif
+  for (int i = 0; i < kLeads; ++i) {
+    AddLead("r" + std::to_string(i) + "@example" + std::to_string(i % 5) + ".test", "R", "");
+  }
+  refusals_.percent = 2;
+  refusals_.rng = domain::Rng(20261122);
+  refusals_.answer = Failure(mail::SendResult::Class::kTransient, 451, "4.3.0",
+                             mail::SmtpFailure::kRecipients, "451 4.3.0 try again later");
+  auto scheduler = MakeScheduler({}, [](SchedulerOptions& o) {
+    o.pacing = {.min_gap_ms = kMinute, .jitter_percent = 0};
+    o.domain_hourly_cap = 3;
+  });
+  RunUntil(*scheduler, kStart + 4 * kDay, kMinute);
+
+  int refused = 0;
+  std::map<int64_t, int> run, longest;  // consecutive refusals per sender, as the server saw them
+  for (const SentMail& m : log_) {
+    if (m.refused) {
+      ++refused;
+      longest[m.sender_id] = std::max(longest[m.sender_id], ++run[m.sender_id]);
+    } else {
+      run[m.sender_id] = 0;
+    }
+  }
+  EXPECT_GT(refused, 10);  // the refusals did happen
+  for (int64_t id : sender_ids_) {
+    auto st = Row("sched_test.sender_status", {id});
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->Text("status"), "active") << "sender " << id << ": " << st->Text("status_reason")
+                                            << " (longest run of refusals " << longest[id] << ")";
+  }
+  // Every lead got both steps exactly once (the refused attempts were retried).
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 2 * kLeads);
+  std::map<std::string, int> accepted;
+  for (const SentMail& m : log_) {
+    if (!m.refused) ++accepted[m.rcpt];
+  }
+  EXPECT_EQ(accepted.size(), static_cast<size_t>(kLeads));
+  for (const auto& [rcpt, n] : accepted) EXPECT_EQ(n, 2) << rcpt;
 }
 
 TEST_P(SchedulerTest, SuppressedDomainIsNeverMailed) {

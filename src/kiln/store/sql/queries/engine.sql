@@ -54,8 +54,10 @@ WHERE id = $1 AND claimed_by = $2 AND status IN ('sending', 'unknown');
 
 -- name: engine.messages_lapsed
 -- Claims whose lease ran out before their outcome was recorded: the worker died mid-send.
+-- In lease order, so the partial index messages_lease_idx answers it (ORDER BY id made SQLite scan
+-- every message on each look).
 SELECT id, workspace_id, campaign_id, claimed_by, lease_until
-FROM messages WHERE status = 'sending' AND lease_until < $1 ORDER BY id LIMIT $2;
+FROM messages WHERE status = 'sending' AND lease_until < $1 ORDER BY lease_until, id LIMIT $2;
 
 -- name: engine.message_mark_unknown
 UPDATE messages SET status = 'unknown', error = $3, updated_at = $2
@@ -78,6 +80,12 @@ SELECT type, detail, created_at FROM events WHERE message_id = $1 ORDER BY id;
 SELECT id, workspace_id, schedule, timezone, daily_limit, warmup_mix_percent, stop_on_auto_reply,
        include_unsubscribe, track_opens, track_clicks, plain_text_only, updated_at
 FROM campaigns WHERE status = 'running' ORDER BY id;
+
+-- name: engine.running_campaign
+-- One campaign of engine.running_campaigns by id ($1); no row when it is not running.
+SELECT id, workspace_id, schedule, timezone, daily_limit, warmup_mix_percent, stop_on_auto_reply,
+       include_unsubscribe, track_opens, track_clicks, plain_text_only, updated_at
+FROM campaigns WHERE id = $1 AND status = 'running';
 
 -- name: engine.campaign_steps
 SELECT id, position, delay_minutes, condition FROM campaign_steps
@@ -233,9 +241,9 @@ UPDATE senders SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND leas
 -- name: engine.held_sender_ids
 SELECT id FROM senders WHERE lease_owner = $1 ORDER BY id;
 
--- name: engine.held_senders
--- Every sender this worker holds ($1), with its warm-up plan and the largest warm-up share of the
--- running campaigns it sends for (NULL: in none).
+-- name: engine.held_sender
+-- A sender ($1) while worker $2 holds its lease (no row otherwise), with its warm-up plan and the
+-- largest warm-up share of the running campaigns it sends for (NULL: in none).
 SELECT s.id, s.workspace_id, s.email, s.name, s.from_name, s.status, s.daily_quota,
        s.health_score, s.warmup_enabled, s.warmup_daily_target, s.warmup_end_at,
        s.warmup_start_at, s.warmup_start_volume, s.warmup_daily_increase, s.warmup_weekdays_only,
@@ -244,15 +252,12 @@ SELECT s.id, s.workspace_id, s.email, s.name, s.from_name, s.status, s.daily_quo
        (SELECT MAX(c.warmup_mix_percent) FROM campaign_senders cs
         JOIN campaigns c ON c.id = cs.campaign_id
         WHERE cs.sender_id = s.id AND c.status = 'running') AS mix_percent
-FROM senders s WHERE s.lease_owner = $1 ORDER BY s.id;
+FROM senders s WHERE s.id = $1 AND s.lease_owner = $2;
 
--- name: engine.held_pools
--- The running campaigns each sender held by $1 sends for.
-SELECT cs.sender_id, cs.campaign_id FROM campaign_senders cs
-JOIN campaigns c ON c.id = cs.campaign_id
-JOIN senders s ON s.id = cs.sender_id
-WHERE s.lease_owner = $1 AND c.status = 'running'
-ORDER BY cs.sender_id, cs.campaign_id;
+-- name: engine.sender_running_campaigns
+-- The running campaigns sender $1 sends for.
+SELECT cs.campaign_id FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
+WHERE cs.sender_id = $1 AND c.status = 'running' ORDER BY cs.campaign_id;
 
 -- name: engine.sender_day_counts
 -- A sender's sends in [$2, $3): cold (sent, or claimed with the outcome open or unknown: they may
@@ -282,8 +287,11 @@ SELECT sender_id FROM campaign_senders WHERE campaign_id = $1 ORDER BY sender_id
 
 -- name: engine.senders_bounced_since
 -- Senders held by $1 with a bounce recorded at or after $2 (at SMTP time or found later).
-SELECT DISTINCT m.sender_id FROM messages m JOIN senders s ON s.id = m.sender_id
-WHERE m.bounced_at >= $2 AND s.lease_owner = $1;
+-- Driven by the few recent bounces (messages_bounced_idx), not by every message of the held senders.
+SELECT s.id AS sender_id FROM senders s
+WHERE s.lease_owner = $1
+  AND s.id IN (SELECT m.sender_id FROM messages m
+               WHERE m.bounced_at >= $2 AND m.bounced_at IS NOT NULL);
 
 -- name: engine.sender_bounce_window
 -- A sender's last $2 cold sends that reached a verdict, and how many of them hard-bounced.
