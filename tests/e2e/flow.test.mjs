@@ -509,7 +509,10 @@ describe("Kiln end to end with the mail stack", () => {
     await page.getByLabel("Campaign", { exact: true }).selectOption({ label: kCampaign });
     await page.getByLabel("Unread only").check();
     await conversation.first().waitFor();
-    await conversation.first().click();
+    // Keyboard: with focus outside any field, j opens the first conversation of the list.
+    await page.getByRole("heading", { name: "Inbox", level: 1 }).click();
+    await page.keyboard.press("j");
+    await page.waitForURL(/\/inbox\/\d+$/);
     await page.getByText(`Yes, Tuesday works for me. (reply ${kToken})`).waitFor();
     await page.getByRole("definition").filter({ hasText: kCampaign }).waitFor();
     await page.getByRole("article").filter({ hasText: "Campaign email" }).first().waitFor();
