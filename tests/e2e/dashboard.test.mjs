@@ -658,6 +658,13 @@ describe("Kiln dashboard", () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Leads" }).click();
     await page.getByRole("table", { name: "Leads" }).getByText("ann@lead.test").waitFor();
     await shot("31-phone-leads");
+    await page.getByRole("button", { name: "Open navigation" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+    await page.getByRole("link", { name: "Spring outreach" }).click();
+    await page.getByRole("link", { name: "Continue editing" }).click();
+    await page.getByRole("navigation", { name: "Campaign wizard" }).getByRole("button", { name: "Content" }).click();
+    await page.getByLabel("Step 1 variant B: Subject", { exact: true }).waitFor();
+    await shot("32-phone-wizard-content");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
