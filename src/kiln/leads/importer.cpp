@@ -135,6 +135,7 @@ Status LeadImporter::OnRecord(CsvRecord& record) {
         ++counts_.suppressed;
       } else {
         batch_.emplace_back(row, std::move(lead).value());
+        batch_lines_.push_back(record.line);
       }
     }
   }
@@ -161,7 +162,35 @@ Status LeadImporter::UpdateJob(store::Tx& tx, const std::string& status) {
       .status();
 }
 
+void LeadImporter::RejectDomainsWithoutMailServer() {
+  std::vector<std::string> domains;
+  domains.reserve(batch_.size());
+  for (const auto& [row, lead] : batch_) {
+    domains.push_back(domain::EmailDomain(domain::EmailKey(lead.email)));
+  }
+  const std::vector<MailServerVerdict> verdicts = options_.mx_check->Check(domains);
+  size_t kept = 0;
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (verdicts[i] == MailServerVerdict::kNoMailServer) {
+      AddError({.row = batch_[i].first,
+                .line = batch_lines_[i],
+                .column = "email",
+                .reason = std::string(kNoMailServerReason),
+                .email = batch_[i].second.email});
+      continue;
+    }
+    if (kept != i) {
+      batch_[kept] = std::move(batch_[i]);
+      batch_lines_[kept] = batch_lines_[i];
+    }
+    ++kept;
+  }
+  batch_.resize(kept);
+  batch_lines_.resize(kept);
+}
+
 Status LeadImporter::Flush() {
+  if (options_.mx_check != nullptr && !batch_.empty()) RejectDomainsWithoutMailServer();
   if (error_sink_) {
     for (const ImportError& e : pending_errors_) error_sink_(e);
   }
@@ -238,6 +267,7 @@ Status LeadImporter::Flush() {
   counts_.disposable += delta.disposable;
   seen_.insert(new_hashes.begin(), new_hashes.end());
   batch_.clear();
+  batch_lines_.clear();
   return Status::Ok();
 }
 

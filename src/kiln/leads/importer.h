@@ -3,7 +3,8 @@
 // Per record: the mapping (lead_row.h: guessed from the header, corrected by the user's mapping),
 // the row checks (address syntax, time zone, lengths; role addresses and disposable domains are
 // flagged and still imported), de-duplication inside the file and against the workspace
-// (case-insensitive), and suppression (workspace-wide addresses and domains: skipped and counted).
+// (case-insensitive), suppression (workspace-wide addresses and domains: skipped and counted), and
+// when asked for, the MX check (rows whose domain has no mail server are errors).
 // New leads are written in transactions of `batch_rows`; an address already a lead is left as it
 // is (and added to the target list). Every row that is not imported is accounted for: counted,
 // and, when it is an error, written to the error report (row, line, column, reason) — nothing is
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -29,6 +31,7 @@
 #include "kiln/domain/tz.h"
 #include "kiln/leads/csv_reader.h"
 #include "kiln/leads/lead_row.h"
+#include "kiln/leads/mx_check.h"
 #include "kiln/store/db.h"
 
 namespace kiln::leads {
@@ -43,7 +46,14 @@ struct ImportOptions {
   // Resuming a job: the data rows an earlier run committed (they are read and skipped) and the
   // counts it had then.
   int64_t resume_rows = 0;
+  // The optional MX check: when set, each batch's domains are looked up (cached, shared across
+  // rows; mx_check.h) before it is written, and rows whose domain has no mail server are errors
+  // (column "email", reason kNoMailServerReason). Must outlive the importer.
+  MxChecker* mx_check = nullptr;
 };
+
+inline constexpr std::string_view kNoMailServerReason =
+    "domain has no mail server (no MX or A record)";
 
 struct ImportCounts {
   int64_t rows = 0;        // data rows read (the header row not counted)
@@ -103,6 +113,8 @@ class LeadImporter {
   Status LoadSuppression();
   Status UpdateJob(store::Tx& tx, const std::string& status);
   void AddError(ImportError e);
+  // Moves the batch's rows whose domain has no mail server to the errors (options_.mx_check).
+  void RejectDomainsWithoutMailServer();
 
   store::Database& db_;
   const Clock& clock_;
@@ -119,6 +131,7 @@ class LeadImporter {
   std::unordered_set<std::string> suppressed_emails_, suppressed_domains_;
   std::unordered_set<uint64_t> seen_;  // hashes of the email keys read so far (verified in the DB)
   std::vector<std::pair<int64_t, LeadRow>> batch_;  // (row number, lead)
+  std::vector<int64_t> batch_lines_;                // the physical line of each batch_ row
   std::vector<ImportError> kept_errors_;
   std::vector<ImportError> pending_errors_;  // of the batch not yet committed
   int64_t skipped_for_resume_ = 0;

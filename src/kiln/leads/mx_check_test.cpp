@@ -1,0 +1,108 @@
+// The MX check against the NSD test zone (scripts/dns; src/kiln/dns/testdata/kiln.test.zone):
+// pass.kiln.test has MX records, weak.kiln.test only an A record (RFC 5321's implicit MX),
+// relay.kiln.test only TXT (no mail server), absent.kiln.test does not exist.
+#include "kiln/leads/mx_check.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "kiln/dns/dns_test_util.h"
+#include "kiln/leads/importer.h"
+#include "kiln/testing/db_fixture.h"
+#include "kiln/testing/fake_clock.h"
+
+namespace kiln::leads {
+namespace {
+
+using V = MailServerVerdict;
+
+MxChecker::ResolverFactory TestFactory(std::atomic<int>* made = nullptr) {
+  return [made]() -> Result<std::unique_ptr<dns::Resolver>> {
+    if (made) ++*made;
+    return dns::MakeResolver(
+        {.servers = dns::testing::TestDnsServer(), .timeout = std::chrono::milliseconds(1000)});
+  };
+}
+
+TEST(MxChecker, MxThenAddressFallbackAndEachDomainLookedUpOnce) {
+  ASSERT_NE(dns::testing::TestResolver(), nullptr);  // fails with what to run when NSD is not up
+  std::atomic<int> made{0};
+  MxChecker checker(TestFactory(&made), 2);
+  auto v = checker.Check({"pass.kiln.test", "weak.kiln.test", "relay.kiln.test", "absent.kiln.test",
+                          "pass.kiln.test", "weak.kiln.test"});
+  ASSERT_EQ(v.size(), 6u);
+  EXPECT_EQ(v[0], V::kHasMailServer);
+  EXPECT_EQ(v[1], V::kHasMailServer);  // A record only
+  EXPECT_EQ(v[2], V::kNoMailServer);   // TXT only
+  EXPECT_EQ(v[3], V::kNoMailServer);   // NXDOMAIN
+  EXPECT_EQ(v[4], V::kHasMailServer);
+  EXPECT_EQ(v[5], V::kHasMailServer);
+  EXPECT_EQ(checker.lookups(), 4);
+  EXPECT_LE(made.load(), 2);  // at most max_in_flight resolvers (threads) at once
+  // Cached: asking again looks nothing up.
+  v = checker.Check({"relay.kiln.test", "pass.kiln.test"});
+  EXPECT_EQ(v[0], V::kNoMailServer);
+  EXPECT_EQ(v[1], V::kHasMailServer);
+  EXPECT_EQ(checker.lookups(), 4);
+}
+
+TEST(MxChecker, NoResolverMeansUnknownAndNothingCached) {
+  MxChecker checker(
+      []() -> Result<std::unique_ptr<dns::Resolver>> {
+        return Status::InvalidArgument("dns_resolver: 'x' is not an IP address", "dns_resolver");
+      },
+      4);
+  auto v = checker.Check({"pass.kiln.test", "absent.kiln.test"});
+  EXPECT_EQ(v[0], V::kUnknown);
+  EXPECT_EQ(v[1], V::kUnknown);
+  EXPECT_EQ(checker.lookups(), 0);
+}
+
+TEST(MxChecker, TheImporterRejectsRowsWhoseDomainHasNoMailServer) {
+  ASSERT_NE(dns::testing::TestResolver(), nullptr);
+  auto db = testing::OpenFreshTestDatabase("sqlite", {});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  int64_t ws = 0;
+  ASSERT_TRUE((*db)
+                  ->Write([&](store::Tx& tx) -> Status {
+                    KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("workspaces.insert", {"w", 1}));
+                    ws = w.Int("id");
+                    return Status::Ok();
+                  })
+                  .ok());
+  testing::FakeClock clock;
+  MxChecker checker(TestFactory(), 4);
+  std::vector<ImportError> errors;
+  ImportOptions options;
+  options.mx_check = &checker;
+  options.batch_rows = 3;
+  LeadImporter importer(**db, clock, nullptr, ws, std::nullopt, options,
+                        [&](const ImportError& e) { errors.push_back(e); });
+  const std::string csv =
+      "email,first_name\n"
+      "ann@pass.kiln.test,Ann\n"
+      "bob@relay.kiln.test,Bob\n"
+      "cy@weak.kiln.test,Cy\n"
+      "dee@absent.kiln.test,Dee\n"
+      "eve@PASS.kiln.test,Eve\n"
+      "fay@relay.kiln.test,Fay\n";
+  ASSERT_TRUE(importer.Feed(csv).ok());
+  ASSERT_TRUE(importer.Finish().ok());
+  EXPECT_EQ(importer.counts().rows, 6);
+  EXPECT_EQ(importer.counts().imported, 3);
+  EXPECT_EQ(importer.counts().invalid, 3);
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].row, 3);
+  EXPECT_EQ(errors[0].line, 3);
+  EXPECT_EQ(errors[0].column, "email");
+  EXPECT_EQ(errors[0].reason, "domain has no mail server (no MX or A record)");
+  EXPECT_EQ(errors[0].email, "bob@relay.kiln.test");
+  EXPECT_EQ(errors[1].email, "dee@absent.kiln.test");
+  EXPECT_EQ(errors[2].row, 7);
+  // pass, relay, weak, absent: four lookups for six rows.
+  EXPECT_EQ(checker.lookups(), 4);
+}
+
+}  // namespace
+}  // namespace kiln::leads
