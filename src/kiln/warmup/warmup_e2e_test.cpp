@@ -153,6 +153,15 @@ std::string StripBrackets(std::string s) {
   return s;
 }
 
+// Calls fn(entry) for each entry under `dir` (recursively when `recursive`), never throwing:
+// Dovecot renames and moves files while we list them, and a vanished entry is simply skipped.
+template <typename Iterator, typename Fn>
+void ForEachEntry(const fs::path& dir, Fn fn) {
+  std::error_code ec;
+  Iterator it(dir, ec);
+  for (; !ec && it != Iterator(); it.increment(ec)) fn(*it);
+}
+
 // Every message of `wanted` (Message-IDs without brackets) in the Maildirs of `owners`, every
 // folder. Files that vanish while listed (Dovecot renames new/ -> cur/ when a session opens a
 // folder) are looked for again a few times.
@@ -166,25 +175,25 @@ std::multimap<std::string, StoredMail> ReadMailboxes(const testing::Mailstack& s
     for (const std::string& owner : owners) {
       const fs::path root = stack.MaildirPath(owner);
       std::vector<std::pair<std::string, fs::path>> folders = {{"INBOX", root}};
-      std::error_code ec;
-      for (const auto& entry : fs::directory_iterator(root, ec)) {
+      ForEachEntry<fs::directory_iterator>(root, [&](const fs::directory_entry& entry) {
         const std::string name = entry.path().filename().string();
-        if (entry.is_directory() && name.size() > 1 && name[0] == '.') {
+        std::error_code ec;
+        if (entry.is_directory(ec) && name.size() > 1 && name[0] == '.') {
           folders.emplace_back(name.substr(1), entry.path());
         }
-      }
+      });
       for (const auto& [folder, dir] : folders) {
         for (const char* sub : {"new", "cur"}) {
-          for (const auto& file : fs::directory_iterator(dir / sub, ec)) {
+          ForEachEntry<fs::directory_iterator>(dir / sub, [&](const fs::directory_entry& file) {
             std::ifstream in(file.path(), std::ios::binary);
             if (!in) {
               vanished = true;
-              continue;
+              return;
             }
             std::stringstream buffer;
             buffer << in.rdbuf();
             auto parsed = mail::ParseIncoming(buffer.str());
-            if (!parsed.ok() || wanted.count(parsed->message_id) == 0) continue;
+            if (!parsed.ok() || wanted.count(parsed->message_id) == 0) return;
             StoredMail m;
             m.owner = owner;
             m.folder = folder;
@@ -197,7 +206,7 @@ std::multimap<std::string, StoredMail> ReadMailboxes(const testing::Mailstack& s
             m.msg = std::move(parsed).value();
             std::string id = m.msg.message_id;
             out.emplace(std::move(id), std::move(m));
-          }
+          });
         }
       }
     }
@@ -315,23 +324,24 @@ class WarmupE2eTest : public ::testing::TestWithParam<std::string> {
     for (const auto& [id, a] : address_of_bot_) owners.push_back(a);
     while (true) {
       for (const std::string& owner : owners) {
-        std::error_code ec;
-        for (const auto& entry : fs::recursive_directory_iterator(stack_.MaildirPath(owner), ec)) {
-          const std::string name = entry.path().filename().string();
-          const std::string parent = entry.path().parent_path().filename().string();
-          if ((parent != "new" && parent != "cur") || !entry.is_regular_file(ec)) continue;
-          const std::string base = name.substr(0, name.find(':'));
-          if (id_of_file_.count(base) != 0) continue;
-          std::ifstream in(entry.path(), std::ios::binary);
-          if (!in) continue;  // renamed meanwhile: seen at the next pass
-          std::string head, line;
-          while (std::getline(in, line) && line != "\r" && !line.empty()) head += line + "\n";
-          const mail::HeaderMap headers = mail::ParseHeaderBlock(head);
-          const auto ids =
-              mail::ParseMessageIdList(mail::FirstHeader(headers, "Message-ID").value_or(""));
-          id_of_file_[base] = ids.empty() ? "" : ids[0];
-          if (!ids.empty() && wanted.count(ids[0]) != 0) delivered_.insert(ids[0]);
-        }
+        ForEachEntry<fs::recursive_directory_iterator>(
+            stack_.MaildirPath(owner), [&](const fs::directory_entry& entry) {
+              std::error_code ec;
+              const std::string name = entry.path().filename().string();
+              const std::string parent = entry.path().parent_path().filename().string();
+              if ((parent != "new" && parent != "cur") || !entry.is_regular_file(ec)) return;
+              const std::string base = name.substr(0, name.find(':'));
+              if (id_of_file_.count(base) != 0) return;
+              std::ifstream in(entry.path(), std::ios::binary);
+              if (!in) return;  // renamed meanwhile: seen at the next pass
+              std::string head, line;
+              while (std::getline(in, line) && line != "\r" && !line.empty()) head += line + "\n";
+              const mail::HeaderMap headers = mail::ParseHeaderBlock(head);
+              const auto ids =
+                  mail::ParseMessageIdList(mail::FirstHeader(headers, "Message-ID").value_or(""));
+              id_of_file_[base] = ids.empty() ? "" : ids[0];
+              if (!ids.empty() && wanted.count(ids[0]) != 0) delivered_.insert(ids[0]);
+            });
       }
       if (delivered_.size() >= wanted.size()) return;
       if (std::chrono::steady_clock::now() > deadline) break;
@@ -442,6 +452,7 @@ TEST_P(WarmupE2eTest, AWeekOfWarmupOnTheMailStack) {
   }
   ASSERT_NO_FATAL_FAILURE(WaitForDelivery());
   ASSERT_NO_FATAL_FAILURE(run_bots());
+  ASSERT_NO_FATAL_FAILURE(WaitForDelivery());  // the answers that last turn sent
   auto rep = reputation.RunOnce();
   ASSERT_TRUE(rep.ok()) << rep.status().ToString();
   EXPECT_GT(warmup_sent, 0);
