@@ -18,7 +18,10 @@ import { SettingsLayout } from "./pages/settings/SettingsLayout";
 import { SuppressionPage } from "./pages/settings/SuppressionPage";
 import { WorkspacePage } from "./pages/settings/WorkspacePage";
 import { SignInPage } from "./pages/SignIn";
+import { Loading } from "./ui/Spinner";
 import { WarmupPage } from "./pages/warmup/WarmupPage";
+
+const kLoadingPage = <Loading label="Loading…" />;
 
 const router = createBrowserRouter([
   { path: "/sign-in", element: <SignInPage /> },
@@ -39,16 +42,18 @@ const router = createBrowserRouter([
         ),
         children: [
           { index: true, element: <OverviewPage /> },
-          // Campaigns, leads, lists and imports load on first use (their own bundle chunks).
-          { path: "campaigns", lazy: () => import("./pages/campaigns/CampaignsPage").then((m) => ({ Component: m.CampaignsPage })) },
-          { path: "campaigns/:id", lazy: () => import("./pages/campaigns/CampaignPage").then((m) => ({ Component: m.CampaignPage })) },
+          // Campaigns, leads, lists and imports load on first use (their own bundle chunks); a page
+          // opened directly shows the loading state in the shell meanwhile.
+          { path: "campaigns", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/campaigns/CampaignsPage").then((m) => ({ Component: m.CampaignsPage })) },
+          { path: "campaigns/:id", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/campaigns/CampaignPage").then((m) => ({ Component: m.CampaignPage })) },
           {
             path: "campaigns/:id/edit",
+            hydrateFallbackElement: kLoadingPage,
             lazy: () => import("./pages/campaigns/CampaignEditorPage").then((m) => ({ Component: m.CampaignEditorPage })),
           },
-          { path: "leads", lazy: () => import("./pages/leads/LeadsPage").then((m) => ({ Component: m.LeadsPage })) },
-          { path: "leads/import", lazy: () => import("./pages/leads/ImportPage").then((m) => ({ Component: m.ImportPage })) },
-          { path: "lists", lazy: () => import("./pages/leads/ListsPage").then((m) => ({ Component: m.ListsPage })) },
+          { path: "leads", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/leads/LeadsPage").then((m) => ({ Component: m.LeadsPage })) },
+          { path: "leads/import", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/leads/ImportPage").then((m) => ({ Component: m.ImportPage })) },
+          { path: "lists", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/leads/ListsPage").then((m) => ({ Component: m.ListsPage })) },
           { path: "senders", element: <SendersPage /> },
           { path: "warmup", element: <WarmupPage /> },
           { path: "inbox", element: <InboxPage /> },

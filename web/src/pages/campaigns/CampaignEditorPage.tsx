@@ -43,6 +43,7 @@ import {
   type CampaignForm,
   type WizardStep,
 } from "./campaignForm";
+import { CampaignNotFound } from "./CampaignPage";
 import { kCampaignTone } from "./CampaignsPage";
 import { ContentStep } from "./ContentStep";
 
@@ -55,6 +56,7 @@ export function CampaignEditorPage() {
     queryFn: () => getCampaign(api.client, workspace.id, id),
     enabled: Number.isInteger(id) && id > 0,
   });
+  if (!(Number.isInteger(id) && id > 0) || (isApiError(campaign.error) && campaign.error.status === 404)) return <CampaignNotFound />;
   if (campaign.isPending) return <Loading label="Loading the campaign…" />;
   if (campaign.isError) return <ErrorState error={campaign.error} onRetry={() => void campaign.refetch()} />;
   const c = campaign.data;

@@ -5,6 +5,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { campaignKeys, getCampaign, type Campaign } from "../../api/campaigns";
+import { isApiError } from "../../api/client";
 import { useApi } from "../../api/context";
 import { queryKeys } from "../../api/endpoints";
 import { leadKeys, listLists } from "../../api/leads";
@@ -35,9 +36,28 @@ export function CampaignPage() {
     // Running campaigns move: refresh their counts while the page is open.
     refetchInterval: (q) => (q.state.data?.status === "running" ? 5000 : false),
   });
+  if (!(Number.isInteger(id) && id > 0) || (isApiError(campaign.error) && campaign.error.status === 404)) return <CampaignNotFound />;
   if (campaign.isPending) return <Loading label="Loading the campaign…" />;
   if (campaign.isError) return <ErrorState error={campaign.error} onRetry={() => void campaign.refetch()} />;
   return <CampaignView campaign={campaign.data} />;
+}
+
+/** What a campaign address shows when the campaign does not exist in this workspace. */
+export function CampaignNotFound() {
+  const workspace = useWorkspace();
+  return (
+    <>
+      <PageHeader title="Campaign not found" />
+      <Card>
+        <p className="px-4 py-6 text-sm text-slate-700">
+          This campaign does not exist in {workspace.name}.{" "}
+          <Link to={`/w/${workspace.id}/campaigns`} className="font-medium text-brand-700 hover:underline">
+            See all campaigns
+          </Link>
+        </p>
+      </Card>
+    </>
+  );
 }
 
 function CampaignView({ campaign: c }: { campaign: Campaign }) {
