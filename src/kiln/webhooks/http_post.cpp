@@ -35,10 +35,9 @@ struct Exchange {
   const std::string& body;
   const PostOptions& options;
   std::optional<Result<PostResult>> result;
-  bool timed_out = false;
 
   Status Fail(std::string stage, const boost::system::error_code& ec) {
-    if (ec == beast::error::timeout || timed_out) {
+    if (ec == beast::error::timeout) {
       return Status::DeadlineExceeded("no answer from " + url.Origin() + " within " +
                                       std::to_string(options.timeout.count()) + " ms (" + stage +
                                       ")");

@@ -2,8 +2,17 @@
 // inbound parsing (generic and Mailgun), and the dispatcher against a real database (SQLite and
 // PostgreSQL) and a real receiver on 127.0.0.1, in virtual time.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "kiln/auth/crypto.h"
 #include "kiln/auth/secret_box.h"
@@ -11,6 +20,7 @@
 #include "kiln/testing/fake_clock.h"
 #include "kiln/webhooks/backoff.h"
 #include "kiln/webhooks/dispatcher.h"
+#include "kiln/webhooks/http_post.h"
 #include "kiln/webhooks/inbound.h"
 #include "kiln/webhooks/signature.h"
 #include "kiln/webhooks/target.h"
@@ -233,6 +243,142 @@ TEST(InboundTest, MailgunSignatureAndEvents) {
             Status::Code::kUnauthenticated);
   auto no_sev = ParseMailgunEvent(Obj(MailgunBody(key, ts, "failed", "", "mg-7")), key, now);
   EXPECT_EQ(no_sev.status().field(), "event-data.severity");
+}
+
+// An HTTPS receiver on 127.0.0.1 with a self-signed certificate (made with the openssl CLI) that
+// names `san`; it answers 204 to each request, one connection at a time, until destroyed.
+class TlsReceiver {
+ public:
+  explicit TlsReceiver(const std::string& san) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("kiln-wh-tls-" + std::to_string(::getpid()) + "-" + auth::RandomToken(6));
+    std::filesystem::create_directories(dir_);
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=kiln-test"
+        " -addext subjectAltName=" +
+        san + " -keyout " + (dir_ / "key.pem").string() + " -out " + ca_file() + " >/dev/null 2>&1";
+    ok_ = std::system(cmd.c_str()) == 0;
+    if (!ok_) return;
+    ctx_.use_certificate_chain_file(ca_file());
+    ctx_.use_private_key_file((dir_ / "key.pem").string(), boost::asio::ssl::context::pem);
+    acceptor_.open(ip::tcp::v4());
+    acceptor_.bind({ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TlsReceiver() {
+    stopping_ = true;
+    if (thread_.joinable()) {
+      boost::system::error_code ec;
+      ip::tcp::socket poke(io_);
+      poke.connect({ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)}, ec);
+      thread_.join();
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  std::string ca_file() const { return (dir_ / "cert.pem").string(); }
+  int served() const { return served_.load(); }
+
+ private:
+  void Serve() {
+    namespace http = boost::beast::http;
+    while (!stopping_) {
+      boost::system::error_code ec;
+      ip::tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec || stopping_) return;
+      boost::beast::ssl_stream<ip::tcp::socket> stream(std::move(socket), ctx_);
+      stream.handshake(boost::asio::ssl::stream_base::server, ec);
+      if (ec) continue;  // the client refused our certificate
+      boost::beast::flat_buffer buffer;
+      http::request<http::string_body> req;
+      http::read(stream, buffer, req, ec);
+      if (ec) continue;
+      http::response<http::string_body> res{http::status::no_content, 11};
+      res.keep_alive(false);
+      http::write(stream, res, ec);
+      ++served_;
+      stream.shutdown(ec);
+    }
+  }
+
+  std::filesystem::path dir_;
+  bool ok_ = false;
+  boost::asio::io_context io_;
+  boost::asio::ssl::context ctx_{boost::asio::ssl::context::tls_server};
+  ip::tcp::acceptor acceptor_{io_};
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> served_{0};
+  std::thread thread_;
+};
+
+Result<PostResult> PostTo(const std::string& url_text, const std::string& ca_file) {
+  auto url = ParseTargetUrl(url_text);
+  if (!url.ok()) return url.status();
+  auto endpoints = ResolveTarget(*url, true);
+  if (!endpoints.ok()) return endpoints.status();
+  PostOptions o;
+  o.timeout = std::chrono::milliseconds(10'000);
+  o.ca_file = ca_file;
+  return PostJson(*url, *endpoints, {{"Kiln-Event-Id", "evt_1"}}, R"({"id":"evt_1"})", o);
+}
+
+TEST(HttpPostTest, HttpsVerifiesTheCertificateAndTheHostName) {
+  TlsReceiver good("IP:127.0.0.1,DNS:localhost");
+  ASSERT_TRUE(good.ok()) << "openssl could not make a test certificate";
+  const std::string url = "https://127.0.0.1:" + std::to_string(good.port()) + "/hook";
+  // Not trusted: a self-signed certificate fails verification.
+  auto untrusted = PostTo(url, "");
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_EQ(untrusted.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(untrusted.status().message().find("TLS handshake"), std::string::npos)
+      << untrusted.status().message();
+  // Trusted and naming the address: delivered.
+  auto trusted = PostTo(url, good.ca_file());
+  ASSERT_TRUE(trusted.ok()) << trusted.status().ToString();
+  EXPECT_EQ(trusted->status, 204);
+  auto by_name = PostTo("https://localhost:" + std::to_string(good.port()) + "/", good.ca_file());
+  ASSERT_TRUE(by_name.ok()) << by_name.status().ToString();
+  EXPECT_EQ(good.served(), 2);
+
+  // Trusted, but the certificate names another host: refused.
+  TlsReceiver wrong("DNS:wrong-name.kiln.test");
+  ASSERT_TRUE(wrong.ok());
+  auto mismatch =
+      PostTo("https://127.0.0.1:" + std::to_string(wrong.port()) + "/hook", wrong.ca_file());
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.status().message().find("TLS handshake"), std::string::npos)
+      << mismatch.status().message();
+  EXPECT_EQ(wrong.served(), 0);
+}
+
+TEST(HttpPostTest, ConnectionRefusedAndTimeoutAreNamed) {
+  // A port nobody listens on.
+  boost::asio::io_context io;
+  ip::tcp::acceptor a(io, {ip::make_address("127.0.0.1"), 0});
+  const int closed_port = a.local_endpoint().port();
+  a.close();
+  auto refused = PostTo("http://127.0.0.1:" + std::to_string(closed_port) + "/", "");
+  EXPECT_EQ(refused.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(refused.status().message().find("connect to"), std::string::npos)
+      << refused.status().message();
+  // A listener that never answers: the timeout ends the attempt.
+  ip::tcp::acceptor silent(io, {ip::make_address("127.0.0.1"), 0});
+  auto url =
+      ParseTargetUrl("http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/");
+  ASSERT_TRUE(url.ok());
+  auto endpoints = ResolveTarget(*url, true);
+  ASSERT_TRUE(endpoints.ok());
+  PostOptions o;
+  o.timeout = std::chrono::milliseconds(300);
+  auto timed_out = PostJson(*url, *endpoints, {}, "{}", o);
+  EXPECT_EQ(timed_out.status().code(), Status::Code::kDeadlineExceeded)
+      << timed_out.status().ToString();
 }
 
 // The dispatcher against a real database and receiver, in virtual time.
