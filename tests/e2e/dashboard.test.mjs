@@ -540,6 +540,13 @@ describe("Kiln dashboard", () => {
     await page.getByRole("menuitem", { name: "Pause" }).click();
     await page.getByText("Live launch is paused now.").waitFor();
     await live.getByText("Paused", { exact: true }).waitFor();
+    // Resuming is checked like a launch: the refusal names every problem.
+    expectHttpError(/\/campaigns\/\d+\/resume$/, 409);
+    await page.getByRole("button", { name: "Actions for Live launch" }).click();
+    await page.getByRole("menuitem", { name: "Resume" }).click();
+    const refused = page.getByRole("alert").filter({ hasText: "Could not resume Live launch" });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /the campaign has no senders/);
     await page.getByLabel("Status", { exact: true }).selectOption("draft");
     await page.getByText("No draft campaigns").waitFor();
     await page.getByLabel("Status", { exact: true }).selectOption("paused");

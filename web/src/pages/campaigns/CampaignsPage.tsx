@@ -17,6 +17,7 @@ import {
   type CampaignStatus,
   type CampaignSummary,
 } from "../../api/campaigns";
+import { isApiError } from "../../api/client";
 import { useApi } from "../../api/context";
 import { roleAtLeast } from "../../api/types";
 import { useWorkspace } from "../../layout/workspace";
@@ -71,7 +72,8 @@ export function useCampaignAction(ws: number) {
       toast.success(`${name} is ${c.status} now.`);
     },
     onError: (e, { name, action }) => {
-      const problems = (e as { problems?: Array<{ message: string }> }).problems ?? [];
+      // A resume is checked like a launch: name every problem.
+      const problems = isApiError(e) ? e.problems : [];
       const detail = problems.length > 0 ? ` ${problems.map((p) => p.message).join("; ")}` : "";
       toast.error(`Could not ${action} ${name}: ${describeError(e)}.${detail}`);
     },
