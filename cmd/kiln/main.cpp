@@ -346,7 +346,9 @@ int Serve(const Config& config) {
   // Lead CSV imports run in this process, on the files uploaded to it; those a stop interrupted
   // resume where their last committed batch ended.
   domain::TimeZoneDatabase import_zones;
-  leads::ImportJobs imports(*db, clock, import_zones, DataDir(config) + "/imports");
+  // The MX check of imports (check_mx) asks the dns_resolver setting's servers.
+  leads::ImportJobs imports(*db, clock, import_zones, DataDir(config) + "/imports", 2,
+                            config.GetString("dns_resolver"));
   if (auto resumed = imports.ResumeInterrupted(); !resumed.ok()) {
     spdlog::warn("imports: cannot resume interrupted imports: {}", resumed.status().ToString());
   } else if (*resumed > 0) {

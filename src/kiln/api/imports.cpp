@@ -188,6 +188,10 @@ Result<json::value> StartImport(Api& api, Ctx& ctx) {
   if (const json::value* h = ctx.body.if_contains("has_header"); h && h->is_bool()) {
     request.has_header = h->as_bool();
   }
+  if (const json::value* c = ctx.body.if_contains("check_mx")) {
+    if (!c->is_bool()) return Status::InvalidArgument("must be true or false", "check_mx");
+    request.check_mx = c->as_bool();
+  }
   if (const json::value* l = ctx.body.if_contains("list_id"); l && !l->is_null()) {
     if (!l->is_int64() || l->as_int64() <= 0) {
       return Status::InvalidArgument("must be a list id", "list_id");
@@ -339,10 +343,11 @@ void RegisterImportRoutes(Api& api) {
   api.Add(
       verb::post, base + "/{id}/start", {Access::kWorkspace, Role::kMember}, bind(StartImport),
       {.summary = "Start a pending import with mapping corrections ({\"Header\": \"email\" | "
-                  "\"first_name\" | ... | \"custom:key\" | \"ignore\"}) and an optional list",
+                  "\"first_name\" | ... | \"custom:key\" | \"ignore\"}), an optional list and an "
+                  "optional MX check",
        .tag = "imports",
        .request_schema =
-           R"({"type":"object","properties":{"mapping":{"type":"object","additionalProperties":{"type":"string"},"maxProperties":500},"has_header":{"type":"boolean"},"list_id":{"type":["integer","null"]}},"additionalProperties":false})",
+           R"({"type":"object","properties":{"mapping":{"type":"object","additionalProperties":{"type":"string"},"maxProperties":500},"has_header":{"type":"boolean"},"list_id":{"type":["integer","null"]},"check_mx":{"type":"boolean","description":"reject rows whose domain has no MX (or A/AAAA) record"}},"additionalProperties":false})",
        .response_schema = schema,
        .success_status = 202});
   api.Add(verb::post, base + "/{id}/cancel", {Access::kWorkspace, Role::kMember},

@@ -16,18 +16,22 @@ namespace {
 
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kPreviewRows = 5;
+constexpr int kMxLookupsInFlight = 8;
 
 json::object OptionsJson(const StartRequest& r) {
   json::object mapping;
   for (const auto& [k, v] : r.mapping) mapping[k] = v;
   json::object o{{"mapping", std::move(mapping)}};
   o["has_header"] = r.has_header ? json::value(*r.has_header) : json::value(nullptr);
+  o["check_mx"] = r.check_mx;
   return o;
 }
 
-// The options column back into an ImportOptions (mapping and header choice).
-ImportOptions OptionsFrom(const std::string& text) {
+// The options column back into an ImportOptions (mapping and header choice), and whether the
+// MX check was asked for.
+ImportOptions OptionsFrom(const std::string& text, bool* check_mx) {
   ImportOptions out;
+  *check_mx = false;
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return out;
@@ -39,6 +43,9 @@ ImportOptions OptionsFrom(const std::string& text) {
   }
   if (const json::value* h = v.as_object().if_contains("has_header"); h && h->is_bool()) {
     out.has_header = h->as_bool();
+  }
+  if (const json::value* c = v.as_object().if_contains("check_mx"); c && c->is_bool()) {
+    *check_mx = c->as_bool();
   }
   return out;
 }
@@ -145,8 +152,12 @@ Result<FilePreview> PreviewFile(const std::string& path) {
 }
 
 ImportJobs::ImportJobs(store::Database& db, const Clock& clock, domain::TimeZoneDatabase& zones,
-                       std::string dir, int workers)
-    : db_(db), clock_(clock), zones_(zones), dir_(std::move(dir)) {
+                       std::string dir, int workers, std::string dns_servers)
+    : db_(db),
+      clock_(clock),
+      zones_(zones),
+      dir_(std::move(dir)),
+      dns_servers_(std::move(dns_servers)) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   std::random_device rd;
@@ -319,7 +330,15 @@ Status ImportJobs::Run(int64_t workspace_id, int64_t job_id) {
     return Status::Ok();
   }));
   if (!job || job->Text("status") != "running") return Status::Ok();  // canceled meanwhile
-  ImportOptions options = OptionsFrom(job->Text("options"));
+  bool check_mx = false;
+  ImportOptions options = OptionsFrom(job->Text("options"), &check_mx);
+  // One cache per import: each distinct domain of the file is looked up once.
+  std::optional<MxChecker> mx;
+  if (check_mx) {
+    mx.emplace([servers = dns_servers_] { return dns::MakeResolver({.servers = servers}); },
+               kMxLookupsInFlight);
+    options.mx_check = &*mx;
+  }
   options.list_id = job->OptInt("list_id");
   options.resume_rows = job->Int("processed_rows");
   const std::string path = job->Text("file_path");

@@ -53,13 +53,16 @@ struct StartRequest {
   std::map<std::string, std::string> mapping;  // the user's corrections
   std::optional<bool> has_header;
   std::optional<int64_t> list_id;
+  // The MX check (mx_check.h): rows whose domain has no mail server become errors.
+  bool check_mx = false;
 };
 
 class ImportJobs {
  public:
   // `dir` holds uploads and reports (created if missing). `workers` jobs run at once.
+  // `dns_servers`: where the MX check asks (the dns_resolver setting; "" = the system's).
   ImportJobs(store::Database& db, const Clock& clock, domain::TimeZoneDatabase& zones,
-             std::string dir, int workers = 2);
+             std::string dir, int workers = 2, std::string dns_servers = {});
   ~ImportJobs();
   ImportJobs(const ImportJobs&) = delete;
   ImportJobs& operator=(const ImportJobs&) = delete;
@@ -99,6 +102,7 @@ class ImportJobs {
   const Clock& clock_;
   domain::TimeZoneDatabase& zones_;
   std::string dir_;
+  std::string dns_servers_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<int64_t, int64_t>> queue_;  // (workspace, job)

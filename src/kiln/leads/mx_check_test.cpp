@@ -4,10 +4,15 @@
 #include "kiln/leads/mx_check.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "kiln/dns/dns_test_util.h"
+#include "kiln/leads/import_jobs.h"
 #include "kiln/leads/importer.h"
 #include "kiln/testing/db_fixture.h"
 #include "kiln/testing/fake_clock.h"
@@ -102,6 +107,55 @@ TEST(MxChecker, TheImporterRejectsRowsWhoseDomainHasNoMailServer) {
   EXPECT_EQ(errors[2].row, 7);
   // pass, relay, weak, absent: four lookups for six rows.
   EXPECT_EQ(checker.lookups(), 4);
+}
+
+// The import job path (POST …/imports/{id}/start with check_mx): the option is stored with the
+// job, the job's checker asks ImportJobs' DNS servers, and the report names each rejected row.
+TEST(MxChecker, AnImportJobStartedWithCheckMxReportsRowsWithoutMailServer) {
+  ASSERT_NE(dns::testing::TestResolver(), nullptr);
+  auto db = testing::OpenFreshTestDatabase("sqlite", {});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  int64_t ws = 0;
+  ASSERT_TRUE((*db)
+                  ->Write([&](store::Tx& tx) -> Status {
+                    KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("workspaces.insert", {"w", 1}));
+                    ws = w.Int("id");
+                    return Status::Ok();
+                  })
+                  .ok());
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("kiln-mx-import-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  testing::FakeClock clock;
+  domain::TimeZoneDatabase zones;
+  for (bool check : {false, true}) {
+    ImportJobs jobs(**db, clock, zones, dir.string(), 1, dns::testing::TestDnsServer());
+    const std::string path = jobs.NewUploadPath();
+    std::ofstream(path, std::ios::binary) << "email\n"
+                                          << (check ? "a" : "b") << "@pass.kiln.test\n"
+                                          << (check ? "a" : "b") << "@relay.kiln.test\n";
+    auto id = jobs.Register(ws, std::nullopt, "leads.csv", path);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ASSERT_TRUE(jobs.Start(ws, *id, {.check_mx = check}).ok());
+    jobs.WaitIdle();
+    std::optional<store::Row> job;
+    ASSERT_TRUE((*db)
+                    ->Read([&](store::Tx& tx) -> Status {
+                      KILN_ASSIGN_OR_RETURN(job, tx.QueryOne("imports.job_get", {ws, *id}));
+                      return Status::Ok();
+                    })
+                    .ok());
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->Text("status"), "completed");
+    EXPECT_EQ(job->Int("imported_rows"), check ? 1 : 2) << "check_mx " << check;
+    EXPECT_EQ(job->Int("error_rows"), check ? 1 : 0) << "check_mx " << check;
+    std::ifstream in(job->Text("report_path"), std::ios::binary);
+    std::stringstream report;
+    report << in.rdbuf();
+    EXPECT_EQ(report.str().find("domain has no mail server") != std::string::npos, check)
+        << report.str();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
