@@ -67,11 +67,12 @@ INSERT INTO webhook_deliveries (workspace_id, webhook_id, event_id, event_type, 
 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6)
 ON CONFLICT (webhook_id, event_id) DO NOTHING;
 
--- A test ping: sent at once by the API under its own lease.
+-- A test ping: sent at once by the API under its own lease. Should that process die before it
+-- records the outcome, the ping falls due when the lease lapses and a worker sends it.
 -- name: webhooks.ping_insert
 INSERT INTO webhook_deliveries (workspace_id, webhook_id, event_id, event_type, payload, status,
                                 next_attempt_at, lease_owner, lease_until, created_at)
-VALUES ($1, $2, NULL, 'ping', $3, 'pending', NULL, $4, $5, $6)
+VALUES ($1, $2, NULL, 'ping', $3, 'pending', $5, $4, $5, $6)
 RETURNING id;
 
 -- Deliveries -----------------------------------------------------------------------------------
