@@ -104,6 +104,10 @@ VALUES ($1, $2, $3, $4, 'sent', 1000, 1000, 1, 1) RETURNING id;
 SELECT COUNT(*) AS n, COALESCE(SUM(is_machine), 0) AS machine FROM events WHERE type = $1;
 -- name: t.opened_at
 SELECT opened_at FROM messages WHERE id = $1;
+-- name: t.break_events
+CREATE TRIGGER t_break BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk is full'); END;
+-- name: t.mend_events
+DROP TRIGGER IF EXISTS t_break;
 )";
 
 TEST(HitCommitter, ConcurrentHitsAreAllCommittedInGroups) {
@@ -178,6 +182,63 @@ TEST(HitCommitter, ConcurrentHitsAreAllCommittedInGroups) {
                   .ok());
   db->reset();
   std::filesystem::remove_all(dir);
+}
+
+// A group whose transaction fails answers Unavailable to each of its hits and writes none of them;
+// the next group commits again.
+TEST(HitCommitter, AFailedGroupIsUnavailableForEachHitAndWritesNothing) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("kiln-hit-committer-fail-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  store::OpenOptions opt;
+  opt.pool_size = 2;
+  opt.extra_sql_files = {{"queries/tracking_test.sql", kCommitterQueries}};
+  auto db = store::OpenDatabase((dir / "kiln.db").string(), opt);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  int64_t ws = 0, msg = 0;
+  Status made = (*db)->Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("t.workspace", {}));
+    ws = w.Int("id");
+    KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("t.contact", {ws}));
+    KILN_ASSIGN_OR_RETURN(auto k, tx.QueryRow("t.campaign", {ws}));
+    KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("t.step", {ws, k.Int("id")}));
+    KILN_ASSIGN_OR_RETURN(auto m,
+                          tx.QueryRow("t.message", {ws, k.Int("id"), c.Int("id"), s.Int("id")}));
+    msg = m.Int("id");
+    return tx.Exec("t.break_events", {}).status();
+  });
+  ASSERT_TRUE(made.ok()) << made.ToString();
+  Hit hit;
+  hit.token.kind = TokenKind::kClick;
+  hit.token.workspace_id = ws;
+  hit.token.message_id = msg;
+  hit.token.url = "https://a.example/";
+  hit.at_ms = 100'000;
+  hit.user_agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36";
+  hit.detail = "{}";
+  HitCommitter committer(**db);
+  Status st = committer.Record(hit);
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.ToString();
+  EXPECT_NE(st.message().find("tracking hits not recorded"), std::string::npos) << st.ToString();
+  EXPECT_NE(st.message().find("disk is full"), std::string::npos) << st.ToString();
+  EXPECT_EQ(committer.hits_committed(), 0u);
+  auto count = [&] {
+    int64_t n = -1;
+    EXPECT_TRUE((*db)
+                    ->Read([&](store::Tx& tx) -> Status {
+                      KILN_ASSIGN_OR_RETURN(auto e, tx.QueryRow("t.events", {"clicked"}));
+                      n = e.Int("n");
+                      return Status::Ok();
+                    })
+                    .ok());
+    return n;
+  };
+  EXPECT_EQ(count(), 0);
+  ASSERT_TRUE(
+      (*db)->Write([](store::Tx& tx) { return tx.Exec("t.mend_events", {}).status(); }).ok());
+  EXPECT_TRUE(committer.Record(hit).ok());
+  EXPECT_EQ(count(), 1);
+  EXPECT_EQ(committer.hits_committed(), 1u);
 }
 
 }  // namespace
