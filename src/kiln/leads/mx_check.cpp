@@ -15,6 +15,11 @@ int64_t MxChecker::lookups() const {
 }
 
 MailServerVerdict MxChecker::Lookup(dns::Resolver& resolver, const std::string& domain) {
+  // An IDN domain in UTF-8 would need its A-label (xn--...) form to be asked; asked as it is, the
+  // answer would be a false NXDOMAIN. Such rows are kept unchecked.
+  for (char c : domain) {
+    if (static_cast<unsigned char>(c) >= 0x80) return MailServerVerdict::kUnknown;
+  }
   auto mx = resolver.Mx(domain);
   if (!mx.ok()) return MailServerVerdict::kUnknown;
   if (!mx->empty()) {

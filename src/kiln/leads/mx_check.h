@@ -7,7 +7,9 @@
 // domain is looked up once however many rows name it. Check() resolves the domains it is given
 // that are not cached yet on at most max_in_flight threads at once, each with its own Resolver
 // from the factory. A lookup that fails (server failure, timeout) answers kUnknown and is not
-// cached: the importer keeps such rows rather than rejecting a lead because DNS hiccupped.
+// cached: the importer keeps such rows rather than rejecting a lead because DNS hiccupped. So is a
+// domain with UTF-8 (IDN) labels: it is not converted to its xn-- form here, and asking for it as
+// it is would answer a false "does not exist".
 //
 // Thread-safety: Check may be called from several threads at once (the cache is locked).
 #pragma once

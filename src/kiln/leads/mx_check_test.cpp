@@ -45,6 +45,11 @@ TEST(MxChecker, MxThenAddressFallbackAndEachDomainLookedUpOnce) {
   EXPECT_EQ(v[5], V::kHasMailServer);
   EXPECT_EQ(checker.lookups(), 4);
   EXPECT_LE(made.load(), 2);  // at most max_in_flight resolvers (threads) at once
+  // A UTF-8 (IDN) domain is not asked as it is (it would be a false NXDOMAIN): unknown, kept.
+  EXPECT_EQ(checker.Check({"b\xc3\xbc"
+                           "cher.kiln.test"})[0],
+            V::kUnknown);
+  EXPECT_EQ(checker.lookups(), 4);
   // Cached: asking again looks nothing up.
   v = checker.Check({"relay.kiln.test", "pass.kiln.test"});
   EXPECT_EQ(v[0], V::kNoMailServer);
