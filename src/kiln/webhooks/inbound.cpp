@@ -158,7 +158,8 @@ Result<ProviderEvent> ParseMailgunEvent(const json::object& body, std::string_vi
   } catch (const std::exception&) {
     return Status::Unauthenticated("Mailgun signature timestamp is not a number");
   }
-  if (std::llabs(now_ms / 1000 - ts) > tolerance_s) {
+  // Bounded first, so the difference below cannot overflow.
+  if (ts < 0 || ts > 32'503'680'000 || std::llabs(now_ms / 1000 - ts) > tolerance_s) {
     return Status::Unauthenticated("Mailgun signature timestamp is more than " +
                                    std::to_string(tolerance_s) + " s from now: a replay");
   }

@@ -52,6 +52,8 @@ TEST(SignatureTest, VerifiesAndRejectsTamperingAndReplays) {
   EXPECT_NE(stale.message().find("replay"), std::string::npos) << stale.message();
   EXPECT_FALSE(VerifySignature(secret, "v1=abc", body, 1'700'000'000).ok());
   EXPECT_FALSE(VerifySignature(secret, "t=x,v1=abc", body, 1'700'000'000).ok());
+  EXPECT_FALSE(VerifySignature(secret, "t=-9223372036854775807,v1=abc", body, 1'700'000'000).ok());
+  EXPECT_FALSE(VerifySignature(secret, "t=9223372036854775807,v1=abc", body, 1'700'000'000).ok());
   // Rotation: any v1 may match.
   std::string two = "t=1700000000,v1=00," + header.substr(header.find("v1="));
   EXPECT_TRUE(VerifySignature(secret, two, body, 1'700'000'000).ok());
@@ -240,6 +242,12 @@ TEST(InboundTest, MailgunSignatureAndEvents) {
   EXPECT_EQ(ParseMailgunEvent(body, "key-someone-else", now).status().code(),
             Status::Code::kUnauthenticated);
   EXPECT_EQ(ParseMailgunEvent(body, key, now + 2 * 86'400'000).status().code(),
+            Status::Code::kUnauthenticated);
+  // Absurd timestamps are refused, not overflowed.
+  EXPECT_EQ(ParseMailgunEvent(Obj(MailgunBody(key, INT64_MIN + 1, "failed", "permanent", "mg-8")),
+                              key, now)
+                .status()
+                .code(),
             Status::Code::kUnauthenticated);
   auto no_sev = ParseMailgunEvent(Obj(MailgunBody(key, ts, "failed", "", "mg-7")), key, now);
   EXPECT_EQ(no_sev.status().field(), "event-data.severity");
