@@ -1262,6 +1262,11 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         }
         case DeliveryOutcome::kRetry: {
           ++stats.retried;
+          // A refused attempt is still a transaction with the server: the sender waits its gap
+          // before the next one. Without that, a server that defers for a minute (421, a network
+          // blip) saw one tick run lead after lead into it, eleven failures within a second, and
+          // the sender paused for a failure that backoff was meant to ride out.
+          Repace(sender, now, true);
           KILN_ASSIGN_OR_RETURN(MessageRecord m, ledger_.Get(message.id));
           KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
           KILN_RETURN_IF_ERROR(defer_lead(cc_id, m.next_attempt_at.value_or(now)));
@@ -1282,6 +1287,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         case DeliveryOutcome::kBounced: {
           ++stats.bounced;
           ++stats.stopped;
+          Repace(sender, now, true);
           KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
             KILN_RETURN_IF_ERROR(tx.Exec("engine.suppress_address",
                                          {ws, email, "message " + std::to_string(message.id), now})
@@ -1295,6 +1301,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         }
         case DeliveryOutcome::kFailed:
           ++stats.failed;
+          Repace(sender, now, true);
           KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
           KILN_RETURN_IF_ERROR(stop_lead(cc_id, "failed", d.smtp.reason));
           break;

@@ -112,8 +112,11 @@ class RecordingFakeTransport final : public mail::Transport {
   boost::asio::awaitable<mail::SendResult> Send(const mail::Envelope& envelope,
                                                 std::string_view data) override {
     log_->push_back({sender_id_, clock_.NowMillis(), envelope.rcpt_to.at(0), std::string(data)});
-    if (refusals_ != nullptr && refusals_->percent > 0 &&
-        refusals_->rng.Uniform(100) < static_cast<uint64_t>(refusals_->percent)) {
+    const int64_t now = clock_.NowMillis();
+    const bool outage = refusals_ != nullptr && now >= refusals_->outage_from_ms &&
+                        now < refusals_->outage_until_ms;
+    if (outage || (refusals_ != nullptr && refusals_->percent > 0 &&
+                   refusals_->rng.Uniform(100) < static_cast<uint64_t>(refusals_->percent))) {
       log_->back().refused = true;
       co_return refusals_->answer;
     }
@@ -123,9 +126,11 @@ class RecordingFakeTransport final : public mail::Transport {
     }
     co_return answer_;
   }
-  // Refuses a share of all sends at random (seeded), before any other answer.
+  // Refuses a share of all sends at random (seeded), and every send in [outage_from_ms,
+  // outage_until_ms), before any other answer.
   struct RandomRefusals {
     int percent = 0;
+    int64_t outage_from_ms = 0, outage_until_ms = 0;
     domain::Rng rng{1};
     mail::SendResult answer;
   };
@@ -512,6 +517,35 @@ TEST_P(SchedulerTest, RandomTransientRefusalsNeverPauseASender) {
   }
   EXPECT_EQ(accepted.size(), static_cast<size_t>(kLeads));
   for (const auto& [rcpt, n] : accepted) EXPECT_EQ(n, 2) << rcpt;
+}
+
+// The server defers everything for 15 minutes (say 421 while it restarts): the sender backs
+// off attempt by attempt at its pacing gap and carries on afterwards. Before, one tick tried lead
+// after lead into the outage and paused the sender with "11 consecutive failures" within a second.
+TEST_P(SchedulerTest, ShortServerOutageDoesNotPauseTheSender) {
+  MakeCampaign({0}, /*senders=*/1, /*quota=*/400);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  for (int i = 0; i < 40; ++i) AddLead("o" + std::to_string(i) + "@example.test", "O", "");
+  refusals_.outage_from_ms = kStart + 10 * kMinute;
+  refusals_.outage_until_ms = kStart + 25 * kMinute;
+  refusals_.answer = Failure(mail::SendResult::Class::kTransient, 421, "4.3.2",
+                             mail::SmtpFailure::kNetwork, "421 4.3.2 service shutting down");
+  auto scheduler = MakeScheduler(
+      {}, [](SchedulerOptions& o) { o.pacing = {.min_gap_ms = kMinute, .jitter_percent = 0}; });
+  RunUntil(*scheduler, kStart + 2 * kDay, kMinute);
+  auto st = Row("sched_test.sender_status", {sender_ids_[0]});
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->Text("status"), "active") << st->Text("status_reason");
+  int refused = 0;
+  for (size_t i = 0; i < log_.size(); ++i) {
+    if (log_[i].refused) ++refused;
+    if (i > 0) {
+      EXPECT_GE(log_[i].at_ms - log_[i - 1].at_ms, kMinute) << "attempt " << i;
+    }
+  }
+  EXPECT_GE(refused, 2);
+  EXPECT_LE(refused, 10);  // one attempt per pacing gap (~4 minutes here) during the outage
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 40);
 }
 
 TEST_P(SchedulerTest, SuppressedDomainIsNeverMailed) {
