@@ -13,9 +13,11 @@
 // database work for what is due, never a query per sender held.
 //
 // Each RunOnce() (a tick):
-//   0. on the refresh cadence: reaps lapsed claims (Ledger::ReapLapsed), heartbeat, fair share of
-//      the senders between live workers (at most ceil(senders / live workers) leases each), the
-//      held senders' settings, and the hard-bounce rate of senders with new bounces;
+//   0. on the refresh cadence: reaps lapsed claims (Ledger::ReapLapsed), heartbeat, the settings
+//      of held senders that may send before the next refresh (so a sender idle for hours costs
+//      nothing until then), and the hard-bounce rate of senders with new bounces; at least every
+//      third of the lease: lease renewal and the fair share of the senders between live workers
+//      (at most ceil(senders / live workers) leases each);
 //   1. warm-up: every held active sender whose next send is due and whose next kind
 //      (domain::NextSendKind) is warm-up asks the WarmupSource for a message, DKIM-signs it like
 //      cold mail and sends it through the sender's transport (no unsubscribe link: it is not
