@@ -11,7 +11,7 @@
 //      timed over RUNS runs: p50 and p99 ms;
 //   5. the reference, measured in the same run: the same campaign's events counted by a plain
 //      GROUP BY over the raw events table (per step, variant, sender, day, type and machine flag,
-//      COUNT and COUNT DISTINCT message), timed over 3 runs: p50 ms.
+//      COUNT and COUNT DISTINCT message), timed over 3 runs (1 above 2M events): p50 ms.
 // Last line: "ratio <stats p50 ms / raw GROUP BY p50 ms>".
 // Usage: bench_analytics [EVENTS [RUNS [DB_PATH]]]   (DB_PATH: default a temp file, removed)
 #include <sqlite3.h>
@@ -349,7 +349,21 @@ int main(int argc, char** argv) {
       "%.2f ms, p99 %.2f ms)\n",
       runs, p50, p99, Percentile(cpu_times, 0.5), Percentile(cpu_times, 0.99));
 
-  // The reference: a plain GROUP BY over the raw events of the campaign.
+  // The part of the answer that is not rolled up: positive replies, live from the lead status.
+  std::vector<double> positive_cpu;
+  for (int i = 0; i < std::min(runs, 50); ++i) {
+    const double cpu0 = ThreadCpuMs();
+    kiln::Status st = (*db)->Read([&](kiln::store::Tx& tx) -> kiln::Status {
+      return tx.Query("analytics.campaign_positive", {s.ws, s.campaign}).status();
+    });
+    if (!st.ok()) Die(st.ToString());
+    positive_cpu.push_back(ThreadCpuMs() - cpu0);
+  }
+  std::printf("  of which positive replies (live from the lead status): CPU p50 %.2f ms\n",
+              Percentile(positive_cpu, 0.5));
+
+  // The reference: a plain GROUP BY over the raw events of the campaign (one run above 2 million
+  // events: it takes minutes).
   sqlite3* raw = nullptr;
   Check(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), raw, "open");
   Exec(raw, "PRAGMA cache_size = -262144");
@@ -360,7 +374,8 @@ int main(int argc, char** argv) {
       std::to_string(s.campaign) + " GROUP BY 1, 2, 3, 4, 5, 6";
   std::vector<double> ref_times, ref_cpu;
   int64_t groups = 0;
-  for (int i = 0; i < 3; ++i) {
+  const int ref_runs = events > 2'000'000 ? 1 : 3;
+  for (int i = 0; i < ref_runs; ++i) {
     sqlite3_stmt* st = nullptr;
     auto t = Clock::now();
     const double cpu0 = ThreadCpuMs();
@@ -376,9 +391,9 @@ int main(int argc, char** argv) {
   sqlite3_close(raw);
   const double ref = Percentile(ref_times, 0.5);
   std::printf(
-      "reference: plain GROUP BY over the raw events: %lld groups, 3 runs, p50 %.1f ms (CPU %.1f "
+      "reference: plain GROUP BY over the raw events: %lld groups, %d runs, p50 %.1f ms (CPU %.1f "
       "ms)\n",
-      static_cast<long long>(groups), ref, Percentile(ref_cpu, 0.5));
+      static_cast<long long>(groups), ref_runs, ref, Percentile(ref_cpu, 0.5));
   // Wall time includes waiting for a CPU on a loaded machine; CPU time is the work itself.
   std::printf("target: p99 < 50 ms: wall %s, CPU %s\n", p99 < 50 ? "met" : "NOT met",
               Percentile(cpu_times, 0.99) < 50 ? "met" : "NOT met");
