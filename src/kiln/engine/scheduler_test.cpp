@@ -502,7 +502,7 @@ TEST_P(SchedulerTest, RandomTransientRefusalsNeverPauseASender) {
       run[m.sender_id] = 0;
     }
   }
-  EXPECT_GT(refused, 10);  // the refusals did happen
+  EXPECT_GT(refused, kLeads / 100);  // the refusals did happen (2% of ~2 attempts per lead)
   for (int64_t id : sender_ids_) {
     auto st = Row("sched_test.sender_status", {id});
     ASSERT_TRUE(st.ok());
