@@ -260,9 +260,7 @@ int Schedule(int senders, int quota, double budget) {
       break;
     }
     int64_t next = std::min(end, now + 60 * kMinute);
-    for (int64_t id : s.sender_ids) {
-      if (auto at = scheduler.SenderNextSendAt(id); at && *at > now) next = std::min(next, *at);
-    }
+    if (auto at = scheduler.NextSendAt(); at && *at > now) next = std::min(next, *at);
     clock.Set(std::max(next, now + 1));
   }
   const double hours = static_cast<double>(clock.NowMillis() - kStart) / 3.6e6;

@@ -290,6 +290,11 @@ std::optional<int64_t> Scheduler::SenderNextSendAt(int64_t sender_id) const {
   return it->second->next_send_at;
 }
 
+std::optional<int64_t> Scheduler::NextSendAt() const {
+  if (due_.empty()) return std::nullopt;
+  return due_.begin()->first;
+}
+
 std::vector<int64_t> Scheduler::HeldSenders() const {
   std::vector<int64_t> ids;
   for (const auto& [id, s] : senders_) ids.push_back(id);

@@ -165,6 +165,10 @@ class Scheduler {
   // nullopt when this scheduler does not hold the sender or has not paced it yet.
   std::optional<int64_t> SenderNextSendAt(int64_t sender_id) const;
 
+  // The earliest next send of any sender this scheduler holds (the instant a tick may next have
+  // work, for virtual-time drivers); nullopt when it holds no paced sender.
+  std::optional<int64_t> NextSendAt() const;
+
   // The senders this scheduler holds right now (their leases), in id order.
   std::vector<int64_t> HeldSenders() const;
 
