@@ -1,14 +1,16 @@
 // Senders: the real mailboxes Kiln sends from. Credentials are write-only: they are sealed with
 // AES-256-GCM (bound to the row and field) before they reach the database and never answered.
 // Verification (POST .../senders/{id}/verify) logs in over SMTP and IMAP through
-// mail/sender_check.h from the request's thread, each step bounded by kCheckTimeout, and records
-// the outcome as the sender's status (active, or failed naming each failure).
+// mail/sender_check.h from the request's thread, each step bounded by kMailboxCheckTimeout
+// (api/mailbox_check.h), and records the outcome as the sender's status (active, or failed naming
+// each failure).
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 
 #include "kiln/api/api.h"
 #include "kiln/api/common.h"
 #include "kiln/api/json_input.h"
+#include "kiln/api/mailbox_check.h"
 #include "kiln/base/time_format.h"
 #include "kiln/dns/local_address.h"
 #include "kiln/domain/email_address.h"
@@ -275,7 +277,7 @@ json::object SenderJson(const store::Row& r) {
 }
 
 std::string SecretAad(int64_t id, std::string_view field) {
-  return "senders:" + std::to_string(id) + ":" + std::string(field);
+  return MailboxSecretAad("senders", id, field);
 }
 
 // Seals and stores the passwords present in `in`; returns the fields changed, for the audit log.
@@ -412,20 +414,6 @@ Result<json::value> DeleteSender(Api& api, Ctx& ctx) {
   return json::value(nullptr);
 }
 
-constexpr std::chrono::milliseconds kCheckTimeout{10'000};
-
-mail::SmtpSecurity SecurityOf(const std::string& s) {
-  if (s == "tls") return mail::SmtpSecurity::kTls;
-  if (s == "starttls") return mail::SmtpSecurity::kStartTls;
-  return mail::SmtpSecurity::kNone;
-}
-
-json::object DiagnosisJson(const mail::Diagnosis& d) {
-  return {{"ok", d.ok()},
-          {"kind", std::string(mail::DiagnosisKindName(d.kind))},
-          {"message", d.ok() ? std::string("ok") : d.message}};
-}
-
 // Logs in over SMTP (AUTH) and IMAP (LOGIN) with the stored credentials and records the outcome
 // as the sender's status: active, or failed with status_reason naming each failure ("SMTP: ...;
 // IMAP: ..."); a paused sender stays paused. Answers {sender, smtp:{ok,kind,message}, imap:{...}}.
@@ -441,48 +429,11 @@ Result<json::value> VerifySender(Api& api, Ctx& ctx) {
     row = std::move(r);
     return Status::Ok();
   }));
-  const store::Row& r = *row;
-  auto unseal = [&](const char* field, const char* what) -> Result<std::string> {
-    if (r.IsNull(field)) {
-      return Status::FailedPrecondition(std::string("the ") + what + " password is not set",
-                                        std::string(what) + ".password");
-    }
-    auto plain = api.secrets().Open(r.Bytes(field), SecretAad(*id, field));
-    if (!plain.ok()) {
-      return Status::FailedPrecondition(std::string("the stored ") + what +
-                                            " password cannot be unsealed with this server's "
-                                            "secret key; set it again",
-                                        std::string(what) + ".password");
-    }
-    return plain;
-  };
-  KILN_ASSIGN_OR_RETURN(std::string smtp_password, unseal("smtp_secret", "smtp"));
-  KILN_ASSIGN_OR_RETURN(std::string imap_password, unseal("imap_secret", "imap"));
-
-  mail::SmtpConfig smtp;
-  smtp.host = r.Text("smtp_host");
-  smtp.port = static_cast<uint16_t>(r.Int("smtp_port"));
-  smtp.security = SecurityOf(r.Text("smtp_security"));
-  smtp.username = r.Text("smtp_username");
-  smtp.secret = smtp_password;
-  smtp.allow_self_signed = r.Bool("allow_self_signed");
-  smtp.timeouts.connect = smtp.timeouts.greeting = smtp.timeouts.command = kCheckTimeout;
-  mail::Diagnosis smtp_d = mail::TestSmtpConnection(smtp);
-
-  mail::ImapCheckConfig imap;
-  imap.host = r.Text("imap_host");
-  imap.port = static_cast<uint16_t>(r.Int("imap_port"));
-  imap.security = SecurityOf(r.Text("imap_security"));
-  imap.username = r.Text("imap_username");
-  imap.password = imap_password;
-  imap.allow_self_signed = r.Bool("allow_self_signed");
-  imap.timeout = kCheckTimeout;
-  mail::Diagnosis imap_d = mail::TestImapConnection(imap);
-
-  std::string reason;
-  if (!smtp_d.ok()) reason = "SMTP: " + smtp_d.message;
-  if (!imap_d.ok()) reason += (reason.empty() ? "" : "; ") + std::string("IMAP: ") + imap_d.message;
-  const std::string status = reason.empty() ? "active" : "failed";
+  KILN_ASSIGN_OR_RETURN(MailboxCheck check, CheckStoredMailbox(api, *row, "senders", *id));
+  const mail::Diagnosis& smtp_d = check.smtp;
+  const mail::Diagnosis& imap_d = check.imap;
+  const std::string& status = check.status;
+  const std::string& reason = check.reason;
   int64_t now = api.clock().NowMillis();
   json::object out;
   KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
