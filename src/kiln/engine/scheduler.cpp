@@ -135,6 +135,7 @@ SenderInfo SenderFromRow(const store::Row& r) {
   s.health_score = static_cast<int>(r.Int("health_score"));
   s.warmup_end_at = r.OptInt("warmup_end_at");
   s.timezone = r.Text("timezone");
+  s.tracking_domain = r.Text("tracking_domain");
   s.warmup_enabled = r.Bool("warmup_enabled");
   s.smtp_host = r.Text("smtp_host");
   s.smtp_port = static_cast<int>(r.Int("smtp_port"));
@@ -888,6 +889,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   const bool track_opens = campaign.Bool("track_opens");
   const bool track_clicks = campaign.Bool("track_clicks");
   const bool text_only = campaign.Bool("plain_text_only");
+  const std::string tracking_domain = campaign.Text("tracking_domain");
 
   int64_t now = clock_.NowMillis();
   // The held senders of the pool that could send cold mail now, before any lead is read.
@@ -1153,9 +1155,11 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
           !message.message_id_header.empty()
               ? message.message_id_header
               : "<" + mail::GenerateMessageId(DomainOf(sender.info.email)) + ">";
-      KILN_ASSIGN_OR_RETURN(
-          std::string unsub_url,
-          api::UnsubscribeUrl(options_.public_url, options_.tracking_key, ws, message.id));
+      // Tracking links on the campaign's custom domain, else the sender's, else public_url's.
+      const std::string link_base =
+          TrackingBaseUrl(options_.public_url, tracking_domain, sender.info.tracking_domain);
+      KILN_ASSIGN_OR_RETURN(std::string unsub_url,
+                            api::UnsubscribeUrl(link_base, options_.tracking_key, ws, message.id));
       tmpl::RenderContext vars;
       SetVariables(lead, sender.info, unsub_url, &vars);
       const uint64_t spin =
@@ -1180,7 +1184,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
           KILN_ASSIGN_OR_RETURN(out.html_body,
                                 AddTracking(out.html_body, {.opens = track_opens,
                                                             .clicks = track_clicks,
-                                                            .base_url = options_.public_url,
+                                                            .base_url = link_base,
                                                             .key = options_.tracking_key,
                                                             .workspace_id = ws,
                                                             .message_id = message.id,

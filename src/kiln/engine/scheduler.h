@@ -87,6 +87,7 @@ struct SenderInfo {
   int health_score = 100;
   std::optional<int64_t> warmup_end_at;
   std::string timezone = "UTC";  // the sender's day runs from its local midnight
+  std::string tracking_domain;   // custom host of its tracking links ("" = public_url's)
   bool warmup_enabled = false;
   std::string smtp_host;
   int smtp_port = 0;

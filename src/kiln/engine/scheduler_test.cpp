@@ -75,6 +75,10 @@ UPDATE campaigns SET warmup_mix_percent = $2, updated_at = updated_at + 1 WHERE 
 UPDATE campaigns SET track_opens = $2, track_clicks = $3, plain_text_only = $4,
                      updated_at = updated_at + 1
 WHERE id = $1;
+-- name: sched_test.campaign_tracking_domain
+UPDATE campaigns SET tracking_domain = $2, updated_at = updated_at + 1 WHERE id = $1;
+-- name: sched_test.sender_tracking_domain
+UPDATE senders SET tracking_domain = $2 WHERE id = $1;
 -- name: sched_test.campaign_all_day
 UPDATE campaigns SET schedule = '{"days":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00"}',
                      updated_at = updated_at + 1
@@ -816,6 +820,46 @@ TEST_P(SchedulerTest, TrackingRewritesLinksButNeverTheUnsubscribeLink) {
   EXPECT_EQ(log_[1].data.find("text/html"), std::string::npos);
   EXPECT_EQ(log_[1].data.find("/o/"), std::string::npos);
   EXPECT_NE(DecodeQp(log_[1].data).find("this"), std::string::npos);
+}
+
+// Custom tracking domains: the sender's domain carries its links and unsubscribe URL, and a
+// campaign's own domain wins over the sender's (issue 6 §2); the scheme stays public_url's.
+TEST_P(SchedulerTest, TrackingLinksUseTheCampaignsElseTheSendersTrackingDomain) {
+  ws_ = Row("sched_test.workspace", {kStart})->Int("id");
+  campaign_ = Row("sched_test.campaign",
+                  {ws_, R"({"days":[1,2,3,4,5],"start":"00:00","end":"24:00"})", "UTC", 0, kStart})
+                  ->Int("id");
+  const int64_t step = Row("sched_test.step", {ws_, campaign_, 0, 0, kStart})->Int("id");
+  ASSERT_TRUE(Row("sched_test.variant",
+                  {ws_, step, "Hi",
+                   "<html><body><p>See <a href=\"https://example.com/p\">this</a>. "
+                   "<a href=\"{{ unsubscribe_url }}\">unsubscribe</a></p></body></html>",
+                   "", kStart})
+                  .ok());
+  const int64_t sender =
+      Row("sched_test.sender", {ws_, "sender1@kiln-a.test", 50, kStart})->Int("id");
+  ASSERT_TRUE(Exec("sched_test.sender_tracking_domain", {sender, "track.kiln-a.test"}).ok());
+  ASSERT_TRUE(Exec("sched_test.pool", {campaign_, sender, ws_, kStart}).ok());
+  AddLead("t1@example.test", "T", "");
+  auto scheduler = MakeScheduler();
+  RunUntil(*scheduler, kStart + kDay);
+  ASSERT_EQ(log_.size(), 1u);
+  auto check = [&](const std::string& data, const std::string& origin) {
+    EXPECT_EQ(Header(data, "List-Unsubscribe").rfind("<" + origin + "/u/", 0), 0u)
+        << Header(data, "List-Unsubscribe");
+    const std::string body = DecodeQp(data);
+    EXPECT_NE(body.find(origin + "/o/"), std::string::npos) << "pixel on " << origin;
+    EXPECT_NE(body.find(origin + "/c/"), std::string::npos) << "click link on " << origin;
+    EXPECT_EQ(body.find("https://kiln.example.com/"), std::string::npos)
+        << "no link on public_url's host";
+  };
+  check(log_[0].data, "https://track.kiln-a.test");
+
+  ASSERT_TRUE(Exec("sched_test.campaign_tracking_domain", {campaign_, "links.acme.test"}).ok());
+  AddLead("t2@example.test", "T", "");
+  RunUntil(*scheduler, kStart + 2 * kDay);
+  ASSERT_EQ(log_.size(), 2u);
+  check(log_[1].data, "https://links.acme.test");
 }
 
 // Two workers on one database split the senders (each holds at most its fair share); when one

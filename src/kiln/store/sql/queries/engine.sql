@@ -78,13 +78,13 @@ SELECT type, detail, created_at FROM events WHERE message_id = $1 ORDER BY id;
 
 -- name: engine.running_campaigns
 SELECT id, workspace_id, schedule, timezone, daily_limit, warmup_mix_percent, stop_on_auto_reply,
-       include_unsubscribe, track_opens, track_clicks, plain_text_only, updated_at
+       include_unsubscribe, track_opens, track_clicks, plain_text_only, tracking_domain, updated_at
 FROM campaigns WHERE status = 'running' ORDER BY id;
 
 -- name: engine.running_campaign
 -- One campaign of engine.running_campaigns by id ($1); no row when it is not running.
 SELECT id, workspace_id, schedule, timezone, daily_limit, warmup_mix_percent, stop_on_auto_reply,
-       include_unsubscribe, track_opens, track_clicks, plain_text_only, updated_at
+       include_unsubscribe, track_opens, track_clicks, plain_text_only, tracking_domain, updated_at
 FROM campaigns WHERE id = $1 AND status = 'running';
 
 -- name: engine.campaign_steps
@@ -248,7 +248,7 @@ SELECT s.id, s.workspace_id, s.email, s.name, s.from_name, s.status, s.daily_quo
        s.health_score, s.warmup_enabled, s.warmup_daily_target, s.warmup_end_at,
        s.warmup_start_at, s.warmup_start_volume, s.warmup_daily_increase, s.warmup_weekdays_only,
        s.timezone, s.smtp_host, s.smtp_port, s.smtp_security, s.smtp_username, s.smtp_secret,
-       s.allow_self_signed, s.created_at,
+       s.allow_self_signed, s.created_at, s.tracking_domain,
        (SELECT MAX(c.warmup_mix_percent) FROM campaign_senders cs
         JOIN campaigns c ON c.id = cs.campaign_id
         WHERE cs.sender_id = s.id AND c.status = 'running') AS mix_percent
