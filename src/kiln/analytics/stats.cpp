@@ -176,9 +176,8 @@ Result<WorkspaceOverview> LoadWorkspaceOverview(store::Tx& tx, int64_t ws, DayRa
   for (const store::Row& r : tail) {
     if (range.Contains(r.Int("day"))) by_day[r.Int("day")] += CountersFromRow(r);
   }
-  KILN_ASSIGN_OR_RETURN(
-      auto positive, tx.Query("analytics.workspace_positive", {ws, *range.first * kMillisPerDay,
-                                                               (*range.last + 1) * kMillisPerDay}));
+  KILN_ASSIGN_OR_RETURN(auto positive,
+                        tx.Query("analytics.workspace_positive", {ws, *range.first, *range.last}));
   for (const store::Row& r : positive) {
     Counters c;
     c.positive = r.Int("positive");

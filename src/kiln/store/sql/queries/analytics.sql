@@ -249,24 +249,20 @@ WHERE workspace_id = $1 AND day >= $2 AND day <= $3
 GROUP BY day;
 
 -- name: analytics.campaign_positive
--- Positive replies of campaign $2 (workspace $1), live from the lead status (a person sets it
--- in the inbox; no event records the change): replied messages of leads now 'interested' or
--- 'meeting_booked', on the UTC day of the reply. Starts from the workspace's positive leads
--- (contacts_workspace_status_idx), which are few.
-SELECT m.step_id, COALESCE(m.variant_id, 0) AS variant_id, COALESCE(m.sender_id, 0) AS sender_id,
-       m.replied_at / 86400000 AS day, COUNT(*) AS positive
-FROM contacts c JOIN messages m ON m.contact_id = c.id
-WHERE c.workspace_id = $1 AND c.status IN ('interested', 'meeting_booked')
-  AND m.campaign_id = $2 AND m.replied_at IS NOT NULL
-GROUP BY m.step_id, COALESCE(m.variant_id, 0), COALESCE(m.sender_id, 0), m.replied_at / 86400000;
+-- Positive replies of campaign $2 (workspace $1): replied messages of leads now 'interested' or
+-- 'meeting_booked', per cell, on the UTC day of the reply. analytics_positive is kept exact by
+-- triggers in the transaction of every change (migration 0014), so this is a read of the
+-- campaign's cells, like the roll-ups.
+SELECT step_id, variant_id, sender_id, day, positive
+FROM analytics_positive
+WHERE workspace_id = $1 AND campaign_id = $2 AND positive <> 0;
 
 -- name: analytics.workspace_positive
--- Positive replies of workspace $1 per UTC day of the reply, replied in [$2, $3) (Unix ms).
-SELECT m.replied_at / 86400000 AS day, COUNT(*) AS positive
-FROM contacts c JOIN messages m ON m.contact_id = c.id
-WHERE c.workspace_id = $1 AND c.status IN ('interested', 'meeting_booked')
-  AND m.replied_at IS NOT NULL AND m.replied_at >= $2 AND m.replied_at < $3
-GROUP BY m.replied_at / 86400000;
+-- Positive replies of workspace $1 per UTC day of the reply, days [$2, $3].
+SELECT day, CAST(SUM(positive) AS BIGINT) AS positive
+FROM analytics_positive
+WHERE workspace_id = $1 AND day >= $2 AND day <= $3
+GROUP BY day;
 
 -- name: analytics.campaign
 SELECT id, name, status FROM campaigns WHERE workspace_id = $1 AND id = $2;
