@@ -67,6 +67,44 @@ VALUES ($1, $2, $3, $4, $5, $6, $7);
 SELECT COALESCE(MAX(id), 0) AS id FROM events;
 -- name: t.rolled_sent
 SELECT COALESCE(CAST(SUM(sent) AS BIGINT), 0) AS n FROM analytics_daily WHERE campaign_id = $1;
+-- name: t.lead_status
+UPDATE contacts SET status = $3, updated_at = 1 WHERE workspace_id = $1 AND email = $2;
+-- name: t.delete_lead
+DELETE FROM contacts WHERE workspace_id = $1 AND email = $2;
+-- name: t.reply
+UPDATE messages SET replied_at = $2, updated_at = 1 WHERE id = $1;
+-- name: t.delete_variant
+DELETE FROM step_variants WHERE id = $1;
+-- name: t.delete_campaign
+DELETE FROM campaigns WHERE id = $1;
+-- name: t.positive_cells
+SELECT COUNT(*) AS n FROM analytics_positive WHERE campaign_id = $1;
+-- name: t.positive_mismatches
+-- Cells of analytics_positive (kept by the triggers of migration 0014) that differ from the
+-- positives counted from scratch, in either direction, plus negative cells: 0 when exact.
+SELECT (SELECT COUNT(*) FROM
+          (SELECT m.campaign_id, m.step_id, COALESCE(m.variant_id, 0) AS variant_id,
+                  COALESCE(m.sender_id, 0) AS sender_id, m.replied_at / 86400000 AS day,
+                  COUNT(*) AS positive
+           FROM messages m JOIN contacts c ON c.id = m.contact_id
+           WHERE m.replied_at IS NOT NULL AND c.status IN ('interested', 'meeting_booked')
+           GROUP BY m.campaign_id, m.step_id, COALESCE(m.variant_id, 0),
+                    COALESCE(m.sender_id, 0), m.replied_at / 86400000
+           EXCEPT
+           SELECT campaign_id, step_id, variant_id, sender_id, day, positive
+           FROM analytics_positive WHERE positive <> 0) a) +
+       (SELECT COUNT(*) FROM
+          (SELECT campaign_id, step_id, variant_id, sender_id, day, positive
+           FROM analytics_positive WHERE positive <> 0
+           EXCEPT
+           SELECT m.campaign_id, m.step_id, COALESCE(m.variant_id, 0) AS variant_id,
+                  COALESCE(m.sender_id, 0) AS sender_id, m.replied_at / 86400000 AS day,
+                  COUNT(*) AS positive
+           FROM messages m JOIN contacts c ON c.id = m.contact_id
+           WHERE m.replied_at IS NOT NULL AND c.status IN ('interested', 'meeting_booked')
+           GROUP BY m.campaign_id, m.step_id, COALESCE(m.variant_id, 0),
+                    COALESCE(m.sender_id, 0), m.replied_at / 86400000) b) +
+       (SELECT COUNT(*) FROM analytics_positive WHERE positive < 0) AS n;
 )";
 
 class RollupTest : public ::testing::TestWithParam<std::string> {
@@ -297,6 +335,98 @@ TEST_P(RollupTest, HandMadeHistoryLiveAndRolledUp) {
   EXPECT_EQ(*again, 1);
   ExpectSame(with_tail, Stats());
   EXPECT_EQ(job.RunOnce().value_or(-1), 0);
+}
+
+// Positive replies follow the lead's current status exactly, whatever the roll-up job did: a lead
+// flipping interested -> not_interested -> meeting_booked around roll-up passes, a lead made
+// interested before its reply arrives, a variant deleted (its messages move to variant 0), a
+// positive lead deleted, and finally the campaign deleted (the triggers must not get in its way).
+TEST_P(RollupTest, PositiveRepliesFollowLeadStatusFlips) {
+  MakeHistory();
+  testing::FakeClock clock(kT + 48 * kHour);
+  RollupJob job(*db_, clock, {.worker_id = "w1", .batch_events = 3});
+  auto write = [&](std::string_view query, store::Params params) {
+    Status st = db_->Write([&](store::Tx& tx) { return tx.Exec(query, params).status(); });
+    ASSERT_TRUE(st.ok()) << query << ": " << st.ToString();
+  };
+  auto overview_positive = [&] {
+    int64_t n = -1;
+    Status st = db_->Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto o,
+                            LoadWorkspaceOverview(tx, ws_, {.first = kD0, .last = kD0 + 9}));
+      n = o.totals.positive;
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return n;
+  };
+  // After every change: the cells equal a count from scratch, and the answer says `positive`
+  // (all on D1, m1's variant A / sender s1 unless said otherwise) before and after a roll-up pass.
+  auto expect_positive = [&](int64_t positive, const char* when) {
+    SCOPED_TRACE(when);
+    EXPECT_EQ(Scalar("t.positive_mismatches", {}, "n"), 0);
+    CampaignStats before = Stats();
+    EXPECT_EQ(before.totals.positive, positive);
+    EXPECT_EQ(overview_positive(), positive);
+    ASSERT_TRUE(job.RunOnce().ok());
+    CampaignStats after = Stats();
+    ExpectSame(before, after);
+    ASSERT_EQ(after.daily.size(), 2u);
+    EXPECT_EQ(after.daily[0].counters.positive, 0);
+    EXPECT_EQ(after.daily[1].counters.positive, positive);
+  };
+  expect_positive(1, "history: c1 interested");
+
+  write("t.lead_status", {ws_, "c1@lead.test", "not_interested"});
+  expect_positive(0, "c1 not_interested");
+  EXPECT_EQ(Stats().steps[0].variants[0].counters.positive, 0);
+
+  write("t.lead_status", {ws_, "c1@lead.test", "meeting_booked"});
+  expect_positive(1, "c1 meeting_booked");
+  CampaignStats s = Stats();
+  EXPECT_EQ(s.steps[0].variants[0].counters.positive, 1);
+  EXPECT_EQ(s.senders[0].counters.positive, 1);
+  EXPECT_EQ(s.senders[1].counters.positive, 0);
+
+  // interested -> meeting_booked is no change; c6 (replied) becomes interested: m6, step 2, s2.
+  write("t.lead_status", {ws_, "c1@lead.test", "interested"});
+  write("t.lead_status", {ws_, "c6@lead.test", "interested"});
+  expect_positive(2, "c6 interested");
+  s = Stats();
+  EXPECT_EQ(s.steps[1].counters.positive, 1);
+  EXPECT_EQ(s.senders[1].counters.positive, 1);
+
+  // A lead marked interested before its reply is recorded: it counts from the reply on, on the
+  // reply's day.
+  int64_t m7 = Message("c7@lead.test", "interested", 0, 1, 1);
+  expect_positive(2, "c7 interested, not replied yet");
+  write("t.reply", {m7, kT + 30 * kHour});
+  expect_positive(3, "c7's reply recorded");
+  EXPECT_EQ(Stats().steps[0].variants[1].counters.positive, 1);
+
+  // Variant A deleted: m1 keeps counting, now under variant 0 ("deleted").
+  write("t.delete_variant", {variants_[0]});
+  expect_positive(3, "variant A deleted");
+  s = Stats();
+  // B; A's rolled-up events under its old id (positive 0); the deleted variant 0 (m1's reply).
+  ASSERT_EQ(s.steps[0].variants.size(), 3u);
+  for (const VariantStats& v : s.steps[0].variants) {
+    EXPECT_EQ(v.counters.positive, v.variant_id == variants_[1] || v.variant_id == 0 ? 1 : 0)
+        << "variant " << v.variant_id;
+  }
+
+  // Positive lead c6 deleted with its messages; c7 flips out and back in before a pass.
+  write("t.delete_lead", {ws_, "c6@lead.test"});
+  write("t.lead_status", {ws_, "c7@lead.test", "not_interested"});
+  write("t.lead_status", {ws_, "c7@lead.test", "meeting_booked"});
+  EXPECT_EQ(Scalar("t.positive_mismatches", {}, "n"), 0);
+  EXPECT_EQ(Stats().totals.positive, 2);
+  EXPECT_EQ(overview_positive(), 2);
+
+  write("t.delete_campaign", {campaign_});
+  EXPECT_EQ(Scalar("t.positive_cells", {campaign_}, "n"), 0);
+  EXPECT_EQ(Scalar("t.positive_mismatches", {}, "n"), 0);
+  EXPECT_EQ(overview_positive(), 0);
 }
 
 TEST_P(RollupTest, LeaseKeepsOneProcessAtATime) {
