@@ -77,8 +77,14 @@ UPDATE messages SET replied_at = $2, updated_at = 1 WHERE id = $1;
 DELETE FROM step_variants WHERE id = $1;
 -- name: t.delete_campaign
 DELETE FROM campaigns WHERE id = $1;
+-- name: t.delete_sender
+DELETE FROM senders WHERE id = $1;
+-- name: t.delete_workspace
+DELETE FROM workspaces WHERE id = $1;
 -- name: t.positive_cells
 SELECT COUNT(*) AS n FROM analytics_positive WHERE campaign_id = $1;
+-- name: t.all_positive_cells
+SELECT COUNT(*) AS n FROM analytics_positive;
 -- name: t.positive_mismatches
 -- Cells of analytics_positive (kept by the triggers of migration 0014) that differ from the
 -- positives counted from scratch, in either direction, plus negative cells: 0 when exact.
@@ -427,6 +433,29 @@ TEST_P(RollupTest, PositiveRepliesFollowLeadStatusFlips) {
   EXPECT_EQ(Scalar("t.positive_cells", {campaign_}, "n"), 0);
   EXPECT_EQ(Scalar("t.positive_mismatches", {}, "n"), 0);
   EXPECT_EQ(overview_positive(), 0);
+}
+
+// A deleted sender moves its positive replies to sender 0; deleting the whole workspace (every
+// cascade at once: leads, campaigns, messages, senders, variants) goes through the triggers and
+// leaves no cell behind.
+TEST_P(RollupTest, PositiveRepliesThroughSenderAndWorkspaceDeletion) {
+  MakeHistory();
+  auto write = [&](std::string_view query, store::Params params) {
+    Status st = db_->Write([&](store::Tx& tx) { return tx.Exec(query, params).status(); });
+    ASSERT_TRUE(st.ok()) << query << ": " << st.ToString();
+  };
+  write("t.lead_status", {ws_, "c6@lead.test", "meeting_booked"});
+  EXPECT_EQ(Stats().totals.positive, 2);
+  write("t.delete_sender", {senders_[1]});
+  EXPECT_EQ(Scalar("t.positive_mismatches", {}, "n"), 0);
+  CampaignStats s = Stats();
+  EXPECT_EQ(s.totals.positive, 2);
+  ASSERT_FALSE(s.senders.empty());
+  EXPECT_EQ(s.senders[0].sender_id, 0);  // m6's reply, its sender deleted
+  EXPECT_EQ(s.senders[0].counters.positive, 1);
+  write("t.delete_workspace", {ws_});
+  EXPECT_EQ(Scalar("t.all_positive_cells", {}, "n"), 0);
+  EXPECT_EQ(Scalar("t.positive_mismatches", {}, "n"), 0);
 }
 
 TEST_P(RollupTest, LeaseKeepsOneProcessAtATime) {

@@ -1,7 +1,9 @@
 // Campaign and workspace analytics answers: counters per campaign, step, variant, sender and UTC
 // day, with rates, a daily series and each step's A/B test, read from the roll-ups (rollup.h) up
 // to the watermark plus the events past it counted live by the same rules, so an answer is exact
-// whether or not the job has run (positive replies are always live: they follow the lead status).
+// whether or not the job has run. Positive replies follow the lead's current status: they are read
+// from analytics_positive, which triggers keep exact in the transaction of every status or reply
+// change (migration 0014), so they never wait for the job either.
 //
 // The functions run inside the caller's (read) transaction; the JSON functions are pure.
 // Thread-safe.
