@@ -57,6 +57,7 @@ const router = createBrowserRouter([
           { path: "senders", element: <SendersPage /> },
           { path: "warmup", element: <WarmupPage /> },
           { path: "inbox", element: <InboxPage /> },
+          { path: "analytics", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/analytics/AnalyticsPage").then((m) => ({ Component: m.AnalyticsPage })) },
           { path: "inbox/:conversationId", element: <InboxPage /> },
           {
             path: "settings",

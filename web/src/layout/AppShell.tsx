@@ -31,6 +31,7 @@ const kNav: NavItem[] = [
   { path: "senders", label: "Senders", icon: "senders" },
   { path: "warmup", label: "Warm-up", icon: "warmup" },
   { path: "inbox", label: "Inbox", icon: "inbox" },
+  { path: "analytics", label: "Analytics", icon: "analytics" },
   { path: "settings", label: "Settings", icon: "settings" },
 ];
 

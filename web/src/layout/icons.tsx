@@ -10,6 +10,7 @@ const kPaths = {
   campaigns: "M3 11l18-7-7 18-2-8-9-3z",
   leads: "M16 19v-1a4 4 0 00-4-4H7a4 4 0 00-4 4v1M9.5 10a3 3 0 100-6 3 3 0 000 6zM21 19v-1a4 4 0 00-3-3.9M16 4.1a3 3 0 010 5.8",
   lists: "M9 6h11M9 12h11M9 18h11M4 6h.01M4 12h.01M4 18h.01",
+  analytics: "M4 20h16M6 16v-5M11 16V6M16 16v-8",
   menu: "M4 6h16M4 12h16M4 18h16",
   close: "M6 6l12 12M18 6L6 18",
   chevron: "M8 10l4 4 4-4",

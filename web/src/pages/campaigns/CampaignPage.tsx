@@ -15,6 +15,7 @@ import { capitalize, formatDateTime } from "../../lib/format";
 import { Button, buttonClass } from "../../ui/Button";
 import { Badge, Card, ErrorState, PageHeader } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
+import { LazyCampaignAnalytics } from "../analytics/LazyCampaignAnalytics";
 import { campaignActions, kConditionLabels, kWeekdays, progressOf, splitDelay } from "./campaignForm";
 import { kCampaignTone, ProgressBar, useCampaignAction, type CampaignAction } from "./CampaignsPage";
 
@@ -156,6 +157,7 @@ function CampaignView({ campaign: c }: { campaign: Campaign }) {
             </ol>
           )}
         </Card>
+        {c.status !== "draft" && <LazyCampaignAnalytics campaignId={c.id} />}
         <Card title="Settings">
           <dl className="grid gap-x-6 gap-y-2 p-4 text-sm sm:grid-cols-[12rem_1fr]">
             <dt className="font-medium text-slate-600">Lists</dt>
