@@ -476,6 +476,10 @@ describe("Kiln dashboard", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByTestId("campaign-analytics-totals-sent").waitFor();
     await shot("19b-phone-campaign-analytics");
+    await page.getByRole("button", { name: "Open navigation" }).click();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Analytics" }).click();
+    await page.getByTestId(`analytics-campaign-${campaign_id}`).getByRole("cell").nth(2).filter({ hasText: /^2$/ }).waitFor();
+    await shot("18b-phone-analytics");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 

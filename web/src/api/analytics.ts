@@ -1,8 +1,8 @@
 // Analytics in the API (docs/api.md "Analytics"): a campaign's numbers (totals, per step with its
-// variants and A/B test, per sender, daily), the workspace overview, and a sender's warm-up
-// placement. Types of the answers, typed calls over the shared ApiClient, and query keys. Each
-// call resolves with the documented answer or rejects with ApiError (a bad `from`/`to` answers 400
-// naming that field).
+// variants and A/B test, per sender, daily) and the workspace overview. Types of the answers,
+// typed calls over the shared ApiClient, and query keys. Each call resolves with the documented
+// answer or rejects with ApiError (a bad `from`/`to` answers 400 naming that field). A sender's
+// placement by day is shown from its reputation history (api/warmup.ts, pages/warmup).
 
 import type { ApiClient } from "./client";
 
