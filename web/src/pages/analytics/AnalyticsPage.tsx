@@ -63,7 +63,8 @@ function CampaignTable({ q }: { q: AnalyticsQuery }) {
   const api = useApi();
   const workspace = useWorkspace();
   const campaigns = useQuery({ queryKey: campaignKeys.list(workspace.id, "all"), queryFn: () => listCampaigns(api.client, workspace.id) });
-  const shown: CampaignSummary[] = (campaigns.data?.items ?? []).filter((c) => c.status !== "draft").slice(0, kMaxCampaignRows);
+  const launched: CampaignSummary[] = (campaigns.data?.items ?? []).filter((c) => c.status !== "draft");
+  const shown = launched.slice(0, kMaxCampaignRows);
   const rows = useQueries({
     queries: shown.map((c) => ({ queryKey: analyticsKeys.campaign(workspace.id, c.id, q), queryFn: () => getCampaignAnalytics(api.client, workspace.id, c.id, q) })),
   });
@@ -77,57 +78,64 @@ function CampaignTable({ q }: { q: AnalyticsQuery }) {
       ) : shown.length === 0 ? (
         <EmptyState title="No launched campaigns">A campaign appears here once it has been launched.</EmptyState>
       ) : (
-        <Table
-          caption={`Campaigns and their numbers, ${describeRange(q)}`}
-          head={
-            <tr>
-              <Th>Campaign</Th>
-              <Th>Status</Th>
-              <Th className="text-right">Sent</Th>
-              <Th className="text-right">Delivered</Th>
-              <Th className="text-right">Open rate</Th>
-              <Th className="text-right">Click rate</Th>
-              <Th className="text-right">Reply rate</Th>
-              <Th className="text-right">Bounce rate</Th>
-            </tr>
-          }
-        >
-          {shown.map((c, i) => {
-            const r = rows[i];
-            const t = r?.data?.totals;
-            return (
-              <tr key={c.id} data-testid={`analytics-campaign-${c.id}`}>
-                <Td>
-                  <Link to={`/w/${workspace.id}/campaigns/${c.id}#analytics`} className="font-medium text-brand-700 hover:underline">
-                    {c.name}
-                  </Link>
-                </Td>
-                <Td>
-                  <Badge tone={kCampaignTone[c.status]}>{capitalize(c.status)}</Badge>
-                </Td>
-                {r?.isError ? (
-                  <td className="px-4 py-3 text-right text-red-700" colSpan={6}>
-                    Could not load: {describeError(r.error)}
-                  </td>
-                ) : t === undefined ? (
-                  <td className="px-4 py-3 text-right" colSpan={6}>
-                    <Spinner size="sm" />
-                    <span className="sr-only">Loading {c.name}</span>
-                  </td>
-                ) : (
-                  <>
-                    <Td className="text-right tabular-nums">{formatCount(t.sent)}</Td>
-                    <Td className="text-right tabular-nums">{formatCount(t.delivered)}</Td>
-                    <Td className="text-right tabular-nums">{formatRate(t.open_rate)}</Td>
-                    <Td className="text-right tabular-nums">{formatRate(t.click_rate)}</Td>
-                    <Td className="text-right tabular-nums">{formatRate(t.reply_rate)}</Td>
-                    <Td className="text-right tabular-nums">{formatRate(t.bounce_rate)}</Td>
-                  </>
-                )}
+        <>
+          {launched.length > shown.length && (
+            <p className="px-4 pt-3 text-sm text-slate-600">
+              Showing {shown.length} of {launched.length} launched campaigns; open a campaign for its numbers.
+            </p>
+          )}
+          <Table
+            caption={`Campaigns and their numbers, ${describeRange(q)}`}
+            head={
+              <tr>
+                <Th>Campaign</Th>
+                <Th>Status</Th>
+                <Th className="text-right">Sent</Th>
+                <Th className="text-right">Delivered</Th>
+                <Th className="text-right">Open rate</Th>
+                <Th className="text-right">Click rate</Th>
+                <Th className="text-right">Reply rate</Th>
+                <Th className="text-right">Bounce rate</Th>
               </tr>
-            );
-          })}
-        </Table>
+            }
+          >
+            {shown.map((c, i) => {
+              const r = rows[i];
+              const t = r?.data?.totals;
+              return (
+                <tr key={c.id} data-testid={`analytics-campaign-${c.id}`}>
+                  <Td>
+                    <Link to={`/w/${workspace.id}/campaigns/${c.id}#analytics`} className="font-medium text-brand-700 hover:underline">
+                      {c.name}
+                    </Link>
+                  </Td>
+                  <Td>
+                    <Badge tone={kCampaignTone[c.status]}>{capitalize(c.status)}</Badge>
+                  </Td>
+                  {r?.isError ? (
+                    <td className="px-4 py-3 text-right text-red-700" colSpan={6}>
+                      Could not load: {describeError(r.error)}
+                    </td>
+                  ) : t === undefined ? (
+                    <td className="px-4 py-3 text-right" colSpan={6}>
+                      <Spinner size="sm" />
+                      <span className="sr-only">Loading {c.name}</span>
+                    </td>
+                  ) : (
+                    <>
+                      <Td className="text-right tabular-nums">{formatCount(t.sent)}</Td>
+                      <Td className="text-right tabular-nums">{formatCount(t.delivered)}</Td>
+                      <Td className="text-right tabular-nums">{formatRate(t.open_rate)}</Td>
+                      <Td className="text-right tabular-nums">{formatRate(t.click_rate)}</Td>
+                      <Td className="text-right tabular-nums">{formatRate(t.reply_rate)}</Td>
+                      <Td className="text-right tabular-nums">{formatRate(t.bounce_rate)}</Td>
+                    </>
+                  )}
+                </tr>
+              );
+            })}
+          </Table>
+        </>
       )}
     </Card>
   );

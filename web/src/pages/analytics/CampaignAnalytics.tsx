@@ -59,7 +59,10 @@ export function CampaignAnalyticsSection({ campaignId }: { campaignId: number })
       ) : analytics.isError ? (
         range_error ? null : <ErrorState error={analytics.error} onRetry={() => void analytics.refetch()} />
       ) : (
-        <AnalyticsBody data={analytics.data} rangeLabel={describeRange(range.range)} />
+        <div aria-busy={analytics.isPlaceholderData} className={analytics.isPlaceholderData ? "opacity-60" : undefined}>
+          {analytics.isPlaceholderData && <p className="sr-only" role="status">Updating analytics…</p>}
+          <AnalyticsBody data={analytics.data} rangeLabel={describeRange(range.range)} />
+        </div>
       )}
     </section>
   );

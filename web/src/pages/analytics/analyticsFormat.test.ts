@@ -78,11 +78,12 @@ describe("days and ranges", () => {
 
 describe("totalItems", () => {
   it("pairs each count with its documented rate", () => {
-    const items = totalItems({ ...kZero, sent: 10, delivered: 8, opened: 4, open_rate: 0.5, bounced_hard: 2, hard_bounce_rate: 0.2, delivery_rate: 0.8 });
+    const items = totalItems({ ...kZero, sent: 10, delivered: 8, opened: 4, open_rate: 0.5, bounced: 2, bounced_hard: 2, hard_bounce_rate: 0.2, delivery_rate: 0.8 });
     expect(items.map((i) => i.key)).toEqual(["sent", "delivered", "opened", "clicked", "replied", "positive_replies", "bounced_hard", "bounced_soft", "unsubscribed", "complained"]);
     expect(items.find((i) => i.key === "opened")).toEqual({ key: "opened", label: "Unique opens", value: 4, rate: "50% of delivered" });
     expect(items.find((i) => i.key === "delivered")?.rate).toBe("80% of sent");
     expect(items.find((i) => i.key === "bounced_hard")?.rate).toBe("20% of attempted");
+    expect(items.find((i) => i.key === "bounced_soft")?.rate).toBe("2 bounces in all, — of attempted");
     expect(items.find((i) => i.key === "sent")?.rate).toBeUndefined();
     expect(items.find((i) => i.key === "replied")?.rate).toBe("— of delivered");
   });

@@ -103,7 +103,7 @@ export function totalItems(t: AnalyticsCounters): TotalItem[] {
     { key: "replied", label: "Replies", value: t.replied, rate: `${formatRate(t.reply_rate)} of delivered` },
     { key: "positive_replies", label: "Positive replies", value: t.positive_replies, rate: `${formatRate(t.positive_reply_rate)} of replies` },
     { key: "bounced_hard", label: "Hard bounces", value: t.bounced_hard, rate: `${formatRate(t.hard_bounce_rate)} of attempted` },
-    { key: "bounced_soft", label: "Soft bounces", value: t.bounced_soft, rate: `all bounces: ${formatRate(t.bounce_rate)} of attempted` },
+    { key: "bounced_soft", label: "Soft bounces", value: t.bounced_soft, rate: `${formatCount(t.bounced)} bounces in all, ${formatRate(t.bounce_rate)} of attempted` },
     { key: "unsubscribed", label: "Unsubscribed", value: t.unsubscribed, rate: `${formatRate(t.unsubscribe_rate)} of delivered` },
     { key: "complained", label: "Complaints", value: t.complained, rate: `${formatRate(t.complaint_rate)} of delivered` },
   ];
