@@ -463,12 +463,29 @@ describe("Kiln dashboard", () => {
     await page.getByTestId("analytics-totals-sent").filter({ hasText: /^Sent\s*2$/ }).waitFor();
     await shot("18-analytics");
 
+    // Give the campaign's step two variants, one send each, for the A/B test (too few to decide).
+    const now = Date.now();
+    sql(`BEGIN;
+      INSERT INTO step_variants (workspace_id, step_id, label, subject, created_at, updated_at)
+        SELECT workspace_id, id, 'A', 'Quick question', ${now}, ${now} FROM campaign_steps WHERE campaign_id = ${campaign_id};
+      INSERT INTO step_variants (workspace_id, step_id, label, subject, created_at, updated_at)
+        SELECT workspace_id, id, 'B', 'An idea for you', ${now}, ${now} FROM campaign_steps WHERE campaign_id = ${campaign_id};
+      UPDATE messages SET variant_id = (SELECT v.id FROM step_variants v JOIN campaign_steps s ON s.id = v.step_id WHERE s.campaign_id = ${campaign_id} AND v.label = 'A')
+        WHERE campaign_id = ${campaign_id} AND contact_id = (SELECT id FROM contacts WHERE workspace_id = ${workspace_id} AND email = 'lia@lead.test');
+      UPDATE messages SET variant_id = (SELECT v.id FROM step_variants v JOIN campaign_steps s ON s.id = v.step_id WHERE s.campaign_id = ${campaign_id} AND v.label = 'B')
+        WHERE campaign_id = ${campaign_id} AND contact_id = (SELECT id FROM contacts WHERE workspace_id = ${workspace_id} AND email = 'leo@lead.test');
+      COMMIT;`);
     await row.getByRole("link", { name: "Live launch" }).click();
     await page.getByRole("heading", { name: "Analytics", level: 2 }).waitFor();
     await page.getByTestId("campaign-analytics-totals-sent").filter({ hasText: /^Sent\s*2$/ }).waitFor();
     await page.getByTestId("campaign-analytics-totals-delivered").filter({ hasText: /100% of sent/ }).waitFor();
     await page.getByRole("table", { name: /Live launch: numbers by sender/ }).waitFor();
-    await page.getByRole("table", { name: "Step 1: numbers by variant" }).waitFor();
+    const variants = page.getByRole("table", { name: "Step 1: numbers by variant" });
+    await variants.getByRole("row", { name: /Variant A\s*Quick question/ }).waitFor();
+    await variants.getByRole("row", { name: /Variant B\s*An idea for you/ }).waitFor();
+    const ab = page.getByRole("list", { name: "A/B test of step 1" });
+    // One delivered message each: too few to decide, and a tie names no leader.
+    assert.match(await ab.innerText(), /Reply rate: No winner yet: variant \w has 1 of the 100 messages needed\s+Open rate: No winner yet: variant \w has 1 of the 100 messages needed/);
     await page.getByLabel("Include machine opens").check();
     await page.getByText(/Opens and clicks include machine hits: 0 machine opens/).waitFor();
     await shot("19-campaign-analytics");

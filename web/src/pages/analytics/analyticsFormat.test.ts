@@ -125,10 +125,19 @@ describe("describeAbTest", () => {
     });
   });
   it("says who leads and why there is no winner", () => {
-    expect(describeAbTest(ab({ leader_variant_id: 12, reason: "not significant: p = 0.0897 >= 0.05" }), variants)).toEqual({
+    const rated = [{ ...variants[0], reply_rate: 0.1 }, { ...variants[1], reply_rate: 0.3 }];
+    expect(describeAbTest(ab({ leader_variant_id: 12, runner_up_variant_id: 11, reason: "not significant: p = 0.0897 >= 0.05" }), rated)).toEqual({
       kind: "none",
       text: "No winner yet: Variant B leads; not significant: p = 0.0897 >= 0.05",
     });
     expect(describeAbTest(ab({ reason: "fewer than two variants" }), [variants[0]]).text).toBe("No winner yet: fewer than two variants");
+    // A tie (0 of 1 each) names no leader.
+    const tied = [{ ...variants[0], reply_rate: 0 }, { ...variants[1], reply_rate: 0 }];
+    expect(describeAbTest(ab({ leader_variant_id: 11, runner_up_variant_id: 12, reason: "variant A has 1 of the 100 messages needed" }), tied).text).toBe(
+      "No winner yet: variant A has 1 of the 100 messages needed",
+    );
+    // The open test compares open rates.
+    const opens = [{ ...variants[0], open_rate: 0.5, reply_rate: 0 }, { ...variants[1], open_rate: 0.2, reply_rate: 0 }];
+    expect(describeAbTest(ab({ metric: "open_rate", leader_variant_id: 11, runner_up_variant_id: 12, reason: "r" }), opens).text).toBe("No winner yet: Variant A leads; r");
   });
 });

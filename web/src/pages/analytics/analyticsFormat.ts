@@ -167,6 +167,14 @@ export function describeAbTest(ab: AbTest, variants: VariantAnalytics[]): AbSumm
     return { kind: "winner", text: `${name(ab.winner_variant_id)} wins (${formatPValue(ab.p_value)})` };
   }
   const reason = ab.reason === "" ? "not decided" : ab.reason;
-  const leader = ab.leader_variant_id !== null && variants.length > 1 ? `${name(ab.leader_variant_id)} leads; ` : "";
+  // "leads" only when the leader is ahead of the runner-up on the test's metric (not on a tie).
+  const rate = (id: number | null) => {
+    const v = variants.find((x) => x.variant_id === id);
+    return v === undefined ? null : ab.metric === "reply_rate" ? v.reply_rate : v.open_rate;
+  };
+  const leader_rate = rate(ab.leader_variant_id);
+  const runner_up_rate = rate(ab.runner_up_variant_id);
+  const ahead = leader_rate !== null && (runner_up_rate === null || leader_rate > runner_up_rate);
+  const leader = ab.leader_variant_id !== null && variants.length > 1 && ahead ? `${name(ab.leader_variant_id)} leads; ` : "";
   return { kind: "none", text: `No winner yet: ${leader}${reason}` };
 }
