@@ -301,6 +301,30 @@ TEST_P(AnalyticsApiTest, MachineHitsRangesAndTheAbMinimum) {
   EXPECT_TRUE(week.at("daily").as_array()[0].at("open_rate").is_null());
 }
 
+// A sender outside the campaign's pool (removed from it, or sending a follow-up) is listed with
+// its address in by_sender, whether its sends are rolled up yet or still in the live tail.
+TEST_P(AnalyticsApiTest, SenderOutsideThePoolIsNamedByItsAddress) {
+  MakeHistory();
+  ASSERT_FALSE(HasFatalFailure());
+  const int64_t s3 =
+      CreateId(a_, "/senders", json::parse(SenderBody("s3@kiln-a.test")).as_object());
+  const int64_t ws = a_.ws;
+  Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("test.contact", {ws, "d0@lead.test", "contacted"}));
+    KILN_ASSIGN_OR_RETURN(auto m, tx.QueryRow("test.message", {ws, campaign_, c.Int("id"), step1_,
+                                                               var_a_, s3, std::nullopt}));
+    return tx.Exec("test.event", {ws, m.Int("id"), campaign_, "sent", "{}", false, kT0 + kHour})
+        .status();
+  });
+  json::value v = Analytics(a_);
+  ASSERT_TRUE(v.is_object());
+  auto& senders = v.at("by_sender").as_array();
+  ASSERT_EQ(senders.size(), 3u) << json::serialize(v);
+  EXPECT_EQ(senders[2].at("sender_id").as_int64(), s3);
+  EXPECT_EQ(senders[2].at("email").as_string(), "s3@kiln-a.test");
+  EXPECT_EQ(senders[2].at("sent").as_int64(), 1);
+}
+
 TEST_P(AnalyticsApiTest, OverviewPlacementRolesAndBadParameters) {
   MakeHistory();
   ASSERT_FALSE(HasFatalFailure());

@@ -150,8 +150,15 @@ Result<std::optional<CampaignStats>> LoadCampaignStats(store::Tx& tx, int64_t ws
     v->counters += c;
     auto se = sender_index.find(sender);
     if (se == sender_index.end()) {
+      // Named only by events past the watermark (a sender out of the pool whose sends are not
+      // rolled up yet), or deleted: its address when it still exists.
+      SenderStats added{.sender_id = sender};
+      if (sender != 0) {
+        KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("analytics.sender", {ws, sender}));
+        if (row) added.email = row->Text("email");
+      }
       se = sender_index.emplace(sender, s.senders.size()).first;
-      s.senders.push_back(SenderStats{.sender_id = sender});
+      s.senders.push_back(std::move(added));
     }
     s.senders[se->second].counters += c;
   }
