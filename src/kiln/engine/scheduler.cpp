@@ -421,7 +421,18 @@ Status Scheduler::Maintain(int64_t now, TickStats& stats) {
   // The fair share and the lease renewal touch every sender (counting, one UPDATE per lease), so
   // they run when the next refresh would come later than a third of the lease after the last
   // one; in between only the heartbeat is written.
-  if (!shared_at_ || now + every > *shared_at_ + options_.lease.count() / 3) {
+  bool share = !shared_at_ || now + every > *shared_at_ + options_.lease.count() / 3;
+  if (!share) {
+    // A sender nobody holds that needs a worker (just added, or its campaign just launched) is
+    // taken at this refresh rather than up to a third of a lease later.
+    const int64_t warm_on = options_.warmup != nullptr ? 1 : 0;
+    KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto unheld, tx.QueryOne("engine.unheld_wanted_sender", {warm_on}));
+      share = unheld.has_value();
+      return Status::Ok();
+    }));
+  }
+  if (share) {
     KILN_RETURN_IF_ERROR(ShareSenders(now, held_));
     shared_at_ = now;
   } else {

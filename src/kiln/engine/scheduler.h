@@ -7,7 +7,8 @@
 // for), the cold and warm-up sends already made that day, and pacing (next_send_at). That state is
 // loaded when a sender is taken and when its day turns; the senders' settings, the leases, which
 // running campaigns each sender is in, and the hard-bounce check are refreshed on a slower cadence
-// (SchedulerOptions::refresh; a campaign launched meanwhile starts at the next refresh). Senders
+// (SchedulerOptions::refresh; a campaign launched meanwhile starts at the next refresh: a sender
+// nobody holds is taken then, not at the next fair share). Senders
 // are kept in order of their next send, so a tick looks only at the senders that are due and the
 // campaigns they send for, and reads the due leads in pages sized to what those senders can take:
 // database work for what is due, never a query per sender held.

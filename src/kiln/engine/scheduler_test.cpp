@@ -822,6 +822,21 @@ TEST_P(SchedulerTest, TrackingRewritesLinksButNeverTheUnsubscribeLink) {
   EXPECT_NE(DecodeQp(log_[1].data).find("this"), std::string::npos);
 }
 
+// A worker that started with nothing to do takes the sender of a campaign launched later at its
+// next refresh, not a third of a lease later (the e2e flow launches into a running worker).
+TEST_P(SchedulerTest, SenderOfACampaignLaunchedLaterIsTakenAtTheNextRefresh) {
+  auto scheduler = MakeScheduler({}, [](SchedulerOptions& o) {
+    o.lease = Millis(60 * kMinute);
+    o.refresh = Millis(kMinute);
+  });
+  RunUntil(*scheduler, kStart + 2 * kMinute, 30'000);  // nothing to hold yet
+  MakeCampaign({0}, 1, 50);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  AddLead("late@example.test", "L", "");
+  RunUntil(*scheduler, clock_.NowMillis() + 10 * kMinute, 30'000);  // pacing: 5 min ± 40%
+  ASSERT_EQ(log_.size(), 1u) << "a lease/3 (20 min) wait would leave the lead unsent";
+}
+
 // Custom tracking domains: the sender's domain carries its links and unsubscribe URL, and a
 // campaign's own domain wins over the sender's (issue 6 §2); the scheme stays public_url's.
 TEST_P(SchedulerTest, TrackingLinksUseTheCampaignsElseTheSendersTrackingDomain) {

@@ -230,6 +230,18 @@ WHERE s.status = 'active' AND (s.lease_owner IS NULL OR s.lease_until < $2)
                   WHERE cs.sender_id = s.id AND c.status = 'running'))
 ORDER BY s.id LIMIT $3;
 
+-- name: engine.unheld_wanted_sender
+-- One sender no worker has ever held or that was given back (lease_owner NULL: just added, or its
+-- campaign just started) that needs a worker ($1 warm-up on), if any: asked on every refresh so
+-- such a sender is taken then, not up to a third of a lease later. senders_lease_idx finds the
+-- unheld rows; held senders are not read.
+SELECT s.id FROM senders s
+WHERE s.lease_owner IS NULL AND s.status = 'active'
+  AND (($1 = 1 AND s.warmup_enabled = 1)
+       OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
+                  WHERE cs.sender_id = s.id AND c.status = 'running'))
+LIMIT 1;
+
 -- name: engine.sender_lease_renew
 -- $1 worker, $2 lease_until.
 UPDATE senders SET lease_until = $2 WHERE lease_owner = $1;
