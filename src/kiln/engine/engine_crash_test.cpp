@@ -17,6 +17,7 @@
 
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
+#include "kiln/engine/testing_campaign.h"
 #include "kiln/store/db.h"
 #include "kiln/testing/db_fixture.h"
 #include "kiln/testing/mailstack.h"
@@ -25,42 +26,9 @@ namespace kiln::engine {
 namespace {
 
 constexpr std::string_view kFixtureSql = R"sql(
--- name: crash_test.workspace
-INSERT INTO workspaces (name, created_at, updated_at) VALUES ('w', $1, $1) RETURNING id;
--- name: crash_test.campaign
-INSERT INTO campaigns (workspace_id, name, status, schedule, timezone, created_at, updated_at)
-VALUES ($1, 'c', 'running', '{"days":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00"}', 'UTC', $2,
-        $2) RETURNING id;
--- name: crash_test.step
-INSERT INTO campaign_steps (workspace_id, campaign_id, position, delay_minutes, created_at,
-                            updated_at)
-VALUES ($1, $2, $3, 0, $4, $4) RETURNING id;
--- name: crash_test.variant
-INSERT INTO step_variants (workspace_id, step_id, subject, body_text, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $5);
--- name: crash_test.sender
-INSERT INTO senders (workspace_id, email, smtp_host, smtp_port, smtp_security, smtp_username,
-                     allow_self_signed, daily_quota, status, created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'starttls', $2, 1, 1000000, 'active', $5, $5) RETURNING id;
--- name: crash_test.sender_secret
-UPDATE senders SET smtp_secret = $2 WHERE id = $1;
--- name: crash_test.pool
-INSERT INTO campaign_senders (campaign_id, sender_id, workspace_id, created_at)
-VALUES ($1, $2, $3, $4);
--- name: crash_test.contact
-INSERT INTO contacts (workspace_id, email, created_at, updated_at) VALUES ($1, $2, $3, $3)
-RETURNING id;
--- name: crash_test.enrol
-INSERT INTO campaign_contacts (workspace_id, campaign_id, contact_id, next_at, status, created_at,
-                               updated_at)
-VALUES ($1, $2, $3, $4, 'pending', $4, $4);
--- name: crash_test.in_progress
-SELECT COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = $1 AND status IN ('pending', 'active');
 -- name: crash_test.workers_that_sent
 SELECT claimed_by, COUNT(*) AS n FROM messages WHERE campaign_id = $1 AND status = 'sent'
 GROUP BY claimed_by;
--- name: crash_test.by_status
-SELECT status, COUNT(*) AS n FROM messages WHERE campaign_id = $1 GROUP BY status;
 )sql";
 
 pid_t StartWorker(const std::string& url) {
@@ -83,6 +51,8 @@ void RunKillAndCount(const std::string& backend, int kills, int final_workers) {
   ASSERT_TRUE(url.ok()) << url.status().ToString();
   store::OpenOptions options;
   options.extra_sql_files.push_back({"queries/crash_test.sql", std::string(kFixtureSql)});
+  options.extra_sql_files.push_back(
+      {"queries/testing_campaign.sql", std::string(kTestingCampaignSql)});
   auto db = store::OpenDatabase(*url, options);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   auto box = auth::SecretBox::FromKey(std::string(32, 's'));
@@ -99,38 +69,20 @@ void RunKillAndCount(const std::string& backend, int kills, int final_workers) {
   const int64_t t0 = clock.NowMillis();
   const std::string token =
       "crash" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-  int64_t ws = 0, campaign = 0;
+  int64_t campaign = 0;
   Status setup = (*db)->Write([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("crash_test.workspace", {t0}));
-    ws = w.Int("id");
-    KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("crash_test.campaign", {ws, t0}));
-    campaign = c.Int("id");
-    for (int i = 0; i < kSteps; ++i) {
-      KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("crash_test.step", {ws, campaign, i, t0}));
-      KILN_RETURN_IF_ERROR(
-          tx.Exec("crash_test.variant",
-                  {ws, s.Int("id"), i == 0 ? token : "",
-                   "X-Step: " + std::to_string(i) + " of " + token + " to {{ email }}", t0})
-              .status());
-    }
-    for (const char* email :
-         {"sender1@kiln-a.test", "sender2@kiln-a.test", "sender3@kiln-a.test"}) {
-      KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("crash_test.sender", {ws, email, stack->host,
-                                                                      stack->starttls_port, t0}));
-      KILN_ASSIGN_OR_RETURN(auto user, stack->User(email));
-      KILN_ASSIGN_OR_RETURN(
-          std::string sealed,
-          box->Seal(user.password, "senders:" + std::to_string(s.Int("id")) + ":smtp_secret"));
-      KILN_RETURN_IF_ERROR(
-          tx.Exec("crash_test.sender_secret", {s.Int("id"), store::Blob{sealed}}).status());
-      KILN_RETURN_IF_ERROR(tx.Exec("crash_test.pool", {campaign, s.Int("id"), ws, t0}).status());
-    }
-    for (int i = 0; i < kLeads; ++i) {
-      const std::string email = "bot" + std::to_string(1 + i % 6) + "+" + token + "-" +
-                                std::to_string(i) + "@kiln-b.test";
-      KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("crash_test.contact", {ws, email, t0}));
-      KILN_RETURN_IF_ERROR(tx.Exec("crash_test.enrol", {ws, campaign, c.Int("id"), t0}).status());
-    }
+    KILN_ASSIGN_OR_RETURN(TestingCampaign seeded,
+                          SeedTestingCampaign(tx, *stack, *box,
+                                              {.token = token,
+                                               .steps = kSteps,
+                                               .leads = kLeads,
+                                               .body =
+                                                   [&](int i) {
+                                                     return "X-Step: " + std::to_string(i) +
+                                                            " of " + token + " to {{ email }}";
+                                                   },
+                                               .now_ms = t0}));
+    campaign = seeded.campaign_id;
     return Status::Ok();
   });
   ASSERT_TRUE(setup.ok()) << setup.ToString();
@@ -139,8 +91,8 @@ void RunKillAndCount(const std::string& backend, int kills, int final_workers) {
     int64_t n = -1;
     EXPECT_TRUE((*db)
                     ->Read([&](store::Tx& tx) -> Status {
-                      KILN_ASSIGN_OR_RETURN(auto r,
-                                            tx.QueryRow("crash_test.in_progress", {campaign}));
+                      KILN_ASSIGN_OR_RETURN(
+                          auto r, tx.QueryRow("testing_campaign.in_progress", {campaign}));
                       n = r.Int("n");
                       return Status::Ok();
                     })
@@ -174,16 +126,16 @@ void RunKillAndCount(const std::string& backend, int kills, int final_workers) {
 
   std::map<std::string, int64_t> by_status;
   std::map<std::string, int64_t> sent_by_worker;
-  ASSERT_TRUE((*db)
-                  ->Read([&](store::Tx& tx) -> Status {
-                    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("crash_test.by_status", {campaign}));
-                    for (const auto& r : rows) by_status[r.Text("status")] = r.Int("n");
-                    KILN_ASSIGN_OR_RETURN(auto w,
-                                          tx.Query("crash_test.workers_that_sent", {campaign}));
-                    for (const auto& r : w) sent_by_worker[r.Text("claimed_by")] = r.Int("n");
-                    return Status::Ok();
-                  })
-                  .ok());
+  ASSERT_TRUE(
+      (*db)
+          ->Read([&](store::Tx& tx) -> Status {
+            KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("testing_campaign.by_status", {campaign}));
+            for (const auto& r : rows) by_status[r.Text("status")] = r.Int("n");
+            KILN_ASSIGN_OR_RETURN(auto w, tx.Query("crash_test.workers_that_sent", {campaign}));
+            for (const auto& r : w) sent_by_worker[r.Text("claimed_by")] = r.Int("n");
+            return Status::Ok();
+          })
+          .ok());
   const int64_t sent = by_status["sent"], unknown = by_status["unknown"];
   std::printf("%s: sent %lld, unknown %lld, kills %d, workers at the end %d\n", backend.c_str(),
               static_cast<long long>(sent), static_cast<long long>(unknown), kKills, final_workers);

@@ -26,6 +26,7 @@
 
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
+#include "kiln/engine/testing_campaign.h"
 #include "kiln/store/db.h"
 #include "kiln/testing/db_fixture.h"
 #include "kiln/testing/mailstack.h"
@@ -37,35 +38,6 @@ using Steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::string_view kFixtureSql = R"sql(
--- name: nodes_test.workspace
-INSERT INTO workspaces (name, created_at, updated_at) VALUES ('nodes', $1, $1) RETURNING id;
--- name: nodes_test.campaign
-INSERT INTO campaigns (workspace_id, name, status, schedule, timezone, created_at, updated_at)
-VALUES ($1, 'c', 'running', '{"days":[1,2,3,4,5,6,7],"start":"00:00","end":"24:00"}', 'UTC', $2,
-        $2) RETURNING id;
--- name: nodes_test.step
-INSERT INTO campaign_steps (workspace_id, campaign_id, position, delay_minutes, created_at,
-                            updated_at)
-VALUES ($1, $2, 0, 0, $3, $3) RETURNING id;
--- name: nodes_test.variant
-INSERT INTO step_variants (workspace_id, step_id, subject, body_text, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $5);
--- name: nodes_test.sender
-INSERT INTO senders (workspace_id, email, smtp_host, smtp_port, smtp_security, smtp_username,
-                     allow_self_signed, daily_quota, status, created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'starttls', $2, 1, 1000000, 'active', $5, $5) RETURNING id;
--- name: nodes_test.sender_secret
-UPDATE senders SET smtp_secret = $2 WHERE id = $1;
--- name: nodes_test.pool
-INSERT INTO campaign_senders (campaign_id, sender_id, workspace_id, created_at)
-VALUES ($1, $2, $3, $4);
--- name: nodes_test.contact
-INSERT INTO contacts (workspace_id, email, created_at, updated_at) VALUES ($1, $2, $3, $3)
-RETURNING id;
--- name: nodes_test.enrol
-INSERT INTO campaign_contacts (workspace_id, campaign_id, contact_id, next_at, status, created_at,
-                               updated_at)
-VALUES ($1, $2, $3, $4, 'pending', $4, $4);
 -- name: nodes_test.leases
 SELECT id, lease_owner, lease_until FROM senders WHERE workspace_id = $1 ORDER BY id;
 -- name: nodes_test.sent_since
@@ -73,10 +45,6 @@ SELECT id, lease_owner, lease_until FROM senders WHERE workspace_id = $1 ORDER B
 SELECT claimed_by, sender_id, COUNT(*) AS n, MIN(sent_at) AS first_at FROM messages
 WHERE campaign_id = $1 AND status = 'sent' AND sent_at > $2
 GROUP BY claimed_by, sender_id;
--- name: nodes_test.in_progress
-SELECT COUNT(*) AS n FROM campaign_contacts WHERE campaign_id = $1 AND status IN ('pending', 'active');
--- name: nodes_test.by_status
-SELECT status, COUNT(*) AS n FROM messages WHERE campaign_id = $1 GROUP BY status;
 )sql";
 
 #ifdef KILN_SANITIZED
@@ -140,6 +108,8 @@ class EngineNodesTest : public ::testing::Test {
     url_ = *url;
     store::OpenOptions options;
     options.extra_sql_files.push_back({"queries/nodes_test.sql", std::string(kFixtureSql)});
+    options.extra_sql_files.push_back(
+        {"queries/testing_campaign.sql", std::string(kTestingCampaignSql)});
     auto db = store::OpenDatabase(url_, options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
@@ -153,34 +123,16 @@ class EngineNodesTest : public ::testing::Test {
     const int64_t t0 = SystemClock().NowMillis();
     token_ = "nodes" + std::to_string(Steady::now().time_since_epoch().count());
     Status st = db_->Write([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("nodes_test.workspace", {t0}));
-      ws_ = w.Int("id");
-      KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("nodes_test.campaign", {ws_, t0}));
-      campaign_ = c.Int("id");
-      KILN_ASSIGN_OR_RETURN(auto step, tx.QueryRow("nodes_test.step", {ws_, campaign_, t0}));
-      KILN_RETURN_IF_ERROR(tx.Exec("nodes_test.variant", {ws_, step.Int("id"), token_,
-                                                          "X-Lead: " + token_ + " {{ email }}", t0})
-                               .status());
-      for (const char* email :
-           {"sender1@kiln-a.test", "sender2@kiln-a.test", "sender3@kiln-a.test"}) {
-        KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("nodes_test.sender", {ws_, email, stack_.host,
-                                                                        stack_.starttls_port, t0}));
-        KILN_ASSIGN_OR_RETURN(auto user, stack_.User(email));
-        KILN_ASSIGN_OR_RETURN(
-            std::string sealed,
-            box->Seal(user.password, "senders:" + std::to_string(s.Int("id")) + ":smtp_secret"));
-        KILN_RETURN_IF_ERROR(
-            tx.Exec("nodes_test.sender_secret", {s.Int("id"), store::Blob{sealed}}).status());
-        KILN_RETURN_IF_ERROR(
-            tx.Exec("nodes_test.pool", {campaign_, s.Int("id"), ws_, t0}).status());
-      }
-      for (int i = 0; i < kLeads; ++i) {
-        const std::string email = "bot" + std::to_string(1 + i % 6) + "+" + token_ + "-" +
-                                  std::to_string(i) + "@kiln-b.test";
-        KILN_ASSIGN_OR_RETURN(auto contact, tx.QueryRow("nodes_test.contact", {ws_, email, t0}));
-        KILN_RETURN_IF_ERROR(
-            tx.Exec("nodes_test.enrol", {ws_, campaign_, contact.Int("id"), t0}).status());
-      }
+      KILN_ASSIGN_OR_RETURN(
+          TestingCampaign seeded,
+          SeedTestingCampaign(tx, stack_, *box,
+                              {.token = token_,
+                               .steps = 1,
+                               .leads = kLeads,
+                               .body = [&](int) { return "X-Lead: " + token_ + " {{ email }}"; },
+                               .now_ms = t0}));
+      ws_ = seeded.workspace_id;
+      campaign_ = seeded.campaign_id;
       return Status::Ok();
     });
     ASSERT_TRUE(st.ok()) << st.ToString();
@@ -225,7 +177,7 @@ class EngineNodesTest : public ::testing::Test {
   int64_t InProgress() {
     int64_t n = -1;
     Status st = db_->Read([&](store::Tx& tx) -> Status {
-      KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("nodes_test.in_progress", {campaign_}));
+      KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("testing_campaign.in_progress", {campaign_}));
       n = r.Int("n");
       return Status::Ok();
     });
@@ -326,7 +278,8 @@ TEST_F(EngineNodesTest, ThreeWorkersShareAndTakeOverAKilledWorkersSenders) {
   std::map<std::string, int64_t> by_status;
   std::set<std::string> senders_of_workers;
   ASSERT_TRUE(db_->Read([&](store::Tx& tx) -> Status {
-                   KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("nodes_test.by_status", {campaign_}));
+                   KILN_ASSIGN_OR_RETURN(auto rows,
+                                         tx.Query("testing_campaign.by_status", {campaign_}));
                    for (const auto& r : rows) by_status[r.Text("status")] = r.Int("n");
                    return Status::Ok();
                  })
