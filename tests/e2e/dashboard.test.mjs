@@ -10,16 +10,8 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
-
-const env = (name) => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: run tests/e2e/run`);
-  return v;
-};
+import { after, before, describe } from "node:test";
+import { createBrowser, env } from "./harness.mjs";
 
 const kBase = env("KILN_URL");
 const kEmail = env("KILN_EMAIL");
@@ -27,17 +19,13 @@ const kPassword = env("KILN_PASSWORD");
 const kArtifacts = env("E2E_ARTIFACTS");
 /** kiln's SQLite database: the live-progress step writes what a sending engine would. */
 const kDb = env("E2E_DB");
-const kTimeoutMs = 10_000;
 
+const browser = createBrowser({ artifacts: kArtifacts });
+const { step, shot, expectHttpError } = browser;
 let context;
 let page;
 let workspace_id;
 let api_key;
-/** Problems seen since the last check; each step asserts there are none it did not expect. */
-let problems = [];
-/** Problems a step declared as expected: { url: RegExp, status } and console texts. */
-let expected = [];
-let step_failed = false;
 
 /** Runs SQL on kiln's database with the sqlite3 shell (waiting out kiln's own writes); its output. */
 function sql(statements) {
@@ -61,108 +49,15 @@ function recordSend(name, email) {
     COMMIT;`);
 }
 
-function expectHttpError(url, status) {
-  expected.push({ url, status });
-}
-
-function isExpected(url, status) {
-  return expected.some((e) => e.url.test(url) && e.status === status);
-}
-
-/** Requests the page has started and not yet finished, for waiting until the page is quiet. */
-const inflight = new Set();
-
-/** Resolves once no request has been in flight for `quiet_ms`; fails naming the stuck ones. */
-async function settle(quiet_ms = 300) {
-  const deadline = Date.now() + kTimeoutMs;
-  let quiet_since = Date.now();
-  while (Date.now() < deadline) {
-    if (inflight.size > 0) quiet_since = Date.now();
-    else if (Date.now() - quiet_since >= quiet_ms) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const stuck = [...inflight].map((r) => `${r.method()} ${r.url()}`);
-  throw new Error(`requests still running after ${kTimeoutMs} ms: ${stuck.join(", ")}`);
-}
-
-function watch(p) {
-  p.on("request", (req) => inflight.add(req));
-  p.on("requestfinished", (req) => inflight.delete(req));
-  p.on("console", (msg) => {
-    if (msg.type() !== "error") return;
-    const text = msg.text();
-    // Chromium logs every HTTP error answer as a console error; those are judged (with their
-    // URL, against the step's expectations) by the "response" handler below.
-    if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) return;
-    problems.push(`console error: ${text}`);
-  });
-  p.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  p.on("requestfailed", (req) => {
-    inflight.delete(req);
-    const reason = req.failure()?.errorText ?? "";
-    // A reload or navigation cancels requests still in flight; that is not a failure.
-    if (reason === "net::ERR_ABORTED") return;
-    problems.push(`request failed: ${req.method()} ${req.url()}: ${reason}`);
-  });
-  p.on("response", (res) => {
-    if (res.status() < 400) return;
-    if (isExpected(res.url(), res.status())) return;
-    problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
-  });
-}
-
-async function shot(name) {
-  await page.screenshot({ path: path.join(kArtifacts, `${name}.png`), fullPage: true });
-}
-
-/** A step of the scenario: skipped after an earlier failure; fails on any unexpected problem. */
-function step(name, body) {
-  it(name, async (t) => {
-    if (step_failed) {
-      t.skip("an earlier step failed");
-      return;
-    }
-    problems = [];
-    try {
-      await body();
-      // Let late responses and console messages of this step arrive before judging.
-      await settle();
-      assert.deepEqual(problems, [], "unexpected browser problems");
-    } catch (e) {
-      step_failed = true;
-      await shot(`failed-${name.replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
-      throw e;
-    } finally {
-      expected = [];
-    }
-  });
-}
 
 describe("Kiln dashboard", () => {
   before(async () => {
-    mkdirSync(kArtifacts, { recursive: true });
-    context = await chromium.launchPersistentContext(env("E2E_PROFILE_DIR"), {
-      executablePath: env("CHROMIUM"),
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 860 },
-    });
-    context.setDefaultTimeout(kTimeoutMs);
-    page = context.pages()[0] ?? (await context.newPage());
-    watch(page);
+    await browser.launch();
+    ({ context, page } = browser);
   });
 
   after(async () => {
-    await context?.close();
+    await browser.close();
   });
 
   step("a visitor is sent to the sign-in page", async () => {

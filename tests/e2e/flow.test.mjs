@@ -14,17 +14,11 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
-
-const env = (name, hint = "run tests/e2e/run") => {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set: ${hint}`);
-  return v;
-};
+import { after, before, describe } from "node:test";
+import { createBrowser, env } from "./harness.mjs";
 
 const kBase = env("KILN_URL");
 const kEmail = env("KILN_EMAIL");
@@ -39,16 +33,20 @@ const kStack = {
   users_file: env("KILN_MAILSTACK_USERS_FILE", kStackHint),
 };
 const kSender = "sender1@kiln-a.test";
-const kLeads = [
-  { email: "bot4@kiln-b.test", first_name: "Bea" },
-  { email: "bot5@kiln-b.test", first_name: "Bo" },
-];
-const kReplier = kLeads[0].email;
 /** Every run's mail is told apart from earlier runs' (the stack is shared) by this token. */
 const kToken = randomBytes(6).toString("hex");
+/**
+ * The leads: real mailboxes of the stack under a sub-address of this run (the stack delivers
+ * user+tag@domain to user's INBOX), so mail that other tests or runs sent from bot4 to sender1 is
+ * never taken for this lead's answer.
+ */
+const kLeads = [
+  { email: `bot4+${kToken}@kiln-b.test`, first_name: "Bea" },
+  { email: `bot5+${kToken}@kiln-b.test`, first_name: "Bo" },
+];
+const kReplier = kLeads[0].email;
 const kCampaign = `Flow ${kToken}`;
 const kSubject = `Quick question ${kToken}`;
-const kTimeoutMs = 10_000;
 /** Bound of every wait on the engine, the mail stack or the inbox watcher. */
 const kFlowWaitMs = 60_000;
 
@@ -60,13 +58,20 @@ let campaign_id;
 /** The campaign mail as the lead received it, and the lead's answer. */
 let received;
 let lead_reply_id;
-let problems = [];
-let expected = [];
-let step_failed = false;
+
+const browser = createBrowser({ artifacts: kArtifacts, prefix: "flow-" });
+const { step, shot, expectHttpError, settle } = browser;
 
 // ---- the mail stack ---------------------------------------------------------------------------
 
+/** The mailbox an address is delivered to: its sub-address (+tag) left out. */
+function mailbox(address) {
+  const [local, domain] = address.split("@");
+  return `${local.split("+")[0]}@${domain}`;
+}
+
 function password(address) {
+  address = mailbox(address);
   for (const line of readFileSync(kStack.users_file, "utf8").split("\n")) {
     const [user, pass] = line.trim().split(/\s+/);
     if (user === address) return pass;
@@ -114,7 +119,7 @@ function decodeQuotedPrintable(text) {
 
 /** Messages in a user's INBOX (Maildir new/ and cur/) whose text (QP-decoded) matches `test`. */
 function findMail(address, test) {
-  const [local, domain] = address.split("@");
+  const [local, domain] = mailbox(address).split("@");
   const found = [];
   for (const sub of ["new", "cur"]) {
     const dir = path.join(kStack.mail_dir, domain, local, sub);
@@ -201,78 +206,6 @@ function smtpSend({ user, pass, from, to, data }) {
 
 // ---- the browser ------------------------------------------------------------------------------
 
-function expectHttpError(url, status) {
-  expected.push({ url, status });
-}
-
-function isExpected(url, status) {
-  return expected.some((e) => e.url.test(url) && e.status === status);
-}
-
-const inflight = new Set();
-
-async function settle(quiet_ms = 300) {
-  const deadline = Date.now() + kTimeoutMs;
-  let quiet_since = Date.now();
-  while (Date.now() < deadline) {
-    if (inflight.size > 0) quiet_since = Date.now();
-    else if (Date.now() - quiet_since >= quiet_ms) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const stuck = [...inflight].map((r) => `${r.method()} ${r.url()}`);
-  throw new Error(`requests still running after ${kTimeoutMs} ms: ${stuck.join(", ")}`);
-}
-
-function watch(p) {
-  p.on("request", (req) => {
-    // The live-progress WebSocket stays open; it is not a request to wait for.
-    if (!req.url().endsWith("/live")) inflight.add(req);
-  });
-  p.on("requestfinished", (req) => inflight.delete(req));
-  p.on("console", (msg) => {
-    if (msg.type() !== "error") return;
-    const text = msg.text();
-    if (/^Failed to load resource: the server responded with a status of \d+/.test(text)) return;
-    problems.push(`console error: ${text}`);
-  });
-  p.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
-  p.on("requestfailed", (req) => {
-    inflight.delete(req);
-    const reason = req.failure()?.errorText ?? "";
-    if (reason === "net::ERR_ABORTED") return;
-    problems.push(`request failed: ${req.method()} ${req.url()}: ${reason}`);
-  });
-  p.on("response", (res) => {
-    if (res.status() < 400) return;
-    if (isExpected(res.url(), res.status())) return;
-    problems.push(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
-  });
-}
-
-async function shot(name) {
-  await page.screenshot({ path: path.join(kArtifacts, `flow-${name}.png`), fullPage: true });
-}
-
-function step(name, body) {
-  it(name, async (t) => {
-    if (step_failed) {
-      t.skip("an earlier step failed");
-      return;
-    }
-    problems = [];
-    try {
-      await body();
-      await settle();
-      assert.deepEqual(problems, [], "unexpected browser problems");
-    } catch (e) {
-      step_failed = true;
-      await shot(`failed-${name.replace(/[^a-z0-9]+/gi, "-")}`).catch(() => {});
-      throw e;
-    } finally {
-      expected = [];
-    }
-  });
-}
 
 /** Calls the API as the signed-in browser user (session cookies + CSRF header). */
 async function api(method, url, { json, body, contentType } = {}) {
@@ -302,29 +235,12 @@ function noonZone() {
 describe("Kiln end to end with the mail stack", () => {
   before(async () => {
     await checkStack();
-    mkdirSync(kArtifacts, { recursive: true });
-    context = await chromium.launchPersistentContext(env("E2E_PROFILE_DIR"), {
-      executablePath: env("CHROMIUM"),
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 860 },
-    });
-    context.setDefaultTimeout(kTimeoutMs);
-    page = context.pages()[0] ?? (await context.newPage());
-    watch(page);
+    await browser.launch();
+    ({ context, page } = browser);
   });
 
   after(async () => {
-    await context?.close();
+    await browser.close();
   });
 
   step("the owner signs in", async () => {
@@ -488,7 +404,7 @@ describe("Kiln end to end with the mail stack", () => {
       `> Would a short call next week help? (${kToken})`,
       "",
     ];
-    await smtpSend({ user: kReplier, pass: password(kReplier), from: kReplier, to: kSender, data: lines.join("\r\n") });
+    await smtpSend({ user: mailbox(kReplier), pass: password(kReplier), from: mailbox(kReplier), to: kSender, data: lines.join("\r\n") });
   });
 
   step("the answer arrives in the unified inbox", async () => {
