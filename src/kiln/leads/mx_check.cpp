@@ -1,10 +1,22 @@
 #include "kiln/leads/mx_check.h"
 
+#include <idn2.h>
+
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 namespace kiln::leads {
+
+std::optional<std::string> ToALabels(const std::string& domain) {
+  char* out = nullptr;
+  const int rc = idn2_to_ascii_8z(domain.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (rc != IDN2_OK || out == nullptr) return std::nullopt;
+  std::string ascii(out);
+  idn2_free(out);
+  return ascii;
+}
 
 MxChecker::MxChecker(ResolverFactory factory, int max_in_flight)
     : factory_(std::move(factory)), max_in_flight_(std::max(1, max_in_flight)) {}
@@ -15,12 +27,16 @@ int64_t MxChecker::lookups() const {
 }
 
 MailServerVerdict MxChecker::Lookup(dns::Resolver& resolver, const std::string& domain) {
-  // An IDN domain in UTF-8 would need its A-label (xn--...) form to be asked; asked as it is, the
-  // answer would be a false NXDOMAIN. Such rows are kept unchecked.
-  for (char c : domain) {
-    if (static_cast<unsigned char>(c) >= 0x80) return MailServerVerdict::kUnknown;
+  // An IDN domain in UTF-8 is asked in its A-label (xn--...) form, as DNS knows it; one that has
+  // no valid A-label (IDNA2008) cannot be asked, and its rows are kept unchecked.
+  std::string name = domain;
+  if (std::any_of(domain.begin(), domain.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    auto ascii = ToALabels(domain);
+    if (!ascii) return MailServerVerdict::kUnknown;
+    name = std::move(*ascii);
   }
-  auto mx = resolver.Mx(domain);
+  auto mx = resolver.Mx(name);
   if (!mx.ok()) return MailServerVerdict::kUnknown;
   if (!mx->empty()) {
     const bool null_mx = mx->records.size() == 1 && mx->records[0].exchange.empty();
@@ -28,7 +44,7 @@ MailServerVerdict MxChecker::Lookup(dns::Resolver& resolver, const std::string& 
   }
   if (mx->nxdomain) return MailServerVerdict::kNoMailServer;
   for (bool ipv6 : {false, true}) {
-    auto addr = resolver.Address(domain, ipv6);
+    auto addr = resolver.Address(name, ipv6);
     if (!addr.ok()) return MailServerVerdict::kUnknown;
     if (!addr->empty()) return MailServerVerdict::kHasMailServer;
   }

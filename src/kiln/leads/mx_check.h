@@ -7,9 +7,9 @@
 // domain is looked up once however many rows name it. Check() resolves the domains it is given
 // that are not cached yet on at most max_in_flight threads at once, each with its own Resolver
 // from the factory. A lookup that fails (server failure, timeout) answers kUnknown and is not
-// cached: the importer keeps such rows rather than rejecting a lead because DNS hiccupped. So is a
-// domain with UTF-8 (IDN) labels: it is not converted to its xn-- form here, and asking for it as
-// it is would answer a false "does not exist".
+// cached: the importer keeps such rows rather than rejecting a lead because DNS hiccupped. A domain
+// with UTF-8 (IDN) labels is asked in its A-label form (ToALabels, IDNA2008 through libidn2: asked
+// as UTF-8 it would answer a false "does not exist"); one without a valid A-label is kUnknown too.
 //
 // Thread-safety: Check may be called from several threads at once (the cache is locked).
 #pragma once
@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,11 @@
 namespace kiln::leads {
 
 enum class MailServerVerdict { kHasMailServer, kNoMailServer, kUnknown };
+
+// The ASCII form DNS knows `domain` by: each UTF-8 label as its A-label ("bücher.example" ->
+// "xn--bcher-kva.example", NFC first, IDNA2008 non-transitional), ASCII labels lowercased as they
+// are. nullopt when a label has no valid A-label (disallowed code points, too long).
+std::optional<std::string> ToALabels(const std::string& domain);
 
 class MxChecker {
  public:

@@ -45,16 +45,35 @@ TEST(MxChecker, MxThenAddressFallbackAndEachDomainLookedUpOnce) {
   EXPECT_EQ(v[5], V::kHasMailServer);
   EXPECT_EQ(checker.lookups(), 4);
   EXPECT_LE(made.load(), 2);  // at most max_in_flight resolvers (threads) at once
-  // A UTF-8 (IDN) domain is not asked as it is (it would be a false NXDOMAIN): unknown, kept.
-  EXPECT_EQ(checker.Check({"b\xc3\xbc"
-                           "cher.kiln.test"})[0],
-            V::kUnknown);
-  EXPECT_EQ(checker.lookups(), 4);
+  // A UTF-8 (IDN) domain is asked by its A-label (the zone has xn--bcher-kva, "bücher", with an
+  // MX; "münchen" has no record at all), never as UTF-8, which would be a false NXDOMAIN.
+  v =
+      checker.Check({"b\xc3\xbc"
+                     "cher.kiln.test",
+                     "m\xc3\xbc"
+                     "nchen.kiln.test"});
+  EXPECT_EQ(v[0], V::kHasMailServer);
+  EXPECT_EQ(v[1], V::kNoMailServer);
+  EXPECT_EQ(checker.lookups(), 6);
   // Cached: asking again looks nothing up.
   v = checker.Check({"relay.kiln.test", "pass.kiln.test"});
   EXPECT_EQ(v[0], V::kNoMailServer);
   EXPECT_EQ(v[1], V::kHasMailServer);
-  EXPECT_EQ(checker.lookups(), 4);
+  EXPECT_EQ(checker.lookups(), 6);
+}
+
+TEST(MxChecker, ALabelsOfInternationalisedDomains) {
+  EXPECT_EQ(ToALabels("b\xc3\xbc"
+                      "cher.kiln.test"),
+            "xn--bcher-kva.kiln.test");
+  EXPECT_EQ(ToALabels("pass.kiln.test"), "pass.kiln.test");
+  // NFC first: "u" + combining diaeresis is the same domain as the precomposed "ü".
+  EXPECT_EQ(ToALabels("bu\xcc\x88"
+                      "cher.kiln.test"),
+            "xn--bcher-kva.kiln.test");
+  // Not valid UTF-8, and a disallowed code point (U+2764 HEAVY BLACK HEART): no A-label.
+  EXPECT_EQ(ToALabels("b\xff.kiln.test"), std::nullopt);
+  EXPECT_EQ(ToALabels("\xe2\x9d\xa4.kiln.test"), std::nullopt);
 }
 
 TEST(MxChecker, NoResolverMeansUnknownAndNothingCached) {
