@@ -146,6 +146,51 @@ TEST_P(ImportsApiTest, LargeUploadsAreStreamedAndBadFilesExplained) {
   EXPECT_EQ(ErrField(start), "mapping");
 }
 
+// The hostile file of issue 6's checks: a 1 MB single field, bytes that are not UTF-8 (after the
+// first 64 KiB, so the file stays UTF-8 and only that row fails), a formula where the address
+// should be and one in a name, a quoted field with a newline. Each bad row is reported with its
+// column and a clear reason; every good row is imported whole; formulas are neutralised on the way
+// out.
+TEST_P(ImportsApiTest, HostileFileLosesNothingAndExplainsEveryBadRow) {
+  std::string csv = "email,name,notes\r\n";
+  csv += "good1@hostile.test,Ann,fine\r\n";
+  csv += "big@hostile.test,Big," + std::string(1'000'000, 'A') + "\r\n";
+  csv += "=cmd|' /C calc'!A0,Eve,x\r\n";
+  csv += "formula@hostile.test,\"=HYPERLINK(\"\"http://evil.test\"\")\",x\r\n";
+  csv += "bytes@hostile.test,Bad\xff\xfeName,x\r\n";
+  csv += "good2@hostile.test,Bob,\"two\nlines\"\r\n";
+  auto up = Upload(a_, csv, "hostile.csv");
+  ASSERT_EQ(up.status, 201) << up.body.substr(0, 500);
+  const int64_t id = Json(up).at("id").as_int64();
+  EXPECT_EQ(Json(up).at("preview").at("encoding"), "utf-8");
+  ASSERT_EQ(a_.Post(a_.Ws() + "/imports/" + std::to_string(id) + "/start", "{}").status, 202);
+  auto done = WaitDone(a_, id);
+  ASSERT_TRUE(done.is_object());
+  EXPECT_EQ(done.at("status"), "completed") << done;
+  auto& counts = done.at("counts").as_object();
+  EXPECT_EQ(counts.at("rows").as_int64(), 6);
+  EXPECT_EQ(counts.at("imported").as_int64(), 3);
+  EXPECT_EQ(counts.at("invalid").as_int64(), 3);
+
+  auto report = a_.Get(a_.Ws() + "/imports/" + std::to_string(id) + "/errors");
+  ASSERT_EQ(report.status, 200);
+  EXPECT_LT(report.body.size(), 10'000u) << "the report names the bad field, it does not copy it";
+  EXPECT_NE(report.body.find("\n3,3,notes,is longer than 2000 characters,big@hostile.test"),
+            std::string::npos)
+      << report.body;
+  EXPECT_NE(report.body.find("\"'=cmd|' /C calc'!A0\""), std::string::npos) << report.body;
+  EXPECT_NE(report.body.find("column 2 holds bytes that are not UTF-8"), std::string::npos)
+      << report.body;
+
+  auto leads = Json(a_.Get(a_.Ws() + "/contacts?q=hostile.test"));
+  ASSERT_EQ(leads.at("items").as_array().size(), 3u) << leads;
+  auto exported = a_.Get(a_.Ws() + "/contacts/export?q=hostile.test");
+  ASSERT_EQ(exported.status, 200);
+  EXPECT_NE(exported.body.find("\"'=HYPERLINK(\"\"http://evil.test\"\")\""), std::string::npos)
+      << exported.body;
+  EXPECT_NE(exported.body.find("\"two\nlines\""), std::string::npos) << exported.body;
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, ImportsApiTest, ::testing::ValuesIn(DbBackends()), DbBackendName());
 
 }  // namespace

@@ -133,7 +133,9 @@ Status CsvReader::Feed(std::string_view bytes, const Sink& sink) {
   if (!sniffed_) {
     head_.append(bytes);
     if (head_.size() < kSniffBytes) return Status::Ok();
-    Sniff(head_);
+    // Only the first 64 KiB decide, however large the chunks fed: the same file reads the same
+    // whichever way it arrives.
+    Sniff(std::string_view(head_).substr(0, kSniffBytes));
     std::string head = std::move(head_);
     head_.clear();
     return Parse(had_bom_ ? std::string_view(head).substr(3) : std::string_view(head), sink);
