@@ -110,6 +110,17 @@ std::string MakeCookie(std::string_view name, std::string_view value, std::strin
   return c;
 }
 
+boost::json::object PagedItems(
+    const std::vector<store::Row>& rows, const Page& page,
+    const std::function<boost::json::value(const store::Row&)>& to_json) {
+  boost::json::array items;
+  const size_t n = std::min(rows.size(), static_cast<size_t>(page.limit));
+  for (size_t i = 0; i < n; ++i) items.push_back(to_json(rows[i]));
+  boost::json::value next = nullptr;
+  if (rows.size() > n && n > 0) next = rows[n - 1].Int("id");
+  return {{"items", std::move(items)}, {"next_before", std::move(next)}};
+}
+
 Result<Page> ReadPage(const http::Request& req, std::string_view what, int64_t max_limit) {
   Page page;
   if (auto it = req.query.find("limit"); it != req.query.end()) {

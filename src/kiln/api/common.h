@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,12 @@ struct Page {
   int64_t before = INT64_MAX;
 };
 Result<Page> ReadPage(const http::Request& req, std::string_view what, int64_t max_limit = 500);
+
+// The answer of a keyset-paged list, {items, next_before}, from `rows` read newest first with
+// LIMIT page.limit + 1: the first page.limit rows through `to_json`; next_before is the id of the
+// last one answered when a further row exists, else null.
+boost::json::object PagedItems(const std::vector<store::Row>& rows, const Page& page,
+                               const std::function<boost::json::value(const store::Row&)>& to_json);
 
 // An optional ?name=<id> filter: 0 when absent; InvalidArgument naming the parameter when it is
 // not an id (`what`: "a list id").

@@ -108,22 +108,15 @@ Result<json::value> ListConversations(Api& api, Ctx& ctx) {
       return Status::InvalidArgument("must be one of " + Joined(kConversationStatuses), "status");
     }
   }
-  json::array items;
-  int64_t next_before = 0;
+  json::object out;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("inbox.conversation_list",
                                               {ctx.ws, page.before, pattern, status, is_read,
                                                campaign_id, sender_id, page.limit + 1}));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < page.limit; ++i) {
-      items.push_back(ConversationJson(rows[i]));
-      next_before = rows[i].Int("id");
-    }
-    if (static_cast<int64_t>(rows.size()) <= page.limit) next_before = 0;
+    out = PagedItems(rows, page, ConversationJson);
     return Status::Ok();
   }));
-  return json::object{
-      {"items", std::move(items)},
-      {"next_before", next_before ? json::value(next_before) : json::value(nullptr)}};
+  return out;
 }
 
 // The thread in time order: Kiln's campaign mail to the lead in it, then every message recorded

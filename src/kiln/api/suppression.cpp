@@ -84,25 +84,17 @@ Result<bool> Insert(store::Tx& tx, int64_t ws, int64_t campaign_id, const Entry&
 
 Result<json::value> ListSuppressions(Api& api, Ctx& ctx) {
   KILN_ASSIGN_OR_RETURN(const Page page, ReadPage(ctx.req, "a suppression entry id"));
-  const int64_t limit = page.limit, before = page.before;
   KILN_ASSIGN_OR_RETURN(const int64_t campaign_id,
                         ReadIdFilter(ctx.req, "campaign_id", "a campaign id"));
   KILN_ASSIGN_OR_RETURN(const std::string pattern, ReadSearchPattern(ctx.req));
-  json::array items;
-  int64_t next_before = 0;
+  json::object out;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(
-        auto rows, tx.Query("suppression.list", {ctx.ws, before, pattern, campaign_id, limit + 1}));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < limit; ++i) {
-      items.push_back(EntryJson(rows[i]));
-      next_before = rows[i].Int("id");
-    }
-    if (static_cast<int64_t>(rows.size()) <= limit) next_before = 0;
+    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("suppression.list", {ctx.ws, page.before, pattern,
+                                                                   campaign_id, page.limit + 1}));
+    out = PagedItems(rows, page, EntryJson);
     return Status::Ok();
   }));
-  return json::object{
-      {"items", std::move(items)},
-      {"next_before", next_before ? json::value(next_before) : json::value(nullptr)}};
+  return out;
 }
 
 Result<json::value> AddSuppressions(Api& api, Ctx& ctx) {

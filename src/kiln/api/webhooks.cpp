@@ -267,23 +267,16 @@ Result<json::value> ListDeliveries(Api& api, Ctx& ctx) {
       return Status::InvalidArgument("must be pending, delivered or failed", "status");
     }
   }
-  json::array items;
-  int64_t next_before = 0;
+  json::object out;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
     KILN_RETURN_IF_ERROR(tx.QueryRow("webhooks.get", {ctx.ws, id}, "no such webhook").status());
     KILN_ASSIGN_OR_RETURN(
         auto rows,
         tx.Query("webhooks.deliveries", {ctx.ws, id, status_filter, page.before, page.limit + 1}));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < page.limit; ++i) {
-      items.push_back(DeliveryJson(rows[i]));
-      next_before = rows[i].Int("id");
-    }
-    if (static_cast<int64_t>(rows.size()) <= page.limit) next_before = 0;
+    out = PagedItems(rows, page, DeliveryJson);
     return Status::Ok();
   }));
-  return json::object{
-      {"items", std::move(items)},
-      {"next_before", next_before ? json::value(next_before) : json::value(nullptr)}};
+  return out;
 }
 
 Result<json::value> RetryDelivery(Api& api, Ctx& ctx) {

@@ -4,36 +4,16 @@
 
 import type { ApiClient } from "./client";
 import { kApiBase } from "./client";
+import type { LeadStatus } from "./leads";
 import type { Page } from "./types";
 
 export type ConversationStatus = "open" | "interested" | "not_interested" | "closed";
 export const kConversationStatuses: readonly ConversationStatus[] = ["open", "interested", "not_interested", "closed"];
 
-export type LeadStatus =
-  | "new"
-  | "contacted"
-  | "replied"
-  | "interested"
-  | "not_interested"
-  | "meeting_booked"
-  | "bounced"
-  | "unsubscribed";
-export const kLeadStatuses: readonly LeadStatus[] = [
-  "new",
-  "contacted",
-  "replied",
-  "interested",
-  "not_interested",
-  "meeting_booked",
-  "bounced",
-  "unsubscribed",
-];
-
-/** "not_interested" → "Not interested". */
-export function statusLabel(status: string): string {
-  const words = status.replace(/_/g, " ");
-  return words.length === 0 ? words : words[0].toUpperCase() + words.slice(1);
-}
+// Lead statuses are the leads API's (one list for the leads screens and the inbox).
+export { kLeadStatuses, type LeadStatus } from "./leads";
+/** "not_interested" → "Not interested" (lead and conversation statuses alike). */
+export { leadStatusLabel as statusLabel } from "./leads";
 
 export interface ConversationLead {
   id: number;
