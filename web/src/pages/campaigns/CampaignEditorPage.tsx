@@ -39,6 +39,7 @@ import {
   kConditionLabels,
   kWeekdays,
   kWizardSteps,
+  reorderBlockedReason,
   stepOfField,
   type CampaignForm,
   type WizardStep,
@@ -244,6 +245,7 @@ function Wizard({ campaign }: { campaign: Campaign }) {
           setForm={setForm}
           errors={errors}
           editable={steps_editable}
+          reorder_blocked={reorderBlockedReason(saved.status)}
           save={save}
           showFieldError={(field, message) => setErrors({ [field]: message })}
         />
@@ -421,9 +423,10 @@ function AudienceStep({ ws, form, setForm, errors, audience, mailable, can_edit 
 }
 
 /** The Content step with the custom field keys found on the workspace's leads. */
-function ContentStepWithKeys({ ws, form, setForm, errors, editable, save, showFieldError }: StepProps & {
+function ContentStepWithKeys({ ws, form, setForm, errors, editable, reorder_blocked, save, showFieldError }: StepProps & {
   ws: number;
   editable: boolean;
+  reorder_blocked: string | null;
   save: () => Promise<number>;
   showFieldError: (field: string, message: string) => void;
 }) {
@@ -445,6 +448,7 @@ function ContentStepWithKeys({ ws, form, setForm, errors, editable, save, showFi
       errors={errors}
       custom_keys={custom_keys}
       editable={editable}
+      reorder_blocked={reorder_blocked}
       save={save}
       showFieldError={showFieldError}
     />

@@ -1,7 +1,9 @@
 // The wizard's Content step: the sequence of emails. Each step waits some days and hours after
 // the previous one and may send only on a condition; each has A/B/n variants with weights, a
 // subject and a body. A variables picker inserts template variables where the cursor is, and
-// the preview renders a chosen step and variant for a chosen lead through the API.
+// the preview renders a chosen step and variant for a chosen lead through the API. Steps and
+// variants move up and down with labelled buttons (a draft only: see reorderBlockedReason); focus
+// stays on the moved item's button and a live region says where it went.
 
 import { useQuery } from "@tanstack/react-query";
 import { useId, useRef, useState, type ReactNode } from "react";
@@ -18,6 +20,8 @@ import {
   emptyVariant,
   insertAt,
   kConditionLabels,
+  moveStep,
+  moveVariant,
   positionIn,
   templateVariables,
   variantLabel,
@@ -37,16 +41,34 @@ interface ContentProps {
   /** Custom field keys seen on the workspace's leads. */
   custom_keys: string[];
   editable: boolean;
+  /** Why steps and variants cannot be reordered now (shown, buttons disabled); null: they can. */
+  reorder_blocked: string | null;
   /** Saves the form; resolves with the campaign id when saved, rejects (and shows errors) otherwise. */
   save: () => Promise<number>;
   /** Shows an error next to the control of an API field (a template the preview could not parse). */
   showFieldError: (field: string, message: string) => void;
 }
 
-export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, save, showFieldError }: ContentProps) {
+export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, reorder_blocked, save, showFieldError }: ContentProps) {
+  const [announcement, setAnnouncement] = useState("");
   function updateStep(i: number, change: (s: StepForm) => StepForm) {
     setForm((f) => ({ ...f, steps: f.steps.map((s, k) => (k === i ? change(s) : s)) }));
   }
+  function onMoveStep(from: number, to: number) {
+    const key = form.steps[from]?.key;
+    if (key === undefined) return;
+    setForm((f) => moveStep(f, from, to));
+    setAnnouncement(`Step ${from + 1} moved to position ${to + 1} of ${form.steps.length}.`);
+    refocusMove(key, to < from ? "up" : "down");
+  }
+  function onMoveVariant(step: number, from: number, to: number) {
+    const v = form.steps[step]?.variants[from];
+    if (v === undefined) return;
+    setForm((f) => moveVariant(f, step, from, to));
+    setAnnouncement(`Variant ${v.label || variantLabel(from)} of step ${step + 1} moved to position ${to + 1} of ${form.steps[step].variants.length}.`);
+    refocusMove(v.key, to < from ? "up" : "down");
+  }
+  const can_move = editable && reorder_blocked === null;
   return (
     <div className="space-y-4">
       {!editable && (
@@ -54,6 +76,14 @@ export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, 
           The campaign is running: pause it to edit its emails.
         </p>
       )}
+      {editable && reorder_blocked !== null && form.steps.length > 0 && (
+        <p id="reorder-blocked" className="rounded-md bg-slate-50 px-3 py-2 text-sm text-slate-700 ring-1 ring-inset ring-slate-200">
+          {reorder_blocked}
+        </p>
+      )}
+      <p className="sr-only" role="status" aria-live="polite">
+        {announcement}
+      </p>
       {form.steps.length === 0 && (
         <Card>
           <p className="px-4 py-6 text-sm text-slate-600">No emails yet. Add the first step of the sequence.</p>
@@ -63,10 +93,14 @@ export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, 
         <StepEditor
           key={step.key}
           index={i}
+          count={form.steps.length}
           step={step}
           errors={errors}
           editable={editable}
+          can_move={can_move}
           custom_keys={custom_keys}
+          onMove={(to) => onMoveStep(i, to)}
+          onMoveVariant={(from, to) => onMoveVariant(i, from, to)}
           onChange={(change) => updateStep(i, change)}
           onRemove={() => setForm((f) => ({ ...f, steps: f.steps.filter((_, k) => k !== i) }))}
         />
@@ -82,12 +116,59 @@ export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, 
   );
 }
 
-function StepEditor({ index, step, errors, editable, custom_keys, onChange, onRemove }: {
+/** The id of an item's move button, to give focus back to it after the item moved. */
+function moveButtonId(key: string, direction: "up" | "down"): string {
+  return `move-${key}-${direction}`;
+}
+
+/**
+ * Once React has moved the item, focuses its button for the same direction, or the other one when
+ * the item reached the end (a disabled button cannot hold focus).
+ */
+function refocusMove(key: string, direction: "up" | "down") {
+  requestAnimationFrame(() => {
+    const same = document.getElementById(moveButtonId(key, direction)) as HTMLButtonElement | null;
+    const other = document.getElementById(moveButtonId(key, direction === "up" ? "down" : "up")) as HTMLButtonElement | null;
+    const target = same && !same.disabled ? same : other;
+    target?.focus();
+  });
+}
+
+/** "Move up" / "Move down" for one item; disabled at the ends and while reordering is blocked. */
+function MoveButtons({ item_key, name, index, count, can_move, onMove }: {
+  item_key: string;
+  name: string;
   index: number;
+  count: number;
+  can_move: boolean;
+  onMove: (to: number) => void;
+}) {
+  if (count < 2) return null;
+  const blocked = can_move ? undefined : "reorder-blocked";
+  return (
+    <div role="group" aria-label={`Order of ${name}`} className="flex gap-1">
+      <Button id={moveButtonId(item_key, "up")} size="sm" variant="ghost" disabled={!can_move || index === 0}
+        aria-label={`Move ${name} up`} aria-describedby={blocked} onClick={() => onMove(index - 1)}>
+        <span aria-hidden="true">↑</span> Up
+      </Button>
+      <Button id={moveButtonId(item_key, "down")} size="sm" variant="ghost" disabled={!can_move || index === count - 1}
+        aria-label={`Move ${name} down`} aria-describedby={blocked} onClick={() => onMove(index + 1)}>
+        <span aria-hidden="true">↓</span> Down
+      </Button>
+    </div>
+  );
+}
+
+function StepEditor({ index, count, step, errors, editable, can_move, custom_keys, onMove, onMoveVariant, onChange, onRemove }: {
+  index: number;
+  count: number;
   step: StepForm;
   errors: Record<string, string>;
   editable: boolean;
+  can_move: boolean;
   custom_keys: string[];
+  onMove: (to: number) => void;
+  onMoveVariant: (from: number, to: number) => void;
   onChange: (change: (s: StepForm) => StepForm) => void;
   onRemove: () => void;
 }) {
@@ -100,9 +181,12 @@ function StepEditor({ index, step, errors, editable, custom_keys, onChange, onRe
     <Card
       title={`Step ${index + 1}`}
       actions={editable && (
-        <Button size="sm" variant="ghost" className="text-red-700" onClick={onRemove} aria-label={`Remove step ${index + 1}`}>
-          Remove step
-        </Button>
+        <div className="flex flex-wrap items-center justify-end gap-1">
+          <MoveButtons item_key={step.key} name={`step ${index + 1}`} index={index} count={count} can_move={can_move} onMove={onMove} />
+          <Button size="sm" variant="ghost" className="text-red-700" onClick={onRemove} aria-label={`Remove step ${index + 1}`}>
+            Remove step
+          </Button>
+        </div>
       )}
     >
       <fieldset className="space-y-4 p-4" disabled={!editable}>
@@ -135,9 +219,12 @@ function StepEditor({ index, step, errors, editable, custom_keys, onChange, onRe
         <div className="space-y-4">
           {step.variants.map((v, j) => (
             <VariantEditor
-              key={j}
+              key={v.key}
               step_index={index}
               index={j}
+              count={step.variants.length}
+              can_move={can_move}
+              onMove={(to) => onMoveVariant(j, to)}
               variant={v}
               errors={errors}
               custom_keys={custom_keys}
@@ -172,9 +259,12 @@ function Named({ prefix, children }: { prefix: string; children: ReactNode }) {
   );
 }
 
-function VariantEditor({ step_index, index, variant, errors, custom_keys, can_remove, onChange, onRemove }: {
+function VariantEditor({ step_index, index, count, can_move, onMove, variant, errors, custom_keys, can_remove, onChange, onRemove }: {
   step_index: number;
   index: number;
+  count: number;
+  can_move: boolean;
+  onMove: (to: number) => void;
   variant: VariantForm;
   errors: Record<string, string>;
   custom_keys: string[];
@@ -262,6 +352,7 @@ function VariantEditor({ step_index, index, variant, errors, custom_keys, can_re
               ))}
             </select>
           </div>
+          <MoveButtons item_key={variant.key} name={name} index={index} count={count} can_move={can_move} onMove={onMove} />
           {can_remove && (
             <Button size="sm" variant="ghost" className="text-red-700" onClick={onRemove} aria-label={`Remove ${name}`}>
               Remove

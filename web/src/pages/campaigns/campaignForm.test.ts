@@ -8,8 +8,12 @@ import {
   formProblems,
   inputFromForm,
   insertAt,
+  moveItem,
+  moveStep,
+  moveVariant,
   positionIn,
   progressOf,
+  reorderBlockedReason,
   splitDelay,
   stepAndVariantOf,
   stepOfField,
@@ -163,5 +167,61 @@ describe("status", () => {
     expect(campaignActions("running")).toEqual(["pause", "complete"]);
     expect(campaignActions("paused")).toEqual(["resume", "complete", "archive"]);
     expect(campaignActions("archived")).toEqual([]);
+  });
+});
+
+describe("reordering", () => {
+  it("moves one item and keeps the others in order", () => {
+    expect(moveItem(["a", "b", "c", "d"], 0, 2)).toEqual(["b", "c", "a", "d"]);
+    expect(moveItem(["a", "b", "c", "d"], 3, 1)).toEqual(["a", "d", "b", "c"]);
+    const same = ["a", "b"];
+    expect(moveItem(same, 1, 1)).toBe(same);
+    expect(moveItem(same, -1, 0)).toBe(same);
+    expect(moveItem(same, 0, 2)).toBe(same);
+  });
+
+  it("moves a step with its delay, condition and variants, and sends the new order", () => {
+    const form = formFromCampaign(kCampaign);
+    const keys = form.steps.map((s) => s.key);
+    const moved = moveStep(form, 1, 0);
+    expect(moved.steps.map((s) => s.key)).toEqual([keys[1], keys[0]]);
+    expect(form.steps.map((s) => s.key)).toEqual(keys); // the old form is untouched
+    expect(moved.steps[0]).toMatchObject({ delay_days: "3", delay_hours: "5", condition: "no_open" });
+    const input = inputFromForm(moved, "draft");
+    expect(input.steps?.map((s) => s.variants[0].subject)).toEqual(["Again", "Hi"]);
+    expect(input.steps?.map((s) => s.delay_minutes)).toEqual([3 * 1440 + 300, 0]);
+    // The first step always sends; the moved step's condition comes back when it moves back.
+    expect(input.steps?.map((s) => s.condition)).toEqual(["always", "always"]);
+    expect(moveStep(moved, 0, 1).steps[1].condition).toBe("no_open");
+    expect(moveStep(form, 0, 5)).toBe(form);
+  });
+
+  it("moves a variant within its step only, labels and keys following it", () => {
+    const form = formFromCampaign(kCampaign);
+    const keys = form.steps[1].variants.map((v) => v.key);
+    const moved = moveVariant(form, 1, 1, 0);
+    expect(moved.steps[1].variants.map((v) => v.label)).toEqual(["B", "A"]);
+    expect(moved.steps[1].variants.map((v) => v.key)).toEqual([keys[1], keys[0]]);
+    expect(moved.steps[0]).toBe(form.steps[0]);
+    expect(inputFromForm(moved, "draft").steps?.[1].variants.map((v) => [v.subject, v.weight, v.enabled])).toEqual([
+      ["Again?", 0, false],
+      ["Again", 2, true],
+    ]);
+    expect(moveVariant(form, 0, 0, 1)).toBe(form);
+    expect(moveVariant(form, 9, 0, 1)).toBe(form);
+  });
+
+  it("gives every variant and step a distinct key", () => {
+    const form = formFromCampaign(kCampaign);
+    const keys = [...form.steps.map((s) => s.key), ...form.steps.flatMap((s) => s.variants.map((v) => v.key))];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("allows reordering only before the first launch", () => {
+    expect(reorderBlockedReason("draft")).toBeNull();
+    expect(reorderBlockedReason("paused")).toMatch(/launched/);
+    expect(reorderBlockedReason("running")).toMatch(/pause it/);
+    expect(reorderBlockedReason("completed")).toMatch(/no longer/);
+    expect(reorderBlockedReason("archived")).toMatch(/no longer/);
   });
 });

@@ -19,6 +19,8 @@ export function isWizardStep(value: string | null): value is WizardStep {
 }
 
 export interface VariantForm {
+  /** Stable key for React lists (not sent); follows the variant when it moves. */
+  key: string;
   label: string;
   weight: string;
   subject: string;
@@ -70,8 +72,8 @@ export const kWeekdays: ReadonlyArray<{ day: number; short: string; long: string
 ];
 
 let next_key = 1;
-function newKey(): string {
-  return `step-${next_key++}`;
+function newKey(kind: "step" | "variant" = "step"): string {
+  return `${kind}-${next_key++}`;
 }
 
 /** The label of the n-th variant (0-based): A, B, …, J. */
@@ -80,7 +82,7 @@ export function variantLabel(index: number): string {
 }
 
 export function emptyVariant(index: number): VariantForm {
-  return { label: variantLabel(index), weight: "1", subject: "", body_text: "", body_html: "", enabled: true };
+  return { key: newKey("variant"), label: variantLabel(index), weight: "1", subject: "", body_text: "", body_html: "", enabled: true };
 }
 
 export function emptyStep(first: boolean): StepForm {
@@ -126,6 +128,7 @@ export function formFromCampaign(c: Campaign): CampaignForm {
         delay_hours: String(hours),
         condition: s.condition,
         variants: s.variants.map((v) => ({
+          key: newKey("variant"),
           label: v.label,
           weight: String(v.weight),
           subject: v.subject,
@@ -188,6 +191,59 @@ export function inputFromForm(form: CampaignForm, status: CampaignStatus): Campa
 function numberOr(text: string, fallback: number): number {
   const n = wholeNumber(text);
   return Number.isNaN(n) ? fallback : n;
+}
+
+/**
+ * Why the steps and variants of a campaign in `status` cannot be put in another order, or null
+ * when they can. The API keeps step and variant rows by position (docs/api.md "Campaigns"): once a
+ * campaign has been launched, its sent and scheduled messages and the place of every enrolled lead
+ * in the sequence point at positions, so a new order would give those leads other emails and
+ * attribute sent mail to the wrong step. Only a draft, never launched, can be reordered.
+ */
+export function reorderBlockedReason(status: CampaignStatus): string | null {
+  switch (status) {
+    case "draft":
+      return null;
+    case "running":
+      return "The campaign is running: pause it to edit its emails.";
+    case "paused":
+      return "This campaign has been launched: its steps and variants keep their order, because leads already in the sequence and the mail already sent are tied to each position. Edit, add or disable emails instead.";
+    case "completed":
+    case "archived":
+      return `The campaign is ${status}: it can no longer be changed.`;
+  }
+}
+
+/**
+ * `items` with the element at `from` moved to index `to` (the others keep their relative order).
+ * Returns the same array when either index is out of range or both are equal.
+ */
+export function moveItem<T>(items: readonly T[], from: number, to: number): readonly T[] {
+  if (from === to || from < 0 || to < 0 || from >= items.length || to >= items.length) return items;
+  const out = [...items];
+  const [moved] = out.splice(from, 1);
+  out.splice(to, 0, moved);
+  return out;
+}
+
+/**
+ * The form with step `from` moved to position `to`. The step keeps its delay, condition and
+ * variants; steps are numbered by position, so every step between the two is renumbered. A
+ * condition on a step that becomes the first is kept in the form (moving it back restores it) but
+ * is sent as "always" (see inputFromForm). Unchanged when an index is out of range.
+ */
+export function moveStep(form: CampaignForm, from: number, to: number): CampaignForm {
+  const steps = moveItem(form.steps, from, to);
+  return steps === form.steps ? form : { ...form, steps: [...steps] };
+}
+
+/** The form with variant `from` of step `step` moved to position `to` in that step; labels stay. */
+export function moveVariant(form: CampaignForm, step: number, from: number, to: number): CampaignForm {
+  const s = form.steps[step];
+  if (s === undefined) return form;
+  const variants = moveItem(s.variants, from, to);
+  if (variants === s.variants) return form;
+  return { ...form, steps: form.steps.map((x, i) => (i === step ? { ...x, variants: [...variants] } : x)) };
 }
 
 /**
