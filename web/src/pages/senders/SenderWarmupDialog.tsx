@@ -1,10 +1,13 @@
 // A sender's warm-up: its plan (start volume, daily increase, maximum, weekdays only, target reply
 // rate, start and end dates) and its reputation (placement and health charts). Members edit the
-// plan; errors the API names appear under the field.
+// plan; errors the API names appear under the field. Placement by receiving provider (Gmail,
+// Outlook, …) comes from the sender's placement answer; both chart modules load on first use.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
 import { queryKeys } from "../../api/endpoints";
+import { useApi } from "../../api/context";
+import { getSenderPlacement, placementKeys } from "../../api/placement";
 import type { Sender } from "../../api/types";
 import { warmupKeys, type SenderWithPlan, type WarmupPlanPatch } from "../../api/warmup";
 import { formErrorsFrom, kNoErrors, type FormErrors } from "../../lib/forms";
@@ -18,8 +21,11 @@ import { dateInputToIso, isoToDateInput } from "../warmup/botForm";
 import { LazyReputationCharts as ReputationCharts } from "../warmup/LazyReputationCharts";
 import { useWarmupApi } from "../warmup/useWarmupApi";
 
+const ProviderPlacement = lazy(() => import("../warmup/ProviderPlacement").then((m) => ({ default: m.ProviderPlacement })));
+
 export function SenderWarmupDialog({ workspace_id, sender, can_edit, onClose }: { workspace_id: number; sender: Sender | null; can_edit: boolean; onClose: () => void }) {
   const warmup = useWarmupApi();
+  const api = useApi();
   const full = useQuery({
     queryKey: sender ? warmupKeys.sender(workspace_id, sender.id) : ["none"],
     queryFn: () => warmup.sender(workspace_id, sender?.id ?? 0),
@@ -41,6 +47,12 @@ export function SenderWarmupDialog({ workspace_id, sender, can_edit, onClose }: 
             <h2 className="mb-3 text-base font-semibold text-slate-900">Placement and health</h2>
             <ReputationCharts queryKey={(days) => warmupKeys.senderReputation(workspace_id, sender.id, days)}
               load={(days) => warmup.senderReputation(workspace_id, sender.id, days)} />
+          </section>
+          <section aria-label="Placement by provider">
+            <Suspense fallback={<Loading label="Loading charts…" />}>
+              <ProviderPlacement queryKey={(days) => placementKeys.sender(workspace_id, sender.id, days)}
+                load={(days) => getSenderPlacement(api.client, workspace_id, sender.id, days)} />
+            </Suspense>
           </section>
         </div>
       )}
