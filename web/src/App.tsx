@@ -53,6 +53,7 @@ const router = createBrowserRouter([
           },
           { path: "leads", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/leads/LeadsPage").then((m) => ({ Component: m.LeadsPage })) },
           { path: "leads/import", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/leads/ImportPage").then((m) => ({ Component: m.ImportPage })) },
+          { path: "leads/:id", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/leads/LeadPage").then((m) => ({ Component: m.LeadPage })) },
           { path: "lists", hydrateFallbackElement: kLoadingPage, lazy: () => import("./pages/leads/ListsPage").then((m) => ({ Component: m.ListsPage })) },
           { path: "senders", element: <SendersPage /> },
           { path: "warmup", element: <WarmupPage /> },

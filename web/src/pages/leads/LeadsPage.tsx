@@ -1,6 +1,7 @@
 // Leads: the workspace's leads, newest first, searchable and filtered by status and list (the
 // filters live in the address, so a list's "open leads" link and the export share them), paged
-// with next_before; change a lead's status in the row, add a lead, delete one, export as CSV.
+// with next_before; change a lead's status in the row, open a lead to edit it (LeadPage), add a
+// lead, delete one, export as CSV.
 
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
@@ -196,7 +197,9 @@ function LeadRow({ lead, can_edit, onDelete }: { lead: Lead; can_edit: boolean; 
   return (
     <tr>
       <Td>
-        <div className="font-medium text-slate-900">{name || lead.email}</div>
+        <Link to={`/w/${workspace.id}/leads/${lead.id}`} className="font-medium text-slate-900 hover:text-brand-700 hover:underline">
+          {name || lead.email}
+        </Link>
         {name && <div className="text-xs text-slate-500">{lead.email}</div>}
         {lead.suppressed && (
           <div className="mt-1">
