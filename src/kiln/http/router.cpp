@@ -98,6 +98,12 @@ Response Router::Dispatch(Request& request) const {
   return routes_[std::get<size_t>(found)].handler(request);
 }
 
+std::variant<const Route*, Response> Router::Resolve(Request& request) const {
+  auto found = Find(request);
+  if (auto* response = std::get_if<Response>(&found)) return std::move(*response);
+  return &routes_[std::get<size_t>(found)];
+}
+
 std::variant<size_t, Response> Router::Find(Request& request) const {
   const bool already_decoded = request.target.empty();
   std::string_view raw = already_decoded ? std::string_view(request.path) : RawPath(request.target);

@@ -6,12 +6,17 @@
 // accept or a refusal (websocket.h); the Server runs accepted connections. A plain GET to it gets
 // the handler's refusal, or 426 Upgrade Required when the handler would have accepted.
 //
-// Routes are registered at start-up (single thread), then Dispatch is thread-safe.
+// A route whose handler blocks its thread for long (an SMTP or IMAP login, an outgoing HTTP call)
+// says so with RouteDoc::blocking; the Server then runs it on its pool of blocking threads
+// (blocking_pool.h) instead of an I/O thread. Its handler stays an ordinary synchronous function.
+//
+// Routes are registered at start-up (single thread), then Dispatch and Resolve are thread-safe.
 // Every route carries its documentation (RouteDoc); /api/v1/openapi.json is generated from it.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "kiln/http/message.h"
@@ -30,6 +35,9 @@ struct RouteDoc {
   int success_status = 200;
   bool authenticated = true;  // needs a session cookie or an API key
   bool websocket = false;     // a WebSocket route (set by Router::AddWebSocket)
+  // The handler waits on the network or another slow resource (seconds): the Server runs it on
+  // its blocking pool, and may answer 503 when that pool is full.
+  bool blocking = false;
 };
 
 struct Route {
@@ -54,6 +62,10 @@ class Router {
   // exists (the server drops the body). Exceptions from handlers propagate to the caller.
   // request.route is set to the matched pattern, "(fallback)" or "(unmatched)".
   Response Dispatch(Request& request) const;
+  // Dispatch in two steps: finds the route like Dispatch (filling path_params and route) and
+  // returns it without running its handler, or returns the response when nothing matches (404,
+  // 405, 400, or the fallback's answer, which runs here). The Route lives as long as the Router.
+  std::variant<const Route*, Response> Resolve(Request& request) const;
   // Registers a WebSocket route on GET `pattern` (same pattern rules as Add).
   void AddWebSocket(std::string pattern, UpgradeHandler handler, RouteDoc doc);
   // For a WebSocket upgrade request: finds the route like Dispatch (filling path_params and

@@ -5,13 +5,16 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -34,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kiln/http/blocking_pool.h"
 #include "kiln/http/message.h"
 #include "kiln/http/metrics.h"
 #include "kiln/http/router.h"
@@ -160,8 +164,18 @@ class Server::Impl {
         grace_timer_(control_),
         open_connections_(
             metrics.GetGauge("kiln_http_open_connections", "HTTP connections currently open")),
-        open_websockets_(metrics.GetGauge("kiln_websocket_connections",
-                                          "WebSocket connections currently open")) {}
+        open_websockets_(
+            metrics.GetGauge("kiln_websocket_connections", "WebSocket connections currently open")),
+        blocking_running_(metrics.GetGauge("kiln_http_blocking_handlers_running",
+                                           "handlers of blocking routes running now")),
+        blocking_queued_(metrics.GetGauge("kiln_http_blocking_handlers_queued",
+                                          "requests to blocking routes waiting for a thread")),
+        blocking_rejected_(metrics.GetCounter(
+            "kiln_http_blocking_rejected_total",
+            "requests to blocking routes answered 503 because every thread was busy and the "
+            "queue was full")),
+        blocking_(
+            std::make_unique<BlockingPool>(options_.blocking_threads, options_.blocking_queue)) {}
 
   Status Listen();
   uint16_t port() const { return port_.load(); }
@@ -183,7 +197,15 @@ class Server::Impl {
   asio::awaitable<std::pair<Status, std::string>> StreamBodyToFile(Session& s,
                                                                    beast::flat_buffer& buffer,
                                                                    uint64_t length);
-  Response Dispatch(Request& request);
+  // Answers a request: finds its route and runs the handler, on this thread or, for a blocking
+  // route, on the blocking pool while the coroutine waits.
+  asio::awaitable<Response> Dispatch(Request& request);
+  // Runs `route`'s handler here; an exception becomes a 500.
+  Response RunHandler(const Route& route, Request& request);
+  // Runs `route`'s handler on the blocking pool and resumes on the caller's executor once it has
+  // returned; 503 when the pool is full or stopping.
+  asio::awaitable<Response> RunBlocking(const Route& route, Request& request);
+  Response InternalError(const Request& request);
   UpgradeResult DispatchUpgrade(Request& request);
   asio::awaitable<void> Close(Session& s, bool linger);
   // Switches the connection to the WebSocket protocol and serves it until it ends.
@@ -208,6 +230,9 @@ class Server::Impl {
   std::optional<asio::signal_set> signals_;
   Gauge& open_connections_;
   Gauge& open_websockets_;
+  Gauge& blocking_running_;
+  Gauge& blocking_queued_;
+  Counter& blocking_rejected_;
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> running_{false};
@@ -219,6 +244,9 @@ class Server::Impl {
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by mu_
   uint64_t next_session_id_ = 0;                                   // guarded by mu_
   std::unordered_map<std::string, int> websockets_per_key_;        // guarded by mu_
+
+  // Last: destroyed (its threads joined) first, while ioc_ can still take their completions.
+  std::unique_ptr<BlockingPool> blocking_;
 };
 
 Status Server::Impl::Listen() {
@@ -295,6 +323,7 @@ void Server::Impl::Run() {
 
 void Server::Impl::Shutdown(Millis grace) {
   if (stopping_.exchange(true)) return;
+  blocking_->Stop();  // queued blocking requests are answered 503; running ones finish
   auto closed = std::make_shared<std::promise<void>>();
   std::future<void> closed_future = closed->get_future();
   asio::post(control_, [this, grace, closed] {
@@ -622,7 +651,7 @@ asio::awaitable<std::pair<bool, bool>> Server::Impl::HandleOne(Session& s,
       response = std::move(std::get<Response>(result));
     }
   } else {
-    response = Dispatch(request);
+    response = co_await Dispatch(request);
     x.route = request.route.empty() ? "(unmatched)" : request.route;
   }
   bool written = co_await Write(s, std::move(response), x, keep_alive && !stopping_);
@@ -745,9 +774,33 @@ void Server::Impl::Record(const Exchange& x, int status, std::string_view remote
   }
 }
 
-Response Server::Impl::Dispatch(Request& request) {
+Response Server::Impl::InternalError(const Request& request) {
+  return Response::Error(bhttp::status::internal_server_error, "internal",
+                         "internal error; request id " + request.request_id);
+}
+
+asio::awaitable<Response> Server::Impl::Dispatch(Request& request) {
+  std::variant<const Route*, Response> found;
   try {
-    return router_.Dispatch(request);
+    found = router_.Resolve(request);  // runs the fallback (static files) when no route matches
+  } catch (const std::exception& e) {
+    spdlog::error("http: handler for {} {} threw: {} (request {})",
+                  bhttp::to_string(request.method), request.route, e.what(), request.request_id);
+    co_return InternalError(request);
+  } catch (...) {
+    spdlog::error("http: handler for {} {} threw a non-exception (request {})",
+                  bhttp::to_string(request.method), request.route, request.request_id);
+    co_return InternalError(request);
+  }
+  if (auto* response = std::get_if<Response>(&found)) co_return std::move(*response);
+  const Route& route = *std::get<const Route*>(found);
+  if (!route.doc.blocking) co_return RunHandler(route, request);
+  co_return co_await RunBlocking(route, request);
+}
+
+Response Server::Impl::RunHandler(const Route& route, Request& request) {
+  try {
+    return route.handler(request);
   } catch (const std::exception& e) {
     spdlog::error("http: handler for {} {} threw: {} (request {})",
                   bhttp::to_string(request.method), request.route, e.what(), request.request_id);
@@ -755,8 +808,66 @@ Response Server::Impl::Dispatch(Request& request) {
     spdlog::error("http: handler for {} {} threw a non-exception (request {})",
                   bhttp::to_string(request.method), request.route, request.request_id);
   }
-  return Response::Error(bhttp::status::internal_server_error, "internal",
-                         "internal error; request id " + request.request_id);
+  return InternalError(request);
+}
+
+asio::awaitable<Response> Server::Impl::RunBlocking(const Route& route, Request& request) {
+  auto unavailable = [](std::string message) {
+    Response r = Response::Error(bhttp::status::service_unavailable, "unavailable", message);
+    r.SetHeader(bhttp::field::retry_after, "5");
+    return r;
+  };
+  if (stopping_) co_return unavailable("the server is shutting down");
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  Response response;
+  // `request` and `response` live in this coroutine's frame, which stays suspended (and alive)
+  // until the completion below is posted: the pool thread is the only one touching them until
+  // then, and posting through the executor orders its writes before the coroutine reads them.
+  co_await asio::async_initiate<const asio::use_awaitable_t<>, void()>(
+      [&](auto completion) {
+        using Completion = decltype(completion);
+        struct Waiter {
+          std::optional<Completion> completion;
+          asio::any_io_executor executor;
+          // Keeps ioc_.run() from returning while a handler is out on the pool.
+          asio::executor_work_guard<asio::any_io_executor> work;
+          void Resume() {
+            asio::post(executor, std::move(*completion));
+            completion.reset();
+            work.reset();
+          }
+        };
+        auto waiter = std::make_shared<Waiter>(
+            Waiter{std::move(completion), executor, asio::make_work_guard(executor)});
+        BlockingPool::Job job;
+        job.run = [this, waiter, &route, &request, &response] {
+          blocking_queued_.Add(-1);
+          blocking_running_.Add(1);
+          response = RunHandler(route, request);
+          blocking_running_.Add(-1);
+          waiter->Resume();
+        };
+        job.cancel = [this, waiter, &response, unavailable] {
+          blocking_queued_.Add(-1);
+          response = unavailable("the server is shutting down");
+          waiter->Resume();
+        };
+        blocking_queued_.Add(1);
+        if (blocking_->Submit(std::move(job))) return;
+        blocking_queued_.Add(-1);
+        blocking_rejected_.Inc();
+        spdlog::warn(
+            "http: {} {} refused: all {} blocking threads busy and {} requests waiting "
+            "(request {})",
+            bhttp::to_string(request.method), request.route, blocking_->threads(),
+            blocking_->queue_limit(), request.request_id);
+        response = unavailable(
+            "too many slow requests (mail server checks, test sends) are in progress on this "
+            "server; try again in a few seconds");
+        waiter->Resume();
+      },
+      asio::use_awaitable);
+  co_return response;
 }
 
 asio::awaitable<bool> Server::Impl::Write(Session& s, Response response, const Exchange& x,

@@ -1,7 +1,12 @@
 // Server: the HTTP/1.1 front door. Accepts connections on one address, reads requests with limits
 // and timeouts, dispatches them through a Router, and writes the responses with Kiln's standard
 // headers (request id, security headers). One C++20 coroutine per connection on an io_context
-// run by `threads` threads; handlers are synchronous and run on those threads.
+// run by `threads` threads; handlers are synchronous and run on those threads, except the handlers
+// of routes marked blocking (RouteDoc::blocking): those run on a separate pool of
+// `blocking_threads` threads while the connection's coroutine waits without holding an I/O thread,
+// so slow mail servers cannot stall the rest of the API. When every blocking thread is busy and
+// `blocking_queue` requests already wait for one, such a request is answered 503 with Retry-After
+// in the API's error shape.
 //
 // What a connection gets:
 //   - keep-alive; an idle timeout between requests and a read timeout covering a request's headers
@@ -53,6 +58,9 @@ struct ServerOptions {
   // Run() installs SIGTERM/SIGINT handlers that call Shutdown(shutdown_grace).
   bool handle_signals = false;
   Millis shutdown_grace{10'000};
+  // Threads running the handlers of blocking routes, and how many such requests may wait for one.
+  int blocking_threads = 8;
+  size_t blocking_queue = 64;
 };
 
 class Server {
@@ -79,7 +87,9 @@ class Server {
   // flight finish and be answered with "Connection: close", and after `grace` closes connections
   // still waiting for or reading a request. A response whose writing has begun is never cut off
   // (the write timeout bounds it), and a handler still running is not interrupted: its response is
-  // written when it returns. Idempotent; later calls do nothing.
+  // written when it returns (Run waits for blocking handlers too; their own timeouts bound them).
+  // Blocking requests still waiting for a thread are answered 503. Idempotent; later calls do
+  // nothing.
   void Shutdown(Millis grace);
 
  private:
