@@ -16,6 +16,8 @@ import { AuditLogPage } from "./pages/settings/AuditLogPage";
 import { MembersPage } from "./pages/settings/MembersPage";
 import { SettingsLayout } from "./pages/settings/SettingsLayout";
 import { SuppressionPage } from "./pages/settings/SuppressionPage";
+import { TrackingDomainPage } from "./pages/settings/TrackingDomainPage";
+import { WebhooksPage } from "./pages/settings/WebhooksPage";
 import { WorkspacePage } from "./pages/settings/WorkspacePage";
 import { SignInPage } from "./pages/SignIn";
 import { Loading } from "./ui/Spinner";
@@ -70,6 +72,8 @@ const router = createBrowserRouter([
               { path: "audit-log", element: <AuditLogPage /> },
               { path: "workspace", element: <WorkspacePage /> },
               { path: "suppression", element: <SuppressionPage /> },
+              { path: "webhooks", element: <WebhooksPage /> },
+              { path: "tracking-domain", element: <TrackingDomainPage /> },
             ],
           },
           { path: "account", element: <AccountPage /> },

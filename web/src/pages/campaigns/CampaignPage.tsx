@@ -1,6 +1,6 @@
 // One campaign (/w/:ws/campaigns/:id): status and why it is paused, the counts of its audience
-// and its progress, its sequence and settings, and the actions its status allows (edit for
-// drafts and paused campaigns, pause/resume/complete/archive).
+// and its progress, its sequence and settings (with its tracking domain), and the actions its
+// status allows (edit for drafts and paused campaigns, pause/resume/complete/archive).
 
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
@@ -16,6 +16,7 @@ import { Button, buttonClass } from "../../ui/Button";
 import { Badge, Card, ErrorState, PageHeader } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
 import { LazyCampaignAnalytics } from "../analytics/LazyCampaignAnalytics";
+import { TrackingDomainField } from "../settings/TrackingDomainPage";
 import { campaignActions, kConditionLabels, kWeekdays, progressOf, splitDelay } from "./campaignForm";
 import { kCampaignTone, ProgressBar, useCampaignAction, type CampaignAction } from "./CampaignsPage";
 
@@ -173,6 +174,10 @@ function CampaignView({ campaign: c }: { campaign: Campaign }) {
             <dt className="font-medium text-slate-600">Tracking</dt>
             <dd>
               Opens {c.track_opens ? "on" : "off"}, clicks {c.track_clicks ? "on" : "off"}; warm-up mix {c.warmup_mix_percent}%
+            </dd>
+            <dt className="font-medium text-slate-600">Tracking domain</dt>
+            <dd>
+              <TrackingDomainField campaign_id={c.id} campaign_name={c.name} />
             </dd>
           </dl>
         </Card>

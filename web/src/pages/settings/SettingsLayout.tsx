@@ -1,5 +1,6 @@
-// Settings: a tab bar of sub-pages (members, API keys, audit log, workspace). Tabs a role may not
-// use are not shown; their routes answer with an explanation instead of an API 403.
+// Settings: a tab bar of sub-pages (members, API keys, audit log, workspace, suppression, webhooks,
+// tracking domain). Tabs a role may not use are not shown; their routes answer with an explanation
+// instead of an API 403.
 
 import type { ReactNode } from "react";
 import { NavLink, Outlet } from "react-router";
@@ -20,6 +21,8 @@ export const kSettingsTabs: Tab[] = [
   { path: "audit-log", label: "Audit log", min_role: "admin" },
   { path: "workspace", label: "Workspace", min_role: "viewer" },
   { path: "suppression", label: "Suppression", min_role: "viewer" },
+  { path: "webhooks", label: "Webhooks", min_role: "admin" },
+  { path: "tracking-domain", label: "Tracking domain", min_role: "viewer" },
 ];
 
 export function SettingsLayout() {
