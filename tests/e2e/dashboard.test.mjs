@@ -10,6 +10,8 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
 import { after, before, describe } from "node:test";
 import { createBrowser, env } from "./harness.mjs";
 
@@ -624,6 +626,128 @@ describe("Kiln dashboard", () => {
     await page.getByRole("navigation", { name: "Campaign wizard" }).getByRole("button", { name: "Content" }).click();
     await page.getByLabel("Step 1 variant B: Subject", { exact: true }).waitFor();
     await shot("32-phone-wizard-content");
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  // Webhooks: a receiver on 127.0.0.1 (./run allows private webhook targets) records what Kiln
+  // POSTs; the test ping must arrive signed with the secret the dashboard showed once.
+  const receiver = { server: undefined, url: "", requests: [] };
+  after(() => receiver.server?.close());
+
+  step("a webhook is added (secret shown once), pinged, and the ping is in its delivery log", async () => {
+    receiver.server = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        receiver.requests.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise((resolve) => receiver.server.listen(0, "127.0.0.1", resolve));
+    receiver.url = `http://127.0.0.1:${receiver.server.address().port}/kiln-events`;
+
+    await page.goto(`${kBase}/w/${workspace_id}/settings/webhooks`);
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Webhooks" }).waitFor();
+    await page.getByText("No webhooks").waitFor();
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    const dialog = page.getByRole("dialog", { name: "Add a webhook" });
+    // The form's own checks: a URL that is not http(s), no event type chosen.
+    await dialog.getByLabel("Endpoint URL").fill("ftp://127.0.0.1/x");
+    await dialog.getByLabel("Every event type").uncheck();
+    await dialog.getByRole("button", { name: "Add webhook" }).click();
+    await dialog.getByText("The URL must start with http:// or https://.").waitFor();
+    await dialog.getByText("Choose at least one event type, or every event type.").waitFor();
+    await dialog.getByLabel("Endpoint URL").fill(receiver.url);
+    await dialog.getByLabel("Description").fill("CRM sync");
+    await dialog.getByLabel("sent", { exact: true }).check();
+    await dialog.getByLabel("replied", { exact: true }).check();
+    await shot("35-webhook-form");
+    await dialog.getByRole("button", { name: "Add webhook" }).click();
+    const created = page.getByRole("dialog", { name: "Webhook added" });
+    await created.getByText("Kiln will not show it again").waitFor();
+    const secret = await created.getByLabel(`Signing secret of ${receiver.url}`).inputValue();
+    assert.match(secret, /^whsec_/);
+    await shot("36-webhook-secret-once");
+    await created.getByRole("button", { name: "Done" }).click();
+    await created.waitFor({ state: "hidden" });
+
+    const row = page.getByRole("row", { name: new RegExp(receiver.url.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")) });
+    await row.waitFor();
+    assert.match(await row.innerText(), /sent and replied/);
+    assert.match(await row.innerText(), /Nothing delivered yet/);
+    assert.equal(await page.getByText(secret).count(), 0, "the secret is not shown again");
+    // The dialog's Done opened the new webhook's delivery log.
+    const log = page.locator("section", { has: page.getByRole("heading", { name: `Deliveries to ${receiver.url}` }) });
+    await log.getByText("No deliveries yet").waitFor();
+
+    await log.getByRole("button", { name: "Send test ping" }).click();
+    const ping = page.getByRole("dialog", { name: "Test ping" });
+    await ping.getByRole("button", { name: "Send test ping" }).click();
+    const result = ping.getByTestId("ping-result");
+    await result.waitFor();
+    assert.match(await result.innerText(), /Delivered: the receiver answered HTTP 204/);
+    await shot("37-webhook-ping");
+    await ping.getByRole("button", { name: "Close", exact: true }).click();
+    await ping.waitFor({ state: "hidden" });
+
+    // The receiver got one signed ping; the signature verifies as the page's recipe says.
+    assert.equal(receiver.requests.length, 1);
+    const got = receiver.requests[0];
+    assert.equal(JSON.parse(got.body.toString("utf8")).type, "ping");
+    const sig = Object.fromEntries(String(got.headers["kiln-signature"]).split(",").map((kv) => kv.split("=", 2)));
+    const expected = createHmac("sha256", secret).update(`${sig.t}.`).update(got.body).digest("hex");
+    assert.equal(sig.v1, expected);
+
+    const delivery = log.getByTestId("delivery-row").first();
+    await delivery.waitFor();
+    assert.match(await delivery.innerText(), /ping/);
+    assert.match(await delivery.innerText(), /Delivered \(HTTP 204\)/);
+    await log.getByLabel("Status", { exact: true }).selectOption("failed");
+    await log.getByText("No failed deliveries").waitFor();
+    await log.getByLabel("Status", { exact: true }).selectOption("delivered");
+    await log.getByTestId("delivery-row").first().waitFor();
+    await page.getByRole("heading", { name: "Verifying requests" }).waitFor();
+    await shot("38-webhook-deliveries");
+
+    // Disabled from the row's menu, then enabled again.
+    await page.getByRole("button", { name: `Actions for ${receiver.url}` }).click();
+    await page.getByRole("menuitem", { name: "Disable" }).click();
+    await row.getByText("Disabled", { exact: true }).waitFor();
+    await page.getByRole("button", { name: `Actions for ${receiver.url}` }).click();
+    await page.getByRole("menuitem", { name: "Enable" }).click();
+    await row.getByText("Last delivered", { exact: false }).waitFor();
+  });
+
+  step("a tracking domain is refused when it is no host name, then set on a sender and its DNS checked", async () => {
+    await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Tracking domain" }).click();
+    const row = page.getByTestId("tracking-row").filter({ hasText: "ana@acme.test" });
+    await row.getByText("Default").waitFor();
+    await row.getByRole("button", { name: "Set the tracking domain of ana@acme.test" }).click();
+    const dialog = page.getByRole("dialog", { name: "Tracking domain of ana@acme.test" });
+    const field = dialog.getByLabel("Tracking domain", { exact: true });
+    expectHttpError(/\/senders\/\d+\/tracking-domain$/, 400);
+    await field.fill("track_acme");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await page.waitForFunction((el) => el.getAttribute("aria-invalid") === "true", await field.elementHandle());
+    const described = await field.getAttribute("aria-describedby");
+    assert.match(await page.locator(`[id="${described}"]`).innerText(), /is not a hostname/);
+
+    // weak.kiln.test has an A record (192.0.2.7) in the test DNS zone ./run points kiln at; this
+    // kiln has no public URL, so the check cannot tell this server's addresses.
+    await field.fill("https://Weak.Kiln.Test/");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    const check = dialog.getByTestId("tracking-check");
+    await check.getByText("It resolves to 192.0.2.7").waitFor();
+    assert.equal(await field.inputValue(), "weak.kiln.test");
+    assert.match(await check.innerText(), /public_url is not set/);
+    assert.match(await check.innerText(), /A\s+weak\.kiln\.test\s+127\.0\.0\.1/);
+    await shot("39-tracking-domain-check");
+    await dialog.getByRole("button", { name: "Close", exact: true }).click();
+    await dialog.waitFor({ state: "hidden" });
+    assert.match(await row.innerText(), /weak\.kiln\.test/);
+    assert.match(await row.innerText(), /Cannot compare/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot("40-phone-tracking-domain");
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 

@@ -1,7 +1,7 @@
 // Lead import (/w/:ws/leads/import, one import at ?id=): upload a CSV file with a progress bar,
 // check and correct the guessed column mapping on the first rows, pick a list, start, watch the
-// progress (polled every second), then read the counts and download the error report. Past
-// imports are listed below.
+// progress (the live WebSocket's `import` frames; polled every second only while the stream is
+// down), then read the counts and download the error report. Past imports are listed below.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
@@ -30,6 +30,7 @@ import { CheckboxField, FormError, SelectField, TextField } from "../../ui/Field
 import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th, type Tone } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
 import { ProgressBar } from "../campaigns/CampaignsPage";
+import { isImportDone, newerProgress, progressOfJob, useImportStream, type ImportProgress } from "./importLive";
 import { choiceProblems, columnOfField, initialChoices, kImportTargets, startBody, suggestKey, type ColumnChoice } from "./importMapping";
 
 const kEncodingLabel: Record<string, string> = { "utf-8": "UTF-8", "windows-1252": "Windows-1252" };
@@ -180,17 +181,36 @@ function UploadCard({ onUploaded }: { onUploaded: (job: ImportJob) => void }) {
 function ImportView({ id, onNew }: { id: number; onNew: () => void }) {
   const api = useApi();
   const workspace = useWorkspace();
+  const query_client = useQueryClient();
+  const [stream_wanted, setStreamWanted] = useState(true);
+  const stream = useImportStream(workspace.id, stream_wanted, () => api.me());
+  const live = stream.connection === "open";
+  const framed = stream.imports[id];
+  const ended_live = framed !== undefined && isImportDone(framed.status);
   const job = useQuery({
     queryKey: leadKeys.import(workspace.id, id),
     queryFn: () => getImport(api.client, workspace.id, id),
-    // Progress while it runs: ask every second.
-    refetchInterval: (q) => (q.state.data?.status === "running" ? 1000 : false),
+    // Progress comes from the live stream; ask every second only while it is down, or until the
+    // job itself says it ended once the stream did.
+    refetchInterval: (q) => (q.state.data?.status === "running" && (!live || ended_live) ? 1000 : false),
   });
+  const status = job.data?.status;
+  // The stream says the import ended: fetch the job at once for its full counts and first errors.
+  useEffect(() => {
+    if (ended_live && status !== undefined && !isImportDone(status)) {
+      void query_client.invalidateQueries({ queryKey: leadKeys.import(workspace.id, id) });
+    }
+  }, [ended_live, status, query_client, workspace.id, id]);
+  // The stream is needed until the import has ended.
+  useEffect(() => {
+    setStreamWanted(status === undefined || !isImportDone(status));
+  }, [status]);
   if (job.isPending) return <Loading label="Loading the import…" />;
   if (job.isError) return <ErrorState error={job.error} onRetry={() => void job.refetch()} />;
   const j = job.data;
   if (j.status === "pending" && j.preview) return <MappingCard job={j} preview={j.preview} />;
-  return <ProgressCard job={j} onNew={onNew} />;
+  const shown = isImportDone(j.status) ? undefined : newerProgress(progressOfJob(j), framed ?? progressOfJob(j));
+  return <ProgressCard job={j} live={shown} streaming={live} onNew={onNew} />;
 }
 
 function MappingCard({ job, preview }: { job: ImportJob; preview: ImportPreview }) {
@@ -329,7 +349,11 @@ function MappingCard({ job, preview }: { job: ImportJob; preview: ImportPreview 
   );
 }
 
-function ProgressCard({ job: j, onNew }: { job: ImportJob; onNew: () => void }) {
+/**
+ * An import's progress, then its outcome. While it runs, `live` is the newest reading (stream frame
+ * or fetched job) and `streaming` says whether it arrives over the live stream or by polling.
+ */
+function ProgressCard({ job: j, live, streaming, onNew }: { job: ImportJob; live: ImportProgress | undefined; streaming: boolean; onNew: () => void }) {
   const api = useApi();
   const workspace = useWorkspace();
   const query_client = useQueryClient();
@@ -345,22 +369,38 @@ function ProgressCard({ job: j, onNew }: { job: ImportJob; onNew: () => void }) 
     void query_client.invalidateQueries({ queryKey: leadKeys.leads(workspace.id) });
     void query_client.invalidateQueries({ queryKey: leadKeys.lists(workspace.id) });
   }, [done, query_client, workspace.id]);
-  const counts: Array<[string, number]> = [
-    ["Rows read", j.counts.rows],
-    ["Imported", j.counts.imported],
-    ["Already leads", j.counts.existing],
-    ["Repeated in the file", j.counts.duplicates],
-    ["Suppressed", j.counts.suppressed],
-    ["Invalid", j.counts.invalid],
-    ["Role addresses", j.counts.role],
-    ["Disposable domains", j.counts.disposable],
-  ];
+  // While it runs the stream counts skipped rows as one number; the breakdown comes with the end.
+  const counts: Array<[string, number]> =
+    live !== undefined
+      ? [
+          ["Rows read", live.rows_read],
+          ["Imported", live.imported],
+          ["Skipped", live.skipped],
+          ["Invalid", live.invalid],
+        ]
+      : [
+          ["Rows read", j.counts.rows],
+          ["Imported", j.counts.imported],
+          ["Already leads", j.counts.existing],
+          ["Repeated in the file", j.counts.duplicates],
+          ["Suppressed", j.counts.suppressed],
+          ["Invalid", j.counts.invalid],
+          ["Role addresses", j.counts.role],
+          ["Disposable domains", j.counts.disposable],
+        ];
+  const status = live?.status ?? j.status;
+  const progress = live?.progress ?? j.progress;
   return (
     <Card title={done ? `Import of ${j.file_name}: ${j.status}` : `3. Importing ${j.file_name}…`}>
       <div className="space-y-4 p-4" aria-live="polite">
         <div className="flex flex-wrap items-center gap-3">
-          <Badge tone={kImportTone[j.status] ?? "neutral"}>{capitalize(j.status)}</Badge>
-          <ProgressBar label="Import progress" value={Math.round(j.progress * 100)} max={100} fraction={j.progress} />
+          <Badge tone={kImportTone[status] ?? "neutral"}>{capitalize(status)}</Badge>
+          <ProgressBar label="Import progress" value={Math.round(progress * 100)} max={100} fraction={progress} />
+          {!done && (
+            <span className="text-xs text-slate-500" data-testid="import-source">
+              {streaming ? "Live" : "Live updates unavailable: checking every second"}
+            </span>
+          )}
         </div>
         <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4" data-testid="import-counts">
           {counts.map(([label, n]) => (
