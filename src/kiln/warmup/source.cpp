@@ -3,9 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -117,23 +119,33 @@ struct Limits {
 };
 struct Candidates {
   std::vector<Candidate> bots;
-  std::vector<Candidate> peers;
-  std::map<int64_t, Limits> bot_limits, peer_limits;
+  std::vector<Candidate> peers;  // every sender of the workspace with warm-up on (a sender's own
+                                 // history keeps it from picking itself)
+  std::unordered_map<int64_t, Limits> bot_limits, peer_limits;
+  int64_t days_end_ms = std::numeric_limits<int64_t>::max();  // the first counterpart day's end
 };
 
+// The earliest end of the days in `days`, into `end_ms`.
+void EarliestDayEnd(const ZoneDays& days, int64_t* end_ms) {
+  for (const auto& [name, zd] : days.all()) {
+    if (zd.zone) *end_ms = std::min(*end_ms, zd.bounds.end_ms);
+  }
+}
+
 Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones,
-                                  const engine::SenderInfo& sender, int64_t now_ms) {
+                                  int64_t workspace_id, int64_t now_ms) {
   Candidates out;
-  KILN_ASSIGN_OR_RETURN(auto bot_rows, tx.Query("warmup.workspace_bots", {sender.workspace_id}));
-  KILN_ASSIGN_OR_RETURN(auto peer_rows,
-                        tx.Query("warmup.workspace_peers", {sender.workspace_id, sender.id}));
+  KILN_ASSIGN_OR_RETURN(auto bot_rows, tx.Query("warmup.workspace_bots", {workspace_id}));
+  // No sender has id 0: every peer of the workspace.
+  KILN_ASSIGN_OR_RETURN(auto peer_rows, tx.Query("warmup.workspace_peers", {workspace_id, 0}));
 
   ZoneDays bot_days(zones, now_ms);
   for (const store::Row& row : bot_rows) bot_days.Of(row.Text("timezone"));
-  KILN_ASSIGN_OR_RETURN(auto received, CountsByZone(tx, "warmup.bot_received_between",
-                                                    sender.workspace_id, bot_days));
-  KILN_ASSIGN_OR_RETURN(
-      auto replies, CountsByZone(tx, "warmup.bot_replies_between", sender.workspace_id, bot_days));
+  EarliestDayEnd(bot_days, &out.days_end_ms);
+  KILN_ASSIGN_OR_RETURN(auto received,
+                        CountsByZone(tx, "warmup.bot_received_between", workspace_id, bot_days));
+  KILN_ASSIGN_OR_RETURN(auto replies,
+                        CountsByZone(tx, "warmup.bot_replies_between", workspace_id, bot_days));
   for (const store::Row& row : bot_rows) {
     const std::string tz = row.Text("timezone");
     const ZoneDay& zd = bot_days.Of(tz);
@@ -158,8 +170,9 @@ Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones
 
   ZoneDays peer_days(zones, now_ms);
   for (const store::Row& row : peer_rows) peer_days.Of(row.Text("timezone"));
-  KILN_ASSIGN_OR_RETURN(auto peer_received, CountsByZone(tx, "warmup.peer_received_between",
-                                                         sender.workspace_id, peer_days));
+  EarliestDayEnd(peer_days, &out.days_end_ms);
+  KILN_ASSIGN_OR_RETURN(auto peer_received,
+                        CountsByZone(tx, "warmup.peer_received_between", workspace_id, peer_days));
   for (const store::Row& row : peer_rows) {
     const std::string tz = row.Text("timezone");
     const ZoneDay& zd = peer_days.Of(tz);
@@ -202,9 +215,27 @@ Result<int> RoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
 
 }  // namespace
 
+// A workspace's candidates as last read, with the pool pairing picks from (see source.h).
+struct DbWarmupSource::Workspace {
+  Workspace(Candidates c, int64_t now_ms, int64_t refresh_ms)
+      : limits(std::move(c)),
+        pool(limits.bots, limits.peers),
+        loaded_at_ms(now_ms),
+        valid_until_ms(std::min(limits.days_end_ms, now_ms + refresh_ms)) {
+    limits.bots.clear();  // the pool holds them now
+    limits.peers.clear();
+  }
+  Candidates limits;  // bot_limits, peer_limits: today's caps and day bounds
+  PairingPool pool;   // rooms kept by this source's claims and the recounts under lock
+  int64_t loaded_at_ms;
+  int64_t valid_until_ms;  // read again from here on
+};
+
 DbWarmupSource::DbWarmupSource(store::Database& db, domain::TimeZoneDatabase& zones,
                                WarmupSourceOptions options)
     : db_(db), zones_(zones), options_(std::move(options)) {}
+
+DbWarmupSource::~DbWarmupSource() = default;
 
 namespace {
 
@@ -314,9 +345,16 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
 
   // (c): a new thread with the counterpart pairing picks.
   auto start_thread = [&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(Candidates candidates, LoadCandidates(tx, zones_, sender, now_ms));
-    if (candidates.bots.empty() && candidates.peers.empty()) return Status::Ok();
-    PairingPool pool(candidates.bots, candidates.peers);
+    std::unique_ptr<Workspace>& cached = workspaces_[sender.workspace_id];
+    if (!cached || now_ms < cached->loaded_at_ms || now_ms >= cached->valid_until_ms) {
+      cached.reset();
+      KILN_ASSIGN_OR_RETURN(Candidates candidates,
+                            LoadCandidates(tx, zones_, sender.workspace_id, now_ms));
+      cached = std::make_unique<Workspace>(std::move(candidates), now_ms,
+                                           options_.candidates_refresh.count());
+    }
+    PairingPool& pool = cached->pool;
+    if (pool.bot_count() == 0 && pool.peer_count() == 0) return Status::Ok();
 
     SenderHistory history(pool, sender.id);
     KILN_ASSIGN_OR_RETURN(auto contacts, tx.Query("warmup.contacts", {sender.id}));
@@ -339,18 +377,17 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
       // last room since the candidates were read.
       KILN_RETURN_IF_ERROR(
           tx.Exec(bot ? "warmup.bot_lock" : "warmup.peer_lock", {pick->id}).status());
-      const auto& limits = bot ? candidates.bot_limits : candidates.peer_limits;
+      const auto& limits = bot ? cached->limits.bot_limits : cached->limits.peer_limits;
       auto limit = limits.find(pick->id);
       int room = 0;
       if (limit != limits.end()) {
         KILN_ASSIGN_OR_RETURN(room, RoomNow(tx, bot, pick->id, limit->second));
       }
-      if (room <= 0) {
-        pool.SetRoom(pick->kind, pick->id, 0);
-        continue;
-      }
+      // The rows are the truth: what other processes claimed, what the bot owes.
+      pool.SetRoom(pick->kind, pick->id, std::max(room, 0));
+      if (room <= 0) continue;
       KILN_ASSIGN_OR_RETURN(std::optional<Party> to, LoadParty(tx, bot, pick->id));
-      if (!to) {
+      if (!to || !to->active) {  // gone or paused since the candidates were read
         pool.SetRoom(pick->kind, pick->id, 0);
         continue;
       }
@@ -370,6 +407,7 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
               "warm-up thread insert returned no id"));
       const int64_t id = inserted.Int("id");
       KILN_RETURN_IF_ERROR(tx.Exec("warmup.set_thread", {id}).status());
+      pool.Consume(*pick, &history);
       result = Compose(id, me, to->address, message_id, token, std::move(content.subject),
                        std::move(content.text_body), std::move(content.html_body), now_ms);
       return Status::Ok();
@@ -390,7 +428,11 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     }
     return Status::Ok();
   });
-  if (!st.ok()) return st;
+  if (!st.ok()) {
+    // Rooms taken by picks that were rolled back: read the workspace again next time.
+    workspaces_.erase(sender.workspace_id);
+    return st;
+  }
   return result;
 }
 

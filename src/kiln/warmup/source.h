@@ -19,13 +19,24 @@
 // at most once per lapse_check_interval of `now`, so a queue manager that only knows the
 // WarmupSource interface still gets lapsed claims reported.
 //
+// The candidates of (c) — every active bot and warm-up peer of the workspace, their limits today
+// and their rooms counted from the rows — are read once and kept per workspace (so a new thread
+// costs its own pick, not a read of the whole workspace): until options.candidates_refresh of
+// `now` has passed, a counterpart's day has turned, or `now` went back. Meanwhile each room is
+// kept by this source's own claims, and every pick is still counted again from the rows under
+// the counterpart's row lock before it is claimed, so mail claimed by other processes, replies
+// the bots owe and a counterpart that stopped being active are never overrun; a new bot or peer,
+// a raised limit, or room freed by a failure is seen at the next read.
+//
 // Thread-safety: one instance is used by one scheduler thread at a time (WarmupSource's contract);
 // several processes may run their own over one database (a bot's or peer's last room is taken
 // under a row lock, so concurrent senders cannot exceed it).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <unordered_map>
 
 #include "kiln/base/clock.h"
 #include "kiln/base/status.h"
@@ -41,6 +52,7 @@ struct WarmupSourceOptions {
   Millis claim_lapse{900'000};          // a 'sending' row older than this was caught by a crash
   uint64_t seed = 1;                    // pairing draws and content; mixed with row and sender ids
   Millis lapse_check_interval{60'000};  // how often Next looks for lapsed claims
+  Millis candidates_refresh{300'000};   // how long a workspace's candidates and rooms are kept
 };
 
 class DbWarmupSource final : public engine::WarmupSource {
@@ -49,6 +61,7 @@ class DbWarmupSource final : public engine::WarmupSource {
   // unknown zone counts as UTC, logged).
   DbWarmupSource(store::Database& db, domain::TimeZoneDatabase& zones,
                  WarmupSourceOptions options = {});
+  ~DbWarmupSource() override;
 
   // See the file comment. nullopt: nothing owed is due and no counterpart has room today.
   // Failure: the database failed (nothing was claimed).
@@ -70,6 +83,8 @@ class DbWarmupSource final : public engine::WarmupSource {
   domain::TimeZoneDatabase& zones_;
   WarmupSourceOptions options_;
   std::optional<int64_t> last_lapse_check_ms_;
+  struct Workspace;  // its candidates, their limits and rooms (source.cpp)
+  std::unordered_map<int64_t, std::unique_ptr<Workspace>> workspaces_;
 };
 
 }  // namespace kiln::warmup

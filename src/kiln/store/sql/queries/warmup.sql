@@ -94,57 +94,98 @@ ORDER BY id;
 
 -- Counts in [$3, $4), a day on the counterparts' calendar in one time zone ($2): sent mail, plus
 -- claims whose outcome is open or unknown (they may have gone out), plus mail scheduled for that
--- day (continuations and owed answers are coming).
+-- day (continuations and owed answers are coming). One branch per way a row counts, each found
+-- through its own index (0015) so a count reads that day's rows only; CROSS JOIN keeps SQLite
+-- from walking the counterparts' whole histories instead, and a unary + keeps it off an index
+-- that would read more rows than the branch's own.
 
 -- name: warmup.bot_received_between
-SELECT w.bot_id AS id, COUNT(*) AS n
-FROM warmup_messages w JOIN bots b ON b.id = w.bot_id
-WHERE b.workspace_id = $1 AND b.timezone = $2 AND w.direction = 'out'
-  AND ((w.status = 'sent' AND w.sent_at >= $3 AND w.sent_at < $4)
-       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4)
-       OR (w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4))
-GROUP BY w.bot_id;
+SELECT c.id, COUNT(*) AS n FROM (
+  SELECT w.bot_id AS id FROM warmup_messages w CROSS JOIN bots b
+  WHERE w.workspace_id = $1 AND w.sent_at >= $3 AND w.sent_at < $4 AND w.status = 'sent'
+    AND w.direction = 'out' AND b.id = w.bot_id AND b.timezone = $2
+  UNION ALL
+  SELECT w.bot_id FROM warmup_messages w CROSS JOIN bots b
+  WHERE w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4
+    AND +w.workspace_id = $1 AND w.direction = 'out' AND b.id = w.bot_id AND b.timezone = $2
+  UNION ALL
+  SELECT w.bot_id FROM warmup_messages w CROSS JOIN bots b
+  WHERE w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4
+    AND +w.workspace_id = $1 AND w.direction = 'out' AND b.id = w.bot_id AND b.timezone = $2
+) c
+GROUP BY c.id;
 
 -- name: warmup.bot_replies_between
-SELECT w.bot_id AS id, COUNT(*) AS n
-FROM warmup_messages w JOIN bots b ON b.id = w.bot_id
-WHERE b.workspace_id = $1 AND b.timezone = $2 AND w.direction = 'back'
-  AND ((w.status = 'sent' AND w.sent_at >= $3 AND w.sent_at < $4)
-       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4)
-       OR (w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4))
-GROUP BY w.bot_id;
+SELECT c.id, COUNT(*) AS n FROM (
+  SELECT w.bot_id AS id FROM warmup_messages w CROSS JOIN bots b
+  WHERE w.workspace_id = $1 AND w.sent_at >= $3 AND w.sent_at < $4 AND w.status = 'sent'
+    AND w.direction = 'back' AND b.id = w.bot_id AND b.timezone = $2
+  UNION ALL
+  SELECT w.bot_id FROM warmup_messages w CROSS JOIN bots b
+  WHERE w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4
+    AND +w.workspace_id = $1 AND w.direction = 'back' AND b.id = w.bot_id AND b.timezone = $2
+  UNION ALL
+  SELECT w.bot_id FROM warmup_messages w CROSS JOIN bots b
+  WHERE w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4
+    AND +w.workspace_id = $1 AND w.direction = 'back' AND b.id = w.bot_id AND b.timezone = $2
+) c
+GROUP BY c.id;
 
 -- name: warmup.peer_received_between
-SELECT w.peer_sender_id AS id, COUNT(*) AS n
-FROM warmup_messages w JOIN senders s ON s.id = w.peer_sender_id
-WHERE s.workspace_id = $1 AND s.timezone = $2 AND w.direction = 'out'
-  AND ((w.status = 'sent' AND w.sent_at >= $3 AND w.sent_at < $4)
-       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4)
-       OR (w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4))
-GROUP BY w.peer_sender_id;
+SELECT c.id, COUNT(*) AS n FROM (
+  SELECT w.peer_sender_id AS id FROM warmup_messages w CROSS JOIN senders s
+  WHERE w.workspace_id = $1 AND w.sent_at >= $3 AND w.sent_at < $4 AND w.status = 'sent'
+    AND w.direction = 'out' AND s.id = w.peer_sender_id AND s.timezone = $2
+  UNION ALL
+  SELECT w.peer_sender_id FROM warmup_messages w CROSS JOIN senders s
+  WHERE w.status IN ('sending', 'unknown') AND w.updated_at >= $3 AND w.updated_at < $4
+    AND +w.workspace_id = $1 AND w.direction = 'out' AND s.id = w.peer_sender_id
+    AND s.timezone = $2
+  UNION ALL
+  SELECT w.peer_sender_id FROM warmup_messages w CROSS JOIN senders s
+  WHERE w.status = 'scheduled' AND w.scheduled_at >= $3 AND w.scheduled_at < $4
+    AND +w.workspace_id = $1 AND w.direction = 'out' AND s.id = w.peer_sender_id
+    AND s.timezone = $2
+) c
+GROUP BY c.id;
 
 -- The same for one counterpart $1 in [$2, $3), counted again under its row lock.
 
 -- name: warmup.bot_received_one
-SELECT COUNT(*) AS n FROM warmup_messages w
-WHERE w.bot_id = $1 AND w.direction = 'out'
-  AND ((w.status = 'sent' AND w.sent_at >= $2 AND w.sent_at < $3)
-       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3)
-       OR (w.status = 'scheduled' AND w.scheduled_at >= $2 AND w.scheduled_at < $3));
+SELECT
+  (SELECT COUNT(*) FROM warmup_messages w
+   WHERE w.bot_id = $1 AND w.sent_at >= $2 AND w.sent_at < $3 AND w.status = 'sent'
+     AND w.direction = 'out')
+  + (SELECT COUNT(*) FROM warmup_messages w
+     WHERE w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3
+       AND +w.bot_id = $1 AND w.direction = 'out')
+  + (SELECT COUNT(*) FROM warmup_messages w
+     WHERE w.bot_id = $1 AND w.scheduled_at >= $2 AND w.scheduled_at < $3
+       AND w.status = 'scheduled' AND w.direction = 'out') AS n;
 
 -- name: warmup.bot_replies_one
-SELECT COUNT(*) AS n FROM warmup_messages w
-WHERE w.bot_id = $1 AND w.direction = 'back'
-  AND ((w.status = 'sent' AND w.sent_at >= $2 AND w.sent_at < $3)
-       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3)
-       OR (w.status = 'scheduled' AND w.scheduled_at >= $2 AND w.scheduled_at < $3));
+SELECT
+  (SELECT COUNT(*) FROM warmup_messages w
+   WHERE w.bot_id = $1 AND w.sent_at >= $2 AND w.sent_at < $3 AND w.status = 'sent'
+     AND w.direction = 'back')
+  + (SELECT COUNT(*) FROM warmup_messages w
+     WHERE w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3
+       AND +w.bot_id = $1 AND w.direction = 'back')
+  + (SELECT COUNT(*) FROM warmup_messages w
+     WHERE w.bot_id = $1 AND w.scheduled_at >= $2 AND w.scheduled_at < $3
+       AND w.status = 'scheduled' AND w.direction = 'back') AS n;
 
 -- name: warmup.peer_received_one
-SELECT COUNT(*) AS n FROM warmup_messages w
-WHERE w.peer_sender_id = $1 AND w.direction = 'out'
-  AND ((w.status = 'sent' AND w.sent_at >= $2 AND w.sent_at < $3)
-       OR (w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3)
-       OR (w.status = 'scheduled' AND w.scheduled_at >= $2 AND w.scheduled_at < $3));
+SELECT
+  (SELECT COUNT(*) FROM warmup_messages w
+   WHERE w.peer_sender_id = $1 AND w.sent_at >= $2 AND w.sent_at < $3 AND w.status = 'sent'
+     AND w.direction = 'out')
+  + (SELECT COUNT(*) FROM warmup_messages w
+     WHERE w.status IN ('sending', 'unknown') AND w.updated_at >= $2 AND w.updated_at < $3
+       AND +w.peer_sender_id = $1 AND w.direction = 'out')
+  + (SELECT COUNT(*) FROM warmup_messages w
+     WHERE w.peer_sender_id = $1 AND w.scheduled_at >= $2 AND w.scheduled_at < $3
+       AND w.status = 'scheduled' AND w.direction = 'out') AS n;
 
 -- name: warmup.bot_lock
 -- Serialises the writers choosing bot $1 (PostgreSQL row lock; SQLite writers are serial anyway),
