@@ -677,7 +677,8 @@ describe("Kiln dashboard", () => {
     assert.match(await row.innerText(), /Nothing delivered yet/);
     assert.equal(await page.getByText(secret).count(), 0, "the secret is not shown again");
     // The dialog's Done opened the new webhook's delivery log.
-    const log = page.locator("section", { has: page.getByRole("heading", { name: `Deliveries to ${receiver.url}` }) });
+    const log = page.locator("section", { has: page.getByRole("heading", { name: "Delivery log" }) });
+    await log.getByText(receiver.url, { exact: true }).waitFor();
     await log.getByText("No deliveries yet").waitFor();
 
     await log.getByRole("button", { name: "Send test ping" }).click();
@@ -708,6 +709,9 @@ describe("Kiln dashboard", () => {
     await log.getByTestId("delivery-row").first().waitFor();
     await page.getByRole("heading", { name: "Verifying requests" }).waitFor();
     await shot("38-webhook-deliveries");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot("41-phone-webhooks");
+    await page.setViewportSize({ width: 1280, height: 860 });
 
     // Disabled from the row's menu, then enabled again.
     await page.getByRole("button", { name: `Actions for ${receiver.url}` }).click();

@@ -136,8 +136,8 @@ function TargetRow({ target, onEdit }: { target: Target; onEdit: () => void }) {
   const explained = domain.data ? explainCheck(domain.data.tracking_domain, domain.data.check, window.location.hostname, kFallback[target.owner]) : undefined;
   return (
     <tr data-testid="tracking-row">
-      <Td className="font-medium break-all text-slate-900">{target.name}</Td>
-      <Td className="font-mono text-xs break-all">
+      <Td className="min-w-40 font-medium break-words text-slate-900">{target.name}</Td>
+      <Td className="min-w-36 font-mono text-xs break-all">
         {domain.isPending ? (
           <span className="inline-flex items-center gap-2 font-sans text-slate-500">
             <Spinner size="sm" /> Checking…
@@ -150,7 +150,14 @@ function TargetRow({ target, onEdit }: { target: Target; onEdit: () => void }) {
           domain.data.tracking_domain
         )}
       </Td>
-      <Td>{explained && <Badge tone={kStateTone[explained.state]}>{explained.summary}</Badge>}</Td>
+      <Td className="whitespace-nowrap">
+        {explained && explained.state !== "unset" ? <Badge tone={kStateTone[explained.state]}>{explained.summary}</Badge> : (
+          <span className="text-slate-400">
+            <span aria-hidden="true">—</span>
+            <span className="sr-only">Nothing to check</span>
+          </span>
+        )}
+      </Td>
       <Td className="text-right">
         <Button size="sm" onClick={onEdit} aria-label={`${can_edit ? "Set the tracking domain of" : "DNS check of"} ${target.name}`}>
           {can_edit ? (domain.data?.tracking_domain ? "Change" : "Set") : "Details"}

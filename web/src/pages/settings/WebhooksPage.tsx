@@ -134,7 +134,7 @@ function Webhooks() {
               const state = webhookState(w, formatDateTime);
               return (
                 <tr key={w.id} aria-current={w.id === selected?.id ? "true" : undefined} className={w.id === selected?.id ? "bg-brand-50/40" : undefined}>
-                  <Td className="max-w-xs">
+                  <Td className="max-w-xs min-w-48">
                     <div className="font-mono text-xs break-all text-slate-900">{w.url}</div>
                     {w.description && <div className="mt-0.5 text-xs text-slate-500">{w.description}</div>}
                   </Td>
@@ -470,9 +470,9 @@ function DeliveryLogCard({ webhook, onClose, onPing }: { webhook: Webhook; onClo
 
   return (
     <Card
-      title={`Deliveries to ${webhook.url}`}
+      title="Delivery log"
       actions={
-        <div className="flex gap-2">
+        <div className="flex flex-wrap justify-end gap-1">
           <Button size="sm" onClick={onPing}>
             Send test ping
           </Button>
@@ -485,7 +485,10 @@ function DeliveryLogCard({ webhook, onClose, onPing }: { webhook: Webhook; onClo
         </div>
       }
     >
-      <div className="border-b border-slate-100 px-4 py-3">
+      <div className="space-y-3 border-b border-slate-100 px-4 py-3">
+        <p className="text-sm text-slate-600">
+          Deliveries to <span className="font-mono text-xs break-all text-slate-900">{webhook.url}</span>, newest first.
+        </p>
         <SelectField
           label="Status"
           value={status}
@@ -689,6 +692,10 @@ function ProviderWebhookCard() {
               {provider.data?.configured ? " The previous inbound URL no longer works." : ""}
             </p>
             <CopySecret label="Inbound URL" value={inbound_url} />
+            <p className="text-xs text-amber-900">
+              This URL uses the address you opened the dashboard with; if your provider reaches Kiln by another name (its public
+              URL), keep the path and change the start.
+            </p>
           </div>
         )}
         <form onSubmit={submit} noValidate className="space-y-3">
