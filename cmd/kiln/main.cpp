@@ -30,6 +30,7 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -281,6 +282,11 @@ class Engine {
                               [this](Millis d) { return stop_.WaitFor(d); });
     });
   }
+  // The id this process's leases and claims carry: "HOST:PID:START_MS".
+  const std::string& worker_id() { return scheduler_->ledger().worker_id(); }
+
+  // Stops every thread: ticks in progress finish (a send under way is completed and recorded,
+  // never left claimed), then the sender leases are given back so other workers take them at once.
   ~Engine() {
     stop_.Stop();
     if (thread_.joinable()) thread_.join();
@@ -313,7 +319,10 @@ class Engine {
   std::thread webhook_thread_;
 };
 
-// `kiln worker`: the engine until SIGINT or SIGTERM.
+// `kiln worker`: the engine until SIGINT or SIGTERM. The first signal stops it cleanly (sends
+// under way finish and are recorded, the sender leases are released, exit 0); a second signal while
+// it stops exits at once (status 1), which is as safe as a crash: claims left behind lapse and are
+// marked unknown, never sent twice.
 int Worker(const Config& config) {
   SetupLogging(config);
   EnsureDataDir(config);
@@ -324,14 +333,23 @@ int Worker(const Config& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by the engine thread
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by the engine's threads
   {
     Engine engine(config, *db, clock, secrets);
-    std::printf("Kiln worker is running (database %s)\n", Redact(DatabaseUrl(config)).c_str());
+    // The worker id goes on the ready line: leases and claims name it, so operators (and tests)
+    // can tell which process holds what.
+    std::printf("Kiln worker %s is running (database %s)\n", engine.worker_id().c_str(),
+                Redact(DatabaseUrl(config)).c_str());
     std::fflush(stdout);
     int sig = 0;
     sigwait(&signals, &sig);
-    spdlog::info("engine: signal {}, stopping", sig);
+    spdlog::info("engine: signal {}, stopping (a second signal exits at once)", sig);
+    std::thread([signals] {
+      int again = 0;
+      sigwait(&signals, &again);
+      spdlog::warn("engine: signal {} while stopping, exiting now", again);
+      std::_Exit(1);
+    }).detach();
   }
   return 0;
 }

@@ -58,7 +58,7 @@ constexpr SettingDef kSettings[] = {
     {"engine_lease_ms", T::kInt, "600000",
      "a worker's claim on a message and its lease on a sender last this long without renewal; a "
      "dead worker's senders move on after it (longer than the slowest SMTP send)",
-     10000, 86400000},
+     1000, 86400000},
     {"engine_refresh_ms", T::kInt, "60000",
      "workers reload their senders' settings, share senders with the other live workers and "
      "check new bounces this often",
