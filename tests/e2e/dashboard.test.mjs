@@ -720,6 +720,28 @@ describe("Kiln dashboard", () => {
     await page.getByRole("button", { name: `Actions for ${receiver.url}` }).click();
     await page.getByRole("menuitem", { name: "Enable" }).click();
     await row.getByText("Last delivered", { exact: false }).waitFor();
+
+    // The inbound provider URL: shown once, it takes events; a new one replaces it.
+    const inbound = page.locator("section", { has: page.getByRole("heading", { name: "Inbound provider events" }) });
+    await inbound.getByText("Not set up").waitFor();
+    await inbound.getByRole("button", { name: "Generate the inbound URL" }).click();
+    const first_url = await inbound.getByLabel("Inbound URL").inputValue();
+    assert.match(first_url, new RegExp(`^${kBase}/api/webhooks/provider/[A-Za-z0-9_-]{20,}$`));
+    await inbound.getByText(/^Configured/).waitFor();
+    const events = { events: [{ type: "delivered", email: "nobody@lead.test" }] };
+    const taken = await page.request.post(first_url, { data: events });
+    assert.equal(taken.status(), 200);
+    assert.equal((await taken.json()).received, 1);
+    await inbound.getByRole("button", { name: "Generate a new inbound URL" }).click();
+    const replace = page.getByRole("dialog", { name: "Replace the inbound URL?" });
+    await replace.getByRole("button", { name: "Generate a new URL" }).click();
+    await replace.waitFor({ state: "hidden" });
+    await inbound.getByText("The previous inbound URL no longer works.").waitFor();
+    const second_url = await inbound.getByLabel("Inbound URL").inputValue();
+    assert.notEqual(second_url, first_url);
+    assert.equal((await page.request.post(first_url, { data: events })).status(), 404);
+    assert.equal((await page.request.post(second_url, { data: events })).status(), 200);
+    await shot("42-inbound-provider-url");
   });
 
   step("a tracking domain is refused when it is no host name, then set on a sender and its DNS checked", async () => {
@@ -753,6 +775,17 @@ describe("Kiln dashboard", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await shot("40-phone-tracking-domain");
     await page.setViewportSize({ width: 1280, height: 860 });
+
+    // A campaign's page shows its own tracking domain (none: its senders' apply) and opens the same dialog.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
+    await page.getByRole("link", { name: "Spring outreach" }).click();
+    const campaign_field = page.getByTestId("campaign-tracking-domain");
+    await campaign_field.getByText("the senders' domains, else the public URL").waitFor();
+    await campaign_field.getByRole("button", { name: "Change the tracking domain of Spring outreach" }).click();
+    const campaign_dialog = page.getByRole("dialog", { name: "Tracking domain of Spring outreach" });
+    await campaign_dialog.getByText("No custom tracking domain").waitFor();
+    await campaign_dialog.getByRole("button", { name: "Close", exact: true }).click();
+    await campaign_dialog.waitFor({ state: "hidden" });
   });
 
   step("at phone width the sidebar becomes a menu", async () => {
