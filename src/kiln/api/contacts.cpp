@@ -287,7 +287,6 @@ Result<json::value> BulkCreateContacts(Api& api, Ctx& ctx) {
 
 Result<json::value> ListContacts(Api& api, Ctx& ctx) {
   KILN_ASSIGN_OR_RETURN(const Page page, ReadPage(ctx.req, "a lead id"));
-  const int64_t limit = page.limit, before = page.before;
   std::string status;
   const auto& q = ctx.req.query;
   if (auto it = q.find("status"); it != q.end()) {
@@ -296,27 +295,18 @@ Result<json::value> ListContacts(Api& api, Ctx& ctx) {
   }
   KILN_ASSIGN_OR_RETURN(const int64_t list_id, ReadIdFilter(ctx.req, "list_id", "a list id"));
   KILN_ASSIGN_OR_RETURN(const std::string pattern, ReadSearchPattern(ctx.req));
-  json::array items;
-  int64_t next_before = 0;
+  json::object out;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
-    items.clear();
-    next_before = 0;
     if (list_id != 0) {
       KILN_ASSIGN_OR_RETURN(auto l, tx.QueryOne("lists.exists", {ctx.ws, list_id}));
       if (!l) return Status::NotFound("no such list");
     }
-    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("contacts.list", {ctx.ws, before, status, list_id,
-                                                                pattern, limit + 1}));
-    for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < limit; ++i) {
-      items.push_back(ContactJson(rows[i]));
-      next_before = rows[i].Int("id");
-    }
-    if (static_cast<int64_t>(rows.size()) <= limit) next_before = 0;
+    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("contacts.list", {ctx.ws, page.before, status,
+                                                                list_id, pattern, page.limit + 1}));
+    out = PagedItems(rows, page, [](const store::Row& r) { return json::value(ContactJson(r)); });
     return Status::Ok();
   }));
-  return json::object{
-      {"items", std::move(items)},
-      {"next_before", next_before ? json::value(next_before) : json::value(nullptr)}};
+  return out;
 }
 
 Result<json::value> GetContact(Api& api, Ctx& ctx) {
