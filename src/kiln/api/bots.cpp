@@ -8,20 +8,19 @@
 // and where.
 
 #include <boost/json/serialize.hpp>
-#include <charconv>
 #include <chrono>
 #include <map>
 #include <set>
 
 #include "kiln/api/api.h"
 #include "kiln/api/common.h"
+#include "kiln/api/csv_rows.h"
 #include "kiln/api/json_input.h"
 #include "kiln/api/mailbox_check.h"
 #include "kiln/auth/crypto.h"
 #include "kiln/base/time_format.h"
 #include "kiln/domain/email_address.h"
 #include "kiln/domain/quota.h"
-#include "kiln/leads/csv_reader.h"
 #include "kiln/mail/sender_check.h"
 #include "kiln/warmup/provision.h"
 #include "kiln/warmup/reputation.h"
@@ -513,145 +512,44 @@ Result<json::value> ResumeBot(Api& api, Ctx& ctx) {
 
 // ---- CSV import ----
 
-// The CSV columns and the input field each fills ("smtp_host" -> smtp.host).
-struct Column {
-  const char* name;
-  const char* object;  // nullptr: top level
-  const char* key;
-  enum Kind { kText, kInt, kBool } kind;
+// The CSV columns and the input field each fills (api/csv_rows.h).
+constexpr CsvColumn kColumns[] = {
+    {"email", "email", CsvColumn::kText},
+    {"name", "name", CsvColumn::kText},
+    {"provider", "provider", CsvColumn::kText},
+    {"smtp_host", "smtp.host", CsvColumn::kText},
+    {"smtp_port", "smtp.port", CsvColumn::kInt},
+    {"smtp_security", "smtp.security", CsvColumn::kText},
+    {"smtp_username", "smtp.username", CsvColumn::kText},
+    {"smtp_password", "smtp.password", CsvColumn::kText},
+    {"imap_host", "imap.host", CsvColumn::kText},
+    {"imap_port", "imap.port", CsvColumn::kInt},
+    {"imap_security", "imap.security", CsvColumn::kText},
+    {"imap_username", "imap.username", CsvColumn::kText},
+    {"imap_password", "imap.password", CsvColumn::kText},
+    {"allow_self_signed", "allow_self_signed", CsvColumn::kBool},
+    {"aging_start_at", "aging_start_at", CsvColumn::kText},
+    {"aging_start_volume", "aging_start_volume", CsvColumn::kInt},
+    {"aging_end_at", "aging_end_at", CsvColumn::kText},
+    {"daily_send_limit", "daily_send_limit", CsvColumn::kInt},
+    {"daily_receive_limit", "daily_receive_limit", CsvColumn::kInt},
+    {"reply_rate_percent", "reply_rate_percent", CsvColumn::kInt},
+    {"reply_delay_min_minutes", "reply_delay_min_minutes", CsvColumn::kInt},
+    {"reply_delay_max_minutes", "reply_delay_max_minutes", CsvColumn::kInt},
+    {"important_rate_percent", "important_rate_percent", CsvColumn::kInt},
+    {"timezone", "timezone", CsvColumn::kText},
 };
-constexpr Column kColumns[] = {
-    {"email", nullptr, "email", Column::kText},
-    {"name", nullptr, "name", Column::kText},
-    {"provider", nullptr, "provider", Column::kText},
-    {"smtp_host", "smtp", "host", Column::kText},
-    {"smtp_port", "smtp", "port", Column::kInt},
-    {"smtp_security", "smtp", "security", Column::kText},
-    {"smtp_username", "smtp", "username", Column::kText},
-    {"smtp_password", "smtp", "password", Column::kText},
-    {"imap_host", "imap", "host", Column::kText},
-    {"imap_port", "imap", "port", Column::kInt},
-    {"imap_security", "imap", "security", Column::kText},
-    {"imap_username", "imap", "username", Column::kText},
-    {"imap_password", "imap", "password", Column::kText},
-    {"allow_self_signed", nullptr, "allow_self_signed", Column::kBool},
-    {"aging_start_at", nullptr, "aging_start_at", Column::kText},
-    {"aging_start_volume", nullptr, "aging_start_volume", Column::kInt},
-    {"aging_end_at", nullptr, "aging_end_at", Column::kText},
-    {"daily_send_limit", nullptr, "daily_send_limit", Column::kInt},
-    {"daily_receive_limit", nullptr, "daily_receive_limit", Column::kInt},
-    {"reply_rate_percent", nullptr, "reply_rate_percent", Column::kInt},
-    {"reply_delay_min_minutes", nullptr, "reply_delay_min_minutes", Column::kInt},
-    {"reply_delay_max_minutes", nullptr, "reply_delay_max_minutes", Column::kInt},
-    {"important_rate_percent", nullptr, "important_rate_percent", Column::kInt},
-    {"timezone", nullptr, "timezone", Column::kText},
-};
-
-// The CSV column of an input field name ("smtp.port" -> "smtp_port").
-std::string ColumnOf(const std::string& field) {
-  std::string c = field;
-  for (char& ch : c) {
-    if (ch == '.') ch = '_';
-  }
-  return c;
-}
-
-// The records of a CSV file (leads/csv_reader.h: quoting, delimiters, encodings). A record the
-// reader cannot use fails the whole file, naming its row and line.
-Result<std::vector<std::vector<std::string>>> ParseCsv(std::string_view body) {
-  leads::CsvReader reader;
-  std::vector<std::vector<std::string>> rows;
-  auto sink = [&](leads::CsvRecord& r) -> Status {
-    if (!r.error.empty()) {
-      return Status::InvalidArgument("row " + std::to_string(r.number) + " (line " +
-                                     std::to_string(r.line) + ") is not valid CSV: " + r.error);
-    }
-    if (rows.size() > kMaxImportRows) {
-      return Status::TooLarge("the file has more than " + std::to_string(kMaxImportRows) +
-                              " bots; split it");
-    }
-    rows.push_back(std::move(r.fields));
-    return Status::Ok();
-  };
-  KILN_RETURN_IF_ERROR(reader.Feed(body, sink));
-  KILN_RETURN_IF_ERROR(reader.Finish(sink));
-  return rows;
-}
-
-// One CSV record as the JSON input of a bot; an unreadable cell fails naming its column.
-Result<json::object> RecordToInput(const std::vector<std::string>& cells,
-                                   const std::vector<const Column*>& columns) {
-  json::object obj;
-  for (size_t i = 0; i < cells.size() && i < columns.size(); ++i) {
-    std::string cell = cells[i];
-    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t')) cell.pop_back();
-    size_t lead = cell.find_first_not_of(" \t");
-    cell = lead == std::string::npos ? "" : cell.substr(lead);
-    if (cell.empty()) continue;
-    const Column& c = *columns[i];
-    if (!IsValidUtf8(cell)) return Status::InvalidArgument("is not valid UTF-8", c.name);
-    json::value v;
-    if (c.kind == Column::kInt) {
-      int64_t n = 0;
-      auto [ptr, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), n);
-      if (ec != std::errc() || ptr != cell.data() + cell.size()) {
-        return Status::InvalidArgument("must be a whole number", c.name);
-      }
-      v = n;
-    } else if (c.kind == Column::kBool) {
-      std::string lower = domain::EmailKey(cell);
-      if (lower == "true" || lower == "1" || lower == "yes") {
-        v = true;
-      } else if (lower == "false" || lower == "0" || lower == "no") {
-        v = false;
-      } else {
-        return Status::InvalidArgument("must be true or false", c.name);
-      }
-    } else {
-      v = json::string(cell);
-    }
-    if (c.object) {
-      json::value& sub = obj[c.object];
-      if (!sub.is_object()) sub.emplace_object();
-      sub.as_object()[c.key] = std::move(v);
-    } else {
-      obj[c.key] = std::move(v);
-    }
-  }
-  return obj;
-}
 
 Result<json::value> ImportBots(Api& api, Ctx& ctx) {
   std::string_view body = ctx.req.body;  // at most http_body_limit bytes (the server checks)
-  KILN_ASSIGN_OR_RETURN(auto records, ParseCsv(body));
+  KILN_ASSIGN_OR_RETURN(auto records,
+                        ReadCsvRows(body, {.max_rows = kMaxImportRows, .what = "bots"}));
   if (records.empty())
     return Status::InvalidArgument("the file is empty; the first row names the columns");
-  std::vector<const Column*> columns;
-  std::set<std::string> seen_columns;
-  for (const std::string& raw : records[0]) {
-    std::string name = domain::EmailKey(raw);
-    while (!name.empty() && name.back() == ' ') name.pop_back();
-    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
-    const Column* found = nullptr;
-    for (const Column& c : kColumns) {
-      if (name == c.name) found = &c;
-    }
-    if (!found) {
-      return Status::InvalidArgument("unknown column '" + raw.substr(0, 64) +
-                                         "' in the first row; the columns are email, name, "
-                                         "provider, smtp_host, smtp_port, smtp_security, "
-                                         "smtp_username, smtp_password, imap_host, ... "
-                                         "(docs/api.md)",
-                                     "columns");
-    }
-    if (!seen_columns.insert(name).second) {
-      return Status::InvalidArgument("column '" + name + "' appears twice", "columns");
-    }
-    columns.push_back(found);
-  }
-  if (!seen_columns.count("email")) {
-    return Status::InvalidArgument("the first row must name an email column", "columns");
-  }
+  KILN_ASSIGN_OR_RETURN(auto columns,
+                        MapCsvHeader(records[0].cells, kColumns, {}, "email",
+                                     "email, name, provider, smtp_host, smtp_port, smtp_security, "
+                                     "smtp_username, smtp_password, imap_host, ... (docs/api.md)"));
 
   int64_t now = api.clock().NowMillis();
   struct Ready {
@@ -660,48 +558,31 @@ Result<json::value> ImportBots(Api& api, Ctx& ctx) {
     BotValues values;
   };
   std::vector<Ready> ready;
-  json::array problems;
-  int64_t error_count = 0;
-  auto problem = [&](int64_t row, const std::string& column, const std::string& message) {
-    ++error_count;
-    if (problems.size() >= kMaxReportedErrors) return;
-    problems.push_back(json::object{{"field", "row " + std::to_string(row) + ", " + column},
-                                    {"row", row},
-                                    {"column", column},
-                                    {"message", message}});
-  };
+  CsvProblems problems(kMaxReportedErrors);
   std::set<std::string> emails_in_file;
   for (size_t i = 1; i < records.size(); ++i) {
-    const int64_t row = static_cast<int64_t>(i) + 1;  // 1-based, the header is row 1
-    const auto& cells = records[i];
-    bool blank = true;
-    for (const auto& c : cells) blank = blank && c.find_first_not_of(" \t\r") == std::string::npos;
-    if (blank) continue;
-    if (cells.size() > columns.size()) {
-      problem(row, "columns",
-              "has " + std::to_string(cells.size()) + " fields; the header names " +
-                  std::to_string(columns.size()));
-      continue;
-    }
-    auto obj = RecordToInput(cells, columns);
+    const int64_t row = records[i].row;
+    const auto& cells = records[i].cells;
+    if (CsvRowIsBlank(cells)) continue;
+    auto obj = CsvCellsToInput(cells, columns);
     if (!obj.ok()) {
-      problem(row, obj.status().field(), obj.status().message());
+      problems.Add(row, obj.status().field(), obj.status().message());
       continue;
     }
     Ready r{.row = row, .in = {}, .values = {}};
     Status s = ReadBot(*obj, true, &r.in);
     if (s.ok()) s = Apply(r.in, true, now, &r.values);
     if (!s.ok()) {
-      problem(row, ColumnOf(s.field()), s.message());
+      problems.Add(row, CsvColumnFor(s.field(), columns), s.message());
       continue;
     }
     if (!emails_in_file.insert(domain::EmailKey(r.values.email)).second) {
-      problem(row, "email", "appears on an earlier row of this file");
+      problems.Add(row, "email", "appears on an earlier row of this file");
       continue;
     }
     ready.push_back(std::move(r));
   }
-  if (ready.empty() && error_count == 0) {
+  if (ready.empty() && problems.empty()) {
     return Status::InvalidArgument("the file has no bots below its header row");
   }
 
@@ -715,7 +596,7 @@ Result<json::value> ImportBots(Api& api, Ctx& ctx) {
       if (existing) existing_rows.emplace_back(r.row, existing->Int("id"));
     }
     // Rolls back: nothing is written when any row is wrong.
-    if (error_count > 0 || !existing_rows.empty()) {
+    if (!problems.empty() || !existing_rows.empty()) {
       return Status::FailedPrecondition("the file has errors");
     }
     for (const Ready& r : ready) {
@@ -726,14 +607,12 @@ Result<json::value> ImportBots(Api& api, Ctx& ctx) {
     return Status::Ok();
   });
   for (auto [row, id] : existing_rows) {
-    problem(row, "email",
-            "a warm-up inbox with this email already exists (id " + std::to_string(id) + ")");
+    problems.Add(row, "email",
+                 "a warm-up inbox with this email already exists (id " + std::to_string(id) + ")");
   }
-  if (error_count > 0) {
-    ctx.problems = std::move(problems);
-    return Status::InvalidArgument(std::to_string(error_count) +
-                                   (error_count == 1 ? " row has" : " rows have") +
-                                   " errors; nothing was imported");
+  if (!problems.empty()) {
+    ctx.problems = problems.Take();
+    return problems.Summary();
   }
   KILN_RETURN_IF_ERROR(MapUnique(written));
   return json::object{{"created", static_cast<int64_t>(ids.size())}, {"ids", std::move(ids)}};

@@ -4,6 +4,8 @@
 // mail/sender_check.h from the request's thread, each step bounded by kMailboxCheckTimeout
 // (api/mailbox_check.h), and records the outcome as the sender's status (active, or failed naming
 // each failure).
+#include "kiln/api/senders.h"
+
 #include <boost/asio/ip/address.hpp>
 #include <chrono>
 
@@ -302,28 +304,39 @@ Status MapUnique(const Status& s) {
   return s;
 }
 
+// Checks a new sender's input and applies its warm-up plan over the defaults.
+Status ReadNewSender(const json::object& body, int64_t now, SenderInput* in, PlanValues* plan) {
+  KILN_RETURN_IF_ERROR(ReadSender(body, true, in));
+  return ApplyPlan(*in, now, plan);
+}
+
+// Inserts a checked new sender: the row, its plan, its sealed passwords, the audit record.
+Result<int64_t> InsertSender(const Api& api, store::Tx& tx, const Ctx& ctx, const SenderInput& in,
+                             const PlanValues& plan, std::string_view action, int64_t now) {
+  KILN_ASSIGN_OR_RETURN(
+      auto row, tx.QueryRow("senders.insert",
+                            {ctx.ws, *in.name, *in.email, in.from_name.value_or(""), *in.smtp->host,
+                             *in.smtp->port, *in.smtp->security, *in.smtp->username, *in.imap->host,
+                             *in.imap->port, *in.imap->security, *in.imap->username,
+                             in.allow_self_signed.value_or(false), in.source_ip.value_or(""),
+                             in.proxy_url.value_or(""), in.daily_quota.value_or(50),
+                             OptTime(in.warmup_end_at), now}));
+  int64_t id = row.Int("id");
+  KILN_RETURN_IF_ERROR(StorePlan(tx, ctx.ws, id, plan, now));
+  KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, id, in));
+  KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, action, "sender", std::to_string(id),
+                                  {{"email", *in.email}, {"credentials_set", secrets}}, now));
+  return id;
+}
+
 Result<json::value> CreateSender(Api& api, Ctx& ctx) {
   SenderInput in;
-  KILN_RETURN_IF_ERROR(ReadSender(ctx.body, true, &in));
   int64_t now = api.clock().NowMillis();
   PlanValues plan;
-  KILN_RETURN_IF_ERROR(ApplyPlan(in, now, &plan));
+  KILN_RETURN_IF_ERROR(ReadNewSender(ctx.body, now, &in, &plan));
   json::object out;
   KILN_RETURN_IF_ERROR(MapUnique(api.db().Write([&](store::Tx& tx) -> Status {
-    KILN_ASSIGN_OR_RETURN(
-        auto row,
-        tx.QueryRow(
-            "senders.insert",
-            {ctx.ws, *in.name, *in.email, in.from_name.value_or(""), *in.smtp->host, *in.smtp->port,
-             *in.smtp->security, *in.smtp->username, *in.imap->host, *in.imap->port,
-             *in.imap->security, *in.imap->username, in.allow_self_signed.value_or(false),
-             in.source_ip.value_or(""), in.proxy_url.value_or(""), in.daily_quota.value_or(50),
-             OptTime(in.warmup_end_at), now}));
-    int64_t id = row.Int("id");
-    KILN_RETURN_IF_ERROR(StorePlan(tx, ctx.ws, id, plan, now));
-    KILN_ASSIGN_OR_RETURN(auto secrets, StoreSecrets(api, tx, ctx.ws, id, in));
-    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "sender.created", "sender", std::to_string(id),
-                                    {{"email", *in.email}, {"credentials_set", secrets}}, now));
+    KILN_ASSIGN_OR_RETURN(int64_t id, InsertSender(api, tx, ctx, in, plan, "sender.created", now));
     KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("senders.get", {ctx.ws, id}));
     out = SenderJson(s);
     return Status::Ok();
@@ -470,6 +483,24 @@ constexpr char kVerifySchema[] =
     R"({"type":"object","properties":{"sender":{"$ref":"#/components/schemas/Sender"},"smtp":{"type":"object","properties":{"ok":{"type":"boolean"},"kind":{"type":"string"},"message":{"type":"string"}}},"imap":{"type":"object","properties":{"ok":{"type":"boolean"},"kind":{"type":"string"},"message":{"type":"string"}}}}})";
 
 }  // namespace
+
+Status CheckNewSender(const json::object& body, int64_t now, std::string* email) {
+  SenderInput in;
+  PlanValues plan;
+  KILN_RETURN_IF_ERROR(ReadNewSender(body, now, &in, &plan));
+  *email = *in.email;
+  return Status::Ok();
+}
+
+Result<int64_t> InsertNewSender(const Api& api, store::Tx& tx, const Ctx& ctx,
+                                const json::object& body, std::string_view action, int64_t now) {
+  SenderInput in;
+  PlanValues plan;
+  KILN_RETURN_IF_ERROR(ReadNewSender(body, now, &in, &plan));
+  auto id = InsertSender(api, tx, ctx, in, plan, action, now);
+  if (!id.ok()) return MapUnique(id.status());
+  return *id;
+}
 
 void RegisterSenderRoutes(Api& api) {
   Api* a = &api;

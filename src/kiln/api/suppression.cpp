@@ -9,6 +9,7 @@
 #include "kiln/api/api.h"
 #include "kiln/api/common.h"
 #include "kiln/api/json_input.h"
+#include "kiln/api/senders.h"
 #include "kiln/base/time_format.h"
 #include "kiln/domain/email_address.h"
 
@@ -299,6 +300,9 @@ size_t Api::BodyLimitFor(std::string_view target, size_t default_limit) {
   constexpr std::string_view kImport = "/suppressions/import";
   if (path.starts_with("/api/v1/workspaces/") && path.ends_with(kImport)) {
     return std::max(default_limit, kMaxImportBytes);
+  }
+  if (path.starts_with("/api/v1/workspaces/") && path.ends_with("/senders/import")) {
+    return std::max(default_limit, kMaxSenderImportBytes);
   }
   if (StreamsBody(target)) return std::max<size_t>(default_limit, UploadLimit());
   return default_limit;
