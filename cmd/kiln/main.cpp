@@ -418,6 +418,8 @@ int Serve(const Config& config) {
   opts.access_log = config.GetBool("access_log");
   opts.handle_signals = true;
   opts.shutdown_grace = Millis(config.GetInt("shutdown_grace_ms"));
+  opts.blocking_threads = static_cast<int>(config.GetInt("http_blocking_threads"));
+  opts.blocking_queue = static_cast<size_t>(config.GetInt("http_blocking_queue"));
   http::Server server(opts, router, metrics, clock);
   if (Status st = server.Listen(); !st.ok()) Fatal(st.message());
 

@@ -343,6 +343,7 @@ void Api::RegisterAll() {
   RegisterSessionRoutes(*this);
   RegisterWorkspaceRoutes(*this);
   RegisterSenderRoutes(*this);
+  RegisterSenderTestEmailRoutes(*this);
   RegisterSenderImportRoutes(*this);
   RegisterBotRoutes(*this);
   RegisterContactRoutes(*this);

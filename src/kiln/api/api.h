@@ -164,6 +164,7 @@ void RegisterLiveRoutes(Api& api);         // live.cpp: the live WebSocket of a 
 void RegisterWebhookRoutes(Api& api);      // webhooks.cpp: outgoing webhooks, provider events
 void RegisterAnalyticsRoutes(Api& api);    // analytics.cpp: campaign stats, overview, placement
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
+void RegisterSenderTestEmailRoutes(Api& api);  // sender_test_email.cpp: a sender's test email
 void RegisterSenderImportRoutes(Api& api);  // senders_import.cpp: senders from a CSV file
 
 // Generates the OpenAPI 3.1 document of every route on the router.

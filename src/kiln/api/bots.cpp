@@ -3,7 +3,7 @@
 // field ("bots:<id>:smtp_secret") before they reach the database, never answered.
 //
 // Verification (verify, resume, provision) logs in over SMTP and IMAP through mail/sender_check.h
-// from the request's thread, each step bounded by kMailboxCheckTimeout (api/mailbox_check.h), and
+// on the server's blocking pool (the routes are marked blocking), each step bounded by kMailboxCheckTimeout (api/mailbox_check.h), and
 // stores the diagnosis as the bot's status: active, or failed with the reason naming what is wrong
 // and where.
 
@@ -790,7 +790,8 @@ void RegisterBotRoutes(Api& api) {
            .tag = "bots",
            .request_schema = ProvisionSchema(),
            .response_schema = kVerifySchema,
-           .success_status = 201});
+           .success_status = 201,
+           .blocking = true});
   api.Add(verb::get, base + "/{id}", {Access::kWorkspace, Role::kViewer}, bind(GetBot),
           {.summary = "One warm-up inbox", .tag = "bots", .response_schema = kBotSchema});
   api.Add(verb::patch, base + "/{id}", {Access::kWorkspace, Role::kMember}, bind(UpdateBot),
@@ -804,7 +805,8 @@ void RegisterBotRoutes(Api& api) {
           {.summary = "Log in over SMTP and IMAP; the status becomes active or failed with the "
                       "diagnosis",
            .tag = "bots",
-           .response_schema = kVerifySchema});
+           .response_schema = kVerifySchema,
+           .blocking = true});
   api.Add(
       verb::post, base + "/{id}/pause", {Access::kWorkspace, Role::kMember}, bind(PauseBot),
       {.summary = "Stop using a warm-up inbox",
@@ -815,7 +817,8 @@ void RegisterBotRoutes(Api& api) {
   api.Add(verb::post, base + "/{id}/resume", {Access::kWorkspace, Role::kMember}, bind(ResumeBot),
           {.summary = "Verify a paused warm-up inbox and use it again when it passes",
            .tag = "bots",
-           .response_schema = kVerifySchema});
+           .response_schema = kVerifySchema,
+           .blocking = true});
   api.Add(verb::get, base + "/{id}/reputation", {Access::kWorkspace, Role::kViewer},
           bind(BotReputation),
           {.summary = "Placement, bounce and reply rates over 7/14/30 days, health score, daily "

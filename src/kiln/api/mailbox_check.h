@@ -4,7 +4,8 @@
 // resume and provision routes, so both kinds of mailbox are judged by one rule.
 //
 // The checks take seconds (each step bounded by kMailboxCheckTimeout): callers run them outside
-// any transaction. Stateless functions; thread-safe.
+// any transaction, on routes marked blocking (http::RouteDoc::blocking) so that the server runs
+// them on its blocking pool, never on an I/O thread. Stateless functions; thread-safe.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -31,6 +32,13 @@ mail::SmtpSecurity MailboxSecurity(const std::string& s);
 
 // {ok, kind, message} of one protocol's check, as the API answers it.
 boost::json::object DiagnosisJson(const mail::Diagnosis& d);
+
+// The SMTP settings of row `r` (columns smtp_host/port/security/username, allow_self_signed) with
+// the sealed smtp_secret of `table` row `id` opened, each step bounded by kMailboxCheckTimeout.
+// Fails with failed_precondition naming smtp.password when the password is not set or cannot be
+// opened with this server's key.
+Result<mail::SmtpConfig> StoredSmtpConfig(const Api& api, const store::Row& r,
+                                          std::string_view table, int64_t id);
 
 struct MailboxCheck {
   mail::Diagnosis smtp;

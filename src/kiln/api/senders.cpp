@@ -1,9 +1,10 @@
 // Senders: the real mailboxes Kiln sends from. Credentials are write-only: they are sealed with
 // AES-256-GCM (bound to the row and field) before they reach the database and never answered.
 // Verification (POST .../senders/{id}/verify) logs in over SMTP and IMAP through
-// mail/sender_check.h from the request's thread, each step bounded by kMailboxCheckTimeout
-// (api/mailbox_check.h), and records the outcome as the sender's status (active, or failed naming
-// each failure).
+// mail/sender_check.h on the server's blocking pool (the route is marked blocking), each step
+// bounded by kMailboxCheckTimeout (api/mailbox_check.h), and records the outcome as the sender's
+// status (active, or failed naming each failure). POST .../senders/{id}/test-email sends one test
+// message through the sender's SMTP settings (sender_test_email.cpp).
 #include "kiln/api/senders.h"
 
 #include <boost/asio/ip/address.hpp>
@@ -539,7 +540,8 @@ void RegisterSenderRoutes(Api& api) {
       {.summary = "Test the sender's SMTP and IMAP logins; active when both pass, else failed with "
                   "the reasons",
        .tag = "senders",
-       .response_schema = kVerifySchema});
+       .response_schema = kVerifySchema,
+       .blocking = true});
 }
 
 }  // namespace kiln::api

@@ -446,7 +446,8 @@ void RegisterWebhookRoutes(Api& api) {
       {.summary = "Send a signed ping event now and answer the receiver's status",
        .tag = "webhooks",
        .response_schema =
-           R"({"type":"object","properties":{"delivery_id":{"type":"integer"},"delivered":{"type":"boolean"},"status_code":{"type":["integer","null"]},"error":{"type":"string"}}})"});
+           R"({"type":"object","properties":{"delivery_id":{"type":"integer"},"delivered":{"type":"boolean"},"status_code":{"type":["integer","null"]},"error":{"type":"string"}}})",
+       .blocking = true});
   api.Add(verb::get, base + "/{id}/deliveries", admin, bind(ListDeliveries),
           {.summary = "The delivery log, newest first (?status=pending|delivered|failed, "
                       "?before=, ?limit=)",

@@ -29,6 +29,14 @@ constexpr SettingDef kSettings[] = {
      "keep-alive connections idle longer than this are closed", 100, 3600000},
     {"http_body_limit", T::kInt, "1048576", "largest JSON request body in bytes", 1024, 1073741824},
     {"http_header_limit", T::kInt, "16384", "largest request header block in bytes", 1024, 1048576},
+    {"http_blocking_threads", T::kInt, "8",
+     "threads for slow API requests (mailbox checks, test emails, webhook pings), so they never "
+     "hold the threads serving HTTP",
+     1, 256},
+    {"http_blocking_queue", T::kInt, "64",
+     "slow API requests that may wait for a blocking thread; more are answered 503 with "
+     "Retry-After",
+     0, 100000},
     {"shutdown_grace_ms", T::kInt, "10000", "on SIGTERM, time in-flight requests get to finish", 0,
      600000},
     {"live_connections_per_user", T::kInt, "8",

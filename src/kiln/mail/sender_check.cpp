@@ -49,9 +49,7 @@ std::string_view DiagnosisKindName(Kind kind) {
   return "?";
 }
 
-namespace {
-
-Diagnosis FromSmtp(SendResult r, std::string_view from) {
+Diagnosis DiagnoseSmtpResult(SendResult r, std::string_view from) {
   Diagnosis d;
   d.message = r.reason;
   switch (r.failure) {
@@ -79,6 +77,8 @@ Diagnosis FromSmtp(SendResult r, std::string_view from) {
   d.smtp = std::move(r);
   return d;
 }
+
+namespace {
 
 template <typename T>
 T Run(asio::io_context& io, asio::awaitable<T> op) {
@@ -294,7 +294,7 @@ class ImapProbe {
 Diagnosis TestSmtpConnection(const SmtpConfig& config) {
   BlockingSmtpClient client(config);
   SendResult r = client.Connect();
-  Diagnosis d = FromSmtp(std::move(r), "");
+  Diagnosis d = DiagnoseSmtpResult(std::move(r), "");
   if (d.ok()) {
     d.message = "connected to " + config.host + ":" + std::to_string(config.port) +
                 (config.username.empty() ? "" : " and authenticated as " + config.username);
@@ -307,7 +307,7 @@ Diagnosis SendTestEmail(const SmtpConfig& config, std::string_view from, std::st
   BlockingSmtpClient client(config);
   Envelope envelope{std::string(from), {std::string(to)}};
   SendResult r = client.Send(envelope, message);
-  Diagnosis d = FromSmtp(std::move(r), from);
+  Diagnosis d = DiagnoseSmtpResult(std::move(r), from);
   if (d.ok()) d.message = "test email to " + std::string(to) + " " + d.smtp.reason;
   return d;
 }

@@ -40,6 +40,10 @@ struct Diagnosis {
 
 std::string_view DiagnosisKindName(Diagnosis::Kind kind);
 
+// The diagnosis of one SMTP client result (SmtpClient::Connect or Send): its failure as a Kind
+// and a message; `from` is the envelope sender a refused MAIL FROM is reported with.
+Diagnosis DiagnoseSmtpResult(SendResult r, std::string_view from);
+
 // Connects, negotiates TLS and authenticates as `config` says, then QUITs.
 Diagnosis TestSmtpConnection(const SmtpConfig& config);
 
@@ -54,7 +58,7 @@ struct ImapCheckConfig {
   std::string username;
   std::string password;
   bool allow_self_signed = false;
-  std::string ca_file;  // empty: the system store
+  std::string ca_file;                        // empty: the system store
   std::chrono::milliseconds timeout{15'000};  // per step
 };
 
