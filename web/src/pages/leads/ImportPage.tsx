@@ -30,10 +30,16 @@ import { CheckboxField, FormError, SelectField, TextField } from "../../ui/Field
 import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th, type Tone } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
 import { ProgressBar } from "../campaigns/CampaignsPage";
-import { isImportDone, newerProgress, progressOfJob, useImportStream, type ImportProgress } from "./importLive";
+import { isImportDone, newerProgress, progressOfJob, useImportStream, type ImportProgress, type StreamConnection } from "./importLive";
 import { choiceProblems, columnOfField, initialChoices, kImportTargets, startBody, suggestKey, type ColumnChoice } from "./importMapping";
 
 const kEncodingLabel: Record<string, string> = { "utf-8": "UTF-8", "windows-1252": "Windows-1252" };
+
+const kConnectionText: Record<StreamConnection, string> = {
+  connecting: "Connecting to live updates…",
+  open: "Live",
+  down: "Live updates unavailable: checking every second",
+};
 
 const kImportTone: Record<string, Tone> = {
   pending: "blue",
@@ -182,7 +188,8 @@ function ImportView({ id, onNew }: { id: number; onNew: () => void }) {
   const api = useApi();
   const workspace = useWorkspace();
   const query_client = useQueryClient();
-  const [stream_wanted, setStreamWanted] = useState(true);
+  // The stream is opened once the job is known not to have ended, and closed when it ends.
+  const [stream_wanted, setStreamWanted] = useState(false);
   const stream = useImportStream(workspace.id, stream_wanted, () => api.me());
   const live = stream.connection === "open";
   const framed = stream.imports[id];
@@ -201,16 +208,15 @@ function ImportView({ id, onNew }: { id: number; onNew: () => void }) {
       void query_client.invalidateQueries({ queryKey: leadKeys.import(workspace.id, id) });
     }
   }, [ended_live, status, query_client, workspace.id, id]);
-  // The stream is needed until the import has ended.
   useEffect(() => {
-    setStreamWanted(status === undefined || !isImportDone(status));
+    setStreamWanted(status !== undefined && !isImportDone(status));
   }, [status]);
   if (job.isPending) return <Loading label="Loading the import…" />;
   if (job.isError) return <ErrorState error={job.error} onRetry={() => void job.refetch()} />;
   const j = job.data;
   if (j.status === "pending" && j.preview) return <MappingCard job={j} preview={j.preview} />;
   const shown = isImportDone(j.status) ? undefined : newerProgress(progressOfJob(j), framed ?? progressOfJob(j));
-  return <ProgressCard job={j} live={shown} streaming={live} onNew={onNew} />;
+  return <ProgressCard job={j} live={shown} connection={stream.connection} onNew={onNew} />;
 }
 
 function MappingCard({ job, preview }: { job: ImportJob; preview: ImportPreview }) {
@@ -351,9 +357,19 @@ function MappingCard({ job, preview }: { job: ImportJob; preview: ImportPreview 
 
 /**
  * An import's progress, then its outcome. While it runs, `live` is the newest reading (stream frame
- * or fetched job) and `streaming` says whether it arrives over the live stream or by polling.
+ * or fetched job) and `connection` says whether it arrives over the live stream or by polling.
  */
-function ProgressCard({ job: j, live, streaming, onNew }: { job: ImportJob; live: ImportProgress | undefined; streaming: boolean; onNew: () => void }) {
+function ProgressCard({
+  job: j,
+  live,
+  connection,
+  onNew,
+}: {
+  job: ImportJob;
+  live: ImportProgress | undefined;
+  connection: StreamConnection;
+  onNew: () => void;
+}) {
   const api = useApi();
   const workspace = useWorkspace();
   const query_client = useQueryClient();
@@ -398,7 +414,7 @@ function ProgressCard({ job: j, live, streaming, onNew }: { job: ImportJob; live
           <ProgressBar label="Import progress" value={Math.round(progress * 100)} max={100} fraction={progress} />
           {!done && (
             <span className="text-xs text-slate-500" data-testid="import-source">
-              {streaming ? "Live" : "Live updates unavailable: checking every second"}
+              {kConnectionText[connection]}
             </span>
           )}
         </div>

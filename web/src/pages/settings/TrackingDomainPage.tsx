@@ -5,7 +5,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { listCampaigns } from "../../api/campaigns";
+import { campaignKeys, listCampaigns } from "../../api/campaigns";
 import { useApi } from "../../api/context";
 import { queryKeys } from "../../api/endpoints";
 import { getTrackingDomain, setTrackingDomain, trackingKeys, type TrackingOwner } from "../../api/tracking";
@@ -77,10 +77,7 @@ function SendersCard({ onEdit }: { onEdit: (t: Target) => void }) {
 function CampaignsCard({ onEdit }: { onEdit: (t: Target) => void }) {
   const api = useApi();
   const workspace = useWorkspace();
-  const campaigns = useQuery({
-    queryKey: ["ws", workspace.id, "campaigns", "tracking-list"],
-    queryFn: () => listCampaigns(api.client, workspace.id),
-  });
+  const campaigns = useQuery({ queryKey: campaignKeys.list(workspace.id, ""), queryFn: () => listCampaigns(api.client, workspace.id) });
   const shown = campaigns.data?.items.filter((c) => c.status !== "archived") ?? [];
   return (
     <Card title="Campaigns">
