@@ -141,11 +141,12 @@ Result<json::value> SendSenderTestEmail(Api& api, Ctx& ctx) {
                                               {ctx.ws, key, domain::EmailDomain(key)}));
     if (hits.empty()) return Status::Ok();
     const store::Row& hit = hits.front();
-    std::string what = hit.IsNull("email") ? "its domain " + hit.Text("domain") : in.to;
-    return Status::FailedPrecondition(in.to + " is not mailed: " + what +
-                                          " is on the workspace's suppression list (" +
-                                          hit.Text("reason") + ")",
-                                      "to");
+    const std::string list = "on the workspace's suppression list (" + hit.Text("reason") + ")";
+    return Status::FailedPrecondition(
+        hit.IsNull("email")
+            ? in.to + " is never mailed: its domain " + hit.Text("domain") + " is " + list
+            : in.to + " is " + list + " and is never mailed",
+        "to");
   }));
 
   KILN_ASSIGN_OR_RETURN(mail::SmtpConfig smtp, StoredSmtpConfig(api, *sender, "senders", *id));
