@@ -728,6 +728,7 @@ describe("Kiln dashboard", () => {
     const first_url = await inbound.getByLabel("Inbound URL").inputValue();
     assert.match(first_url, new RegExp(`^${kBase}/api/webhooks/provider/[A-Za-z0-9_-]{20,}$`));
     await inbound.getByText(/^Configured/).waitFor();
+    assert.equal(await inbound.getByText("The previous inbound URL no longer works.").count(), 0, "nothing was replaced");
     const events = { events: [{ type: "delivered", email: "nobody@lead.test" }] };
     const taken = await page.request.post(first_url, { data: events });
     assert.equal(taken.status(), 200);

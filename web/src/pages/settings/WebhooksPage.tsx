@@ -635,11 +635,12 @@ function ProviderWebhookCard() {
   const [key, setKey] = useState("");
   const [confirming, setConfirming] = useState(false);
   const [errors, setErrors] = useState<FormErrors>(kNoErrors);
-  const [rotated, setRotated] = useState<RotatedProviderWebhook | null>(null);
+  /** The URL generated last, and whether it replaced one. */
+  const [rotated, setRotated] = useState<{ answer: RotatedProviderWebhook; replaced: boolean } | null>(null);
   const rotate = useMutation({
     mutationFn: () => rotateProviderWebhook(api.client, workspace.id, key),
     onSuccess: (r) => {
-      setRotated(r);
+      setRotated({ answer: r, replaced: provider.data?.configured === true });
       setKey("");
       setConfirming(false);
       void query_client.invalidateQueries({ queryKey: webhookKeys.provider(workspace.id) });
@@ -655,7 +656,7 @@ function ProviderWebhookCard() {
     if (provider.data?.configured) setConfirming(true);
     else rotate.mutate();
   }
-  const inbound_url = rotated ? `${window.location.origin}${rotated.path}` : "";
+  const inbound_url = rotated ? `${window.location.origin}${rotated.answer.path}` : "";
   return (
     <Card title="Inbound provider events">
       <div className="space-y-4 p-4 text-sm text-slate-700">
@@ -689,7 +690,7 @@ function ProviderWebhookCard() {
           <div className="space-y-2 rounded-md bg-amber-50 p-3 ring-1 ring-inset ring-amber-200">
             <p role="alert" className="text-amber-900">
               Copy this URL into your provider now: Kiln keeps only a hash of it and will not show it again.
-              {provider.data?.configured ? " The previous inbound URL no longer works." : ""}
+              {rotated.replaced ? " The previous inbound URL no longer works." : ""}
             </p>
             <CopySecret label="Inbound URL" value={inbound_url} />
             <p className="text-xs text-amber-900">
