@@ -789,6 +789,84 @@ describe("Kiln dashboard", () => {
     await campaign_dialog.waitFor({ state: "hidden" });
   });
 
+  step("senders are bulk-added from a CSV file: a preview, problems next to their rows, then the new senders listed", async () => {
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Senders" }).click();
+    await page.getByRole("heading", { name: "Senders" }).waitFor();
+    // The add form's Gmail preset: Google's servers, 587 STARTTLS and 993 TLS.
+    await page.getByRole("button", { name: "Add sender" }).first().click();
+    const form = page.getByRole("dialog", { name: "Add a sender" });
+    await form.getByLabel("Provider").selectOption("gmail");
+    assert.equal(await form.getByLabel("SMTP host").inputValue(), "smtp.gmail.com");
+    assert.equal(await form.getByLabel("SMTP port").inputValue(), "587");
+    assert.equal(await form.getByLabel("SMTP security").inputValue(), "starttls");
+    assert.equal(await form.getByLabel("IMAP host").inputValue(), "imap.gmail.com");
+    assert.equal(await form.getByLabel("IMAP port").inputValue(), "993");
+    assert.equal(await form.getByLabel("IMAP security").inputValue(), "tls");
+    await form.getByRole("button", { name: "Cancel" }).click();
+    await form.waitFor({ state: "hidden" });
+
+    await page.getByRole("button", { name: "Bulk add from CSV" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Bulk add senders from CSV" });
+    await dialog.waitFor();
+    // A spreadsheet export with ';' and CRLF; servers on loopback (nothing outside is named).
+    const csv = (port) => Buffer.from([
+      "email;from_name;preset;smtp_host;smtp_port;smtp_security;imap_host;imap_port;imap_security;password",
+      `cara@acme.test;Cara Bulk;custom;127.0.0.1;${port};none;127.0.0.1;1143;none;pw-cara`,
+      "dev@acme.test;Dev Bulk;custom;127.0.0.1;2525;none;127.0.0.1;1143;none;pw-dev",
+      "",
+    ].join("\r\n"));
+    // First with a port that is not a number on row 2: reported next to that row, nothing added.
+    expectHttpError(/\/senders\/import$/, 400);
+    await dialog.getByLabel("CSV file").setInputFiles({ name: "senders.csv", mimeType: "text/csv", buffer: csv("25x") });
+    const preview = dialog.getByRole("table", { name: "First rows of the file" });
+    await preview.waitFor();
+    assert.match(await dialog.locator("p", { hasText: "rows below the header" }).innerText(), /senders\.csv: 2 rows below the header/);
+    assert.match(await preview.getByRole("row").nth(1).innerText(), /cara@acme\.test/);
+    assert.doesNotMatch(await preview.innerText(), /pw-cara/, "passwords are masked in the preview");
+    await shot("40-senders-import-preview");
+    await dialog.getByRole("button", { name: "Add 2 senders" }).click();
+    const problems = dialog.getByRole("region", { name: "Problems in the file" });
+    await problems.waitFor();
+    assert.match(await problems.innerText(), /Row 2: smtp_port: must be a whole number/);
+    await shot("41-senders-import-problems");
+
+    await dialog.getByLabel("CSV file").setInputFiles({ name: "senders.csv", mimeType: "text/csv", buffer: csv("2525") });
+    await problems.waitFor({ state: "hidden" });
+    await dialog.getByRole("button", { name: "Add 2 senders" }).click();
+    await dialog.getByText(/^Added 2 senders\./).waitFor();
+    await dialog.getByRole("button", { name: "Verify 2 senders" }).waitFor();
+    await shot("42-senders-imported");
+    await dialog.getByRole("button", { name: "Later" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    for (const email of ["cara@acme.test", "dev@acme.test"]) {
+      const row = page.getByRole("row", { name: new RegExp(email.replaceAll(".", "\\.")) });
+      await row.waitFor();
+      assert.match(await row.innerText(), /Unverified/);
+    }
+    // At phone width the dialog stacks its inputs and the preview scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("button", { name: "Bulk add from CSV" }).first().click();
+    const phone = page.getByRole("dialog", { name: "Bulk add senders from CSV" });
+    await phone.getByLabel("Or paste the rows").fill("email,preset,password\nerin@acme.test,gmail,app-password\n");
+    await phone.getByRole("table", { name: "First rows of the file" }).getByText("erin@acme.test").waitFor();
+    await phone.getByRole("button", { name: "Add 1 sender" }).waitFor();
+    await shot("43-phone-senders-import");
+    await phone.getByRole("button", { name: "Cancel" }).click();
+    await phone.waitFor({ state: "hidden" });
+    await page.setViewportSize({ width: 1280, height: 860 });
+
+    // "Send test email" asks for one address and checks it before anything is sent.
+    await page.getByRole("button", { name: "Send a test email from cara@acme.test" }).click();
+    const mail = page.getByRole("dialog", { name: "Send a test email from cara@acme.test" });
+    const to = mail.getByLabel("Send to");
+    await to.fill("not an address");
+    await mail.getByRole("button", { name: "Send test email" }).click();
+    await page.waitForFunction((el) => el.getAttribute("aria-invalid") === "true", await to.elementHandle());
+    assert.match(await page.locator(`[id="${await to.getAttribute("aria-describedby")}"]`).innerText(), /one email address/);
+    await mail.getByRole("button", { name: "Close", exact: true }).click();
+    await mail.waitFor({ state: "hidden" });
+  });
+
   step("at phone width the sidebar becomes a menu", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.getByRole("navigation", { name: "Main" }).waitFor({ state: "hidden" });

@@ -101,6 +101,10 @@ export function AppShell() {
           "fixed inset-y-0 left-0 z-20 w-64 flex-col border-r border-slate-200 bg-white pt-16 lg:flex lg:pt-0",
           menu_open ? "flex" : "hidden",
         )}
+        // Choosing a page in the phone menu closes it, also the page already shown (no navigation).
+        onClick={(e) => {
+          if (e.target instanceof Element && e.target.closest("a")) setMenuOpen(false);
+        }}
       >
         <Sidebar />
       </aside>

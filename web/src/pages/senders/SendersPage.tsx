@@ -1,5 +1,6 @@
-// Senders: the workspace's sending mailboxes with status, daily quota and health; add, edit and
-// delete (members and above).
+// Senders: the workspace's sending mailboxes with status, daily quota and health; add (one with
+// provider presets, or many from a CSV file), edit, delete, test the connection and send a test
+// email (members and above).
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
@@ -14,9 +15,11 @@ import { ConfirmDialog } from "../../ui/Dialog";
 import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th, type Tone } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
 import { useToast } from "../../ui/Toast";
+import { ImportSendersDialog } from "./ImportSendersDialog";
 import { SenderFormDialog } from "./SenderFormDialog";
 import { SenderWarmupDialog } from "./SenderWarmupDialog";
 import { useTestConnection } from "./testConnection";
+import { TestEmailDialog } from "./TestEmailDialog";
 
 export const kStatusTone: Record<SenderStatus, Tone> = {
   active: "green",
@@ -34,6 +37,8 @@ export function SendersPage() {
   const [editing, setEditing] = useState<{ sender: Sender | undefined } | null>(null);
   const [deleting, setDeleting] = useState<Sender | null>(null);
   const [warming, setWarming] = useState<Sender | null>(null);
+  const [importing, setImporting] = useState(false);
+  const [mailing, setMailing] = useState<Sender | null>(null);
   const test = useTestConnection(workspace.id);
 
   return (
@@ -42,9 +47,12 @@ export function SendersPage() {
         title="Senders"
         description="Mailboxes Kiln sends from. Each one sends at most its daily quota and is watched for replies."
         actions={can_edit && (
-          <Button variant="primary" onClick={() => setEditing({ sender: undefined })}>
-            Add sender
-          </Button>
+          <div className="flex flex-wrap gap-2">
+            <Button onClick={() => setImporting(true)}>Bulk add from CSV</Button>
+            <Button variant="primary" onClick={() => setEditing({ sender: undefined })}>
+              Add sender
+            </Button>
+          </div>
         )}
       />
       <Card>
@@ -54,7 +62,10 @@ export function SendersPage() {
           <ErrorState error={senders.error} onRetry={() => void senders.refetch()} />
         ) : senders.data.items.length === 0 ? (
           <EmptyState title="No senders yet" action={can_edit && (
-            <Button variant="primary" onClick={() => setEditing({ sender: undefined })}>Add your first sender</Button>
+            <div className="flex flex-wrap justify-center gap-2">
+              <Button variant="primary" onClick={() => setEditing({ sender: undefined })}>Add your first sender</Button>
+              <Button onClick={() => setImporting(true)}>Bulk add from CSV</Button>
+            </div>
           )}>
             Add a mailbox (Gmail, Outlook or any SMTP/IMAP server) to start sending.
           </EmptyState>
@@ -95,6 +106,11 @@ export function SendersPage() {
                         Test connection
                       </Button>
                     )}
+                    {can_edit && (
+                      <Button size="sm" onClick={() => setMailing(s)} aria-label={`Send a test email from ${s.name}`}>
+                        Send test email
+                      </Button>
+                    )}
                     <Button size="sm" variant="ghost" onClick={() => setWarming(s)} aria-label={`Warm-up of ${s.name}`}>
                       Warm-up
                     </Button>
@@ -124,6 +140,8 @@ export function SendersPage() {
       />
       <DeleteSenderDialog workspace_id={workspace.id} sender={deleting} onClose={() => setDeleting(null)} />
       <SenderWarmupDialog workspace_id={workspace.id} sender={warming} can_edit={can_edit} onClose={() => setWarming(null)} />
+      <ImportSendersDialog workspace_id={workspace.id} open={importing} onClose={() => setImporting(false)} />
+      <TestEmailDialog workspace_id={workspace.id} sender={mailing} onClose={() => setMailing(null)} />
     </>
   );
 }

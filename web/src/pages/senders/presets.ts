@@ -19,7 +19,7 @@ export const kProviderPresets: readonly ProviderPreset[] = [
   {
     id: "gmail",
     label: "Gmail / Google Workspace",
-    smtp: { host: "smtp.gmail.com", port: 465, security: "tls" },
+    smtp: { host: "smtp.gmail.com", port: 587, security: "starttls" },
     imap: { host: "imap.gmail.com", port: 993, security: "tls" },
   },
   {

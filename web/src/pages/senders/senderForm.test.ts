@@ -24,7 +24,7 @@ const kSender: Sender = {
 describe("sender form", () => {
   it("applies the provider presets to both servers", () => {
     const gmail = newSenderForm();
-    expect([gmail.smtp.host, gmail.smtp.port, gmail.smtp.security]).toEqual(["smtp.gmail.com", "465", "tls"]);
+    expect([gmail.smtp.host, gmail.smtp.port, gmail.smtp.security]).toEqual(["smtp.gmail.com", "587", "starttls"]);
     expect([gmail.imap.host, gmail.imap.port, gmail.imap.security]).toEqual(["imap.gmail.com", "993", "tls"]);
     const outlook = applyPreset(gmail, "outlook");
     expect([outlook.smtp.host, outlook.smtp.port, outlook.smtp.security]).toEqual(["smtp.office365.com", "587", "starttls"]);
@@ -63,7 +63,7 @@ describe("sender form", () => {
       email: "bob@example.com",
       daily_quota: 30,
       allow_self_signed: false,
-      smtp: { host: "smtp.gmail.com", port: 465, security: "tls", username: "bob@example.com", password: "s1" },
+      smtp: { host: "smtp.gmail.com", port: 587, security: "starttls", username: "bob@example.com", password: "s1" },
       imap: { host: "imap.gmail.com", port: 993, security: "tls", username: "bob@example.com", password: "i1" },
     });
   });

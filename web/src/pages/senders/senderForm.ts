@@ -49,7 +49,7 @@ export function newSenderForm(): SenderForm {
       email: "",
       from_name: "",
       daily_quota: String(kDefaultDailyQuota),
-      smtp: emptyEndpoint(465, "tls"),
+      smtp: emptyEndpoint(587, "starttls"),
       imap: emptyEndpoint(993, "tls"),
       usernames_edited: false,
       allow_self_signed: false,

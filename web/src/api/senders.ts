@@ -1,0 +1,40 @@
+// Senders of the Kiln JSON API v1 beyond add/edit/delete (docs/api.md, "Senders"): many senders
+// from one CSV file, and a test email sent through a sender's SMTP server. Each call resolves with
+// the documented answer or rejects with ApiError (the CSV's problems by row and column in
+// `problems`; a test email's refused recipient names `to`).
+
+import type { ApiClient } from "./client";
+
+/** POST …/senders/import: every sender written (status unverified), in the file's order. */
+export interface SenderImportResult {
+  created: number;
+  ids: number[];
+}
+
+export interface TestEmailInput {
+  to: string;
+  subject?: string;
+  body?: string;
+}
+
+/** Where a test email stopped: connecting, the TLS handshake, the login, or the message itself. */
+export type TestEmailStage = "connect" | "tls" | "auth" | "send";
+
+/** POST …/senders/{id}/test-email: accepted by the server (with its reply), or where and why not. */
+export type TestEmailResult =
+  | { ok: true; message_id: string; smtp: { code: number; message: string } }
+  | { ok: false; stage: TestEmailStage; kind?: string; message: string };
+
+export class SendersApi {
+  constructor(private readonly client: ApiClient) {}
+
+  importSenders(ws: number, csv: Blob | string): Promise<SenderImportResult> {
+    return this.client.request<SenderImportResult>("POST", `/workspaces/${ws}/senders/import`, {
+      rawBody: { data: csv, contentType: "text/csv" },
+    });
+  }
+
+  sendTestEmail(ws: number, sender_id: number, input: TestEmailInput): Promise<TestEmailResult> {
+    return this.client.post<TestEmailResult>(`/workspaces/${ws}/senders/${sender_id}/test-email`, input);
+  }
+}
