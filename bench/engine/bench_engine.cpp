@@ -12,11 +12,13 @@
 //       "schedule: N senders, E emails in virtual Hh (T ticks), cpu C s = U us cpu per email
 //        [setup S s]"
 //
-//   bench_engine campaign PORT LEADS SENDERS
+//   bench_engine campaign PORT LEADS SENDERS [CONCURRENT]
 //     A campaign of LEADS leads (~5 KB messages, personalised) and SENDERS senders whose SMTP
 //     server is 127.0.0.1:PORT (Postfix's smtp-sink in bench/engine/run), pacing and quotas out of
 //     the way (virtual time): the whole path claim -> render -> compose -> SMTP -> record, one
-//     worker. Prints "campaign: N messages in S s = R msg/s (F not sent), C us cpu per message".
+//     worker keeping up to CONCURRENT exchanges in flight (default: the product's default,
+//     engine_max_concurrent_sends). Prints "campaign: N messages in S s = R msg/s (F not sent),
+//     C us cpu per message, K senders, M in flight".
 #include <stdlib.h>
 #include <sys/resource.h>
 
@@ -274,7 +276,7 @@ int Schedule(int senders, int quota, double budget) {
   return accepted > 0 ? 0 : 1;
 }
 
-int Campaign(int port, int leads, int senders) {
+int Campaign(int port, int leads, int senders, int concurrent) {
   TempDir dir;
   VirtualClock clock(kStart);
   std::string padding;  // ~5 KB messages, like smtp-source -l 5000 in bench/engine/run
@@ -289,8 +291,10 @@ int Campaign(int port, int leads, int senders) {
   auto box = Must(auth::SecretBox::FromKey(std::string(32, 'k')), "secret box");
   engine::SmtpDefaults smtp;
   smtp.helo_name = "bench.kiln.test";
+  engine::SchedulerOptions options = Options({.min_gap_ms = 0, .jitter_percent = 0});
+  options.max_concurrent_sends = concurrent;
   engine::Scheduler scheduler(*s.db, clock, zones, engine::SmtpTransportFactory(box, smtp),
-                              Options({.min_gap_ms = 0, .jitter_percent = 0}));
+                              std::move(options));
   const auto started = std::chrono::steady_clock::now();
   const double cpu0 = CpuSeconds();
   int64_t sent = 0;
@@ -309,17 +313,17 @@ int Campaign(int port, int leads, int senders) {
   const double cpu = CpuSeconds() - cpu0;
   std::printf(
       "campaign: %lld messages in %.2f s = %.0f msg/s (%lld not sent), %.1f us cpu per "
-      "message, %d senders\n",
+      "message, %d senders, %d in flight\n",
       static_cast<long long>(sent), wall, static_cast<double>(sent) / wall,
       static_cast<long long>(leads - sent), sent > 0 ? cpu * 1e6 / static_cast<double>(sent) : 0.0,
-      senders);
+      senders, concurrent);
   return sent == leads ? 0 : 1;
 }
 
 int Usage() {
   std::fprintf(stderr,
                "usage: bench_engine schedule SENDERS [QUOTA [CPU_BUDGET_S]]\n"
-               "       bench_engine campaign PORT LEADS SENDERS\n");
+               "       bench_engine campaign PORT LEADS SENDERS [CONCURRENT]\n");
   return 2;
 }
 
@@ -335,10 +339,11 @@ int main(int argc, char** argv) {
     if (senders < 1 || quota < 1 || budget <= 0) return Usage();
     return Schedule(senders, quota, budget);
   }
-  if (mode == "campaign" && argc == 5) {
+  if (mode == "campaign" && (argc == 5 || argc == 6)) {
     const int port = std::atoi(argv[2]), leads = std::atoi(argv[3]), senders = std::atoi(argv[4]);
-    if (port < 1 || port > 65535 || leads < 1 || senders < 1) return Usage();
-    return Campaign(port, leads, senders);
+    const int concurrent = argc == 6 ? std::atoi(argv[5]) : engine::kDefaultMaxConcurrentSends;
+    if (port < 1 || port > 65535 || leads < 1 || senders < 1 || concurrent < 1) return Usage();
+    return Campaign(port, leads, senders, concurrent);
   }
   return Usage();
 }

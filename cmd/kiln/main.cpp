@@ -200,6 +200,7 @@ class Engine {
     o.pacing = {.min_gap_ms = config.GetInt("engine_min_gap_ms"),
                 .jitter_percent = static_cast<int>(config.GetInt("engine_jitter_percent"))};
     o.domain_hourly_cap = static_cast<int>(config.GetInt("engine_domain_hourly_cap"));
+    o.max_concurrent_sends = static_cast<int>(config.GetInt("engine_max_concurrent_sends"));
     o.rotation.min_health_score = static_cast<int>(config.GetInt("engine_min_health_score"));
     o.failure_pause.max_consecutive_failures =
         static_cast<int>(config.GetInt("engine_max_consecutive_failures"));

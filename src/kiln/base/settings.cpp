@@ -77,6 +77,10 @@ constexpr SettingDef kSettings[] = {
      "how far a sender's gaps randomly stray from even spacing over its day", 0, 100},
     {"engine_domain_hourly_cap", T::kInt, "10",
      "most cold sends per sender to one recipient domain in any hour (0: no cap)", 0, 100000},
+    {"engine_max_concurrent_sends", T::kInt, "16",
+     "cold SMTP exchanges a worker keeps in flight at once, each for a different sender (1: one "
+     "at a time)",
+     1, 1024},
     {"engine_min_health_score", T::kInt, "50",
      "senders whose health score is below this send no cold mail (warm-up goes on)", 0, 100},
     {"engine_max_consecutive_failures", T::kInt, "10",

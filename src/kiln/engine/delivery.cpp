@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -37,31 +38,92 @@ std::string_view DeliveryOutcomeName(DeliveryOutcome o) {
   std::abort();
 }
 
+void StartSend(boost::asio::any_io_executor executor, mail::Transport& transport,
+               const mail::Envelope& envelope, std::string_view data,
+               std::function<void(mail::SendResult)> done) {
+  // The result lives in the coroutine's frame owner below until the completion handler runs.
+  auto result = std::make_shared<std::optional<mail::SendResult>>();
+  boost::asio::co_spawn(
+      std::move(executor),
+      [&transport, &envelope, data, result]() -> boost::asio::awaitable<void> {
+        *result = co_await transport.Send(envelope, data);
+      },
+      [result, done = std::move(done)](std::exception_ptr error) {
+        if (!error && *result) {
+          done(std::move(**result));
+          return;
+        }
+        // Transports promise not to throw; a throw is a transport bug, but the message may have
+        // reached the server, so report it as a transient failure with the reason.
+        mail::SendResult r;
+        r.cls = mail::SendResult::Class::kTransient;
+        r.failure = mail::SmtpFailure::kNetwork;
+        try {
+          if (error) std::rethrow_exception(error);
+          r.reason = "transport finished without a result";
+        } catch (const std::exception& e) {
+          r.reason = std::string("transport threw: ") + e.what();
+        }
+        done(std::move(r));
+      });
+}
+
 mail::SendResult SendBlocking(boost::asio::io_context& io, mail::Transport& transport,
                               const mail::Envelope& envelope, std::string_view data) {
   std::optional<mail::SendResult> result;
-  std::exception_ptr error;
-  boost::asio::co_spawn(
-      io,
-      [&]() -> boost::asio::awaitable<void> { result = co_await transport.Send(envelope, data); },
-      [&](std::exception_ptr e) { error = e; });
+  StartSend(io.get_executor(), transport, envelope, data,
+            [&result](mail::SendResult r) { result = std::move(r); });
   io.restart();
   io.run();
-  if (error || !result) {
-    // Transports promise not to throw; a throw is a transport bug, but the message may have
-    // reached the server, so report it as a transient failure with the reason.
-    mail::SendResult r;
-    r.cls = mail::SendResult::Class::kTransient;
-    r.failure = mail::SmtpFailure::kNetwork;
-    try {
-      if (error) std::rethrow_exception(error);
-      r.reason = "transport finished without a result";
-    } catch (const std::exception& e) {
-      r.reason = std::string("transport threw: ") + e.what();
-    }
-    return r;
-  }
+  if (!result) std::abort();  // io.run() returns only once the send's handler has run
   return std::move(*result);
+}
+
+Result<Delivery> RecordDelivery(Ledger& ledger, int64_t id, int attempts, mail::SendResult smtp,
+                                const domain::BackoffPolicy& backoff, domain::Rng& rng,
+                                const Clock& clock, const OutcomeWrites& also) {
+  Delivery d;
+  d.smtp = std::move(smtp);
+  const SmtpOutcome outcome = OutcomeOf(d.smtp);
+  auto with = [&](DeliveryOutcome o) -> RecordAlso {
+    d.outcome = o;
+    if (!also) return nullptr;
+    return [&also, &d](store::Tx& tx) { return also(tx, d); };
+  };
+  using Class = mail::SendResult::Class;
+  switch (d.smtp.cls) {
+    case Class::kAccepted:
+      KILN_RETURN_IF_ERROR(ledger.RecordSent(id, outcome, with(DeliveryOutcome::kSent)));
+      return d;
+    case Class::kPermanent: {
+      // A refused recipient is a bounce; a refused message (size, content) is a failure.
+      const bool bounced =
+          d.smtp.failure == mail::SmtpFailure::kRecipients ||
+          (!d.smtp.recipients.empty() && d.smtp.recipients.front().cls == Class::kPermanent);
+      KILN_RETURN_IF_ERROR(ledger.RecordFailed(
+          id, outcome, bounced,
+          with(bounced ? DeliveryOutcome::kBounced : DeliveryOutcome::kFailed)));
+      return d;
+    }
+    case Class::kTransient:
+    case Class::kSenderProblem: {
+      const bool sender_problem = d.smtp.cls == Class::kSenderProblem;
+      if (!sender_problem && domain::RetriesExhausted(backoff, attempts)) {
+        SmtpOutcome final_outcome = outcome;
+        final_outcome.error =
+            "gave up after " + std::to_string(attempts) + " attempts: " + outcome.error;
+        KILN_RETURN_IF_ERROR(ledger.RecordFailed(id, final_outcome, /*bounced=*/false,
+                                                 with(DeliveryOutcome::kFailed)));
+        return d;
+      }
+      d.next_attempt_at = clock.NowMillis() + domain::BackoffDelay(backoff, attempts, rng);
+      KILN_RETURN_IF_ERROR(ledger.RecordRetry(
+          id, outcome, *d.next_attempt_at,
+          with(sender_problem ? DeliveryOutcome::kSenderProblem : DeliveryOutcome::kRetry)));
+      return d;
+    }
+  }
+  std::abort();
 }
 
 Result<Delivery> DeliverMessage(Ledger& ledger, int64_t id, const ClaimDetails& details,
@@ -69,47 +131,11 @@ Result<Delivery> DeliverMessage(Ledger& ledger, int64_t id, const ClaimDetails& 
                                 mail::Transport& transport, boost::asio::io_context& io,
                                 const domain::BackoffPolicy& backoff, domain::Rng& rng,
                                 const Clock& clock) {
-  Delivery d;
   KILN_ASSIGN_OR_RETURN(bool claimed, ledger.Claim(id, details));
-  if (!claimed) return d;
+  if (!claimed) return Delivery();
   KILN_ASSIGN_OR_RETURN(MessageRecord claimed_record, ledger.Get(id));
-
-  d.smtp = SendBlocking(io, transport, envelope, data);
-  const SmtpOutcome outcome = OutcomeOf(d.smtp);
-  using Class = mail::SendResult::Class;
-  switch (d.smtp.cls) {
-    case Class::kAccepted:
-      KILN_RETURN_IF_ERROR(ledger.RecordSent(id, outcome));
-      d.outcome = DeliveryOutcome::kSent;
-      return d;
-    case Class::kPermanent: {
-      // A refused recipient is a bounce; a refused message (size, content) is a failure.
-      const bool bounced =
-          d.smtp.failure == mail::SmtpFailure::kRecipients ||
-          (!d.smtp.recipients.empty() && d.smtp.recipients.front().cls == Class::kPermanent);
-      KILN_RETURN_IF_ERROR(ledger.RecordFailed(id, outcome, bounced));
-      d.outcome = bounced ? DeliveryOutcome::kBounced : DeliveryOutcome::kFailed;
-      return d;
-    }
-    case Class::kTransient:
-    case Class::kSenderProblem: {
-      const bool sender_problem = d.smtp.cls == Class::kSenderProblem;
-      if (!sender_problem && domain::RetriesExhausted(backoff, claimed_record.attempts)) {
-        SmtpOutcome final_outcome = outcome;
-        final_outcome.error = "gave up after " + std::to_string(claimed_record.attempts) +
-                              " attempts: " + outcome.error;
-        KILN_RETURN_IF_ERROR(ledger.RecordFailed(id, final_outcome, /*bounced=*/false));
-        d.outcome = DeliveryOutcome::kFailed;
-        return d;
-      }
-      const int64_t next =
-          clock.NowMillis() + domain::BackoffDelay(backoff, claimed_record.attempts, rng);
-      KILN_RETURN_IF_ERROR(ledger.RecordRetry(id, outcome, next));
-      d.outcome = sender_problem ? DeliveryOutcome::kSenderProblem : DeliveryOutcome::kRetry;
-      return d;
-    }
-  }
-  std::abort();
+  return RecordDelivery(ledger, id, claimed_record.attempts,
+                        SendBlocking(io, transport, envelope, data), backoff, rng, clock);
 }
 
 }  // namespace kiln::engine

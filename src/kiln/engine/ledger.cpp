@@ -107,8 +107,57 @@ Result<bool> Ledger::Claim(int64_t id, const ClaimDetails& d) {
   return changed == 1;
 }
 
+Result<ScheduledClaim> Ledger::ScheduleAndClaim(
+    const MessageKey& key, std::optional<int64_t> variant_id, std::optional<int64_t> sender_id,
+    int64_t scheduled_at_ms,
+    const std::function<Result<ClaimDetails>(const MessageRecord&)>& details_for) {
+  const int64_t now = clock_.NowMillis();
+  ScheduledClaim result;
+  Status s = db_.Write([&](store::Tx& tx) -> Status {
+    result = ScheduledClaim();
+    KILN_RETURN_IF_ERROR(tx.Exec("engine.message_schedule",
+                                 {key.workspace_id, key.campaign_id, key.contact_id, key.step_id,
+                                  variant_id, sender_id, scheduled_at_ms, now})
+                             .status());
+    KILN_ASSIGN_OR_RETURN(
+        store::Row row,
+        tx.QueryRow("engine.message_by_key", {key.campaign_id, key.contact_id, key.step_id},
+                    "message vanished right after it was scheduled"));
+    KILN_ASSIGN_OR_RETURN(result.message, FromRow(row));
+    MessageRecord& m = result.message;
+    const bool claimable =
+        m.status == MessageStatus::kScheduled ||
+        (m.status == MessageStatus::kRetry && m.next_attempt_at.value_or(0) <= now);
+    if (!claimable) return Status::Ok();
+    KILN_ASSIGN_OR_RETURN(ClaimDetails d, details_for(m));
+    KILN_ASSIGN_OR_RETURN(int64_t changed,
+                          tx.Exec("engine.message_claim",
+                                  {m.id, worker_id_, now + lease_.count(), now, d.sender_id,
+                                   d.subject, d.message_id_header, OptText(d.in_reply_to_header),
+                                   OptText(d.thread_root_header)}));
+    if (changed != 1) return Status::Ok();
+    // As message_claim stored it, without reading the row again.
+    m.status = MessageStatus::kSending;
+    m.claimed_by = worker_id_;
+    m.lease_until = now + lease_.count();
+    ++m.attempts;
+    m.sender_id = d.sender_id;
+    m.message_id_header = d.message_id_header;
+    result.claimed = true;
+    return Status::Ok();
+  });
+  if (!s.ok()) {
+    return s.WithContext("scheduling and claiming message (campaign " +
+                         std::to_string(key.campaign_id) + ", contact " +
+                         std::to_string(key.contact_id) + ", step " + std::to_string(key.step_id) +
+                         ")");
+  }
+  return result;
+}
+
 Status Ledger::Settle(int64_t id, std::string_view query, const store::Params& params,
-                      std::string_view event_type, const SmtpOutcome& outcome) {
+                      std::string_view event_type, const SmtpOutcome& outcome,
+                      const RecordAlso& also) {
   const int64_t now = clock_.NowMillis();
   return db_.Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(int64_t changed, tx.Exec(query, params));
@@ -120,35 +169,38 @@ Status Ledger::Settle(int64_t id, std::string_view query, const store::Params& p
           "message " + std::to_string(id) + " is '" + row.Text("status") + "' claimed by '" +
           row.Text("claimed_by") + "', not a claim of worker '" + worker_id_ + "'");
     }
-    return tx
-        .Exec("engine.event_insert", {row.Int("workspace_id"), id, row.Int("campaign_id"),
-                                      std::string(event_type), OutcomeDetail(outcome), now})
-        .status();
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("engine.event_insert", {row.Int("workspace_id"), id, row.Int("campaign_id"),
+                                        std::string(event_type), OutcomeDetail(outcome), now})
+            .status());
+    return also ? also(tx) : Status::Ok();
   });
 }
 
-Status Ledger::RecordSent(int64_t id, const SmtpOutcome& o) {
+Status Ledger::RecordSent(int64_t id, const SmtpOutcome& o, const RecordAlso& also) {
   const int64_t now = clock_.NowMillis();
   return Settle(id, "engine.message_record_sent",
                 {id, worker_id_, now, OptCode(o.code), OptText(o.enhanced), OptText(o.response)},
-                "sent", o);
+                "sent", o, also);
 }
 
-Status Ledger::RecordRetry(int64_t id, const SmtpOutcome& o, int64_t next_attempt_at_ms) {
+Status Ledger::RecordRetry(int64_t id, const SmtpOutcome& o, int64_t next_attempt_at_ms,
+                           const RecordAlso& also) {
   const int64_t now = clock_.NowMillis();
   return Settle(id, "engine.message_record_retry",
                 {id, worker_id_, now, next_attempt_at_ms, OptCode(o.code), OptText(o.enhanced),
                  OptText(o.response), o.error},
-                "deferred", o);
+                "deferred", o, also);
 }
 
-Status Ledger::RecordFailed(int64_t id, const SmtpOutcome& o, bool bounced) {
+Status Ledger::RecordFailed(int64_t id, const SmtpOutcome& o, bool bounced,
+                            const RecordAlso& also) {
   const int64_t now = clock_.NowMillis();
   const std::string status = bounced ? "bounced" : "failed";
   return Settle(id, "engine.message_record_failed",
                 {id, worker_id_, now, OptCode(o.code), OptText(o.enhanced), OptText(o.response),
                  o.error, status},
-                status, o);
+                status, o, also);
 }
 
 Result<int> Ledger::ReapLapsed(int limit) {

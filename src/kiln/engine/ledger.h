@@ -4,10 +4,11 @@
 //
 //   Schedule   creates the message (campaign, contact, step) in state `scheduled`, or finds it;
 //   Claim      moves it to `sending` under this worker's id and a lease, in a committed
-//   transaction,
-//              BEFORE any SMTP is spoken; only one claimer can win;
+//              transaction, BEFORE any SMTP is spoken; only one claimer can win;
+//              (ScheduleAndClaim does both in one transaction, the engine's path);
 //   Record*    settles the claim in a second transaction: `sent`, `retry` (transient failure, with
-//              the time of the next attempt), `failed` or `bounced`;
+//              the time of the next attempt), `failed` or `bounced`; the caller may add its own
+//              writes that follow from the outcome (the lead's next step) to that transaction;
 //   ReapLapsed marks a `sending` message whose lease ran out `unknown` (the worker died between
 //              claim and record: the server may or may not have the message) with an `unknown`
 //              event. Nothing ever moves an `unknown` message back to a sendable state.
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +84,16 @@ struct SmtpOutcome {
   std::string error;     // human-readable reason; "" when sent
 };
 
+// Writes a caller adds to the transaction that records an outcome (e.g. advancing the lead), so
+// the outcome and what follows from it commit together or not at all.
+using RecordAlso = std::function<Status(store::Tx&)>;
+
+// What ScheduleAndClaim found and did.
+struct ScheduledClaim {
+  MessageRecord message;  // as stored after the call (`sending` under this worker when claimed)
+  bool claimed = false;   // this call won the claim; the caller must send and Record* it
+};
+
 class Ledger {
  public:
   // `worker_id` names this worker in claims (e.g. "host:pid:random"); `lease` is how long a
@@ -104,13 +116,29 @@ class Ledger {
   // errors; then the message was not claimed.
   Result<bool> Claim(int64_t id, const ClaimDetails& details);
 
-  // Settle this worker's claim on `id` and add the matching event, in one transaction. Each
-  // fails with FailedPrecondition (naming the message and its state) when the message is not
-  // `sending`/`unknown` under this worker's claim, i.e. the caller does not hold the claim.
-  Status RecordSent(int64_t id, const SmtpOutcome& outcome);
-  Status RecordRetry(int64_t id, const SmtpOutcome& outcome, int64_t next_attempt_at_ms);
+  // Schedule and Claim in one committed transaction: creates or finds the message; when it is
+  // claimable now (`scheduled`, or `retry` whose next attempt is due) calls `details_for` with the
+  // message as stored (its id, an existing Message-ID header to reuse) and claims it with the
+  // details returned. `details_for` runs inside the write transaction, so it must be quick (no
+  // I/O). Success: the message and whether this call claimed it (false: any other state, or
+  // another worker won). Failure: the database failed or `details_for` failed (its error is
+  // returned and nothing was written).
+  Result<ScheduledClaim> ScheduleAndClaim(
+      const MessageKey& key, std::optional<int64_t> variant_id, std::optional<int64_t> sender_id,
+      int64_t scheduled_at_ms,
+      const std::function<Result<ClaimDetails>(const MessageRecord&)>& details_for);
+
+  // Settle this worker's claim on `id` and add the matching event, in one transaction, together
+  // with `also` when given (run after the settle; its failure rolls everything back and is
+  // returned). Each fails with FailedPrecondition (naming the message and its state) when the
+  // message is not `sending`/`unknown` under this worker's claim, i.e. the caller does not hold
+  // the claim.
+  Status RecordSent(int64_t id, const SmtpOutcome& outcome, const RecordAlso& also = nullptr);
+  Status RecordRetry(int64_t id, const SmtpOutcome& outcome, int64_t next_attempt_at_ms,
+                     const RecordAlso& also = nullptr);
   // `bounced` true: the recipient was refused permanently (status `bounced`); else `failed`.
-  Status RecordFailed(int64_t id, const SmtpOutcome& outcome, bool bounced);
+  Status RecordFailed(int64_t id, const SmtpOutcome& outcome, bool bounced,
+                      const RecordAlso& also = nullptr);
 
   // Marks up to `limit` `sending` messages whose lease has lapsed `unknown`, each with an
   // `unknown` event naming the worker that held it. Returns how many were marked.
@@ -123,7 +151,7 @@ class Ledger {
 
  private:
   Status Settle(int64_t id, std::string_view query, const store::Params& params,
-                std::string_view event_type, const SmtpOutcome& outcome);
+                std::string_view event_type, const SmtpOutcome& outcome, const RecordAlso& also);
 
   store::Database& db_;
   const Clock& clock_;

@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 #include <cctype>
+#include <list>
 #include <set>
 #include <utility>
 
@@ -40,6 +41,7 @@ struct Scheduler::SenderState {
   int64_t settings_read_at = 0;         // when `info`, plan and campaigns were last read
   std::map<std::string, std::vector<int64_t>> domain_sends;  // cold sends per domain, last hour
   std::unique_ptr<mail::Transport> transport;
+  bool sending = false;  // a cold exchange of this sender is in flight (never two at once)
 };
 
 namespace {
@@ -950,6 +952,133 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         it->second, now, {.max_per_window = options_.domain_hourly_cap, .window_ms = kHourMs});
   };
 
+  // Cold sends whose claim is committed and whose SMTP exchange is under way on io_: at most one
+  // per sender, at most max_in_flight, settled on this thread as they finish (decision 0010).
+  struct ColdSend {
+    SenderState* sender = nullptr;
+    int64_t message_id = 0, cc_id = 0, contact_id = 0;
+    size_t step_index = 0;
+    int attempts = 0;  // of the claim
+    std::string email, rcpt_domain;
+    mail::Envelope envelope;
+    std::string data;
+    std::optional<mail::SendResult> result;
+  };
+  std::list<ColdSend> in_flight;
+  std::vector<ColdSend*> finished;  // in the order they finished, not yet settled
+  const int max_in_flight = std::max(1, options_.max_concurrent_sends);
+  // The outcome, the lead's next state and the sender's counters, in one transaction.
+  auto settle = [&](ColdSend& c) -> Status {
+    SenderState& sender = *c.sender;
+    sender.sending = false;
+    now = clock_.NowMillis();
+    const size_t following = c.step_index + 1;
+    auto lead_writes = [&](store::Tx& tx, const Delivery& d) -> Status {
+      switch (d.outcome) {
+        case DeliveryOutcome::kNotClaimed:
+          return Status::Ok();
+        case DeliveryOutcome::kSent:
+          KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
+          if (following >= steps.size()) {
+            KILN_RETURN_IF_ERROR(tx.Exec("engine.lead_advance",
+                                         {c.cc_id, campaign_id, static_cast<int64_t>(following),
+                                          std::nullopt, sender.info.id, now})
+                                     .status());
+            return tx.Exec("engine.lead_stop", {c.cc_id, "completed", "completed", now}).status();
+          }
+          return tx
+              .Exec("engine.lead_advance",
+                    {c.cc_id, campaign_id, static_cast<int64_t>(following),
+                     now + steps[following].delay_minutes * 60'000, sender.info.id, now})
+              .status();
+        case DeliveryOutcome::kRetry:
+          return tx.Exec("engine.lead_defer", {c.cc_id, d.next_attempt_at.value_or(now), now})
+              .status();
+        case DeliveryOutcome::kSenderProblem:
+          KILN_RETURN_IF_ERROR(
+              tx.Exec("engine.sender_set_status", {sender.info.id, "failed", d.smtp.reason, now})
+                  .status());
+          return tx.Exec("engine.lead_defer", {c.cc_id, now, now}).status();
+        case DeliveryOutcome::kBounced:
+          KILN_RETURN_IF_ERROR(
+              tx.Exec("engine.suppress_address",
+                      {ws, c.email, "message " + std::to_string(c.message_id), now})
+                  .status());
+          KILN_RETURN_IF_ERROR(
+              tx.Exec("engine.contact_mark_bounced", {c.contact_id, now}).status());
+          return tx.Exec("engine.lead_stop", {c.cc_id, "bounced", d.smtp.reason, now}).status();
+        case DeliveryOutcome::kFailed:
+          return tx.Exec("engine.lead_stop", {c.cc_id, "failed", d.smtp.reason, now}).status();
+      }
+      std::abort();
+    };
+    KILN_ASSIGN_OR_RETURN(Delivery d,
+                          RecordDelivery(ledger_, c.message_id, c.attempts, std::move(*c.result),
+                                         options_.backoff, rng_, clock_, lead_writes));
+    if (d.outcome != DeliveryOutcome::kSent) --campaign_sent_today;
+    switch (d.outcome) {
+      case DeliveryOutcome::kNotClaimed:
+        break;
+      case DeliveryOutcome::kSent:
+        ++stats.sent;
+        ++sender.cold_sent;
+        if (options_.domain_hourly_cap > 0) sender.domain_sends[c.rcpt_domain].push_back(now);
+        Repace(sender, now, true);
+        break;
+      case DeliveryOutcome::kRetry:
+        ++stats.retried;
+        ++stats.deferred;
+        // A refused attempt is still a transaction with the server: the sender waits its gap
+        // before the next one. Without that, a server that defers for a minute (421, a network
+        // blip) saw one tick run lead after lead into it, eleven failures within a second, and
+        // the sender paused for a failure that backoff was meant to ride out.
+        Repace(sender, now, true);
+        KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
+        break;
+      case DeliveryOutcome::kSenderProblem:
+        ++stats.retried;
+        if (sender.info.status != "failed") ++stats.senders_paused;
+        sender.info.status = "failed";
+        break;
+      case DeliveryOutcome::kBounced:
+        ++stats.bounced;
+        ++stats.stopped;
+        Repace(sender, now, true);
+        KILN_RETURN_IF_ERROR(CheckBounceRate(sender, stats));
+        break;
+      case DeliveryOutcome::kFailed:
+        ++stats.failed;
+        ++stats.stopped;
+        Repace(sender, now, true);
+        KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
+        break;
+    }
+    return Status::Ok();
+  };
+  // Waits (running io_) for the next exchange to finish and settles it.
+  auto settle_next = [&]() -> Status {
+    while (finished.empty()) {
+      if (io_.stopped()) io_.restart();
+      // An exchange in flight is pending work on io_, so run_one() runs something.
+      if (io_.run_one() == 0 && finished.empty() && !in_flight.empty()) std::abort();
+      if (in_flight.empty()) return Status::Ok();
+    }
+    ColdSend* c = finished.front();
+    finished.erase(finished.begin());
+    Status s = settle(*c);
+    in_flight.remove_if([c](const ColdSend& x) { return &x == c; });
+    return s;
+  };
+  // Every exchange started here ends here. When the tick fails part-way the ones still in flight
+  // are waited for (their buffers live here) and settled if the database lets them; a claim left
+  // unsettled is reaped as `unknown` after its lease, never resent.
+  struct DrainOnExit {
+    std::function<void()> drain;
+    ~DrainOnExit() { drain(); }
+  } drain_on_exit{[&] {
+    while (!in_flight.empty()) (void)settle_next();
+  }};
+
   // The due leads in pages sized to what the ready senders can take, so a tick that sends one
   // email reads a few leads rather than max_leads_per_campaign.
   int64_t budget = options_.max_leads_per_campaign;
@@ -981,8 +1110,10 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     after = {leads.back().Int("next_at"), leads.back().Int("id")};
     for (const store::Row& lead : leads) {
       now = clock_.NowMillis();
-      std::erase_if(ready,
-                    [&](SenderState* s) { return !cold_ready(*s) || remaining_of(*s) <= 0; });
+      // A sender mid-exchange stays: it is paced again when its outcome is settled.
+      std::erase_if(ready, [&](SenderState* s) {
+        return !s->sending && (!cold_ready(*s) || remaining_of(*s) <= 0);
+      });
       if (ready.empty()) {
         ++stats.waiting;  // the pool is busy for now; the rest wait for a later tick
         continue;
@@ -1086,9 +1217,11 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       std::vector<domain::SenderSnapshot> snapshots;
       std::vector<SenderState*> states;
       std::optional<int64_t> sticky_retry_at;
+      bool busy_seen = false;  // a candidate is in the middle of an exchange
       auto add_held = [&](SenderState& s) {
         const domain::DomainCapDecision cap = domain_cap(s, rcpt_domain);
-        if (sticky == s.info.id) {
+        if (s.sending) busy_seen = true;
+        if (sticky == s.info.id && !s.sending) {
           if (!cap.allowed) {
             sticky_retry_at = cap.retry_at_ms;
           } else if (s.next_send_at && *s.next_send_at > now) {
@@ -1099,37 +1232,57 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
                              .status = SenderStatusOf(s.info.status),
                              .health_score = s.info.health_score,
                              .remaining_today = remaining_of(s),
-                             .in_window = cold_ready(s) && cap.allowed});
+                             .in_window = cold_ready(s) && cap.allowed && !s.sending});
         states.push_back(&s);
       };
-      bool sticky_seen = false;
-      for (SenderState* s : ready) {
-        add_held(*s);
-        if (sticky == s->info.id) sticky_seen = true;
-      }
-      // The lead's own sender when it is not ready: still in the pool, so the lead waits for it
-      // (reassigned only when it failed or left the pool).
-      if (sticky && !sticky_seen && std::binary_search(cc.pool.begin(), cc.pool.end(), *sticky)) {
-        auto it = senders_.find(*sticky);
-        if (it != senders_.end()) {
-          add_held(*it->second);
-        } else {
-          domain::SenderStatus status = domain::SenderStatus::kActive;  // held by another worker
-          if (lead.OptInt("sender_id") == sticky && !lead.IsNull("sender_status")) {
-            status = SenderStatusOf(lead.Text("sender_status"));
-          }
-          snapshots.push_back({.id = *sticky,
-                               .status = status,
-                               .health_score = 100,
-                               .remaining_today = 0,
-                               .in_window = false});
-          states.push_back(nullptr);
+      domain::RotationResult choice;
+      for (;;) {
+        snapshots.clear();
+        states.clear();
+        sticky_retry_at.reset();
+        busy_seen = false;
+        bool sticky_seen = false;
+        for (SenderState* s : ready) {
+          add_held(*s);
+          if (sticky == s->info.id) sticky_seen = true;
         }
+        // The lead's own sender when it is not ready: still in the pool, so the lead waits for it
+        // (reassigned only when it failed or left the pool).
+        if (sticky && !sticky_seen && std::binary_search(cc.pool.begin(), cc.pool.end(), *sticky)) {
+          auto it = senders_.find(*sticky);
+          if (it != senders_.end()) {
+            add_held(*it->second);
+          } else {
+            domain::SenderStatus status = domain::SenderStatus::kActive;  // held by another worker
+            if (lead.OptInt("sender_id") == sticky && !lead.IsNull("sender_status")) {
+              status = SenderStatusOf(lead.Text("sender_status"));
+            }
+            snapshots.push_back({.id = *sticky,
+                                 .status = status,
+                                 .health_score = 100,
+                                 .remaining_today = 0,
+                                 .in_window = false});
+            states.push_back(nullptr);
+          }
+        }
+        choice = domain::ChooseSender(
+            snapshots, sticky,
+            domain::SeedOf(static_cast<uint64_t>(campaign_id), static_cast<uint64_t>(contact_id)),
+            options_.rotation);
+        if (choice.kind == domain::RotationResult::Kind::kChosen &&
+            states[choice.index] != nullptr) {
+          break;
+        }
+        // Nobody can take the lead now, but a sender it could go to is mid-exchange: wait for an
+        // exchange to finish (its outcome settled, the sender paced again), then choose again, so
+        // the lead is decided as if sends were one at a time.
+        if (!busy_seen || in_flight.empty()) break;
+        KILN_RETURN_IF_ERROR(settle_next());
+        now = clock_.NowMillis();
+        std::erase_if(ready, [&](SenderState* s) {
+          return !s->sending && (!cold_ready(*s) || remaining_of(*s) <= 0);
+        });
       }
-      const domain::RotationResult choice = domain::ChooseSender(
-          snapshots, sticky,
-          domain::SeedOf(static_cast<uint64_t>(campaign_id), static_cast<uint64_t>(contact_id)),
-          options_.rotation);
       if (choice.kind == domain::RotationResult::Kind::kWaitForSticky && sticky_retry_at &&
           *sticky_retry_at > now) {
         // Its own sender is paced or capped for this domain until then: the lead leaves the due
@@ -1152,67 +1305,82 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
                                                         static_cast<uint64_t>(next.step_index)));
       const VariantInfo& variant = step.variants[vi];
       const MessageKey key{ws, campaign_id, contact_id, step.id};
-      KILN_ASSIGN_OR_RETURN(MessageRecord message,
-                            ledger_.Schedule(key, variant.id, sender.info.id, now));
-      if (message.status != MessageStatus::kScheduled && message.status != MessageStatus::kRetry) {
-        ++stats.waiting;  // settled by someone else since we read the history
+      KILN_RETURN_IF_ERROR(OpenTransport(sender, stats));
+      if (!sender.transport) {
+        ++stats.waiting;
         continue;
       }
 
-      // Headers and body.
+      // Headers and body, built inside the transaction that schedules and claims the message (the
+      // unsubscribe link and tracking need its id), so both are one commit before any SMTP.
       ClaimDetails details;
-      details.sender_id = sender.info.id;
-      details.message_id_header =
-          !message.message_id_header.empty()
-              ? message.message_id_header
-              : "<" + mail::GenerateMessageId(DomainOf(sender.info.email)) + ">";
-      // Tracking links on the campaign's custom domain, else the sender's, else public_url's.
-      const std::string link_base =
-          TrackingBaseUrl(options_.public_url, tracking_domain, sender.info.tracking_domain);
-      KILN_ASSIGN_OR_RETURN(std::string unsub_url,
-                            api::UnsubscribeUrl(link_base, options_.tracking_key, ws, message.id));
-      tmpl::RenderContext vars;
-      SetVariables(lead, sender.info, unsub_url, &vars);
-      const uint64_t spin =
-          tmpl::SpinSeed({static_cast<uint64_t>(contact_id), static_cast<uint64_t>(step.id),
-                          static_cast<uint64_t>(variant.id)});
       mail::OutgoingMessage out;
-      Status render = [&]() -> Status {
+      Status render = Status::Ok();
+      auto build = [&](const MessageRecord& message) -> Result<ClaimDetails> {
+        details = ClaimDetails();
+        out = mail::OutgoingMessage();
+        details.sender_id = sender.info.id;
+        details.message_id_header =
+            !message.message_id_header.empty()
+                ? message.message_id_header
+                : "<" + mail::GenerateMessageId(DomainOf(sender.info.email)) + ">";
+        // Tracking links on the campaign's custom domain, else the sender's, else public_url's.
+        const std::string link_base =
+            TrackingBaseUrl(options_.public_url, tracking_domain, sender.info.tracking_domain);
         KILN_ASSIGN_OR_RETURN(
-            auto subject, variant.subject.Render(vars, {.spin_seed = spin, .single_line = true}));
-        KILN_ASSIGN_OR_RETURN(
-            auto html, variant.html.Render(vars, {.html_escape_values = true, .spin_seed = spin}));
-        KILN_ASSIGN_OR_RETURN(auto text, variant.text.Render(vars, {.spin_seed = spin}));
-        out.subject = subject.text;
-        out.html_body = html.text;
-        out.text_body = text.text;
-        if (text_only) {
-          // Text only: the text part as written, or the one the HTML would have given.
-          if (out.text_body.empty() && !out.html_body.empty())
-            out.text_body = mail::HtmlToText(out.html_body);
-          out.html_body.clear();
-        } else if ((track_opens || track_clicks) && !out.html_body.empty()) {
-          KILN_ASSIGN_OR_RETURN(out.html_body,
-                                AddTracking(out.html_body, {.opens = track_opens,
-                                                            .clicks = track_clicks,
-                                                            .base_url = link_base,
-                                                            .key = options_.tracking_key,
-                                                            .workspace_id = ws,
-                                                            .message_id = message.id,
-                                                            .unsubscribe_url = unsub_url}));
+            std::string unsub_url,
+            api::UnsubscribeUrl(link_base, options_.tracking_key, ws, message.id));
+        tmpl::RenderContext vars;
+        SetVariables(lead, sender.info, unsub_url, &vars);
+        const uint64_t spin =
+            tmpl::SpinSeed({static_cast<uint64_t>(contact_id), static_cast<uint64_t>(step.id),
+                            static_cast<uint64_t>(variant.id)});
+        render = [&]() -> Status {
+          KILN_ASSIGN_OR_RETURN(
+              auto subject, variant.subject.Render(vars, {.spin_seed = spin, .single_line = true}));
+          KILN_ASSIGN_OR_RETURN(auto html, variant.html.Render(vars, {.html_escape_values = true,
+                                                                      .spin_seed = spin}));
+          KILN_ASSIGN_OR_RETURN(auto text, variant.text.Render(vars, {.spin_seed = spin}));
+          out.subject = subject.text;
+          out.html_body = html.text;
+          out.text_body = text.text;
+          if (text_only) {
+            // Text only: the text part as written, or the one the HTML would have given.
+            if (out.text_body.empty() && !out.html_body.empty())
+              out.text_body = mail::HtmlToText(out.html_body);
+            out.html_body.clear();
+          } else if ((track_opens || track_clicks) && !out.html_body.empty()) {
+            KILN_ASSIGN_OR_RETURN(out.html_body,
+                                  AddTracking(out.html_body, {.opens = track_opens,
+                                                              .clicks = track_clicks,
+                                                              .base_url = link_base,
+                                                              .key = options_.tracking_key,
+                                                              .workspace_id = ws,
+                                                              .message_id = message.id,
+                                                              .unsubscribe_url = unsub_url}));
+          }
+          return Status::Ok();
+        }();
+        if (last_sent) {
+          details.in_reply_to_header = last_sent->Text("message_id_header");
+          details.thread_root_header = first_sent->Text("message_id_header");
+          if (out.subject.empty()) out.subject = "Re: " + last_sent->Text("subject");
+          out.in_reply_to = StripBrackets(details.in_reply_to_header);
+          out.references.push_back(StripBrackets(details.thread_root_header));
+          if (details.thread_root_header != details.in_reply_to_header)
+            out.references.push_back(out.in_reply_to);
         }
-        return Status::Ok();
-      }();
-      if (last_sent) {
-        details.in_reply_to_header = last_sent->Text("message_id_header");
-        details.thread_root_header = first_sent->Text("message_id_header");
-        if (out.subject.empty()) out.subject = "Re: " + last_sent->Text("subject");
-        out.in_reply_to = StripBrackets(details.in_reply_to_header);
-        out.references.push_back(StripBrackets(details.thread_root_header));
-        if (details.thread_root_header != details.in_reply_to_header)
-          out.references.push_back(out.in_reply_to);
+        details.subject = out.subject;
+        out.list_unsubscribe_url = unsub_url;
+        return details;
+      };
+      KILN_ASSIGN_OR_RETURN(ScheduledClaim claim,
+                            ledger_.ScheduleAndClaim(key, variant.id, sender.info.id, now, build));
+      if (!claim.claimed) {
+        ++stats.waiting;  // settled or claimed by someone else since we read the history
+        continue;
       }
-      details.subject = out.subject;
+      const int64_t message_id = claim.message.id;
       out.from = {sender.info.from_name.empty() ? sender.info.name : sender.info.from_name,
                   sender.info.email};
       const std::string first = lead.Text("first_name"), last = lead.Text("last_name");
@@ -1220,7 +1388,6 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
           {first.empty() || last.empty() ? first + last : first + " " + last, lead.Text("email")});
       out.message_id = StripBrackets(details.message_id_header);
       out.date = clock_.Now();
-      out.list_unsubscribe_url = unsub_url;
       Result<std::string> data =
           render.ok() ? mail::ComposeMessage(out) : Result<std::string>(render);
       if (data.ok()) {
@@ -1230,105 +1397,55 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         }
       }
       if (!data.ok()) {
-        // The message cannot be built for this lead: fail it (claimed, so it is settled once).
-        KILN_ASSIGN_OR_RETURN(bool claimed, ledger_.Claim(message.id, details));
-        if (claimed) {
-          KILN_RETURN_IF_ERROR(ledger_.RecordFailed(
-              message.id, {.error = "cannot compose: " + data.status().ToString()}, false));
-        }
+        // The message cannot be built for this lead: it is claimed, so it is settled once, failed,
+        // and the lead stops in the same transaction.
         ++stats.failed;
-        KILN_RETURN_IF_ERROR(
-            stop_lead(cc_id, "failed", "cannot compose: " + data.status().message()));
+        ++stats.stopped;
+        KILN_RETURN_IF_ERROR(ledger_.RecordFailed(
+            message_id, {.error = "cannot compose: " + data.status().ToString()}, false,
+            [&](store::Tx& tx) {
+              return tx
+                  .Exec("engine.lead_stop",
+                        {cc_id, "failed", "cannot compose: " + data.status().message(), now})
+                  .status();
+            }));
         continue;
       }
 
-      KILN_RETURN_IF_ERROR(OpenTransport(sender, stats));
-      if (!sender.transport) {
-        ++stats.waiting;
-        continue;
+      // The exchange runs on io_ while this loop goes on with the next leads (other senders);
+      // its outcome is settled by settle_next() on this thread.
+      ColdSend& cs = in_flight.emplace_back();
+      cs.sender = &sender;
+      cs.message_id = message_id;
+      cs.cc_id = cc_id;
+      cs.contact_id = contact_id;
+      cs.step_index = static_cast<size_t>(next.step_index);
+      cs.attempts = claim.message.attempts;
+      cs.email = email;
+      cs.rcpt_domain = rcpt_domain;
+      cs.envelope = mail::DefaultEnvelope(out);
+      cs.data = std::move(data).value();
+      sender.sending = true;
+      ++campaign_sent_today;  // counted now so the daily limit holds; given back unless sent
+      StartSend(io_.get_executor(), *sender.transport, cs.envelope, cs.data,
+                [&cs, &finished](mail::SendResult r) {
+                  cs.result = std::move(r);
+                  finished.push_back(&cs);
+                });
+      if (static_cast<int>(in_flight.size()) >= max_in_flight) {
+        KILN_RETURN_IF_ERROR(settle_next());
+      } else {
+        // Lets the exchange start (connect, write) before the next lead is worked on, and
+        // settles whatever finished meanwhile.
+        if (io_.stopped()) io_.restart();
+        io_.poll();
+        while (!finished.empty()) KILN_RETURN_IF_ERROR(settle_next());
       }
-      const mail::Envelope envelope = mail::DefaultEnvelope(out);
-      KILN_ASSIGN_OR_RETURN(Delivery d,
-                            DeliverMessage(ledger_, message.id, details, envelope, *data,
-                                           *sender.transport, io_, options_.backoff, rng_, clock_));
       now = clock_.NowMillis();
-      switch (d.outcome) {
-        case DeliveryOutcome::kNotClaimed:
-          ++stats.waiting;
-          break;
-        case DeliveryOutcome::kSent: {
-          ++stats.sent;
-          ++sender.cold_sent;
-          ++campaign_sent_today;
-          if (options_.domain_hourly_cap > 0) sender.domain_sends[rcpt_domain].push_back(now);
-          Repace(sender, now, true);
-          const size_t following = static_cast<size_t>(next.step_index) + 1;
-          KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-            KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
-            if (following >= steps.size()) {
-              KILN_RETURN_IF_ERROR(tx.Exec("engine.lead_advance",
-                                           {cc_id, campaign_id, static_cast<int64_t>(following),
-                                            std::nullopt, sender.info.id, now})
-                                       .status());
-              return tx.Exec("engine.lead_stop", {cc_id, "completed", "completed", now}).status();
-            }
-            return tx
-                .Exec("engine.lead_advance",
-                      {cc_id, campaign_id, static_cast<int64_t>(following),
-                       now + steps[following].delay_minutes * 60'000, sender.info.id, now})
-                .status();
-          }));
-          break;
-        }
-        case DeliveryOutcome::kRetry: {
-          ++stats.retried;
-          // A refused attempt is still a transaction with the server: the sender waits its gap
-          // before the next one. Without that, a server that defers for a minute (421, a network
-          // blip) saw one tick run lead after lead into it, eleven failures within a second, and
-          // the sender paused for a failure that backoff was meant to ride out.
-          Repace(sender, now, true);
-          KILN_ASSIGN_OR_RETURN(MessageRecord m, ledger_.Get(message.id));
-          KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
-          KILN_RETURN_IF_ERROR(defer_lead(cc_id, m.next_attempt_at.value_or(now)));
-          break;
-        }
-        case DeliveryOutcome::kSenderProblem: {
-          ++stats.retried;
-          if (sender.info.status != "failed") ++stats.senders_paused;
-          sender.info.status = "failed";
-          KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-            KILN_RETURN_IF_ERROR(
-                tx.Exec("engine.sender_set_status", {sender.info.id, "failed", d.smtp.reason, now})
-                    .status());
-            return tx.Exec("engine.lead_defer", {cc_id, now, now}).status();
-          }));
-          break;
-        }
-        case DeliveryOutcome::kBounced: {
-          ++stats.bounced;
-          ++stats.stopped;
-          Repace(sender, now, true);
-          KILN_RETURN_IF_ERROR(write([&](store::Tx& tx) -> Status {
-            KILN_RETURN_IF_ERROR(tx.Exec("engine.suppress_address",
-                                         {ws, email, "message " + std::to_string(message.id), now})
-                                     .status());
-            KILN_RETURN_IF_ERROR(
-                tx.Exec("engine.contact_mark_bounced", {contact_id, now}).status());
-            return tx.Exec("engine.lead_stop", {cc_id, "bounced", d.smtp.reason, now}).status();
-          }));
-          KILN_RETURN_IF_ERROR(CheckBounceRate(sender, stats));
-          break;
-        }
-        case DeliveryOutcome::kFailed:
-          ++stats.failed;
-          Repace(sender, now, true);
-          KILN_RETURN_IF_ERROR(SenderFailure(sender, d.smtp.reason, stats));
-          KILN_RETURN_IF_ERROR(stop_lead(cc_id, "failed", d.smtp.reason));
-          break;
-      }
     }
     if (static_cast<int64_t>(leads.size()) < page) break;
   }
+  while (!in_flight.empty()) KILN_RETURN_IF_ERROR(settle_next());
   return Status::Ok();
 }
 

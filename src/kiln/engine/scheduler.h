@@ -34,7 +34,14 @@
 //      the campaign's daily limit, due under pacing, under the per-recipient-domain hourly cap,
 //      and whose next kind is cold; then render, tracking (open pixel, click redirects; never the
 //      unsubscribe link), unsubscribe link and RFC 8058 headers, compose, DKIM-sign, and deliver
-//      exactly once (delivery.h). Follow-ups carry In-Reply-To/References.
+//      exactly once: the message is scheduled and claimed in one committed transaction
+//      (Ledger::ScheduleAndClaim) before its SMTP exchange starts; the exchange runs on the
+//      scheduler's io_context while the next leads are worked on for other senders, up to
+//      `max_concurrent_sends` exchanges at once and never two of one sender (a sender mid-exchange
+//      is not chosen; a lead that can only go to a busy sender waits for its exchange to end);
+//      each outcome is recorded together with the lead's next step in one transaction
+//      (docs/decisions/0010-concurrent-sends.md). Every exchange a tick starts is settled before
+//      the tick returns. Follow-ups carry In-Reply-To/References.
 //   3. warm-up again for senders whose cold turn found no lead to send to (none due, or all
 //      outside their windows) while warm-up is behind its even share of the day so far.
 // Outcomes: sent -> the lead advances to its next step; transient -> retry with backoff; bounce
@@ -45,7 +52,9 @@
 // the sender.
 //
 // Time comes only from the Clock, so tests run weeks of sending in virtual time.
-// Thread-safety: a Scheduler is not thread-safe; run one per worker thread. Several schedulers
+// Thread-safety: a Scheduler is not thread-safe; run one per worker thread (its concurrent sends
+// are coroutines on its own io_context, run by that thread, so the database sees one writer per
+// scheduler). Several schedulers
 // (threads or processes) may share one database: the Ledger's claims keep each message single and
 // the sender leases keep each sender's pacing and quota in one process.
 #pragma once
@@ -104,6 +113,10 @@ struct SenderInfo {
 using TransportFactory = std::function<Result<std::unique_ptr<mail::Transport>>(
     const SenderInfo& sender, boost::asio::any_io_executor executor)>;
 
+// The default of SchedulerOptions::max_concurrent_sends and of the setting
+// engine_max_concurrent_sends (bench/engine/README.md has the measurement behind it).
+inline constexpr int kDefaultMaxConcurrentSends = 16;
+
 struct SchedulerOptions {
   std::string worker_id = "worker";
   Millis lease{10 * 60'000};         // see docs/decisions/0004-exactly-once.md
@@ -132,6 +145,11 @@ struct SchedulerOptions {
   // Hard-bounce pause: rate over the sender's last `bounce_window_sends` cold sends.
   domain::BounceRule bounce;
   int bounce_window_sends = 500;
+  // Cold SMTP exchanges a tick keeps in flight at once, each for a different sender (one sender
+  // never has two): while one sender waits for its server, the next due senders' messages are
+  // claimed, built and sent (docs/decisions/0010-concurrent-sends.md). 1: one at a time. The
+  // product's setting engine_max_concurrent_sends; main passes it.
+  int max_concurrent_sends = kDefaultMaxConcurrentSends;
 };
 
 struct TickStats {

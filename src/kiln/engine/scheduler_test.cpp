@@ -4,12 +4,21 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kiln/api/tracking_tokens.h"
@@ -93,6 +102,11 @@ WHERE id IN (SELECT id FROM messages WHERE campaign_id = $1 AND status = 'sent' 
              LIMIT $3);
 -- name: sched_test.lease_owner
 SELECT lease_owner FROM senders WHERE id = $1;
+-- name: sched_test.message_state
+SELECT m.status, m.claimed_by, m.lease_until FROM messages m JOIN contacts c ON c.id = m.contact_id
+WHERE m.campaign_id = $1 AND c.email = $2;
+-- name: sched_test.message_states
+SELECT status, claimed_by FROM messages WHERE campaign_id = $1 ORDER BY id;
 -- name: sched_test.sender_only
 INSERT INTO senders (workspace_id, email, from_name, smtp_host, smtp_port, smtp_security,
                      daily_quota, status, created_at, updated_at)
@@ -152,6 +166,100 @@ class RecordingFakeTransport final : public mail::Transport {
   mail::SendResult answer_;
   const std::map<std::string, mail::SendResult>* per_rcpt_ = nullptr;
   RandomRefusals* refusals_ = nullptr;
+};
+
+// The exchanges of OverlappingFakeTransports, shared by all of one scheduler's senders.
+struct Exchanges {
+  struct Event {
+    bool start = true;  // else the end of an exchange
+    int64_t sender_id = 0;
+    std::string rcpt;
+  };
+  // Exchanges held until released: by default each new exchange releases the held ones, and the
+  // `expected`-th exchange is not held (nothing would come after it to release it). With
+  // `hold_all`, only Release() lets them go. A held exchange that nobody releases answers a
+  // transient failure after `bound` (so a broken engine fails the test rather than hanging it).
+  int expected = 0;
+  bool hold_all = false;
+  std::chrono::milliseconds bound{30'000};
+  // Called at the start of every exchange, on the scheduler's thread (before the mutex is taken).
+  std::function<void(const std::string& rcpt)> on_start;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Event> events;
+  int started = 0;
+  int timed_out = 0;
+  int active_total = 0, max_active_total = 0;
+  std::map<int64_t, int> active, max_active;  // per sender
+  std::vector<boost::asio::steady_timer*> held;
+  boost::asio::any_io_executor executor;
+
+  // From any thread: lets every held exchange finish.
+  void Release() {
+    boost::asio::post(executor, [this] {
+      std::lock_guard lock(mu);
+      for (auto* t : held) t->cancel();
+      held.clear();
+    });
+  }
+  // From any thread: waits until `n` exchanges started (at most `bound`); true when they did.
+  bool WaitStarted(int n) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, bound, [&] { return started >= n; });
+  }
+};
+
+// A fake Transport (named as such) whose exchanges stay open until released (Exchanges), so
+// several senders' exchanges are in flight at once; it accepts every message.
+class OverlappingFakeTransport final : public mail::Transport {
+ public:
+  OverlappingFakeTransport(int64_t sender_id, Exchanges* x) : sender_id_(sender_id), x_(*x) {}
+  boost::asio::awaitable<mail::SendResult> Send(const mail::Envelope& envelope,
+                                                std::string_view) override {
+    const std::string rcpt = envelope.rcpt_to.at(0);
+    if (x_.on_start) x_.on_start(rcpt);
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, x_.bound);
+    bool hold = false;
+    {
+      std::lock_guard lock(x_.mu);
+      ++x_.started;
+      x_.max_active[sender_id_] = std::max(x_.max_active[sender_id_], ++x_.active[sender_id_]);
+      x_.max_active_total = std::max(x_.max_active_total, ++x_.active_total);
+      x_.events.push_back({true, sender_id_, rcpt});
+      if (!x_.hold_all) {
+        for (auto* t : x_.held) t->cancel();
+        x_.held.clear();
+      }
+      hold = x_.hold_all || x_.started < x_.expected;
+      if (hold) x_.held.push_back(&timer);
+    }
+    x_.cv.notify_all();
+    if (hold) {
+      auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (!ec) {
+        std::lock_guard lock(x_.mu);
+        std::erase(x_.held, &timer);
+        ++x_.timed_out;
+      }
+    }
+    {
+      std::lock_guard lock(x_.mu);
+      --x_.active[sender_id_];
+      --x_.active_total;
+      x_.events.push_back({false, sender_id_, rcpt});
+    }
+    mail::SendResult r;
+    r.cls = mail::SendResult::Class::kAccepted;
+    r.code = 250;
+    r.text = "2.0.0 Ok: queued";
+    co_return r;
+  }
+  boost::asio::awaitable<void> Close() override { co_return; }
+
+ private:
+  int64_t sender_id_;
+  Exchanges& x_;
 };
 
 // A fake WarmupSource (named as such; the warm-up network is src/kiln/warmup/): every Next is a
@@ -288,6 +396,26 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
           t->SetPerRecipient(&per_rcpt_);
           t->SetRandomRefusals(&refusals_);
           return std::unique_ptr<mail::Transport>(std::move(t));
+        },
+        std::move(o));
+  }
+
+  std::unique_ptr<Scheduler> MakeOverlappingScheduler(
+      Exchanges* x, const std::function<void(SchedulerOptions&)>& tune = nullptr) {
+    SchedulerOptions o;
+    o.worker_id = "test-worker";
+    o.pacing = {.min_gap_ms = 0, .jitter_percent = 0};
+    o.public_url = "https://kiln.example.com";
+    o.tracking_key = std::string(32, 'k');
+    o.seed = 7;
+    if (tune) tune(o);
+    return std::make_unique<Scheduler>(
+        *db_, clock_, zones_,
+        [x](const SenderInfo& s,
+            boost::asio::any_io_executor executor) -> Result<std::unique_ptr<mail::Transport>> {
+          x->executor = executor;
+          return std::unique_ptr<mail::Transport>(
+              std::make_unique<OverlappingFakeTransport>(s.id, x));
         },
         std::move(o));
   }
@@ -912,6 +1040,124 @@ TEST_P(SchedulerTest, WorkersShareSendersFairly) {
     ASSERT_TRUE(a->RunOnce().ok());
   }
   EXPECT_EQ(a->HeldSenders().size(), 4u);
+}
+
+// Decision 0010: while one sender's exchange is in flight, other due senders' messages are
+// claimed, built and sent. The first exchange is held until another sender's exchange starts, so
+// with one send at a time the first would wait out its bound and the order below would not hold.
+TEST_P(SchedulerTest, AnotherSendersMessageGoesOutWhileOneExchangeIsInFlight) {
+  MakeCampaign({0}, /*senders=*/2, /*quota=*/50);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  AddLead("a@example.test", "A", "");
+  AddLead("b@example.test", "B", "");
+  Exchanges x;
+  x.expected = 2;
+  auto scheduler = MakeOverlappingScheduler(&x);
+  auto t = scheduler->RunOnce();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->sent, 2);
+  EXPECT_EQ(x.timed_out, 0);
+  ASSERT_EQ(x.events.size(), 4u);
+  // start (first sender), start (the other sender), then the ends: the first exchange was still
+  // open when the second began.
+  EXPECT_TRUE(x.events[0].start);
+  EXPECT_TRUE(x.events[1].start);
+  EXPECT_NE(x.events[0].sender_id, x.events[1].sender_id);
+  EXPECT_NE(x.events[0].rcpt, x.events[1].rcpt);
+  EXPECT_EQ(x.max_active_total, 2);
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 2);
+}
+
+// Many leads, three senders, no pacing gap, at most two exchanges at once: exchanges overlap up
+// to the bound and never two of one sender; each claim is committed before its exchange starts;
+// every lead gets exactly one message. (Each exchange is held until the next one starts, so a
+// scheduler that sent one at a time would leave every exchange to time out.)
+TEST_P(SchedulerTest, ConcurrentSendsKeepTheBoundAndOneExchangePerSender) {
+  // A quota this large spaces a sender's sends over its day by next to nothing: every sender is
+  // due again as soon as its exchange is settled, so the whole campaign goes in one tick.
+  MakeCampaign({0}, /*senders=*/3, /*quota=*/1'000'000'000);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  const int kLeads = 30;
+  for (int i = 0; i < kLeads; ++i) AddLead("c" + std::to_string(i) + "@example.test", "C", "");
+  Exchanges x;
+  x.expected = kLeads;
+  int not_claimed_first = 0;
+  x.on_start = [&](const std::string& rcpt) {
+    auto m = Row("sched_test.message_state", {campaign_, rcpt});
+    if (!m.ok() || m->Text("status") != "sending" || m->Text("claimed_by") != "test-worker" ||
+        m->IsNull("lease_until")) {
+      ++not_claimed_first;
+    }
+  };
+  auto scheduler =
+      MakeOverlappingScheduler(&x, [](SchedulerOptions& o) { o.max_concurrent_sends = 2; });
+  int sent = 0;
+  for (int tick = 0; tick < 50 && sent < kLeads; ++tick) {
+    auto t = scheduler->RunOnce();
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    sent += t->sent;
+    clock_.Advance(Millis(kMinute));
+  }
+  EXPECT_EQ(sent, kLeads);
+  EXPECT_EQ(x.timed_out, 0);
+  EXPECT_EQ(not_claimed_first, 0) << "an exchange began before its claim was committed";
+  EXPECT_EQ(x.max_active_total, 2);
+  ASSERT_EQ(x.max_active.size(), 3u);
+  for (const auto& [sender, n] : x.max_active) EXPECT_EQ(n, 1) << "sender " << sender;
+  std::map<std::string, int> per_rcpt;
+  for (const auto& e : x.events) {
+    if (e.start) ++per_rcpt[e.rcpt];
+  }
+  EXPECT_EQ(per_rcpt.size(), static_cast<size_t>(kLeads));
+  for (const auto& [rcpt, n] : per_rcpt) EXPECT_EQ(n, 1) << rcpt;
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), kLeads);
+}
+
+// A crash with exchanges in flight (decision 0004): every message whose exchange began is
+// `sending` under this worker, so a restarted worker reaps each as `unknown` after the lease and
+// never resends it. (The worker here is not killed: it is held mid-exchange on its own thread while
+// the database is looked at, and then lets go: its late records settle the reaped claims as sent,
+// which is what the server said.)
+TEST_P(SchedulerTest, ExchangesInFlightAtACrashAreClaimedAndReapedAsUnknown) {
+  MakeCampaign({0}, /*senders=*/2, /*quota=*/50);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  AddLead("a@example.test", "A", "");
+  AddLead("b@example.test", "B", "");
+  Exchanges x;
+  x.hold_all = true;
+  const Millis lease(10 * kMinute);
+  auto scheduler = MakeOverlappingScheduler(&x, [&](SchedulerOptions& o) { o.lease = lease; });
+  Result<TickStats> tick = Status::Internal("the tick did not run");
+  std::thread worker([&] { tick = scheduler->RunOnce(); });
+  const bool both = x.WaitStarted(2);
+  EXPECT_TRUE(both) << "the second sender's exchange never began while the first was held";
+  if (both) {
+    auto states = db_->Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("sched_test.message_states", {campaign_}));
+      EXPECT_EQ(rows.size(), 2u);
+      for (const auto& r : rows) {
+        EXPECT_EQ(r.Text("status"), "sending");
+        EXPECT_EQ(r.Text("claimed_by"), "test-worker");
+      }
+      return Status::Ok();
+    });
+    EXPECT_TRUE(states.ok()) << states.ToString();
+    // What a restarted worker finds once the lease has lapsed.
+    clock_.Advance(lease + Millis(kMinute));
+    Ledger restarted(*db_, clock_, "restarted-worker", lease);
+    auto reaped = restarted.ReapLapsed();
+    ASSERT_TRUE(reaped.ok()) << reaped.status().ToString();
+    EXPECT_EQ(*reaped, 2);
+    auto unknown = restarted.CountUnknown(ws_, campaign_);
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_EQ(*unknown, 2);
+  }
+  x.Release();
+  worker.join();
+  ASSERT_TRUE(tick.ok()) << tick.status().ToString();
+  EXPECT_EQ(x.timed_out, 0);
+  EXPECT_EQ(x.started, 2);  // nothing was sent twice
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, SchedulerTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
