@@ -185,6 +185,34 @@ class TempDir {
   std::string path_;
 };
 
+// Forwards to the real warm-up source and adds up the CPU spent in it (Next and Record), so the
+// report can say how much of a tick is the warm-up network's and how much the queue manager's.
+class TimedWarmupSource final : public engine::WarmupSource {
+ public:
+  explicit TimedWarmupSource(engine::WarmupSource& inner) : inner_(inner) {}
+  Result<std::optional<engine::WarmupMessage>> Next(const engine::SenderInfo& sender,
+                                                    int64_t now_ms) override {
+    const double started = CpuSeconds();
+    auto out = inner_.Next(sender, now_ms);
+    cpu_seconds_ += CpuSeconds() - started;
+    ++next_calls_;
+    return out;
+  }
+  Status Record(int64_t id, const mail::SendResult& result, int64_t now_ms) override {
+    const double started = CpuSeconds();
+    Status st = inner_.Record(id, result, now_ms);
+    cpu_seconds_ += CpuSeconds() - started;
+    return st;
+  }
+  double cpu_seconds() const { return cpu_seconds_; }
+  int64_t next_calls() const { return next_calls_; }
+
+ private:
+  engine::WarmupSource& inner_;
+  double cpu_seconds_ = 0;
+  int64_t next_calls_ = 0;
+};
+
 struct ScheduleResult {
   int senders = 0;
   int bots = 0;
@@ -196,7 +224,9 @@ struct ScheduleResult {
   int64_t ticks = 0;
   int64_t reached_ms = 0;  // the virtual instant the run got to
   bool budget_hit = false;
-  double cpu_seconds = 0;  // inside Scheduler::RunOnce
+  double cpu_seconds = 0;         // inside Scheduler::RunOnce
+  double source_cpu_seconds = 0;  // of which inside the warm-up source (Next, Record)
+  int64_t next_calls = 0;         // WarmupSource::Next calls (a nullopt answer included)
   double setup_seconds = 0;
 
   double UsPerMessage() const {
@@ -311,7 +341,8 @@ ScheduleResult Schedule(int sender_count, int bot_count, int64_t end_ms, double 
   warmup::WarmupSourceOptions source_options;
   source_options.pairing.peer_share_percent = 20;
   source_options.seed = 11;
-  warmup::DbWarmupSource source(*db, zones, source_options);
+  warmup::DbWarmupSource db_source(*db, zones, source_options);
+  TimedWarmupSource source(db_source);
   int64_t accepted = 0;
   engine::SchedulerOptions options;
   options.worker_id = "bench";
@@ -346,20 +377,24 @@ ScheduleResult Schedule(int sender_count, int bot_count, int64_t end_ms, double 
   }
   r.reached_ms = clock.NowMillis();
   r.messages = accepted;
+  r.source_cpu_seconds = source.cpu_seconds();
+  r.next_calls = source.next_calls();
   CheckLimits(*db, zones, r);
   return r;
 }
 
 void Print(const char* label, const ScheduleResult& r) {
   const double days = static_cast<double>(r.reached_ms - kStart) / static_cast<double>(kDay);
+  const double per = r.messages > 0 ? 1e6 / static_cast<double>(r.messages) : 0.0;
   std::printf(
       "%s: %d senders, %d bots: %.2f virtual days%s, %lld warm-up messages (bots %lld, peers "
-      "%lld), %lld ticks, limit violations %lld, cpu %.2f s = %.1f us cpu per message [setup "
-      "%.1f s]\n",
+      "%lld), %lld ticks, limit violations %lld, cpu %.2f s = %.1f us cpu per message, of which "
+      "%.1f us in the warm-up source (%lld asks) [setup %.1f s]\n",
       label, r.senders, r.bots, days, r.budget_hit ? " (cpu budget reached)" : "",
       static_cast<long long>(r.messages), static_cast<long long>(r.to_bots),
       static_cast<long long>(r.to_peers), static_cast<long long>(r.ticks),
-      static_cast<long long>(r.violations), r.cpu_seconds, r.UsPerMessage(), r.setup_seconds);
+      static_cast<long long>(r.violations), r.cpu_seconds, r.cpu_seconds * per,
+      r.source_cpu_seconds * per, static_cast<long long>(r.next_calls), r.setup_seconds);
   std::fflush(stdout);
 }
 

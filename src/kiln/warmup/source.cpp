@@ -22,6 +22,10 @@ namespace kiln::warmup {
 namespace {
 
 constexpr int kMaxAttempts = 8;  // rows canceled or rooms lost to a race before giving up a turn
+// Past candidates_refresh, the candidates are read again only once this source has started one
+// new thread per this many candidates since the last read: the read is linear in the workspace,
+// so it costs each new thread a bounded share whatever the workspace's size and pace.
+constexpr size_t kCandidatesPerThreadBeforeRead = 16;
 
 std::string StripBrackets(std::string_view id) {
   if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
@@ -42,16 +46,21 @@ struct Party {
   bool active = false;
 };
 
+// From a warmup.bot_address or warmup.sender_address row.
+Party PartyOf(const store::Row& row, bool bot) {
+  Party party;
+  std::string name = row.Text("name");
+  if (!bot && !row.Text("from_name").empty()) name = row.Text("from_name");
+  party.address = {std::move(name), row.Text("email")};
+  party.active = row.Text("status") == "active";
+  return party;
+}
+
 Result<std::optional<Party>> LoadParty(store::Tx& tx, bool bot, int64_t id) {
   KILN_ASSIGN_OR_RETURN(auto row,
                         tx.QueryOne(bot ? "warmup.bot_address" : "warmup.sender_address", {id}));
   if (!row) return std::optional<Party>();
-  Party party;
-  std::string name = row->Text("name");
-  if (!bot && !row->Text("from_name").empty()) name = row->Text("from_name");
-  party.address = {std::move(name), row->Text("email")};
-  party.active = row->Text("status") == "active";
-  return std::optional<Party>(std::move(party));
+  return std::optional<Party>(PartyOf(*row, bot));
 }
 
 // A zone by name; an unknown one counts as UTC (logged once per call site use).
@@ -111,17 +120,54 @@ int CountOf(const std::map<int64_t, int>& counts, int64_t id) {
   return it == counts.end() ? 0 : it->second;
 }
 
-// Today's room of every candidate of the workspace (see source.h (c)).
+// A counterpart's limits today, on its own calendar (see source.h (c)).
 struct Limits {
-  domain::DayBounds today;  // the counterpart's day, on its own calendar
+  domain::DayBounds today;  // the counterpart's day
   int receive_cap = 0;      // mails it may receive today
   int send_volume = 0;      // bots: replies it may send today
 };
+
+// From a bot's row (warmup.workspace_bots or warmup.bot_address) and its day.
+Limits BotLimits(const store::Row& row, const ZoneDay& zd) {
+  const int send_limit = static_cast<int>(row.Int("daily_send_limit"));
+  domain::BotAging aging;
+  aging.start_date = domain::DayAt(*zd.zone, row.Int("aging_start_at"));
+  aging.aging_end_date =
+      domain::DayAt(*zd.zone, row.OptInt("aging_end_at").value_or(row.Int("aging_start_at")));
+  if (aging.aging_end_date < aging.start_date) aging.aging_end_date = aging.start_date;
+  aging.max_volume = send_limit;
+  aging.start_volume =
+      std::clamp(static_cast<int>(row.Int("aging_start_volume")), 1, std::max(send_limit, 1));
+  const int send_volume = send_limit <= 0 ? 0 : domain::BotDailyVolume(aging, zd.day);
+  return {zd.bounds, std::min(send_volume, static_cast<int>(row.Int("daily_receive_limit"))),
+          send_volume};
+}
+
+// From a peer's row (warmup.workspace_peers or warmup.sender_address) and its day: its own
+// warm-up volume today is what it may receive.
+Limits PeerLimits(const store::Row& row, const ZoneDay& zd, int64_t now_ms) {
+  const int target = static_cast<int>(row.Int("warmup_daily_target"));
+  int volume = target;
+  const std::optional<int64_t> end_at = row.OptInt("warmup_end_at");
+  if (end_at && *end_at > now_ms) {
+    domain::WarmupPlan plan;
+    plan.start_date =
+        domain::DayAt(*zd.zone, row.OptInt("warmup_start_at").value_or(row.Int("created_at")));
+    plan.end_date = domain::DayAt(*zd.zone, *end_at);
+    plan.start_volume = static_cast<int>(row.Int("warmup_start_volume"));
+    plan.daily_increase = static_cast<int>(row.Int("warmup_daily_increase"));
+    plan.max_volume = target;
+    plan.weekdays_only = row.Bool("warmup_weekdays_only");
+    volume = domain::WarmupRampVolume(plan, zd.day);
+  }
+  return {zd.bounds, volume, 0};
+}
+
+// Every candidate of the workspace with its room today.
 struct Candidates {
   std::vector<Candidate> bots;
   std::vector<Candidate> peers;  // every sender of the workspace with warm-up on (a sender's own
                                  // history keeps it from picking itself)
-  std::unordered_map<int64_t, Limits> bot_limits, peer_limits;
   int64_t days_end_ms = std::numeric_limits<int64_t>::max();  // the first counterpart day's end
 };
 
@@ -146,26 +192,15 @@ Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones
                         CountsByZone(tx, "warmup.bot_received_between", workspace_id, bot_days));
   KILN_ASSIGN_OR_RETURN(auto replies,
                         CountsByZone(tx, "warmup.bot_replies_between", workspace_id, bot_days));
+  out.bots.reserve(bot_rows.size());
   for (const store::Row& row : bot_rows) {
-    const std::string tz = row.Text("timezone");
-    const ZoneDay& zd = bot_days.Of(tz);
+    const ZoneDay& zd = bot_days.Of(row.Text("timezone"));
     if (!zd.zone) continue;
-    const int send_limit = static_cast<int>(row.Int("daily_send_limit"));
-    domain::BotAging aging;
-    aging.start_date = domain::DayAt(*zd.zone, row.Int("aging_start_at"));
-    aging.aging_end_date =
-        domain::DayAt(*zd.zone, row.OptInt("aging_end_at").value_or(row.Int("aging_start_at")));
-    if (aging.aging_end_date < aging.start_date) aging.aging_end_date = aging.start_date;
-    aging.max_volume = send_limit;
-    aging.start_volume =
-        std::clamp(static_cast<int>(row.Int("aging_start_volume")), 1, std::max(send_limit, 1));
-    const int send_volume = send_limit <= 0 ? 0 : domain::BotDailyVolume(aging, zd.day);
-    const int receive_cap = std::min(send_volume, static_cast<int>(row.Int("daily_receive_limit")));
+    const Limits limits = BotLimits(row, zd);
     const int64_t id = row.Int("id");
-    int room = receive_cap - CountOf(received, id);
-    if (CountOf(replies, id) >= send_volume) room = 0;
+    int room = limits.receive_cap - CountOf(received, id);
+    if (CountOf(replies, id) >= limits.send_volume) room = 0;
     out.bots.push_back({id, AddressDomain(row.Text("email")), row.Text("provider"), room});
-    out.bot_limits[id] = {zd.bounds, receive_cap, send_volume};
   }
 
   ZoneDays peer_days(zones, now_ms);
@@ -173,28 +208,13 @@ Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones
   EarliestDayEnd(peer_days, &out.days_end_ms);
   KILN_ASSIGN_OR_RETURN(auto peer_received,
                         CountsByZone(tx, "warmup.peer_received_between", workspace_id, peer_days));
+  out.peers.reserve(peer_rows.size());
   for (const store::Row& row : peer_rows) {
-    const std::string tz = row.Text("timezone");
-    const ZoneDay& zd = peer_days.Of(tz);
+    const ZoneDay& zd = peer_days.Of(row.Text("timezone"));
     if (!zd.zone) continue;
-    const int target = static_cast<int>(row.Int("warmup_daily_target"));
-    int volume = target;
-    const std::optional<int64_t> end_at = row.OptInt("warmup_end_at");
-    if (end_at && *end_at > now_ms) {
-      domain::WarmupPlan plan;
-      plan.start_date =
-          domain::DayAt(*zd.zone, row.OptInt("warmup_start_at").value_or(row.Int("created_at")));
-      plan.end_date = domain::DayAt(*zd.zone, *end_at);
-      plan.start_volume = static_cast<int>(row.Int("warmup_start_volume"));
-      plan.daily_increase = static_cast<int>(row.Int("warmup_daily_increase"));
-      plan.max_volume = target;
-      plan.weekdays_only = row.Bool("warmup_weekdays_only");
-      volume = domain::WarmupRampVolume(plan, zd.day);
-    }
     const int64_t id = row.Int("id");
-    out.peers.push_back(
-        {id, AddressDomain(row.Text("email")), "", volume - CountOf(peer_received, id)});
-    out.peer_limits[id] = {zd.bounds, volume, 0};
+    out.peers.push_back({id, AddressDomain(row.Text("email")), "",
+                         PeerLimits(row, zd, now_ms).receive_cap - CountOf(peer_received, id)});
   }
   return out;
 }
@@ -215,20 +235,19 @@ Result<int> RoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
 
 }  // namespace
 
-// A workspace's candidates as last read, with the pool pairing picks from (see source.h).
+// A workspace's candidates as last read, in the pool pairing picks from (see source.h): the
+// rooms are kept by this source's claims and by the recounts under lock until the next read.
 struct DbWarmupSource::Workspace {
-  Workspace(Candidates c, int64_t now_ms, int64_t refresh_ms)
-      : limits(std::move(c)),
-        pool(limits.bots, limits.peers),
+  Workspace(const Candidates& c, int64_t now_ms)
+      : pool(c.bots, c.peers),
+        candidates(c.bots.size() + c.peers.size()),
         loaded_at_ms(now_ms),
-        valid_until_ms(std::min(limits.days_end_ms, now_ms + refresh_ms)) {
-    limits.bots.clear();  // the pool holds them now
-    limits.peers.clear();
-  }
-  Candidates limits;  // bot_limits, peer_limits: today's caps and day bounds
-  PairingPool pool;   // rooms kept by this source's claims and the recounts under lock
+        days_end_ms(c.days_end_ms) {}
+  PairingPool pool;
+  size_t candidates;
   int64_t loaded_at_ms;
-  int64_t valid_until_ms;  // read again from here on
+  int64_t days_end_ms;  // a counterpart's day turns here: every room is new
+  int64_t picks = 0;    // new threads started since the read
 };
 
 DbWarmupSource::DbWarmupSource(store::Database& db, domain::TimeZoneDatabase& zones,
@@ -346,12 +365,16 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
   // (c): a new thread with the counterpart pairing picks.
   auto start_thread = [&](store::Tx& tx) -> Status {
     std::unique_ptr<Workspace>& cached = workspaces_[sender.workspace_id];
-    if (!cached || now_ms < cached->loaded_at_ms || now_ms >= cached->valid_until_ms) {
+    const bool stale =
+        cached && (now_ms < cached->loaded_at_ms || now_ms >= cached->days_end_ms ||
+                   (now_ms - cached->loaded_at_ms >= options_.candidates_refresh.count() &&
+                    static_cast<size_t>(cached->picks) * kCandidatesPerThreadBeforeRead >=
+                        cached->candidates));
+    if (!cached || stale) {
       cached.reset();
       KILN_ASSIGN_OR_RETURN(Candidates candidates,
                             LoadCandidates(tx, zones_, sender.workspace_id, now_ms));
-      cached = std::make_unique<Workspace>(std::move(candidates), now_ms,
-                                           options_.candidates_refresh.count());
+      cached = std::make_unique<Workspace>(candidates, now_ms);
     }
     PairingPool& pool = cached->pool;
     if (pool.bot_count() == 0 && pool.peer_count() == 0) return Status::Ok();
@@ -368,29 +391,31 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
 
     domain::Rng rng(domain::SeedOf(options_.seed, static_cast<uint64_t>(sender.id),
                                    static_cast<uint64_t>(now_ms)));
+    ZoneDays days(zones_, now_ms);
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
       std::optional<Pick> pick = pool.Choose(history, rng, options_.pairing);
       if (!pick) return Status::Ok();
       const bool bot = pick->kind == CounterpartKind::kBot;
 
-      // Take the counterpart's row lock, then count again: another process may have used its
-      // last room since the candidates were read.
+      // Take the counterpart's row lock, then read it and count again: the rows are the
+      // truth (its status and limits now, what other processes claimed, what a bot owes), the
+      // pool only a hint of where room is.
       KILN_RETURN_IF_ERROR(
           tx.Exec(bot ? "warmup.bot_lock" : "warmup.peer_lock", {pick->id}).status());
-      const auto& limits = bot ? cached->limits.bot_limits : cached->limits.peer_limits;
-      auto limit = limits.find(pick->id);
+      KILN_ASSIGN_OR_RETURN(
+          auto row, tx.QueryOne(bot ? "warmup.bot_address" : "warmup.sender_address", {pick->id}));
       int room = 0;
-      if (limit != limits.end()) {
-        KILN_ASSIGN_OR_RETURN(room, RoomNow(tx, bot, pick->id, limit->second));
+      std::optional<Party> to;
+      if (row) {
+        to = PartyOf(*row, bot);
+        const ZoneDay& zd = days.Of(row->Text("timezone"));
+        if (to->active && zd.zone && (bot || row->Bool("warmup_enabled"))) {
+          const Limits limits = bot ? BotLimits(*row, zd) : PeerLimits(*row, zd, now_ms);
+          KILN_ASSIGN_OR_RETURN(room, RoomNow(tx, bot, pick->id, limits));
+        }
       }
-      // The rows are the truth: what other processes claimed, what the bot owes.
       pool.SetRoom(pick->kind, pick->id, std::max(room, 0));
       if (room <= 0) continue;
-      KILN_ASSIGN_OR_RETURN(std::optional<Party> to, LoadParty(tx, bot, pick->id));
-      if (!to || !to->active) {  // gone or paused since the candidates were read
-        pool.SetRoom(pick->kind, pick->id, 0);
-        continue;
-      }
 
       const std::string token = NewWarmupToken(rng);
       WarmupContent content = NewThreadContent(
@@ -408,6 +433,7 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
       const int64_t id = inserted.Int("id");
       KILN_RETURN_IF_ERROR(tx.Exec("warmup.set_thread", {id}).status());
       pool.Consume(*pick, &history);
+      ++cached->picks;
       result = Compose(id, me, to->address, message_id, token, std::move(content.subject),
                        std::move(content.text_body), std::move(content.html_body), now_ms);
       return Status::Ok();

@@ -19,14 +19,17 @@
 // at most once per lapse_check_interval of `now`, so a queue manager that only knows the
 // WarmupSource interface still gets lapsed claims reported.
 //
-// The candidates of (c) — every active bot and warm-up peer of the workspace, their limits today
-// and their rooms counted from the rows — are read once and kept per workspace (so a new thread
-// costs its own pick, not a read of the whole workspace): until options.candidates_refresh of
-// `now` has passed, a counterpart's day has turned, or `now` went back. Meanwhile each room is
-// kept by this source's own claims, and every pick is still counted again from the rows under
-// the counterpart's row lock before it is claimed, so mail claimed by other processes, replies
-// the bots owe and a counterpart that stopped being active are never overrun; a new bot or peer,
-// a raised limit, or room freed by a failure is seen at the next read.
+// The candidates of (c) — every active bot and warm-up peer of the workspace with its room today,
+// counted from the rows — are read once and kept per workspace in the pairing pool, so a new
+// thread costs its own pick rather than a read of the whole workspace. They are read again when a
+// counterpart's day turns, when `now` goes back, and once options.candidates_refresh has passed
+// and this source has started one new thread per 16 candidates since the last read (so the read,
+// linear in the workspace, costs each thread a bounded share). Meanwhile the rooms are kept by
+// this source's own claims. The pool is only a hint: the counterpart a pick names is locked,
+// read (status, limits now) and counted again from the rows before anything is claimed, so mail
+// claimed by other processes, replies a bot owes, a paused counterpart and a lowered limit are
+// never overrun; a new bot or peer, a raised limit or room freed by a failure waits for the next
+// read.
 //
 // Thread-safety: one instance is used by one scheduler thread at a time (WarmupSource's contract);
 // several processes may run their own over one database (a bot's or peer's last room is taken

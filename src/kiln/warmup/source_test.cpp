@@ -38,6 +38,10 @@ VALUES ($1, $2, $3, $4, '127.0.0.1', 25, 'none', '127.0.0.1', 143, 'none', $5, $
 RETURNING id;
 -- name: warmup_test.bot_status
 UPDATE bots SET status = $2 WHERE id = $1;
+-- name: warmup_test.bot_receive_limit
+UPDATE bots SET daily_receive_limit = $2 WHERE id = $1;
+-- name: warmup_test.sender_status
+UPDATE senders SET status = $2 WHERE id = $1;
 -- name: warmup_test.insert
 INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, peer_sender_id, direction,
                              thread_id, parent_id, exchange, token, message_id_header, subject,
@@ -409,6 +413,47 @@ TEST_P(WarmupSourceTest, ConcurrentSourcesNeverExceedABotsLimit) {
   EXPECT_EQ(received["b2@beta.test"], 3);
   (void)b1;
   (void)b2;
+}
+
+TEST_P(WarmupSourceTest, KeptCandidatesNeverOverrunWhatChangedAndAreReadAgain) {
+  // The source keeps the workspace's candidates between new threads (source.h); what changed in
+  // the rows since is still obeyed at once, and new candidates come with the next read.
+  engine::SenderInfo ann = Sender("ann@a-corp.test", "Ann");
+  engine::SenderInfo bob = Sender("bob@b-corp.test", "Bob");
+  const int64_t b1 = Bot("b1@alpha.test", 5);
+  DbWarmupSource source(*db_, zones_, {{0}, Millis(900'000), 5, Millis(60'000), Millis(300'000)});
+  auto next = source.Next(ann, kNow);
+  ASSERT_TRUE(next.ok() && next->has_value()) << next.status().ToString();
+  EXPECT_EQ((*next)->message.to[0].email, "b1@alpha.test");
+  ASSERT_TRUE(source.Record((*next)->warmup_message_id, Accepted(), kNow + 1000).ok());
+
+  // b1's limit is lowered to the one mail it has had: the kept room (4) is not used.
+  Exec("warmup_test.bot_receive_limit", {b1, 1});
+  next = source.Next(ann, kNow + 60'000);
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->has_value()) << "b1 is over its new limit";
+
+  // A bot added meanwhile: taken once the candidates are read again (after candidates_refresh).
+  Bot("b2@beta.test", 5);
+  next = source.Next(ann, kNow + 120'000);
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->has_value()) << "b2 is not among the kept candidates yet";
+  next = source.Next(ann, kNow + 301'000);
+  ASSERT_TRUE(next.ok() && next->has_value()) << next.status().ToString();
+  EXPECT_EQ((*next)->message.to[0].email, "b2@beta.test");
+  ASSERT_TRUE(source.Record((*next)->warmup_message_id, Accepted(), kNow + 302'000).ok());
+
+  // Peers: a paused peer is skipped at once although its kept room says otherwise.
+  DbWarmupSource peers(*db_, zones_, {{100}, Millis(900'000), 5, Millis(60'000), Millis(300'000)});
+  next = peers.Next(ann, kNow + 400'000);
+  ASSERT_TRUE(next.ok() && next->has_value()) << next.status().ToString();
+  EXPECT_EQ((*next)->message.to[0].email, "bob@b-corp.test");
+  Exec("warmup_test.sender_status", {bob.id, "paused"});
+  next = peers.Next(ann, kNow + 460'000);
+  ASSERT_TRUE(next.ok());
+  // The only peer is paused: the other kind (a bot with room: b2) takes the thread.
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ((*next)->message.to[0].email, "b2@beta.test");
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, WarmupSourceTest, ::testing::ValuesIn(testing::DbBackends()),

@@ -58,10 +58,18 @@ WHERE token = $1 AND exchange < $2 AND message_id_header IS NOT NULL
 ORDER BY exchange, id;
 
 -- name: warmup.bot_address
-SELECT id, name, email, provider, status FROM bots WHERE id = $1;
+-- Bot $1's address and status, and what its room today comes from (as warmup.workspace_bots).
+SELECT id, name, email, provider, status, timezone, aging_start_at, aging_end_at,
+       aging_start_volume, daily_send_limit, daily_receive_limit
+FROM bots WHERE id = $1;
 
 -- name: warmup.sender_address
-SELECT id, name, from_name, email, status FROM senders WHERE id = $1;
+-- Sender $1's address and status, and what its room as a peer today comes from (as
+-- warmup.workspace_peers).
+SELECT id, name, from_name, email, status, timezone, warmup_enabled, warmup_start_at,
+       warmup_end_at, warmup_start_volume, warmup_daily_increase, warmup_daily_target,
+       warmup_weekdays_only, created_at
+FROM senders WHERE id = $1;
 
 -- New threads -----------------------------------------------------------------------------------
 
