@@ -1,6 +1,7 @@
 // The whole product end to end, for real (issue 7 "Checks"): a kiln WITH its sending engine and
 // inbox watcher, the local mail stack (scripts/mailstack), and Debian's Chromium. Sign in, add a
-// sender on the stack and test its connection, turn its warm-up off, upload leads (real mailboxes
+// sender on the stack and test its connection, turn its warm-up off, send a test email (one refused
+// at RCPT TO with the stage and reply shown, one delivered), upload leads (real mailboxes
 // of the stack), create and launch a campaign, watch its progress move on the overview, have a
 // lead answer over SMTP (In-Reply-To the mail it received, read from its Maildir), see the answer
 // in the unified inbox, set the lead's status, reply from the thread, and find that reply in the
@@ -297,6 +298,35 @@ describe("Kiln end to end with the mail stack", () => {
     await dialog.waitFor({ state: "hidden" });
     const sender = await api("GET", `/workspaces/${workspace_id}/senders/${sender_id}`);
     assert.equal(sender.warmup.enabled, false);
+  });
+
+  step("a test email from the sender reaches a mailbox of the stack, and the dialog shows the server's answer", async () => {
+    const to = `sender2+${kToken}@kiln-a.test`;
+    const subject = `Kiln test ${kToken}`;
+    await page.getByRole("button", { name: "Send a test email from Sender One" }).click();
+    const dialog = page.getByRole("dialog", { name: `Send a test email from ${kSender}` });
+    // A mailbox the stack does not have: refused at RCPT TO, shown with the stage and the reply.
+    await dialog.getByLabel("Send to").fill(`nobody-${kToken}@kiln-a.test`);
+    await dialog.getByRole("button", { name: "Send test email" }).click();
+    const refused = dialog.getByRole("alert").filter({ hasText: "The SMTP server refused the message" });
+    await refused.waitFor({ timeout: 30_000 });
+    assert.match(await refused.innerText(), /stage: send/);
+    assert.match(await refused.innerText(), /\b5\d\d\b/);
+    await shot("02b-sender-test-email-refused");
+    await dialog.getByLabel("Send to").fill(to);
+    await dialog.getByLabel("Subject").fill(subject);
+    await dialog.getByRole("button", { name: "Send test email" }).click();
+    const sent = dialog.getByRole("status").filter({ hasText: `Sent to ${to}.` });
+    await sent.waitFor({ timeout: 30_000 });
+    assert.match(await sent.innerText(), /The server answered “250 /);
+    await shot("02c-sender-test-email-sent");
+    const mail = await waitFor(`the test email in ${mailbox(to)}'s INBOX`, () => {
+      const found = findMail(to, (text) => text.includes(`Subject: ${subject}`));
+      return found.length > 0 ? found[0] : undefined;
+    });
+    assert.match(mail.headers.from ?? "", /sender1@kiln-a\.test/);
+    await dialog.getByRole("button", { name: "Close", exact: true }).click();
+    await dialog.waitFor({ state: "hidden" });
   });
 
   step("leads (real mailboxes of the stack) are uploaded into a list", async () => {
