@@ -639,8 +639,9 @@ describe("Kiln dashboard", () => {
       const chunks = [];
       req.on("data", (c) => chunks.push(c));
       req.on("end", () => {
-        receiver.requests.push({ headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(204).end();
+        receiver.requests.push({ url: req.url, headers: req.headers, body: Buffer.concat(chunks) });
+        // A path ending in /fail plays a broken receiver.
+        res.writeHead(req.url.endsWith("/fail") ? 500 : 204).end();
       });
     });
     await new Promise((resolve) => receiver.server.listen(0, "127.0.0.1", resolve));
@@ -743,6 +744,49 @@ describe("Kiln dashboard", () => {
     assert.equal((await page.request.post(first_url, { data: events })).status(), 404);
     assert.equal((await page.request.post(second_url, { data: events })).status(), 200);
     await shot("42-inbound-provider-url");
+
+    // Edited: one more event type and a new description.
+    await page.getByRole("button", { name: `Actions for ${receiver.url}` }).click();
+    await page.getByRole("menuitem", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit webhook" });
+    assert.equal(await edit.getByLabel("Endpoint URL").inputValue(), receiver.url);
+    await edit.getByLabel("Description").fill("CRM sync, bounces too");
+    await edit.getByLabel("bounced", { exact: true }).check();
+    await edit.getByRole("button", { name: "Save" }).click();
+    await edit.waitFor({ state: "hidden" });
+    await row.getByText("sent, bounced and replied").waitFor();
+    await row.getByText("CRM sync, bounces too").waitFor();
+
+    // A receiver answering 500: the ping says so, the failed delivery is retried by hand.
+    const failing_url = receiver.url + "/fail";
+    await page.getByRole("button", { name: "Add webhook" }).click();
+    const add = page.getByRole("dialog", { name: "Add a webhook" });
+    await add.getByLabel("Endpoint URL").fill(failing_url);
+    await add.getByRole("button", { name: "Add webhook" }).click();
+    await page.getByRole("dialog", { name: "Webhook added" }).getByRole("button", { name: "Done" }).click();
+    await log.getByText(failing_url, { exact: true }).waitFor();
+    await log.getByRole("button", { name: "Send test ping" }).click();
+    await ping.getByRole("button", { name: "Send test ping" }).click();
+    await ping.getByText(/^Not delivered: the receiver answered HTTP 500/).waitFor();
+    await ping.getByRole("button", { name: "Close", exact: true }).click();
+    const failed = log.getByTestId("delivery-row").first();
+    await failed.getByText("Failed", { exact: true }).waitFor();
+    assert.match(await failed.innerText(), /HTTP 500/);
+    await failed.getByRole("button", { name: /^Retry delivery \d+$/ }).click();
+    await page.getByText(/^Delivery \d+ will be sent again in a moment\.$/).waitFor();
+    await failed.getByText("Pending", { exact: true }).waitFor();
+    await shot("43-webhook-retry");
+
+    // Deleted after a confirmation; its delivery log goes with it.
+    await page.getByRole("button", { name: `Actions for ${failing_url}` }).click();
+    await page.getByRole("menuitem", { name: "Delete" }).click();
+    const confirm = page.getByRole("dialog", { name: "Delete webhook?" });
+    await confirm.getByRole("button", { name: "Delete webhook" }).click();
+    await confirm.waitFor({ state: "hidden" });
+    await page.getByText(`Deleted the webhook to ${failing_url}.`).waitFor();
+    await log.waitFor({ state: "detached" });
+    assert.equal(await page.getByRole("button", { name: `Actions for ${failing_url}` }).count(), 0);
+    await row.waitFor();
   });
 
   step("a tracking domain is refused when it is no host name, then set on a sender and its DNS checked", async () => {

@@ -359,9 +359,11 @@ function DeleteWebhookDialog({ webhook, onClose, onDeleted }: { webhook: Webhook
   const remove = useMutation({
     mutationFn: (w: Webhook) => deleteWebhook(api.client, workspace.id, w.id),
     onSuccess: (_, w) => {
-      void query_client.invalidateQueries({ queryKey: webhookKeys.all(workspace.id) });
-      toast.success(`Deleted the webhook to ${w.url}.`);
+      // Its log is gone with it: close it, and refresh only the list (asking for the log again
+      // would answer 404; its cached pages are dropped once unused).
       onDeleted(w);
+      void query_client.invalidateQueries({ queryKey: webhookKeys.list(workspace.id) });
+      toast.success(`Deleted the webhook to ${w.url}.`);
       close();
     },
   });
