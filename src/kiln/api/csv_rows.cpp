@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <set>
+#include <utility>
 
 #include "kiln/base/utf8.h"
 #include "kiln/leads/csv_reader.h"
