@@ -175,6 +175,10 @@ describe("outcomes in words", () => {
     expect(
       deliveryOutcome(delivery(1, { status: "pending", attempts: 2, last_status_code: 503, last_error: "", next_attempt_at: "2026-11-22T10:00:00.000Z" }), fmt),
     ).toBe("Pending, next attempt <2026-11-22T10:00:00.000Z>; last attempt: HTTP 503");
+    // The server's error often names the code already: it is said once.
+    expect(
+      deliveryOutcome(delivery(1, { status: "failed", attempts: 1, last_status_code: 500, last_error: "the receiver answered HTTP 500" }), fmt),
+    ).toBe("Failed after 1 attempt — the receiver answered HTTP 500");
   });
 
   it("describes a ping's outcome", () => {

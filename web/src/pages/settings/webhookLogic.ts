@@ -119,19 +119,25 @@ export function replaceDelivery(
   return pages.map((p) => ({ ...p, items: p.items.map((d) => (d.id === next.id ? next : d)) }));
 }
 
-/** One delivery's outcome in words: "HTTP 500: …", "Delivered (HTTP 200)", "Waiting: next try …". */
-export function deliveryOutcome(d: WebhookDelivery, format: (iso: string) => string): string {
+/** The last attempt's status code and error as one phrase, without saying the code twice. */
+function lastAttempt(d: WebhookDelivery): string {
   const code = d.last_status_code !== null ? `HTTP ${d.last_status_code}` : "";
+  if (code !== "" && d.last_error.includes(code)) return d.last_error;
+  return [code, d.last_error].filter((s) => s !== "").join(": ");
+}
+
+/** One delivery's outcome in words: "Delivered (HTTP 200)", "Failed after 7 attempts — …", "Pending, next attempt …". */
+export function deliveryOutcome(d: WebhookDelivery, format: (iso: string) => string): string {
   switch (d.status) {
     case "delivered":
-      return code ? `Delivered (${code})` : "Delivered";
+      return d.last_status_code !== null ? `Delivered (HTTP ${d.last_status_code})` : "Delivered";
     case "failed": {
-      const why = [code, d.last_error].filter((s) => s !== "").join(": ");
+      const why = lastAttempt(d);
       return `Failed after ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}${why ? ` — ${why}` : ""}`;
     }
     case "pending": {
       const next = d.next_attempt_at !== null ? `next attempt ${format(d.next_attempt_at)}` : "due now";
-      const last = d.attempts > 0 ? `; last attempt: ${[code, d.last_error].filter((s) => s !== "").join(": ") || "no answer"}` : "";
+      const last = d.attempts > 0 ? `; last attempt: ${lastAttempt(d) || "no answer"}` : "";
       return `Pending, ${next}${last}`;
     }
   }
