@@ -268,6 +268,7 @@ class Engine {
     wh.backoff_permille = config.GetInt("webhook_backoff_permille");
     wh.settle = Millis(config.GetInt("webhook_settle_ms"));
     wh.disable_after = std::chrono::hours(config.GetInt("webhook_disable_after_hours"));
+    wh.max_concurrent = static_cast<int>(config.GetInt("webhook_max_concurrent"));
     wh.seed = static_cast<uint64_t>(clock.NowMillis()) ^ (static_cast<uint64_t>(getpid()) << 20);
     webhooks_ = std::make_unique<webhooks::Dispatcher>(db, clock, secrets, std::move(wh));
     webhook_thread_ = std::thread([this, tick = Millis(config.GetInt("webhook_tick_ms"))] {

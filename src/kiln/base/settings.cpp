@@ -120,6 +120,10 @@ constexpr SettingDef kSettings[] = {
      0, 60000},
     {"webhook_disable_after_hours", T::kInt, "72",
      "a webhook subscription whose deliveries have all failed for this long is disabled", 1, 8760},
+    {"webhook_max_concurrent", T::kInt, "8",
+     "webhook subscriptions one worker sends to at once (each subscription's deliveries go one at "
+     "a time, in order), so a slow receiver holds up only its own",
+     1, 64},
     {"provision_adapter", T::kString, "",
      "how POST .../bots/provision creates mailboxes: empty (off) or files (Postfix + Dovecot "
      "user files, below)"},

@@ -6,6 +6,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <map>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "kiln/base/time_format.h"
@@ -161,7 +165,7 @@ Status Dispatcher::FanOut(TickStats* stats) {
 }
 
 Status Dispatcher::DeliverDue(TickStats* stats) {
-  std::vector<int64_t> ids;
+  std::vector<std::pair<int64_t, int64_t>> claimed;  // delivery id, subscription id
   const int64_t now = clock_.NowMillis();
   const int64_t lease_until = now + options_.timeout.count() + 60'000;
   bool due = false;
@@ -172,24 +176,73 @@ Status Dispatcher::DeliverDue(TickStats* stats) {
   }));
   if (!due) return Status::Ok();
   KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
-    ids.clear();
+    claimed.clear();
     KILN_ASSIGN_OR_RETURN(auto rows,
                           tx.Query("webhooks.claim_due",
                                    {options_.worker_id, lease_until, now, options_.send_batch}));
-    for (const auto& r : rows) ids.push_back(r.Int("id"));
+    for (const auto& r : rows) claimed.emplace_back(r.Int("id"), r.Int("webhook_id"));
     return Status::Ok();
   }));
-  std::sort(ids.begin(), ids.end());
-  for (int64_t id : ids) {
-    KILN_ASSIGN_OR_RETURN(auto outcome, Attempt(id, false));
-    ++stats->attempted;
-    if (outcome.delivered) {
-      ++stats->delivered;
-    } else {
-      ++stats->failed;
+  // One lane per subscription, its deliveries in id order; lanes in the order of their first
+  // delivery.
+  std::map<int64_t, std::vector<int64_t>> by_webhook;
+  for (const auto& [id, webhook_id] : claimed) by_webhook[webhook_id].push_back(id);
+  std::vector<std::vector<int64_t>> lanes;
+  lanes.reserve(by_webhook.size());
+  for (auto& [webhook_id, lane] : by_webhook) {
+    std::sort(lane.begin(), lane.end());
+    lanes.push_back(std::move(lane));
+  }
+  std::sort(lanes.begin(), lanes.end(),
+            [](const auto& a, const auto& b) { return a.front() < b.front(); });
+
+  std::mutex mu;  // guards next_lane, first_error and *stats
+  size_t next_lane = 0;
+  Status first_error;
+  auto run_lanes = [&] {
+    for (;;) {
+      size_t lane = 0;
+      {
+        std::lock_guard lock(mu);
+        if (next_lane == lanes.size() || !first_error.ok()) return;
+        lane = next_lane++;
+      }
+      for (int64_t id : lanes[lane]) {
+        auto outcome = Attempt(id, false);
+        std::lock_guard lock(mu);
+        if (!outcome.ok()) {
+          // The database failed: the rest of this lane keeps its lease and goes again once it
+          // lapses, after this one (never out of order).
+          if (first_error.ok()) first_error = outcome.status();
+          return;
+        }
+        ++stats->attempted;
+        if (outcome->delivered) {
+          ++stats->delivered;
+        } else {
+          ++stats->failed;
+        }
+      }
+    }
+  };
+  const size_t workers =
+      std::min(lanes.size(), static_cast<size_t>(std::max(1, options_.max_concurrent)));
+  // The calling thread is one of the workers; the others join before the tick ends, so a tick
+  // never leaves a send running behind it.
+  std::vector<std::thread> helpers;
+  helpers.reserve(workers > 0 ? workers - 1 : 0);
+  for (size_t i = 1; i < workers; ++i) {
+    try {
+      helpers.emplace_back(run_lanes);
+    } catch (const std::system_error& e) {
+      // No thread to be had: the lanes are shared by the workers there are.
+      spdlog::warn("webhooks: cannot start a delivery thread ({}); sending with {}", e.what(), i);
+      break;
     }
   }
-  return Status::Ok();
+  run_lanes();
+  for (auto& t : helpers) t.join();
+  return first_error;
 }
 
 Result<AttemptOutcome> Dispatcher::Attempt(int64_t id, bool final_attempt) {
@@ -259,8 +312,12 @@ Result<AttemptOutcome> Dispatcher::Attempt(int64_t id, bool final_attempt) {
   const int64_t attempts = row->Int("attempts") + 1;
   std::optional<int64_t> next;
   if (!out.delivered && !final_attempt) {
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    auto delay = RetryDelayMs(attempts, options_.backoff_permille, unit(rng_));
+    double jitter = 0;
+    {
+      std::lock_guard lock(rng_mu_);
+      jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    }
+    auto delay = RetryDelayMs(attempts, options_.backoff_permille, jitter);
     if (delay) next = now + *delay;
   }
   out.error = out.delivered ? "" : Bounded(problem.message(), kMaxErrorBytes);

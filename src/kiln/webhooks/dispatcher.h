@@ -16,15 +16,21 @@
 //     delivers; anything else, a timeout or a refused address schedules the next attempt by the
 //     backoff schedule (backoff.h), or fails the delivery for good after the last. A subscription
 //     that has failed without a single success for `disable_after` is disabled with a reason.
+//     Deliveries of different subscriptions are sent concurrently, on up to `max_concurrent`
+//     threads, so a slow receiver (up to `timeout`) holds up only its own subscription; each
+//     subscription's deliveries are sent one at a time, in id order. The tick returns when every
+//     send it started has ended.
 //
 // State lives only in the database, so deliveries survive restarts. Time comes only from the
-// Clock. Thread-safety: a Dispatcher is not thread-safe (run one per thread); any number of
-// dispatchers (threads or processes) may share one database.
+// Clock. Thread-safety: a Dispatcher is not thread-safe (run one per thread; its sends use threads
+// of their own within a tick); any number of dispatchers (threads or processes) may share one
+// database. `clock` and `secrets` are used from those send threads and must be thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -54,8 +60,9 @@ struct DispatcherOptions {
   std::chrono::hours disable_after{72};
   int fanout_batch = 500;
   int send_batch = 20;
-  std::string ca_file;  // extra trusted CAs for https receivers ("" none)
-  uint64_t seed = 0;    // jitter
+  int max_concurrent = 8;  // subscriptions sent to at once (webhook_max_concurrent)
+  std::string ca_file;     // extra trusted CAs for https receivers ("" none)
+  uint64_t seed = 0;       // jitter
 };
 
 struct TickStats {
@@ -99,6 +106,7 @@ class Dispatcher {
   const Clock& clock_;
   const auth::SecretBox& secrets_;
   DispatcherOptions options_;
+  std::mutex rng_mu_;  // the send threads share rng_
   std::mt19937_64 rng_;
 };
 

@@ -1,5 +1,7 @@
 // TestReceiver (tests only): a webhook receiver on 127.0.0.1 (Beast on its own thread) that records
-// every request and answers the statuses it is told to, in order (then 200).
+// every request and answers the statuses it is told to, in order (then 200). Held (Hold()), it
+// records each request as it comes but answers nothing until Release(), like a receiver that hangs;
+// destroyed while held, it closes the connection unanswered. Requests are served one at a time.
 // Thread-safety: all public functions may be called from any thread.
 #pragma once
 
@@ -8,6 +10,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -42,6 +46,20 @@ class TestReceiver {
   ~TestReceiver() {
     io_.stop();
     if (thread_.joinable()) thread_.join();
+  }
+
+  // From now on requests are recorded but not answered until Release().
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  // Answers the request being held (if any) and every later one.
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    boost::asio::post(io_, [this] { release_.cancel(); });
   }
 
   int port() const { return port_; }
@@ -103,6 +121,18 @@ class TestReceiver {
       hits_.push_back(hit);
     }
     cv_.notify_all();
+    bool held = false;
+    {
+      std::lock_guard lock(mu_);
+      held = held_;
+    }
+    if (held) {
+      // Release() cancels the wait on this thread, so it cannot slip in between.
+      release_.expires_at(asio::steady_timer::time_point::max());
+      auto [tec] = co_await release_.async_wait(asio::as_tuple(asio::use_awaitable));
+      (void)tec;
+      stream.expires_after(std::chrono::seconds(10));
+    }
     auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
     (void)wec;
     (void)wn;
@@ -112,11 +142,13 @@ class TestReceiver {
 
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_{io_};
+  boost::asio::steady_timer release_{io_};  // a held request waits on it (io_ thread only)
   int port_ = 0;
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<int> statuses_;
+  bool held_ = false;
   std::vector<Hit> hits_;
 };
 

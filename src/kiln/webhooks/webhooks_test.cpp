@@ -667,6 +667,79 @@ TEST_P(DispatcherTest, FailsForGoodAfterTheLastAttemptAndPingIsOneAttempt) {
   EXPECT_EQ(d.SendPing(ws_, hook + 100).status().code(), Status::Code::kNotFound);
 }
 
+// A receiver that hangs holds up only its own subscription: the other one gets its delivery while
+// the first is held (before the change the tick sent them one after the other and the second
+// waited), and each subscription's own deliveries still go one at a time, in order.
+TEST_P(DispatcherTest, HeldReceiverDelaysOnlyItsOwnSubscription) {
+  testing::TestReceiver slow, fast;
+  slow.Hold();
+  std::string secret;
+  const int64_t slow_hook = Subscribe(slow.Url(), "[]", &secret);
+  const int64_t fast_hook = Subscribe(fast.Url(), "[]", &secret);
+  const int64_t t0 = clock_.NowMillis();
+  const int64_t first = AddEvent("opened", "{}", t0);
+  const int64_t second = AddEvent("clicked", "{}", t0);
+  clock_.Advance(std::chrono::milliseconds(2500));
+  Dispatcher d(*db_, clock_, *box_, Options());
+  Result<TickStats> stats = Status::Internal("the tick did not run");
+  std::thread tick([&] { stats = d.RunOnce(); });
+  // The slow receiver has the first delivery of its subscription and answers nothing; meanwhile
+  // the fast one gets both of its deliveries.
+  EXPECT_TRUE(slow.WaitFor(1));
+  EXPECT_TRUE(fast.WaitFor(2)) << "the second subscription waited for the held receiver";
+  EXPECT_EQ(slow.hits().size(), 1u) << "a subscription's next delivery went before the held one";
+  slow.Release();
+  tick.join();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->attempted, 4);
+  EXPECT_EQ(stats->delivered, 4);
+  for (auto* r : {&slow, &fast}) {
+    auto hits = r->hits();
+    ASSERT_EQ(hits.size(), 2u);
+    EXPECT_EQ(hits[0].event_id, "evt_" + std::to_string(first));
+    EXPECT_EQ(hits[1].event_id, "evt_" + std::to_string(second));
+  }
+  for (int64_t hook : {slow_hook, fast_hook}) {
+    for (const auto& row : Deliveries(hook)) EXPECT_EQ(row.Text("status"), "delivered");
+  }
+}
+
+// Shutting a receiver down while a delivery to it is held: the tick ends (no thread left behind),
+// the attempt is recorded as failed and retried later, the other subscription's delivery is
+// delivered; nothing leaks (ASan build).
+TEST_P(DispatcherTest, ReceiverGoneWhileHeldEndsTheTickCleanly) {
+  auto slow = std::make_unique<testing::TestReceiver>();
+  testing::TestReceiver fast;
+  slow->Hold();
+  std::string secret;
+  const int64_t slow_hook = Subscribe(slow->Url(), "[]", &secret);
+  const int64_t fast_hook = Subscribe(fast.Url(), "[]", &secret);
+  AddEvent("opened", "{}", clock_.NowMillis());
+  clock_.Advance(std::chrono::milliseconds(2500));
+  DispatcherOptions o = Options();
+  o.max_concurrent = 2;
+  Dispatcher d(*db_, clock_, *box_, o);
+  Result<TickStats> stats = Status::Internal("the tick did not run");
+  std::thread tick([&] { stats = d.RunOnce(); });
+  EXPECT_TRUE(slow->WaitFor(1));
+  EXPECT_TRUE(fast.WaitFor(1));
+  slow.reset();  // closes the held connection unanswered
+  tick.join();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->attempted, 2);
+  EXPECT_EQ(stats->delivered, 1);
+  EXPECT_EQ(stats->failed, 1);
+  auto rows = Deliveries(slow_hook);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Text("status"), "pending");
+  EXPECT_EQ(rows[0].Int("attempts"), 1);
+  EXPECT_FALSE(rows[0].Text("last_error").empty());
+  EXPECT_FALSE(rows[0].IsNull("next_attempt_at"));
+  rows = Deliveries(fast_hook);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].Text("status"), "delivered");
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, DispatcherTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
                          kiln::testing::DbBackendName());
 

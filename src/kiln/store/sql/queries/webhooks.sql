@@ -87,7 +87,7 @@ WHERE id IN (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.w
                AND (d.lease_until IS NULL OR d.lease_until < $3) AND w.is_enabled = 1
              ORDER BY d.next_attempt_at, d.id LIMIT $4)
   AND status = 'pending' AND (lease_until IS NULL OR lease_until < $3)
-RETURNING id;
+RETURNING id, webhook_id;
 
 -- name: webhooks.delivery_for_send
 SELECT d.id, d.workspace_id, d.webhook_id, d.event_id, d.event_type, d.payload, d.attempts,
