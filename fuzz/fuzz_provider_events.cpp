@@ -1,9 +1,12 @@
 // Fuzzes the inbound provider-event parsers (POST /api/webhooks/provider/{token}): Kiln's generic
-// JSON and Mailgun's native format. Invariants: never crash on any body; an accepted generic batch
-// has 1..kMaxInboundEvents events, each of a known type, naming a bracketed Message-ID or an
-// address, with hard/soft exactly on bounces and a non-empty id; a Mailgun payload whose signature
-// was not made with the key is never accepted; re-signed with the key (the fuzzer signs what it was
-// given), the event-data parser runs on arbitrary content and any accepted event is well formed.
+// JSON and Mailgun's and Postmark's native formats. Invariants: never crash on any body; an
+// accepted generic batch has 1..kMaxInboundEvents events, each of a known type, naming a bracketed
+// Message-ID or an address, with hard/soft exactly on bounces and a non-empty id; a Mailgun payload
+// whose signature was not made with the key is never accepted; re-signed with the key (the fuzzer
+// signs what it was given), the event-data parser runs on arbitrary content and any accepted event
+// is well formed; an accepted Postmark record is one of Kiln's types (or ignored), has an id, and
+// an event Kiln acts on names a valid address and no Message-ID (Postmark's MessageID is its own);
+// a refused record names the field at fault.
 #include <boost/json/parse.hpp>
 #include <cctype>
 #include <charconv>
@@ -14,6 +17,7 @@
 
 #include "fuzz_check.h"
 #include "kiln/auth/crypto.h"
+#include "kiln/domain/email_address.h"
 #include "kiln/webhooks/inbound.h"
 
 namespace {
@@ -40,6 +44,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) return 0;
   json::object& o = v.as_object();
+
+  if (!kiln::webhooks::IsMailgunPayload(o) && kiln::webhooks::IsPostmarkPayload(o)) {
+    auto event = kiln::webhooks::ParsePostmarkEvent(o);
+    if (!event.ok()) {
+      FUZZ_CHECK(!event.status().message().empty() && !event.status().field().empty());
+      return 0;
+    }
+    FUZZ_CHECK(event->provider == "postmark");
+    FUZZ_CHECK(event->type.empty() || event->type == "bounce" || event->type == "complaint" ||
+               event->type == "delivered" || event->type == "unsubscribe");
+    FUZZ_CHECK(event->message_id.empty());
+    if (!event->type.empty()) {
+      FUZZ_CHECK(kiln::domain::NormalizeEmailAddress(event->email).ok());
+    }
+    if (event->type != "bounce") FUZZ_CHECK(event->bounce_type.empty());
+    CheckEvent(*event);
+    return 0;
+  }
 
   if (!kiln::webhooks::IsMailgunPayload(o)) {
     auto events = kiln::webhooks::ParseGenericEvents(o);

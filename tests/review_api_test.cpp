@@ -3,6 +3,9 @@
 //   - leads: keyset pages of a filtered list (q=, status=, list_id=) give every matching lead
 //     exactly once, newest first, and next_before is null on the last page (also when the last
 //     page is full).
+//   - Postmark's webhook records on the inbound provider URL: a hard bounce and a spam complaint
+//     suppress the address and stop the lead's sequence as Mailgun's do; replays count once; opens
+//     are ignored; a bad record names its field; the URL's token is the credential.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -256,6 +259,71 @@ TEST_P(ReviewApiTest, FilteredLeadPagesGiveEveryLeadOnceAndEndWithNullNextBefore
       EXPECT_EQ(pages, n == 0 ? 1 : (n + limit - 1) / limit);
     }
   }
+}
+
+// Postmark's records (its documented shapes) on the workspace's inbound URL.
+TEST_P(ReviewApiTest, PostmarkBounceAndComplaintSuppressAndStopTheLead) {
+  auto setup = a_.http->Send("PUT", a_.Ws() + "/provider-webhook", "{}", a_.H());
+  ASSERT_TRUE(setup.ok());
+  ASSERT_EQ(setup->status, 200) << setup->body;
+  const std::string url = std::string(Json(*setup).at("path").as_string());
+  Sent gone = MakeSent("gone@customer.test");
+  Sent angry = MakeSent("angry@customer.test");
+  ASSERT_EQ(StatusOf("test.enrolment_status", {gone.campaign, gone.lead}), "pending");
+
+  const std::string bounce =
+      R"({"RecordType":"Bounce","MessageStream":"outbound","ID":4323372036854775807,
+    "Type":"HardBounce","TypeCode":1,"Name":"Hard bounce","Tag":"Test",
+    "MessageID":"883953f4-6105-42a2-a16a-77a8eac79483","Metadata":{"a_key":"a_value"},"ServerID":23,
+    "Description":"The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+    "Details":"smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+    "Email":"Gone@Customer.test","From":"sender@example.com","BouncedAt":"2026-11-22T06:33:54.9070259Z",
+    "DumpAvailable":true,"Inactive":true,"CanActivate":true,"Subject":"Hello"})";
+  // The token is the credential: another path reaches nothing.
+  EXPECT_EQ(PostJson("/api/webhooks/provider/not-the-token", bounce).status, 404);
+  EXPECT_EQ(Int("test.ledger", {a_.ws, "postmark"}), 0);
+
+  auto r = PostJson(url, bounce);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("recorded").as_int64(), 1);
+  EXPECT_EQ(Int("test.events", {a_.ws, "bounced"}), 1);
+  EXPECT_EQ(Int("test.suppression", {a_.ws, "gone@customer.test", "bounced"}), 1);
+  EXPECT_EQ(StatusOf("test.contact_status", {gone.lead}), "bounced");
+  EXPECT_EQ(StatusOf("test.message_status", {gone.message}), "bounced");
+  EXPECT_EQ(StatusOf("test.enrolment_status", {gone.campaign, gone.lead}), "bounced");
+  // Postmark retries until it gets a 2xx: the same record again changes nothing.
+  r = PostJson(url, bounce);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("duplicates").as_int64(), 1);
+  EXPECT_EQ(Int("test.events", {a_.ws, "bounced"}), 1);
+
+  const std::string complaint = R"({"RecordType":"SpamComplaint","MessageStream":"outbound","ID":42,
+    "Type":"SpamComplaint","TypeCode":100001,"Name":"Spam complaint","Tag":"Test",
+    "MessageID":"00000000-0000-0000-0000-000000000000","ServerID":1234,"Description":"",
+    "Details":"Test spam complaint details","Email":"angry@customer.test","From":"sender@example.com",
+    "BouncedAt":"2026-11-22T06:40:00Z","DumpAvailable":true,"Inactive":true,"CanActivate":false,
+    "Subject":"Hello"})";
+  r = PostJson(url, complaint);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("recorded").as_int64(), 1);
+  EXPECT_EQ(Int("test.events", {a_.ws, "complained"}), 1);
+  EXPECT_EQ(Int("test.suppression", {a_.ws, "angry@customer.test", "complained"}), 1);
+  EXPECT_EQ(StatusOf("test.contact_status", {angry.lead}), "unsubscribed");
+  EXPECT_EQ(StatusOf("test.enrolment_status", {angry.campaign, angry.lead}), "unsubscribed");
+
+  // Opens are Kiln's own tracking's to count: acknowledged, ignored.
+  r = PostJson(url, R"({"RecordType":"Open","MessageStream":"outbound","FirstOpen":true,
+    "Recipient":"angry@customer.test","MessageID":"00000000-0000-0000-0000-000000000000",
+    "ReceivedAt":"2026-11-22T06:50:00Z","Platform":"WebMail","ReadSeconds":5})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Json(r).at("ignored").as_int64(), 1);
+  EXPECT_EQ(Int("test.events", {a_.ws, "opened"}), 0);
+  // A malformed record names its field and records nothing.
+  r = PostJson(url,
+               R"({"RecordType":"Bounce","ID":43,"Type":"HardBounce","Email":"not-an-address"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ErrField(r), "Email");
+  EXPECT_EQ(Int("test.ledger", {a_.ws, "postmark"}), 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, ReviewApiTest, ::testing::ValuesIn(DbBackends()), DbBackendName());

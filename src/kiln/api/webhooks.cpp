@@ -9,7 +9,8 @@
 // Inbound (public, outside /api/v1): POST /api/webhooks/provider/{token}. The token (256 bits,
 // shown once when an admin creates or rotates it; only its SHA-256 is stored) is the credential:
 // without it nobody can post events for the workspace. Mailgun payloads must also carry a valid
-// signature under the workspace's Mailgun signing key. See webhooks/inbound.h for the formats.
+// signature under the workspace's Mailgun signing key; Postmark signs nothing, so for Postmark the
+// token is the only credential. See webhooks/inbound.h for the formats.
 #include <unistd.h>
 
 #include <array>
@@ -380,6 +381,12 @@ http::Response ReceiveProviderEvents(const Api& api, http::Request& req) {
     auto e = webhooks::ParseMailgunEvent(*body, *key, now);
     if (!e.ok()) return fail(e.status());
     events.push_back(std::move(e).value());
+  } else if (webhooks::IsPostmarkPayload(*body)) {
+    // Postmark signs nothing: the token in the path is the credential (a Basic-auth user and
+    // password set on the webhook in Postmark are not checked here, so the token must stay secret).
+    auto e = webhooks::ParsePostmarkEvent(*body);
+    if (!e.ok()) return fail(e.status());
+    events.push_back(std::move(e).value());
   } else {
     auto parsed = webhooks::ParseGenericEvents(*body);
     if (!parsed.ok()) return fail(parsed.status());
@@ -478,8 +485,9 @@ void RegisterWebhookRoutes(Api& api) {
   api.router().Add(
       verb::post, std::string(kInboundPath) + "{token}",
       [a](http::Request& r) { return ReceiveProviderEvents(*a, r); },
-      http::RouteDoc{.summary = "Inbound email-provider events (generic JSON or Mailgun); the "
-                                "token in the path is the credential",
+      http::RouteDoc{.summary =
+                         "Inbound email-provider events (generic JSON, Mailgun or Postmark); the "
+                         "token in the path is the credential",
                      .tag = "webhooks",
                      .success_status = 200,
                      .authenticated = false});

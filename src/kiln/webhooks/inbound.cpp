@@ -1,5 +1,6 @@
 #include "kiln/webhooks/inbound.h"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cmath>
 #include <set>
@@ -215,6 +216,140 @@ Result<ProviderEvent> ParseMailgunEvent(const json::object& body, std::string_vi
     return Status::InvalidArgument("needs a recipient or message.headers.message-id",
                                    "event-data.recipient");
   }
+  return e;
+}
+
+bool IsPostmarkPayload(const json::object& body) {
+  const json::value* type = body.if_contains("RecordType");
+  return type && type->is_string();
+}
+
+namespace {
+
+// Postmark's times come from .NET with up to 7 fractional digits ("2019-11-05T16:33:54.9070259Z",
+// "...10.2735393-04:00"): milliseconds are all Kiln keeps, so the rest is dropped before parsing.
+Result<std::optional<int64_t>> ReadPostmarkTime(const json::object& o, std::string_view key) {
+  std::string text;
+  KILN_RETURN_IF_ERROR(OptString(o, key, std::string(key), 64, &text));
+  if (text.empty()) return std::optional<int64_t>();
+  if (size_t dot = text.find('.'); dot != std::string::npos) {
+    size_t end = dot + 1;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    if (end - dot - 1 > 3) text.erase(dot + 4, end - dot - 4);
+  }
+  auto ms = ParseIso8601(text);
+  if (!ms.ok()) return Status::InvalidArgument("must be an ISO 8601 time", std::string(key));
+  return std::optional<int64_t>(*ms);
+}
+
+// Postmark's numeric ID (a JSON integer; a string of digits is taken too).
+Status ReadPostmarkId(const json::object& o, std::string* out) {
+  const json::value* v = o.if_contains("ID");
+  if (v && v->is_int64() && v->as_int64() >= 0) {
+    *out = std::to_string(v->as_int64());
+  } else if (v && v->is_uint64()) {
+    *out = std::to_string(v->as_uint64());
+  } else if (v && v->is_string() && !v->as_string().empty() && v->as_string().size() <= 40 &&
+             std::all_of(v->as_string().begin(), v->as_string().end(),
+                         [](char c) { return c >= '0' && c <= '9'; })) {
+    *out = std::string(v->as_string());
+  } else {
+    return Status::InvalidArgument(v ? "must be a non-negative integer" : "is required", "ID");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ProviderEvent> ParsePostmarkEvent(const json::object& body) {
+  std::string record_type;
+  KILN_RETURN_IF_ERROR(OptString(body, "RecordType", "RecordType", 40, &record_type));
+  if (record_type.empty()) return Status::InvalidArgument("is required", "RecordType");
+  ProviderEvent e;
+  e.provider = "postmark";
+  // Postmark's MessageID is its own id, not the Message-ID header Kiln wrote: events are matched
+  // by the recipient's address (the latest message sent to it).
+  if (record_type == "Bounce" || record_type == "SpamComplaint") {
+    std::string id, type, description, details;
+    KILN_RETURN_IF_ERROR(ReadPostmarkId(body, &id));
+    KILN_RETURN_IF_ERROR(OptString(body, "Type", "Type", 40, &type));
+    KILN_RETURN_IF_ERROR(OptString(body, "Email", "Email", 320, &e.email));
+    KILN_RETURN_IF_ERROR(OptString(body, "Description", "Description", 1000, &description));
+    KILN_RETURN_IF_ERROR(OptString(body, "Details", "Details", 1000, &details));
+    KILN_ASSIGN_OR_RETURN(e.timestamp_ms, ReadPostmarkTime(body, "BouncedAt"));
+    if (e.email.empty()) return Status::InvalidArgument("is required", "Email");
+    if (!domain::NormalizeEmailAddress(e.email).ok()) {
+      return Status::InvalidArgument("must be an email address", "Email");
+    }
+    e.id = "bounce:" + id;  // bounces and spam complaints share one ID sequence
+    e.reason = type;
+    for (const std::string* part : {&description, &details}) {
+      if (!part->empty()) e.reason += (e.reason.empty() ? "" : ": ") + *part;
+    }
+    if (e.reason.size() > 1000) e.reason.resize(1000);
+    if (record_type == "SpamComplaint" || type == "SpamComplaint") {
+      e.type = "complaint";
+    } else if (type == "HardBounce" || type == "BadEmailAddress") {
+      e.type = "bounce";
+      e.bounce_type = "hard";
+    } else if (type == "SoftBounce" || type == "Transient" || type == "DnsError" ||
+               type == "Blocked" || type == "DMARCPolicy" || type == "Unknown") {
+      // Refused or deferred for now (or for reasons the mailbox may lift): recorded, not
+      // suppressed.
+      e.type = "bounce";
+      e.bounce_type = "soft";
+    } else if (type == "Unsubscribe") {
+      e.type = "unsubscribe";
+    } else if (type.empty()) {
+      return Status::InvalidArgument("is required", "Type");
+    } else {
+      // AutoResponder, Subscribe, AddressChange, ManuallyDeactivated, ...: not about delivery.
+      e.type.clear();
+    }
+    return e;
+  }
+  if (record_type == "Delivery") {
+    std::string message_id, details;
+    KILN_RETURN_IF_ERROR(OptString(body, "MessageID", "MessageID", 200, &message_id));
+    KILN_RETURN_IF_ERROR(OptString(body, "Recipient", "Recipient", 320, &e.email));
+    KILN_RETURN_IF_ERROR(OptString(body, "Details", "Details", 1000, &details));
+    KILN_ASSIGN_OR_RETURN(e.timestamp_ms, ReadPostmarkTime(body, "DeliveredAt"));
+    if (message_id.empty()) return Status::InvalidArgument("is required", "MessageID");
+    if (e.email.empty()) return Status::InvalidArgument("is required", "Recipient");
+    if (!domain::NormalizeEmailAddress(e.email).ok()) {
+      return Status::InvalidArgument("must be an email address", "Recipient");
+    }
+    // One delivery per message and recipient.
+    e.id = "delivery:" + message_id + ":" + e.email;
+    e.type = "delivered";
+    e.reason = details;
+    return e;
+  }
+  if (record_type == "SubscriptionChange") {
+    // Only a recipient's own unsubscribe is news: bounces and complaints come as their own
+    // records, and reactivations are for a person to decide.
+    std::string reason;
+    KILN_RETURN_IF_ERROR(OptString(body, "Recipient", "Recipient", 320, &e.email));
+    KILN_RETURN_IF_ERROR(OptString(body, "SuppressionReason", "SuppressionReason", 40, &reason));
+    KILN_ASSIGN_OR_RETURN(e.timestamp_ms, ReadPostmarkTime(body, "ChangedAt"));
+    const json::value* suppress = body.if_contains("SuppressSending");
+    if (suppress && !suppress->is_bool()) {
+      return Status::InvalidArgument("must be true or false", "SuppressSending");
+    }
+    e.id = "sha256:" + auth::Sha256Hex(json::serialize(body));
+    if (suppress && suppress->as_bool() && reason == "ManualSuppression") {
+      if (e.email.empty()) return Status::InvalidArgument("is required", "Recipient");
+      if (!domain::NormalizeEmailAddress(e.email).ok()) {
+        return Status::InvalidArgument("must be an email address", "Recipient");
+      }
+      e.type = "unsubscribe";
+      e.reason = "unsubscribed through Postmark";
+    }
+    return e;
+  }
+  // Open and Click (Kiln counts opens and clicks with its own tracking, so the provider's would
+  // count them twice), Inbound and anything newer: acknowledged and ignored.
+  e.id = "sha256:" + auth::Sha256Hex(json::serialize(body));
   return e;
 }
 

@@ -1,6 +1,7 @@
 // Inbound provider events: bounces, complaints, unsubscribes and deliveries reported by an email
-// provider's webhook (POST /api/webhooks/provider/{token}), in Kiln's generic JSON or Mailgun's
-// native format, recorded with the same effects as the inbox watcher's bounces and complaints.
+// provider's webhook (POST /api/webhooks/provider/{token}), in Kiln's generic JSON or Mailgun's or
+// Postmark's native format, recorded with the same effects as the inbox watcher's bounces and
+// complaints.
 //
 // Generic:  {"events":[{"type":"bounce"|"complaint"|"delivered"|"unsubscribe", "id"?,
 //            "message_id"? (our Message-ID, with or without <>), "email"?, "bounce_type"?:
@@ -12,6 +13,17 @@
 //            timestamp + token); events "failed" (severity permanent = hard bounce, temporary =
 //            soft), "complained", "unsubscribed", "delivered"; other events are acknowledged and
 //            ignored.
+// Postmark: one record per request, told apart by "RecordType" (its webhooks carry no
+//            signature: the secret token in the URL is the credential, as for the other formats).
+//            "Bounce" {"ID","Type","Email","Description","Details","BouncedAt"}: Type HardBounce
+//            or BadEmailAddress = hard bounce; SoftBounce, Transient, DnsError, Blocked,
+//            DMARCPolicy, Unknown = soft; SpamComplaint = complaint; Unsubscribe = unsubscribe;
+//            other types are ignored. "SpamComplaint" (same fields) = complaint. "Delivery"
+//            {"MessageID","Recipient","DeliveredAt"} = delivered. "SubscriptionChange" with
+//            SuppressSending true and SuppressionReason ManualSuppression = unsubscribe.
+//            "Open", "Click" and other records are acknowledged and ignored (Kiln's own tracking
+//            counts opens and clicks). Postmark's MessageID is its own id, not the Message-ID
+//            header, so Postmark events are matched by the recipient's address.
 //
 // Recording (RecordProviderEvents, one transaction for the whole batch): each event is entered
 // in inbound_provider_events under (workspace, provider, provider event id) first, so a replayed
@@ -39,7 +51,7 @@
 namespace kiln::webhooks {
 
 struct ProviderEvent {
-  std::string provider;     // "generic", "mailgun"
+  std::string provider;     // "generic", "mailgun", "postmark"
   std::string id;           // the provider's event id (or a content hash)
   std::string type;         // bounce, complaint, delivered, unsubscribe; "" = ignored
   std::string message_id;   // "<...>" or ""
@@ -63,6 +75,13 @@ bool IsMailgunPayload(const boost::json::object& body);
 Result<ProviderEvent> ParseMailgunEvent(const boost::json::object& body,
                                         std::string_view signing_key, int64_t now_ms,
                                         int64_t tolerance_s = 86'400);
+
+// True when `body` has Postmark's shape (a string RecordType).
+bool IsPostmarkPayload(const boost::json::object& body);
+
+// Parses one Postmark webhook record (see above). InvalidArgument naming the field ("Email") for
+// malformed input; a record Kiln does not act on has type "".
+Result<ProviderEvent> ParsePostmarkEvent(const boost::json::object& body);
 
 struct InboundCounts {
   int64_t received = 0;

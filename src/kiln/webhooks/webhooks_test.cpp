@@ -196,6 +196,188 @@ TEST(InboundTest, GenericEventsNameTheFieldAtFault) {
   }
 }
 
+// Postmark's webhook records as Postmark sends them (its documented examples).
+constexpr char kPostmarkBounce[] = R"({
+  "RecordType": "Bounce",
+  "MessageStream": "outbound",
+  "ID": 4323372036854775807,
+  "Type": "HardBounce",
+  "TypeCode": 1,
+  "Name": "Hard bounce",
+  "Tag": "Test",
+  "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+  "Metadata": {"a_key": "a_value", "b_key": "b_value"},
+  "ServerID": 23,
+  "Description": "The server was unable to deliver your message (ex: unknown user, mailbox not found).",
+  "Details": "Test bounce details",
+  "Email": "john@example.com",
+  "From": "sender@example.com",
+  "BouncedAt": "2019-11-05T16:33:54.9070259Z",
+  "DumpAvailable": true,
+  "Inactive": true,
+  "CanActivate": true,
+  "Subject": "Test subject",
+  "Content": "Return-Path: <>\r\nReceived: by sc-ord-mail2.example.com ..."
+})";
+constexpr char kPostmarkComplaint[] = R"({
+  "RecordType": "SpamComplaint",
+  "MessageStream": "outbound",
+  "ID": 42,
+  "Type": "SpamComplaint",
+  "TypeCode": 100001,
+  "Name": "Spam complaint",
+  "Tag": "Test",
+  "MessageID": "00000000-0000-0000-0000-000000000000",
+  "Metadata": {"a_key": "a_value"},
+  "ServerID": 1234,
+  "Description": "",
+  "Details": "Test spam complaint details",
+  "Email": "john@example.com",
+  "From": "sender@example.com",
+  "BouncedAt": "2019-11-05T16:33:54.9070259Z",
+  "DumpAvailable": true,
+  "Inactive": true,
+  "CanActivate": false,
+  "Subject": "Test subject",
+  "Content": "<Abuse report dump>"
+})";
+constexpr char kPostmarkDelivery[] = R"({
+  "RecordType": "Delivery",
+  "ServerID": 23,
+  "MessageStream": "outbound",
+  "MessageID": "00000000-0000-0000-0000-000000000000",
+  "Recipient": "john@example.com",
+  "Tag": "welcome-email",
+  "DeliveredAt": "2019-11-05T16:33:54.9070259Z",
+  "Details": "Test delivery webhook details",
+  "Metadata": {"a_key": "a_value"}
+})";
+constexpr char kPostmarkOpen[] = R"({
+  "RecordType": "Open",
+  "MessageStream": "outbound",
+  "Metadata": {"a_key": "a_value"},
+  "FirstOpen": true,
+  "Recipient": "john@example.com",
+  "MessageID": "00000000-0000-0000-0000-000000000000",
+  "ReceivedAt": "2019-11-05T16:33:54.9070259Z",
+  "Platform": "WebMail",
+  "ReadSeconds": 5,
+  "Tag": "welcome-email",
+  "UserAgent": "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36",
+  "OS": {"Name": "OS X 10.7 Lion", "Family": "OS X 10", "Company": "Apple Computer, Inc."},
+  "Client": {"Name": "Chrome 35.0.1916.153", "Family": "Chrome", "Company": "Google"},
+  "Geo": {"IP": "188.2.95.4", "City": "Novi Sad", "Country": "Serbia", "CountryISOCode": "RS"}
+})";
+constexpr char kPostmarkUnsubscribe[] = R"({
+  "RecordType": "SubscriptionChange",
+  "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
+  "ServerID": 123456,
+  "MessageStream": "outbound",
+  "ChangedAt": "2020-02-01T10:53:34.416071Z",
+  "Recipient": "bounced-address@wildbit.com",
+  "Origin": "Recipient",
+  "SuppressSending": true,
+  "SuppressionReason": "ManualSuppression",
+  "Tag": "my-tag",
+  "Metadata": {"example": "value"}
+})";
+
+TEST(InboundTest, PostmarkRecords) {
+  auto bounce_body = Obj(kPostmarkBounce);
+  ASSERT_TRUE(IsPostmarkPayload(bounce_body));
+  EXPECT_FALSE(IsMailgunPayload(bounce_body));
+  EXPECT_FALSE(IsPostmarkPayload(Obj(R"({"events":[]})")));
+  auto bounce = ParsePostmarkEvent(bounce_body);
+  ASSERT_TRUE(bounce.ok()) << bounce.status().ToString();
+  EXPECT_EQ(bounce->provider, "postmark");
+  EXPECT_EQ(bounce->type, "bounce");
+  EXPECT_EQ(bounce->bounce_type, "hard");
+  EXPECT_EQ(bounce->id, "bounce:4323372036854775807");
+  EXPECT_EQ(bounce->email, "john@example.com");
+  EXPECT_EQ(bounce->message_id, "") << "Postmark's MessageID is not our Message-ID header";
+  EXPECT_EQ(bounce->timestamp_ms, 1'572'971'634'907);  // 2019-11-05T16:33:54.907Z
+  EXPECT_NE(bounce->reason.find("HardBounce"), std::string::npos) << bounce->reason;
+  EXPECT_NE(bounce->reason.find("Test bounce details"), std::string::npos) << bounce->reason;
+
+  auto complaint = ParsePostmarkEvent(Obj(kPostmarkComplaint));
+  ASSERT_TRUE(complaint.ok()) << complaint.status().ToString();
+  EXPECT_EQ(complaint->type, "complaint");
+  EXPECT_EQ(complaint->id, "bounce:42");
+  EXPECT_EQ(complaint->bounce_type, "");
+
+  auto delivered = ParsePostmarkEvent(Obj(kPostmarkDelivery));
+  ASSERT_TRUE(delivered.ok()) << delivered.status().ToString();
+  EXPECT_EQ(delivered->type, "delivered");
+  EXPECT_EQ(delivered->id, "delivery:00000000-0000-0000-0000-000000000000:john@example.com");
+
+  auto open = ParsePostmarkEvent(Obj(kPostmarkOpen));
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_EQ(open->type, "") << "opens are Kiln's own tracking's to count";
+  EXPECT_EQ(open->id.rfind("sha256:", 0), 0u);
+
+  auto unsub = ParsePostmarkEvent(Obj(kPostmarkUnsubscribe));
+  ASSERT_TRUE(unsub.ok()) << unsub.status().ToString();
+  EXPECT_EQ(unsub->type, "unsubscribe");
+  EXPECT_EQ(unsub->email, "bounced-address@wildbit.com");
+  EXPECT_EQ(unsub->timestamp_ms, 1'580'554'414'416);
+
+  // Bounce types: hard, soft, or nothing Kiln acts on.
+  struct Kind {
+    const char* type;
+    const char* event;
+    const char* bounce;
+  };
+  for (const Kind& k :
+       {Kind{"HardBounce", "bounce", "hard"}, Kind{"BadEmailAddress", "bounce", "hard"},
+        Kind{"SoftBounce", "bounce", "soft"}, Kind{"Transient", "bounce", "soft"},
+        Kind{"DnsError", "bounce", "soft"}, Kind{"Blocked", "bounce", "soft"},
+        Kind{"SpamComplaint", "complaint", ""}, Kind{"Unsubscribe", "unsubscribe", ""},
+        Kind{"AutoResponder", "", ""}, Kind{"ManuallyDeactivated", "", ""}}) {
+    json::object b = bounce_body;
+    b["Type"] = k.type;
+    auto e = ParsePostmarkEvent(b);
+    ASSERT_TRUE(e.ok()) << k.type << ": " << e.status().ToString();
+    EXPECT_EQ(e->type, k.event) << k.type;
+    EXPECT_EQ(e->bounce_type, k.bounce) << k.type;
+  }
+  // A subscription change that is not the recipient's own unsubscribe is ignored.
+  json::object reactivated = Obj(kPostmarkUnsubscribe);
+  reactivated["SuppressSending"] = false;
+  EXPECT_EQ(ParsePostmarkEvent(reactivated)->type, "");
+  json::object hard_suppressed = Obj(kPostmarkUnsubscribe);
+  hard_suppressed["SuppressionReason"] = "HardBounce";
+  EXPECT_EQ(ParsePostmarkEvent(hard_suppressed)->type, "");
+
+  // Malformed records name the field.
+  struct Bad {
+    std::string record_type, key;
+    json::value value;
+    const char* field;
+  };
+  for (const Bad& b :
+       {Bad{"Bounce", "Email", nullptr, "Email"}, Bad{"Bounce", "Email", "not-an-address", "Email"},
+        Bad{"Bounce", "ID", nullptr, "ID"}, Bad{"Bounce", "ID", -1, "ID"},
+        Bad{"Bounce", "ID", "12a", "ID"}, Bad{"Bounce", "Type", nullptr, "Type"},
+        Bad{"Bounce", "Type", 1, "Type"}, Bad{"Bounce", "BouncedAt", "yesterday", "BouncedAt"},
+        Bad{"Delivery", "Recipient", nullptr, "Recipient"},
+        Bad{"Delivery", "MessageID", nullptr, "MessageID"},
+        Bad{"SubscriptionChange", "SuppressSending", "yes", "SuppressSending"},
+        Bad{"", "RecordType", "", "RecordType"}}) {
+    json::object body = Obj(b.record_type == "Delivery"             ? kPostmarkDelivery
+                            : b.record_type == "SubscriptionChange" ? kPostmarkUnsubscribe
+                                                                    : kPostmarkBounce);
+    if (b.value.is_null()) {
+      body.erase(b.key);
+    } else {
+      body[b.key] = b.value;
+    }
+    auto e = ParsePostmarkEvent(body);
+    EXPECT_EQ(e.status().code(), Status::Code::kInvalidArgument)
+        << b.key << ": " << json::serialize(b.value);
+    EXPECT_EQ(e.status().field(), b.field) << e.status().ToString();
+  }
+}
+
 std::string MailgunBody(const std::string& key, int64_t ts, const std::string& event,
                         const std::string& severity, const std::string& id) {
   const std::string token = "f3f2a0e4c9b1d8a7e6f5";
