@@ -6,6 +6,9 @@
 //   - Postmark's webhook records on the inbound provider URL: a hard bounce and a spam complaint
 //     suppress the address and stop the lead's sequence as Mailgun's do; replays count once; opens
 //     are ignored; a bad record names its field; the URL's token is the credential.
+//   - live progress: each sender's "today" (sent, warm-up sent) is its own calendar day in its
+//     time zone, not the UTC day: a sender at UTC+14 next to one on UTC, with warm-up mail around
+//     both midnights.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -324,6 +327,67 @@ TEST_P(ReviewApiTest, PostmarkBounceAndComplaintSuppressAndStopTheLead) {
   EXPECT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(ErrField(r), "Email");
   EXPECT_EQ(Int("test.ledger", {a_.ws, "postmark"}), 3);
+}
+
+// Kiritimati is UTC+14 all year: its midnight is 10:00 UTC, so at any moment its day began 10 h
+// after or 14 h before the UTC day. Warm-up mail one minute either side of both midnights tells the
+// two days apart; the count must follow the sender's own day (it followed the UTC day before).
+TEST_P(ReviewApiTest, LiveWarmupTodayFollowsEachSendersOwnDay) {
+  const int64_t kiribati = CreateSender("far-east@kiln-a.test", "Pacific/Kiritimati");
+  const int64_t london = CreateSender("utc@kiln-a.test", "UTC");
+  ASSERT_GT(kiribati, 0);
+  ASSERT_GT(london, 0);
+  const int64_t now = SystemClock().NowMillis();
+  const int64_t utc_midnight = now - now % kDayMs;
+  // The last 10:00 UTC at or before now.
+  int64_t kiribati_midnight = utc_midnight + 10 * kHourMs;
+  if (kiribati_midnight > now) kiribati_midnight -= kDayMs;
+  std::vector<int64_t> times;
+  for (int64_t t : {now - 1000, kiribati_midnight - 60'000, kiribati_midnight + 60'000,
+                    utc_midnight - 60'000, utc_midnight + 60'000, now - 30 * kHourMs}) {
+    if (t < now) times.push_back(t);
+  }
+  Status st = Db().Write([&](store::Tx& tx) -> Status {
+    for (int64_t t : times) {
+      KILN_RETURN_IF_ERROR(tx.Exec("test.warmup_sent", {a_.ws, kiribati, london, t}).status());
+      KILN_RETURN_IF_ERROR(tx.Exec("test.warmup_sent", {a_.ws, london, kiribati, t}).status());
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+
+  json::object frame = Snapshot();
+  ASSERT_TRUE(frame.contains("senders")) << json::serialize(frame);
+  const int64_t at = ParseIso8601(std::string(frame.at("at").as_string())).value();
+  auto count_since = [&](int64_t start) {
+    return static_cast<int64_t>(
+        std::count_if(times.begin(), times.end(), [&](int64_t t) { return t >= start; }));
+  };
+  int64_t total = 0;
+  for (const auto& item : frame.at("senders").as_array()) {
+    const auto& sender = item.as_object();
+    const int64_t id = sender.at("id").as_int64();
+    SCOPED_TRACE(json::serialize(sender));
+    ASSERT_TRUE(sender.contains("day_start"));
+    const int64_t day_start = ParseIso8601(std::string(sender.at("day_start").as_string())).value();
+    // The sender's day: the midnight of its zone at or before the frame's time, less than a day
+    // before it.
+    EXPECT_LE(day_start, at);
+    EXPECT_GT(day_start, at - kDayMs);
+    EXPECT_EQ((day_start + (id == kiribati ? 14 * kHourMs : 0)) % kDayMs, 0);
+    EXPECT_EQ(sender.at("warmup_today").as_int64(), count_since(day_start));
+    total += sender.at("warmup_today").as_int64();
+  }
+  EXPECT_EQ(frame.at("today").at("warmup_sent").as_int64(), total);
+  // The two days differ, and so do the counts (unless this ran within a minute after a midnight,
+  // when one of the marks is still in the future).
+  const int64_t kiribati_start = kiribati_midnight <= at && at - kiribati_midnight < kDayMs
+                                     ? kiribati_midnight
+                                     : kiribati_midnight + kDayMs;
+  EXPECT_NE(kiribati_start, utc_midnight);
+  if (times.size() == 6) {
+    EXPECT_NE(count_since(kiribati_start), count_since(utc_midnight));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, ReviewApiTest, ::testing::ValuesIn(DbBackends()), DbBackendName());

@@ -24,6 +24,8 @@
 #include "kiln/api/api.h"
 #include "kiln/api/json_input.h"
 #include "kiln/base/time_format.h"
+#include "kiln/domain/quota.h"
+#include "kiln/domain/tz.h"
 #include "kiln/http/websocket.h"
 
 namespace kiln::api {
@@ -146,6 +148,9 @@ class LiveHub {
   Status Load(int64_t ws, WorkspaceState& state);
   Status ReadChanges(int64_t ws, WorkspaceState& state, TimePoint now, json::array& fresh);
   Status RefreshCounters(store::Tx& tx, int64_t ws, WorkspaceState& state);
+  // The start of the calendar day at `now_ms` in sender time zone `zone_name`; the UTC day's when
+  // the zone cannot be loaded.
+  int64_t SenderDayStart(const std::string& zone_name, int64_t now_ms);
   // Reads the workspace's running and recently ended imports; those whose progress changed since
   // the last read go to state.import_changes.
   Status ReadImports(store::Tx& tx, int64_t ws, WorkspaceState& state);
@@ -160,7 +165,19 @@ class LiveHub {
   std::vector<std::pair<int64_t, Listener>> incoming_;  // guarded by mu_
   std::thread thread_;                                  // started under mu_
   std::map<int64_t, WorkspaceState> states_;            // poller thread only
+  domain::TimeZoneDatabase zones_;                      // senders' zones (thread-safe)
 };
+
+int64_t LiveHub::SenderDayStart(const std::string& zone_name, int64_t now_ms) {
+  auto zone = zones_.Get(zone_name);
+  if (!zone.ok()) {
+    // The engine counts such a sender's day in UTC too (warmup/source.cpp) and warns about it.
+    spdlog::debug("live: sender time zone '{}' unusable ({}); its day is counted in UTC", zone_name,
+                  zone.status().ToString());
+    return now_ms - now_ms % kDayMs;
+  }
+  return domain::DayBoundsOf(**zone, domain::DayAt(**zone, now_ms)).start_ms;
+}
 
 void LiveHub::Loop() {
   TimePoint last_poll{};
@@ -211,8 +228,24 @@ Status LiveHub::RefreshCounters(store::Tx& tx, int64_t ws, WorkspaceState& state
   KILN_ASSIGN_OR_RETURN(auto signature, tx.QueryRow("live.campaigns_signature", {ws}));
   KILN_ASSIGN_OR_RETURN(auto campaigns,
                         tx.Query("live.running_campaigns", {ws, now_ms - kRateWindowMs}));
-  KILN_ASSIGN_OR_RETURN(
-      auto senders, tx.Query("live.senders", {ws, day_start, day_start - kWarmupScheduledBoundMs}));
+  // Each sender's "today" is its own calendar day, in its time zone (domain/quota.h), as the
+  // quota and the warm-up ramp count it: one read per zone the workspace's senders are in.
+  struct SenderDay {
+    store::Row row;
+    int64_t day_start_ms;
+  };
+  std::vector<SenderDay> senders;
+  KILN_ASSIGN_OR_RETURN(auto zones, tx.Query("live.sender_zones", {ws}));
+  for (const auto& z : zones) {
+    const std::string name = z.Text("timezone");
+    const int64_t start = SenderDayStart(name, now_ms);
+    KILN_ASSIGN_OR_RETURN(
+        auto rows, tx.Query("live.senders", {ws, start, start - kWarmupScheduledBoundMs, name}));
+    for (auto& r : rows) senders.push_back({std::move(r), start});
+  }
+  std::sort(senders.begin(), senders.end(), [](const SenderDay& a, const SenderDay& b) {
+    return a.row.Int("id") < b.row.Int("id");
+  });
   json::array campaign_items;
   for (const auto& r : campaigns) {
     double rate = static_cast<double>(r.Int("sent_recent")) / (kRateWindowMs / 60000.0);
@@ -228,7 +261,7 @@ Status LiveHub::RefreshCounters(store::Tx& tx, int64_t ws, WorkspaceState& state
   }
   json::array sender_items;
   int64_t sent_today = 0, quota = 0, warmup_today = 0, warmup_target = 0;
-  for (const auto& r : senders) {
+  for (const auto& [r, sender_day_start] : senders) {
     bool active = r.Text("status") == "active";
     bool warming = active && r.Int("warmup_enabled") != 0;
     sent_today += r.Int("sent_today");
@@ -243,7 +276,8 @@ Status LiveHub::RefreshCounters(store::Tx& tx, int64_t ws, WorkspaceState& state
                      {"sent_today", r.Int("sent_today")},
                      {"quota", r.Int("daily_quota")},
                      {"warmup_today", r.Int("warmup_today")},
-                     {"warmup_target", warming ? r.Int("warmup_daily_target") : int64_t{0}}});
+                     {"warmup_target", warming ? r.Int("warmup_daily_target") : int64_t{0}},
+                     {"day_start", FormatIso8601(sender_day_start)}});
   }
   json::object counters{{"today", json::object{{"day_start", FormatIso8601(day_start)},
                                                {"sent", sent_today},

@@ -59,9 +59,14 @@ FROM campaigns c
 WHERE c.workspace_id = $1 AND c.status = 'running'
 ORDER BY c.id;
 
+-- name: live.sender_zones
+-- The time zones of the workspace's senders: each sender's day runs midnight to midnight there.
+SELECT DISTINCT timezone FROM senders WHERE workspace_id = $1 ORDER BY timezone;
+
 -- name: live.senders
--- Each sender's cold sends since $2 (the start of the day) and warm-up mails sent since $2 (those
--- scheduled since $3, a bound that keeps the range on warmup_messages_sender_idx short).
+-- The senders whose time zone is $4, with their cold sends since $2 (the start of their day) and
+-- warm-up mails sent since $2 (those scheduled since $3, a bound that keeps the range on
+-- warmup_messages_sender_idx short).
 SELECT s.id, s.email, s.status, s.daily_quota, s.health_score, s.warmup_enabled,
        s.warmup_daily_target,
        (SELECT COUNT(*) FROM messages m WHERE m.sender_id = s.id AND m.sent_at >= $2) AS sent_today,
@@ -69,7 +74,7 @@ SELECT s.id, s.email, s.status, s.daily_quota, s.health_score, s.warmup_enabled,
         WHERE w.sender_id = s.id AND w.scheduled_at >= $3 AND w.direction = 'out'
           AND w.sent_at >= $2) AS warmup_today
 FROM senders s
-WHERE s.workspace_id = $1
+WHERE s.workspace_id = $1 AND s.timezone = $4
 ORDER BY s.id;
 
 -- name: live.imports
