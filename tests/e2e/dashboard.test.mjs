@@ -1,8 +1,9 @@
 // The dashboard end to end, as a person uses it: sign in (after one wrong password), look at the
 // overview, add and edit a sender, create an API key (seen once, and it works), add a member
 // (initial password seen once), read the audit log, watch live progress, make a list, import leads
-// from a CSV with a bad row, filter and export leads, build a campaign in the wizard (preview,
-// launch problems), use the phone layout, sign out.
+// from a CSV with a bad row, filter and export leads, edit a lead's fields and custom fields, build
+// a campaign in the wizard (preview, launch problems), reorder its steps and variants, use the
+// phone layout, sign out.
 //
 // Run through ./run, which starts kiln and passes KILN_URL, KILN_EMAIL, KILN_PASSWORD, CHROMIUM,
 // E2E_PROFILE_DIR and E2E_ARTIFACTS. Any console error, page error, failed request or HTTP error
@@ -481,6 +482,60 @@ describe("Kiln dashboard", () => {
     await shot("23-leads");
   });
 
+  step("a lead is opened from the list and its fields and custom fields are edited", async () => {
+    await page.getByRole("table", { name: "Leads" }).getByRole("link", { name: "Ann Lee" }).click();
+    await page.waitForURL(/\/leads\/\d+$/);
+    const lead_id = Number(/\/leads\/(\d+)$/.exec(page.url())[1]);
+    await page.getByRole("heading", { name: "Ann Lee" }).waitFor();
+    const form = page.getByRole("form", { name: "Lead details" });
+    assert.equal(await form.getByLabel("Company").inputValue(), "Acme");
+    assert.equal(await form.getByLabel("Status").inputValue(), "interested");
+    assert.equal(await form.getByLabel("Custom field 1: Name").inputValue(), "shoe");
+    assert.equal(await form.getByLabel("Custom field 1: Value").inputValue(), "38");
+    assert.equal(await page.getByLabel("Prospects").isChecked(), true);
+
+    // Another lead's address: the API's 409 shows under the email field, nothing is saved.
+    expectHttpError(/\/contacts\/\d+$/, 409);
+    const email = form.getByLabel("Email address");
+    await email.fill("cy@lead.test");
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await page.waitForFunction((el) => el.getAttribute("aria-invalid") === "true", await email.elementHandle());
+    assert.match(await page.locator(`[id="${await email.getAttribute("aria-describedby")}"]`).innerText(), /already exists/);
+
+    // Back to her own address; a phone number, the custom field renamed, one added, one removed.
+    await email.fill("ann@lead.test");
+    assert.equal(await email.getAttribute("aria-invalid"), null, "editing a field takes its error away");
+    await form.getByLabel("Phone").fill("+44 20 7946 0000");
+    await form.getByLabel("Custom field 1: Name").fill("shoe_size");
+    await form.getByRole("button", { name: "Add custom field" }).click();
+    const added = form.getByLabel("Custom field 2: Name");
+    await page.waitForFunction((el) => document.activeElement === el, await added.elementHandle());
+    await added.fill("plan");
+    await form.getByLabel("Custom field 2: Value").fill("pro");
+    await form.getByRole("button", { name: "Add custom field" }).click();
+    await form.getByLabel("Custom field 3: Name").fill("temp");
+    await form.getByRole("button", { name: "Remove custom field temp" }).click();
+    await form.getByLabel("Custom field 3: Name").waitFor({ state: "detached" });
+    await shot("23b-lead-edit");
+    await form.getByRole("button", { name: "Save changes" }).click();
+    await page.getByText("Saved ann@lead.test.").waitFor();
+
+    const res = await page.request.get(`${kBase}/api/v1/workspaces/${workspace_id}/contacts/${lead_id}`);
+    assert.equal(res.status(), 200);
+    const lead = await res.json();
+    assert.equal(lead.email, "ann@lead.test");
+    assert.equal(lead.phone, "+44 20 7946 0000");
+    assert.equal(lead.company, "Acme");
+    assert.deepEqual(lead.custom_fields, { shoe_size: "38", plan: "pro" });
+    assert.equal(lead.status, "interested");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await form.getByLabel("Custom field 2: Value").waitFor();
+    await shot("23c-phone-lead");
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.getByRole("link", { name: "Back to leads" }).click();
+    await page.getByRole("table", { name: "Leads" }).waitFor();
+  });
+
   step("a campaign is built in the wizard, previewed for a lead, and its launch problems are listed", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Campaigns" }).click();
     await page.getByRole("heading", { name: "Campaigns" }).waitFor();
@@ -627,6 +682,80 @@ describe("Kiln dashboard", () => {
     await page.getByLabel("Step 1 variant B: Subject", { exact: true }).waitFor();
     await shot("32-phone-wizard-content");
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  step("a draft's steps and variants are reordered and saved in the new order; a launched campaign's are not", async () => {
+    const url = page.url();
+    const campaign_id = Number(/\/campaigns\/(\d+)\/edit/.exec(url)[1]);
+    const subject = (step, variant) => page.getByLabel(`Step ${step} variant ${variant}: Subject`, { exact: true });
+    assert.equal(await subject(1, "A").inputValue(), "Quick question");
+    assert.equal(await page.getByRole("button", { name: "Move step 1 up" }).isDisabled(), true);
+
+    await page.getByRole("button", { name: "Move step 2 up" }).click();
+    await page.getByRole("status").filter({ hasText: "Step 2 moved to position 1 of 2." }).waitFor();
+    assert.equal(await subject(1, "A").inputValue(), "Following up, {{ first_name }}");
+    assert.equal(await subject(2, "A").inputValue(), "Quick question");
+    // The moved step keeps its wait; first now, it goes to every lead. Focus stays on it.
+    assert.equal(await page.getByLabel("Step 1: Days after launch").inputValue(), "3");
+    assert.equal(await page.getByLabel("Step 1: Send").inputValue(), "always");
+    const down = page.getByRole("button", { name: "Move step 1 down" });
+    await page.waitForFunction((el) => document.activeElement === el, await down.elementHandle());
+
+    await page.getByRole("button", { name: "Move Step 2 variant B up" }).click();
+    assert.equal(await subject(2, "B").inputValue(), "{Hi|Hello} {{ first_name }}");
+    assert.equal(await page.getByRole("group", { name: /^Step 2 variant/ }).first().getAttribute("aria-label"), "Step 2 variant B");
+    await shot("33-wizard-reordered");
+    await page.getByRole("button", { name: "Save draft" }).click();
+    await page.getByText("Draft saved.").waitFor();
+
+    const res = await page.request.get(`${kBase}/api/v1/workspaces/${workspace_id}/campaigns/${campaign_id}`);
+    assert.equal(res.status(), 200);
+    const steps = (await res.json()).steps;
+    assert.deepEqual(
+      steps.map((s) => ({ delay: s.delay_minutes, condition: s.condition, variants: s.variants.map((v) => `${v.label}: ${v.subject}`) })),
+      [
+        { delay: 3 * 1440, condition: "always", variants: ["A: Following up, {{ first_name }}"] },
+        { delay: 0, condition: "always", variants: ["B: {Hi|Hello} {{ first_name }}", "A: Quick question"] },
+      ],
+    );
+
+    // The paused "Live launch" has sent mail: its order is fixed, and the editor says why.
+    const live_id = Number(sql(`SELECT id FROM campaigns WHERE workspace_id = ${workspace_id} AND name = 'Live launch';`));
+    await page.goto(`${kBase}/w/${workspace_id}/campaigns/${live_id}/edit?step=content`);
+    await page.getByRole("heading", { name: "Content", level: 2 }).waitFor();
+    await page.getByText("This campaign has been launched: its steps and variants keep their order").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Move Step 1 variant A down" }).isDisabled(), true);
+    assert.equal(await page.getByRole("button", { name: "Move Step 1 variant B up" }).isDisabled(), true);
+  });
+
+  step("a sender's warm-up placement is shown by receiving provider", async () => {
+    // Warm-up mail of Sales Ana looked for at two bots, as the warm-up engine records it.
+    const now = Date.now();
+    const sender = `(SELECT id FROM senders WHERE workspace_id = ${workspace_id} AND email = 'ana@acme.test')`;
+    const bot = (provider) => `(SELECT id FROM bots WHERE workspace_id = ${workspace_id} AND provider = '${provider}')`;
+    const sent = (provider, placement, n) =>
+      `(${workspace_id}, ${sender}, ${bot(provider)}, 'out', 'e2e-${provider}-${n}', 'sent', '${placement}', ${now}, ${now}, ${now}, ${now})`;
+    sql(`BEGIN;
+      INSERT INTO bots (workspace_id, name, email, provider, smtp_host, smtp_port, smtp_security, imap_host, imap_port, imap_security, aging_start_at, created_at, updated_at)
+        VALUES (${workspace_id}, 'Gmail bot', 'gbot@bots.test', 'gmail', '127.0.0.1', 2525, 'none', '127.0.0.1', 1143, 'none', ${now}, ${now}, ${now}),
+               (${workspace_id}, 'Outlook bot', 'obot@bots.test', 'outlook', '127.0.0.1', 2525, 'none', '127.0.0.1', 1143, 'none', ${now}, ${now}, ${now});
+      INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, direction, token, status, placement, scheduled_at, sent_at, created_at, updated_at)
+        VALUES ${[sent("gmail", "inbox", 1), sent("gmail", "inbox", 2), sent("gmail", "inbox", 3), sent("gmail", "spam", 4), sent("outlook", "inbox", 5), sent("outlook", "missing", 6)].join(", ")};
+      COMMIT;`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Senders" }).click();
+    await page.getByRole("button", { name: "Warm-up of Sales Ana" }).click();
+    const dialog = page.getByRole("dialog", { name: "Warm-up of Sales Ana" });
+    const table = dialog.getByRole("table", { name: "Warm-up placement by provider, last 30 days" });
+    await table.waitFor();
+    const rows = (await table.getByRole("row").allInnerTexts()).map((r) => r.replace(/\s+/g, " ").trim());
+    assert.deepEqual(rows.slice(1), ["Gmail 4 3 (75%) 1 (25%) 0 (0%) 0 (0%)", "Outlook 2 1 (50%) 0 (0%) 0 (0%) 1 (50%)"]);
+    await dialog.getByLabel("Period").selectOption("7");
+    const week = dialog.getByRole("table", { name: "Warm-up placement by provider, last 7 days" });
+    await week.getByRole("rowheader", { name: "Gmail" }).waitFor();
+    await week.scrollIntoViewIfNeeded();
+    await shot("34-sender-placement-by-provider");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
   });
 
   // Webhooks: a receiver on 127.0.0.1 (./run allows private webhook targets) records what Kiln

@@ -158,11 +158,21 @@ function LeadForm({ lead, can_edit }: { lead: LeadWithLists; can_edit: boolean }
     setErrors({});
     setFormError(undefined);
   }
+  /** An edited control's error is taken away: it described the value that was there. */
+  function clearError(id: string) {
+    setErrors((e) => {
+      if (!(id in e)) return e;
+      const { [id]: _, ...rest } = e;
+      return rest;
+    });
+  }
   function setValue(f: StandardField, v: string) {
     setForm((x) => ({ ...x, values: { ...x.values, [f]: v } }));
+    clearError(f);
   }
-  function updateRow(key: string, change: Partial<CustomFieldRow>) {
-    setForm((x) => ({ ...x, custom: x.custom.map((r) => (r.key === key ? { ...r, ...change } : r)) }));
+  function updateRow(row: CustomFieldRow, change: Partial<CustomFieldRow>) {
+    setForm((x) => ({ ...x, custom: x.custom.map((r) => (r.key === row.key ? { ...r, ...change } : r)) }));
+    clearError(customFieldId(row, "name" in change ? "name" : "value"));
   }
   function addRow() {
     const row = newCustomRow();
@@ -200,7 +210,10 @@ function LeadForm({ lead, can_edit }: { lead: LeadWithLists; can_edit: boolean }
               label="Status"
               value={form.status}
               error={errors.status}
-              onChange={(e) => setForm((x) => ({ ...x, status: e.target.value as LeadStatus }))}
+              onChange={(e) => {
+                setForm((x) => ({ ...x, status: e.target.value as LeadStatus }));
+                clearError("status");
+              }}
               options={kLeadStatuses.map((s) => ({ value: s, label: leadStatusLabel(s) }))}
             />
           </div>
@@ -224,13 +237,13 @@ function LeadForm({ lead, can_edit }: { lead: LeadWithLists; can_edit: boolean }
                         maxLength={64}
                         error={errors[customFieldId(row, "name")]}
                         data-custom-row={row.key}
-                        onChange={(e) => updateRow(row.key, { name: e.target.value })}
+                        onChange={(e) => updateRow(row, { name: e.target.value })}
                       />
                       <TextField
                         label={<><span className="sr-only">Custom field {i + 1}: </span>Value</>}
                         value={row.value}
                         error={errors[customFieldId(row, "value")]}
-                        onChange={(e) => updateRow(row.key, { value: e.target.value })}
+                        onChange={(e) => updateRow(row, { value: e.target.value })}
                       />
                       {can_edit && (
                         <Button size="sm" variant="ghost" className="text-red-700 sm:mt-7" aria-label={`Remove custom field ${shown}`} onClick={() => removeRow(i)}>

@@ -33,7 +33,7 @@ export function ProviderPlacement({ queryKey, load }: { queryKey: (days: number)
       <div className="mb-2 flex flex-wrap items-end justify-between gap-3">
         <h3 className="text-sm font-semibold text-slate-900">Placement by provider</h3>
         <SelectField label="Period" wrapperClassName="w-32" value={String(days)}
-          options={kSpans.map((d) => ({ value: String(d), label: `Last ${d} days` }))}
+          options={kSpans.map((d) => ({ value: String(d), label: `${d} days` }))}
           onChange={(e) => setDays(Number(e.target.value))} />
       </div>
       {placement.isPending ? (

@@ -62,7 +62,9 @@ export function ReputationCharts({ queryKey, load }: { queryKey: (days: number) 
             </ResponsiveContainer>
           </div>
         ) : (
-          <EmptyState title="No placement measured yet">Placement appears once warm-up mail has been sent and looked for.</EmptyState>
+          <EmptyState title={r.windows.some((w) => w.placed > 0) ? "Too little placement measured for a chart yet" : "No placement measured yet"}>
+            Placement appears once enough warm-up mail has been sent and looked for.
+          </EmptyState>
         )}
       </div>
       <div>
