@@ -569,6 +569,11 @@ int main(int argc, char** argv) {
                  "(cpu budget): the runs do not cover the same days, so no ratio\n");
     return 1;
   }
+  auto source_us = [](const ScheduleResult& r) {
+    return r.source_cpu_seconds * 1e6 / static_cast<double>(r.messages);
+  };
+  std::printf("warm-up source alone (Next + Record), 10k / 1k with the same shape: %.2f\n",
+              source_us(big) / source_us(shape));
   std::printf("10k / 1k with the same bots (literal, different workload shape): %.2f\n",
               big.UsPerMessage() / literal.UsPerMessage());
   std::printf("ratio %.2f\n", big.UsPerMessage() / shape.UsPerMessage());

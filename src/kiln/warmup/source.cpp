@@ -25,7 +25,7 @@ constexpr int kMaxAttempts = 8;  // rows canceled or rooms lost to a race before
 // Past candidates_refresh, the candidates are read again only once this source has started one
 // new thread per this many candidates since the last read: the read is linear in the workspace,
 // so it costs each new thread a bounded share whatever the workspace's size and pace.
-constexpr size_t kCandidatesPerThreadBeforeRead = 16;
+constexpr size_t kCandidatesPerThreadBeforeRead = 64;
 
 std::string StripBrackets(std::string_view id) {
   if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);

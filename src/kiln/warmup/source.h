@@ -23,7 +23,7 @@
 // counted from the rows — are read once and kept per workspace in the pairing pool, so a new
 // thread costs its own pick rather than a read of the whole workspace. They are read again when a
 // counterpart's day turns, when `now` goes back, and once options.candidates_refresh has passed
-// and this source has started one new thread per 16 candidates since the last read (so the read,
+// and this source has started one new thread per 64 candidates since the last read (so the read,
 // linear in the workspace, costs each thread a bounded share). Meanwhile the rooms are kept by
 // this source's own claims. The pool is only a hint: the counterpart a pick names is locked,
 // read (status, limits now) and counted again from the rows before anything is claimed, so mail
