@@ -579,6 +579,31 @@ describe("Kiln end to end with the mail stack", () => {
     assert.doesNotMatch(exported, /no-thanks-/);
   });
 
+  step("a sender of the stack is bulk-added from pasted CSV rows and verified from the dialog", async () => {
+    const email = "sender2@kiln-a.test";
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Senders" }).click();
+    await page.getByRole("heading", { name: "Senders" }).waitFor();
+    await page.getByRole("button", { name: "Bulk add from CSV" }).first().click();
+    const dialog = page.getByRole("dialog", { name: "Bulk add senders from CSV" });
+    // Warm-up off: this run's warm-up inbox is not this sender's to write to.
+    const csv = [
+      "email,from_name,smtp_host,smtp_port,smtp_security,imap_host,imap_port,imap_security,password,allow_self_signed,warmup_enabled",
+      `${email},Sender Two,${kStack.host},${kStack.smtp_port},starttls,${kStack.host},${kStack.imap_port},starttls,${password(email)},yes,no`,
+    ].join("\n");
+    await dialog.getByLabel("Or paste the rows").fill(csv);
+    await dialog.getByRole("button", { name: "Add 1 sender" }).click();
+    await dialog.getByText(/^Added 1 sender\./).waitFor();
+    await dialog.getByRole("button", { name: "Verify 1 sender" }).click();
+    await dialog.getByText("Verified 1 sender: 1 passed, 0 failed.").waitFor({ timeout: 30_000 });
+    assert.match(await dialog.getByRole("list", { name: "Verification results" }).innerText(), /SMTP and IMAP logins work/);
+    await shot("15-senders-bulk-verified");
+    await dialog.getByRole("button", { name: "Done" }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await page.getByRole("row", { name: new RegExp(email.replaceAll(".", "\\.")) }).getByText("Active", { exact: true }).waitFor();
+    const added = (await api("GET", `/workspaces/${workspace_id}/senders`)).items.find((s) => s.email === email);
+    assert.equal(added.warmup.enabled, false);
+  });
+
   step("the inbox is usable at phone width", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${kBase}/w/${workspace_id}/inbox`);

@@ -98,8 +98,8 @@ export function SendersPage() {
                   <Health score={s.health_score} />
                 </Td>
                 <Td className="whitespace-nowrap">{formatDate(s.warmup_end_at)}</Td>
-                <Td className="whitespace-nowrap text-right">
-                  <div className="flex justify-end gap-2">
+                <Td className="text-right">
+                  <div className="flex min-w-56 flex-wrap justify-end gap-2">
                     {can_edit && (
                       <Button size="sm" busy={test.testing === s.id} disabled={test.testing !== undefined}
                         onClick={() => test.run(s)} aria-label={`Test connection of ${s.name}`}>

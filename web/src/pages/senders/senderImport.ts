@@ -195,5 +195,6 @@ export function describeRowProblem(p: { column: string; message: string }): stri
 /** The summary after an upload, as the dialog says it. */
 export function importSummary(created: number): string {
   if (created === 0) return "No senders were added.";
-  return `Added ${created} sender${created === 1 ? "" : "s"}. They are unverified until their SMTP and IMAP logins are tested.`;
+  if (created === 1) return "Added 1 sender. It is unverified until its SMTP and IMAP logins are tested.";
+  return `Added ${created} senders. They are unverified until their SMTP and IMAP logins are tested.`;
 }
