@@ -169,16 +169,18 @@ TEST_P(SendersImportApiTest, BadRowsAreReportedByRowAndColumnAndNothingIsWritten
   EXPECT_EQ(Senders(s).size(), 0u);
 
   // A preset nobody knows, an out-of-range port and a warm-up plan the rules refuse name their
-  // columns; the shared password column is blamed for a password that is missing.
+  // columns; the shared password column is blamed for a password that is missing, and a custom
+  // row without servers names the column to add.
   r = Import(s,
              "email,preset,password,smtp_port,warmup_start_volume,warmup_max_volume\n"
              "a@kiln-a.test,yahoo,pw,,,\n"
              "b@kiln-a.test,gmail,pw,70000,,\n"
              "c@kiln-a.test,gmail,pw,,50,10\n"
-             "d@kiln-a.test,gmail,,,,\n");
+             "d@kiln-a.test,gmail,,,,\n"
+             "e@kiln-a.test,custom,pw,,,\n");
   ASSERT_EQ(r.status, 400) << r.body;
   EXPECT_EQ(Where(r), (std::vector<std::string>{"2:preset", "3:smtp_port", "4:warmup_max_volume",
-                                                "5:password"}))
+                                                "5:password", "6:smtp_host"}))
       << r.body;
   EXPECT_EQ(Senders(s).size(), 0u);
 }

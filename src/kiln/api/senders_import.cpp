@@ -174,7 +174,8 @@ Status CompleteInput(json::object& obj) {
 }
 
 // The column to blame for a problem with `field`: the file's own column for it, else the shared
-// username/password column or the preset that filled it, else the canonical name.
+// username/password column that filled it, else the canonical name of the column to add (a
+// preset's values are always valid, so it is never the one at fault).
 std::string ColumnToBlame(const std::string& field, const std::vector<const CsvColumn*>& columns) {
   auto has = [&](std::string_view name) {
     return std::any_of(columns.begin(), columns.end(),
@@ -184,10 +185,6 @@ std::string ColumnToBlame(const std::string& field, const std::vector<const CsvC
   if (has(column)) return column;
   for (const char* shared : {"username", "password"}) {
     if (field.ends_with(std::string(".") + shared) && has(shared)) return shared;
-  }
-  bool endpoint = field.starts_with("smtp.") || field.starts_with("imap.");
-  if (endpoint && has("preset") && !field.ends_with(".username") && !field.ends_with(".password")) {
-    return "preset";
   }
   return column;
 }
