@@ -2,8 +2,8 @@
 // overview, add and edit a sender, create an API key (seen once, and it works), add a member
 // (initial password seen once), read the audit log, watch live progress, make a list, import leads
 // from a CSV with a bad row, filter and export leads, edit a lead's fields and custom fields, build
-// a campaign in the wizard (preview, launch problems), reorder its steps and variants, use the
-// phone layout, sign out.
+// a campaign in the wizard (preview, launch problems), reorder its steps and variants, bulk-add
+// senders from a CSV (a bad row first), use the phone layout, sign out.
 //
 // Run through ./run, which starts kiln and passes KILN_URL, KILN_EMAIL, KILN_PASSWORD, CHROMIUM,
 // E2E_PROFILE_DIR and E2E_ARTIFACTS. Any console error, page error, failed request or HTTP error

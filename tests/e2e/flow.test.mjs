@@ -5,8 +5,9 @@
 // of the stack), create and launch a campaign, watch its progress move on the overview, have a
 // lead answer over SMTP (In-Reply-To the mail it received, read from its Maildir), see the answer
 // in the unified inbox, set the lead's status, reply from the thread, and find that reply in the
-// lead's mailbox in the same thread. Then the warm-up and suppression screens. Screenshots go to
-// E2E_ARTIFACTS (flow-*.png).
+// lead's mailbox in the same thread. Then the warm-up and suppression screens, and a second sender
+// bulk-added from CSV rows and verified from the dialog. Screenshots go to E2E_ARTIFACTS
+// (flow-*.png).
 //
 // Run through ./run, which starts this kiln and passes KILN_URL, KILN_EMAIL, KILN_PASSWORD,
 // CHROMIUM, E2E_PROFILE_DIR, E2E_ARTIFACTS and the mail stack's environment (`scripts/mailstack
