@@ -7,6 +7,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useId, useRef, useState, type ReactNode } from "react";
+import { flushSync } from "react-dom";
 import { previewCampaign, type Preview, type StepCondition } from "../../api/campaigns";
 import { isApiError } from "../../api/client";
 import { useApi } from "../../api/context";
@@ -57,15 +58,19 @@ export function ContentStep({ ws, form, setForm, errors, custom_keys, editable, 
   function onMoveStep(from: number, to: number) {
     const key = form.steps[from]?.key;
     if (key === undefined) return;
-    setForm((f) => moveStep(f, from, to));
-    setAnnouncement(`Step ${from + 1} moved to position ${to + 1} of ${form.steps.length}.`);
+    flushSync(() => {
+      setForm((f) => moveStep(f, from, to));
+      setAnnouncement(`Step ${from + 1} moved to position ${to + 1} of ${form.steps.length}.`);
+    });
     refocusMove(key, to < from ? "up" : "down");
   }
   function onMoveVariant(step: number, from: number, to: number) {
     const v = form.steps[step]?.variants[from];
     if (v === undefined) return;
-    setForm((f) => moveVariant(f, step, from, to));
-    setAnnouncement(`Variant ${v.label || variantLabel(from)} of step ${step + 1} moved to position ${to + 1} of ${form.steps[step].variants.length}.`);
+    flushSync(() => {
+      setForm((f) => moveVariant(f, step, from, to));
+      setAnnouncement(`Variant ${v.label || variantLabel(from)} of step ${step + 1} moved to position ${to + 1} of ${form.steps[step].variants.length}.`);
+    });
     refocusMove(v.key, to < from ? "up" : "down");
   }
   const can_move = editable && reorder_blocked === null;
@@ -122,16 +127,14 @@ function moveButtonId(key: string, direction: "up" | "down"): string {
 }
 
 /**
- * Once React has moved the item, focuses its button for the same direction, or the other one when
- * the item reached the end (a disabled button cannot hold focus).
+ * Focuses the moved item's button for the same direction, or the other one when the item reached
+ * the end (a disabled button cannot hold focus). Called once React has rendered the move.
  */
 function refocusMove(key: string, direction: "up" | "down") {
-  requestAnimationFrame(() => {
-    const same = document.getElementById(moveButtonId(key, direction)) as HTMLButtonElement | null;
-    const other = document.getElementById(moveButtonId(key, direction === "up" ? "down" : "up")) as HTMLButtonElement | null;
-    const target = same && !same.disabled ? same : other;
-    target?.focus();
-  });
+  const same = document.getElementById(moveButtonId(key, direction)) as HTMLButtonElement | null;
+  const other = document.getElementById(moveButtonId(key, direction === "up" ? "down" : "up")) as HTMLButtonElement | null;
+  const target = same && !same.disabled ? same : other;
+  target?.focus();
 }
 
 /** "Move up" / "Move down" for one item; disabled at the ends and while reordering is blocked. */
@@ -286,15 +289,14 @@ function VariantEditor({ step_index, index, count, can_move, onMove, variant, er
     const start = el?.selectionStart ?? text.length;
     const end = el?.selectionEnd ?? text.length;
     const next = insertAt(text, start, end, snippet);
-    onChange((v) => ({ ...v, [part]: next.text }));
-    // Put the cursor after the inserted variable once React has written the new value.
-    requestAnimationFrame(() => {
-      const target = refs.current[part];
-      if (target) {
-        target.focus();
-        target.setSelectionRange(next.cursor, next.cursor);
-      }
-    });
+    // Render the new value now, then put the cursor after the inserted variable: done in the same
+    // event, so a key pressed right after lands there and not where a later frame would move it.
+    flushSync(() => onChange((v) => ({ ...v, [part]: next.text })));
+    const target = refs.current[part];
+    if (target) {
+      target.focus();
+      target.setSelectionRange(next.cursor, next.cursor);
+    }
   }
 
   const track = (part: TextPart) => ({
