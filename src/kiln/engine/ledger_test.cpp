@@ -309,6 +309,90 @@ TEST_P(LedgerTest, SlowWorkerSettlesItsReapedClaim) {
   EXPECT_EQ(*reaper.CountUnknown(key_.workspace_id, key_.campaign_id), 0);
 }
 
+// ScheduleAndClaim: one transaction creates and claims; the details see the stored message (its
+// id); a second call finds it claimed and does not call for details again; a failing details
+// function writes nothing.
+TEST_P(LedgerTest, ScheduleAndClaimIsOneTransactionAndOnlyOneWins) {
+  Ledger w1(*db_, clock_, "w1", Millis(600'000));
+  Ledger w2(*db_, clock_, "w2", Millis(600'000));
+  auto refused = w1.ScheduleAndClaim(key_, std::nullopt, sender_id_, clock_.NowMillis(),
+                                     [](const MessageRecord&) -> Result<ClaimDetails> {
+                                       return Status::InvalidArgument("no tracking key");
+                                     });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no tracking key"), std::string::npos);
+  EXPECT_EQ(MessageCount(), 0);  // rolled back with the claim
+
+  int64_t seen_id = 0;
+  auto first = w1.ScheduleAndClaim(key_, std::nullopt, sender_id_, clock_.NowMillis(),
+                                   [&](const MessageRecord& m) -> Result<ClaimDetails> {
+                                     EXPECT_EQ(m.status, MessageStatus::kScheduled);
+                                     seen_id = m.id;
+                                     return Details();
+                                   });
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->claimed);
+  EXPECT_EQ(first->message.id, seen_id);
+  EXPECT_EQ(first->message.status, MessageStatus::kSending);
+  EXPECT_EQ(first->message.attempts, 1);
+  auto stored = w1.Get(seen_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->status, MessageStatus::kSending);
+  EXPECT_EQ(stored->claimed_by, "w1");
+  EXPECT_EQ(stored->attempts, 1);
+  EXPECT_EQ(stored->message_id_header, "<m1@kiln-a.test>");
+  EXPECT_EQ(stored->lease_until, clock_.NowMillis() + 600'000);
+
+  bool asked = false;
+  auto second = w2.ScheduleAndClaim(key_, std::nullopt, sender_id_, clock_.NowMillis(),
+                                    [&](const MessageRecord&) -> Result<ClaimDetails> {
+                                      asked = true;
+                                      return Details();
+                                    });
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->claimed);
+  EXPECT_FALSE(asked);
+  EXPECT_EQ(second->message.claimed_by, "w1");
+  EXPECT_EQ(MessageCount(), 1);
+}
+
+// The writes a caller adds to a record commit with it, or neither does (the claim stays, to be
+// reaped as unknown, never resent).
+TEST_P(LedgerTest, RecordAndTheCallersWritesCommitTogether) {
+  Ledger ledger(*db_, clock_, "w1", Millis(600'000));
+  auto claim = ledger.ScheduleAndClaim(key_, std::nullopt, sender_id_, clock_.NowMillis(),
+                                       [&](const MessageRecord&) { return Details(); });
+  ASSERT_TRUE(claim.ok() && claim->claimed);
+  const int64_t id = claim->message.id;
+  mail::SendResult accepted;
+  accepted.cls = mail::SendResult::Class::kAccepted;
+  accepted.code = 250;
+  auto failed = RecordDelivery(ledger, id, 1, accepted, backoff_, rng_, clock_,
+                               [](store::Tx&, const Delivery& d) -> Status {
+                                 EXPECT_EQ(d.outcome, DeliveryOutcome::kSent);
+                                 return Status::Internal("lead update failed");
+                               });
+  ASSERT_FALSE(failed.ok());
+  auto still = ledger.Get(id);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->status, MessageStatus::kSending);  // nothing of the record was kept
+
+  int calls = 0;
+  auto recorded =
+      RecordDelivery(ledger, id, 1, accepted, backoff_, rng_, clock_,
+                     [&](store::Tx& tx, const Delivery&) -> Status {
+                       ++calls;
+                       // Inside the record's transaction: the message is sent.
+                       KILN_ASSIGN_OR_RETURN(auto row, tx.QueryRow("engine.message_get", {id}));
+                       EXPECT_EQ(row.Text("status"), "sent");
+                       return Status::Ok();
+                     });
+  ASSERT_TRUE(recorded.ok()) << recorded.status().ToString();
+  EXPECT_EQ(recorded->outcome, DeliveryOutcome::kSent);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(ledger.Get(id)->status, MessageStatus::kSent);
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, LedgerTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
                          kiln::testing::DbBackendName());
 

@@ -1069,6 +1069,16 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     in_flight.remove_if([c](const ColdSend& x) { return &x == c; });
     return s;
   };
+  // Moves the exchanges in flight on (replies read, next commands written) without waiting, and
+  // settles those that finished. Called between the steps of working on a lead, so an exchange
+  // waits for at most one step of this thread's work rather than a whole lead's at each reply.
+  auto pump = [&](bool settle_finished) -> Status {
+    if (in_flight.empty()) return Status::Ok();
+    if (io_.stopped()) io_.restart();
+    io_.poll();
+    while (settle_finished && !finished.empty()) KILN_RETURN_IF_ERROR(settle_next());
+    return Status::Ok();
+  };
   // Every exchange started here ends here. When the tick fails part-way the ones still in flight
   // are waited for (their buffers live here) and settled if the database lets them; a claim left
   // unsettled is reaped as `unknown` after its lease, never resent.
@@ -1109,6 +1119,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     budget -= static_cast<int64_t>(leads.size());
     after = {leads.back().Int("next_at"), leads.back().Int("id")};
     for (const store::Row& lead : leads) {
+      KILN_RETURN_IF_ERROR(pump(/*settle_finished=*/true));
       now = clock_.NowMillis();
       // A sender mid-exchange stays: it is paced again when its outcome is settled.
       std::erase_if(ready, [&](SenderState* s) {
@@ -1381,6 +1392,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         continue;
       }
       const int64_t message_id = claim.message.id;
+      KILN_RETURN_IF_ERROR(pump(/*settle_finished=*/false));
       out.from = {sender.info.from_name.empty() ? sender.info.name : sender.info.from_name,
                   sender.info.email};
       const std::string first = lead.Text("first_name"), last = lead.Text("last_name");
@@ -1437,9 +1449,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       } else {
         // Lets the exchange start (connect, write) before the next lead is worked on, and
         // settles whatever finished meanwhile.
-        if (io_.stopped()) io_.restart();
-        io_.poll();
-        while (!finished.empty()) KILN_RETURN_IF_ERROR(settle_next());
+        KILN_RETURN_IF_ERROR(pump(/*settle_finished=*/true));
       }
       now = clock_.NowMillis();
     }
