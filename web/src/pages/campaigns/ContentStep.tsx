@@ -137,7 +137,10 @@ function refocusMove(key: string, direction: "up" | "down") {
   target?.focus();
 }
 
-/** "Move up" / "Move down" for one item; disabled at the ends and while reordering is blocked. */
+/**
+ * "Move up" / "Move down" for one item; disabled at the ends and while reordering is blocked. At
+ * phone width only the arrows show (the accessible names stay whole).
+ */
 function MoveButtons({ item_key, name, index, count, can_move, onMove }: {
   item_key: string;
   name: string;
@@ -152,11 +155,13 @@ function MoveButtons({ item_key, name, index, count, can_move, onMove }: {
     <div role="group" aria-label={`Order of ${name}`} className="flex gap-1">
       <Button id={moveButtonId(item_key, "up")} size="sm" variant="ghost" disabled={!can_move || index === 0}
         aria-label={`Move ${name} up`} aria-describedby={blocked} onClick={() => onMove(index - 1)}>
-        <span aria-hidden="true">↑</span> Up
+        <span aria-hidden="true">↑</span>
+        <span className="hidden sm:inline">Up</span>
       </Button>
       <Button id={moveButtonId(item_key, "down")} size="sm" variant="ghost" disabled={!can_move || index === count - 1}
         aria-label={`Move ${name} down`} aria-describedby={blocked} onClick={() => onMove(index + 1)}>
-        <span aria-hidden="true">↓</span> Down
+        <span aria-hidden="true">↓</span>
+        <span className="hidden sm:inline">Down</span>
       </Button>
     </div>
   );
@@ -333,7 +338,7 @@ function VariantEditor({ step_index, index, count, can_move, onMove, variant, er
           onChange={(e) => onChange((v) => ({ ...v, enabled: e.target.checked }))}
           className="pb-2"
         />
-        <div className="ml-auto flex items-end gap-2">
+        <div className="ml-auto flex flex-wrap items-end gap-2">
           <div>
             <label htmlFor={picker_id} className="mb-1 block text-sm font-medium text-slate-700">
               <Named prefix={name}>Insert variable</Named>
