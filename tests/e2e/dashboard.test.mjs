@@ -502,6 +502,12 @@ describe("Kiln dashboard", () => {
     await page.waitForFunction((el) => el.getAttribute("aria-invalid") === "true", await email.elementHandle());
     assert.match(await page.locator(`[id="${await email.getAttribute("aria-describedby")}"]`).innerText(), /already exists/);
 
+    // Leaving now would lose the change: the page asks first.
+    await page.getByRole("link", { name: "Back to leads" }).click();
+    const leave = page.getByRole("dialog", { name: "Leave without saving?" });
+    await leave.getByRole("button", { name: "Stay" }).click();
+    await leave.waitFor({ state: "hidden" });
+
     // Back to her own address; a phone number, the custom field renamed, one added, one removed.
     await email.fill("ann@lead.test");
     assert.equal(await email.getAttribute("aria-invalid"), null, "editing a field takes its error away");

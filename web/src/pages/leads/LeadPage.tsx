@@ -4,8 +4,8 @@
 // membership changes at once, one list at a time. Viewers see the same page read-only.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { Link, useParams } from "react-router";
+import { useEffect, useState, type FormEvent } from "react";
+import { Link, useBlocker, useParams } from "react-router";
 import { isApiError } from "../../api/client";
 import { useApi } from "../../api/context";
 import type { Conversation } from "../../api/inbox";
@@ -16,6 +16,7 @@ import { useWorkspace } from "../../layout/workspace";
 import { formatDateTime } from "../../lib/format";
 import { describeError } from "../../lib/forms";
 import { Button, buttonClass } from "../../ui/Button";
+import { Dialog } from "../../ui/Dialog";
 import { CheckboxField, FormError, SelectField, TextField } from "../../ui/Field";
 import { Badge, Card, EmptyState, ErrorState, PageHeader } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
@@ -139,6 +140,14 @@ function LeadForm({ lead, can_edit }: { lead: LeadWithLists; can_edit: boolean }
   });
 
   const changed = Object.keys(patchFromForm(lead, form)).length > 0;
+  // Leaving with unsaved changes asks first (another page of the app, a reload, closing the tab).
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => changed && currentLocation.pathname !== nextLocation.pathname);
+  useEffect(() => {
+    if (!changed) return;
+    const warn = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [changed]);
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -273,6 +282,14 @@ function LeadForm({ lead, can_edit }: { lead: LeadWithLists; can_edit: boolean }
           </div>
         )}
       </form>
+      <Dialog open={blocker.state === "blocked"} title="Leave without saving?" description="This lead has changes that are not saved yet." onClose={() => blocker.reset?.()}>
+        <div className="flex flex-wrap justify-end gap-2">
+          <Button onClick={() => blocker.reset?.()}>Stay</Button>
+          <Button variant="danger" onClick={() => blocker.proceed?.()}>
+            Leave without saving
+          </Button>
+        </div>
+      </Dialog>
     </Card>
   );
 }
