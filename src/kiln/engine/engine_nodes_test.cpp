@@ -132,9 +132,11 @@ class EngineNodesTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.ToString();
   }
 
-  // Starts three `kiln worker` processes with lease `lease_ms` (plus `extra` settings), then waits
-  // until the work is spread: each worker holds one of the three senders and has sent for it.
-  void StartThreeAndSpread(int64_t lease_ms, std::vector<std::string> extra = {}) {
+  // Starts three `kiln worker` processes with lease `lease_ms` (plus `extra` settings); once all
+  // three count as live workers, seeds the campaign and waits until the work is spread: each
+  // worker holds one of the three senders and has sent for it. (Seeding first would let the first
+  // worker up take every sender until its next fair share, a third of the lease later.)
+  void StartThreeSeedAndSpread(int64_t lease_ms, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"--db",
                                      url_,
                                      "--data-dir",
@@ -165,6 +167,17 @@ class EngineNodesTest : public ::testing::Test {
       EXPECT_EQ(PidOfWorkerId(w->id), w->pid) << "worker id " << w->id << " does not name its pid";
       started_.push_back(*w);
     }
+    auto all_live = [&] {
+      for (const auto& w : started_) {
+        if (Count("nodes_test.worker_rows", {w.id}) != 1) return false;
+      }
+      return true;
+    };
+    const auto live_deadline = Steady::now() + kWithin;
+    while (!all_live() && Steady::now() < live_deadline) std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(all_live()) << "the three workers did not all write their heartbeat";
+    Seed();
+    if (HasFatalFailure()) return;
     auto spread = [&] {
       auto leases = Leases();
       auto sent = SentSince(0);
@@ -177,8 +190,8 @@ class EngineNodesTest : public ::testing::Test {
       }
       return true;
     };
-    // A worker gives senders back at its fair share, every third of the lease.
-    const auto spread_deadline = Steady::now() + kWithin + std::chrono::milliseconds(lease_ms);
+    // Each takes its share of the senders nobody holds at its next refresh.
+    const auto spread_deadline = Steady::now() + kWithin;
     while (!spread() && Steady::now() < spread_deadline) std::this_thread::sleep_for(50ms);
     ASSERT_TRUE(spread()) << "the three workers did not each take a sender and send for it";
   }
@@ -327,9 +340,7 @@ class EngineNodesTest : public ::testing::Test {
 };
 
 TEST_F(EngineNodesTest, ThreeWorkersShareAndTakeOverAKilledWorkersSenders) {
-  Seed();
-  if (HasFatalFailure()) return;
-  StartThreeAndSpread(kLeaseMs);
+  StartThreeSeedAndSpread(kLeaseMs);
   if (HasFatalFailure()) return;
 
   // Kill one while it holds its lease, with most of the campaign still to send.
@@ -377,9 +388,7 @@ TEST_F(EngineNodesTest, ThreeWorkersShareAndTakeOverAKilledWorkersSenders) {
 // SIGTERM: the worker finishes what it is sending, gives its leases back and exits 0; another
 // worker takes its sender at once instead of waiting for the lease to lapse.
 TEST_F(EngineNodesTest, SigtermHandsAWorkersSendersOverAtOnce) {
-  Seed();
-  if (HasFatalFailure()) return;
-  StartThreeAndSpread(kStopLeaseMs, {"--engine-refresh-ms", std::to_string(kRefreshMs)});
+  StartThreeSeedAndSpread(kStopLeaseMs, {"--engine-refresh-ms", std::to_string(kRefreshMs)});
   if (HasFatalFailure()) return;
 
   const KilnWorkers::Worker leaving = started_[0];
