@@ -164,62 +164,7 @@ Limits PeerLimits(const store::Row& row, const ZoneDay& zd, int64_t now_ms) {
 }
 
 // Every candidate of the workspace with its room today.
-struct Candidates {
-  std::vector<Candidate> bots;
-  std::vector<Candidate> peers;  // every sender of the workspace with warm-up on (a sender's own
-                                 // history keeps it from picking itself)
-  int64_t days_end_ms = std::numeric_limits<int64_t>::max();  // the first counterpart day's end
-};
-
-// The earliest end of the days in `days`, into `end_ms`.
-void EarliestDayEnd(const ZoneDays& days, int64_t* end_ms) {
-  for (const auto& [name, zd] : days.all()) {
-    if (zd.zone) *end_ms = std::min(*end_ms, zd.bounds.end_ms);
-  }
-}
-
-Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones,
-                                  int64_t workspace_id, int64_t now_ms) {
-  Candidates out;
-  KILN_ASSIGN_OR_RETURN(auto bot_rows, tx.Query("warmup.workspace_bots", {workspace_id}));
-  // No sender has id 0: every peer of the workspace.
-  KILN_ASSIGN_OR_RETURN(auto peer_rows, tx.Query("warmup.workspace_peers", {workspace_id, 0}));
-
-  ZoneDays bot_days(zones, now_ms);
-  for (const store::Row& row : bot_rows) bot_days.Of(row.Text("timezone"));
-  EarliestDayEnd(bot_days, &out.days_end_ms);
-  KILN_ASSIGN_OR_RETURN(auto received,
-                        CountsByZone(tx, "warmup.bot_received_between", workspace_id, bot_days));
-  KILN_ASSIGN_OR_RETURN(auto replies,
-                        CountsByZone(tx, "warmup.bot_replies_between", workspace_id, bot_days));
-  out.bots.reserve(bot_rows.size());
-  for (const store::Row& row : bot_rows) {
-    const ZoneDay& zd = bot_days.Of(row.Text("timezone"));
-    if (!zd.zone) continue;
-    const Limits limits = BotLimits(row, zd);
-    const int64_t id = row.Int("id");
-    int room = limits.receive_cap - CountOf(received, id);
-    if (CountOf(replies, id) >= limits.send_volume) room = 0;
-    out.bots.push_back({id, AddressDomain(row.Text("email")), row.Text("provider"), room});
-  }
-
-  ZoneDays peer_days(zones, now_ms);
-  for (const store::Row& row : peer_rows) peer_days.Of(row.Text("timezone"));
-  EarliestDayEnd(peer_days, &out.days_end_ms);
-  KILN_ASSIGN_OR_RETURN(auto peer_received,
-                        CountsByZone(tx, "warmup.peer_received_between", workspace_id, peer_days));
-  out.peers.reserve(peer_rows.size());
-  for (const store::Row& row : peer_rows) {
-    const ZoneDay& zd = peer_days.Of(row.Text("timezone"));
-    if (!zd.zone) continue;
-    const int64_t id = row.Int("id");
-    out.peers.push_back({id, AddressDomain(row.Text("email")), "",
-                         PeerLimits(row, zd, now_ms).receive_cap - CountOf(peer_received, id)});
-  }
-  return out;
-}
-
-// A counterpart's room counted again from the rows (after taking its row lock).
+// A counterpart's room counted from the rows.
 Result<int> RoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
   const store::Params params{id, limits.today.start_ms, limits.today.end_ms};
   KILN_ASSIGN_OR_RETURN(
@@ -233,21 +178,127 @@ Result<int> RoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
   return room;
 }
 
+bool SameLimits(const Limits& a, const Limits& b) {
+  return a.today.start_ms == b.today.start_ms && a.today.end_ms == b.today.end_ms &&
+         a.receive_cap == b.receive_cap && a.send_volume == b.send_volume;
+}
+
+// Every candidate of the workspace with its room today, and the limits it was counted under.
+struct Candidates {
+  std::vector<Candidate> bots;
+  std::vector<Candidate> peers;  // every sender of the workspace with warm-up on (a sender's own
+                                 // history keeps it from picking itself)
+  std::unordered_map<int64_t, Limits> bot_limits, peer_limits;
+  int64_t days_end_ms = std::numeric_limits<int64_t>::max();  // the first counterpart day's end
+};
+
+// The earliest end of the days in `days`, into `end_ms`.
+void EarliestDayEnd(const ZoneDays& days, int64_t* end_ms) {
+  for (const auto& [name, zd] : days.all()) {
+    if (zd.zone) *end_ms = std::min(*end_ms, zd.bounds.end_ms);
+  }
+}
+
+// What a read of the candidates may keep from the previous one of the same days: the rooms in
+// its pool, for the candidates whose limits did not change.
+struct Kept {
+  const PairingPool& pool;
+  const std::unordered_map<int64_t, Limits>& bot_limits;
+  const std::unordered_map<int64_t, Limits>& peer_limits;
+};
+
+// The room of one candidate: kept, or counted on its own (new, or its limits changed).
+Result<int> RoomOf(store::Tx& tx, bool bot, int64_t id, const Limits& limits, const Kept& kept) {
+  const auto& old = bot ? kept.bot_limits : kept.peer_limits;
+  auto it = old.find(id);
+  if (it != old.end() && SameLimits(it->second, limits)) {
+    return kept.pool.RoomOf(bot ? CounterpartKind::kBot : CounterpartKind::kPeer, id);
+  }
+  return RoomNow(tx, bot, id, limits);
+}
+
+// Reads the workspace's candidates. Without `kept`, every room is counted from the day's rows
+// (two workspace-wide counts per kind and time zone); with it, only the rooms of new candidates
+// and of candidates whose limits changed are.
+Result<Candidates> LoadCandidates(store::Tx& tx, domain::TimeZoneDatabase& zones,
+                                  int64_t workspace_id, int64_t now_ms, const Kept* kept) {
+  Candidates out;
+  KILN_ASSIGN_OR_RETURN(auto bot_rows, tx.Query("warmup.workspace_bots", {workspace_id}));
+  // No sender has id 0: every peer of the workspace.
+  KILN_ASSIGN_OR_RETURN(auto peer_rows, tx.Query("warmup.workspace_peers", {workspace_id, 0}));
+
+  ZoneDays bot_days(zones, now_ms);
+  for (const store::Row& row : bot_rows) bot_days.Of(row.Text("timezone"));
+  EarliestDayEnd(bot_days, &out.days_end_ms);
+  std::map<int64_t, int> received, replies;
+  if (!kept) {
+    KILN_ASSIGN_OR_RETURN(received,
+                          CountsByZone(tx, "warmup.bot_received_between", workspace_id, bot_days));
+    KILN_ASSIGN_OR_RETURN(replies,
+                          CountsByZone(tx, "warmup.bot_replies_between", workspace_id, bot_days));
+  }
+  out.bots.reserve(bot_rows.size());
+  for (const store::Row& row : bot_rows) {
+    const ZoneDay& zd = bot_days.Of(row.Text("timezone"));
+    if (!zd.zone) continue;
+    const Limits limits = BotLimits(row, zd);
+    const int64_t id = row.Int("id");
+    int room = 0;
+    if (kept) {
+      KILN_ASSIGN_OR_RETURN(room, RoomOf(tx, true, id, limits, *kept));
+    } else {
+      room = CountOf(replies, id) >= limits.send_volume
+                 ? 0
+                 : limits.receive_cap - CountOf(received, id);
+    }
+    out.bots.push_back({id, AddressDomain(row.Text("email")), row.Text("provider"), room});
+    out.bot_limits[id] = limits;
+  }
+
+  ZoneDays peer_days(zones, now_ms);
+  for (const store::Row& row : peer_rows) peer_days.Of(row.Text("timezone"));
+  EarliestDayEnd(peer_days, &out.days_end_ms);
+  std::map<int64_t, int> peer_received;
+  if (!kept) {
+    KILN_ASSIGN_OR_RETURN(
+        peer_received, CountsByZone(tx, "warmup.peer_received_between", workspace_id, peer_days));
+  }
+  out.peers.reserve(peer_rows.size());
+  for (const store::Row& row : peer_rows) {
+    const ZoneDay& zd = peer_days.Of(row.Text("timezone"));
+    if (!zd.zone) continue;
+    const Limits limits = PeerLimits(row, zd, now_ms);
+    const int64_t id = row.Int("id");
+    int room = 0;
+    if (kept) {
+      KILN_ASSIGN_OR_RETURN(room, RoomOf(tx, false, id, limits, *kept));
+    } else {
+      room = limits.receive_cap - CountOf(peer_received, id);
+    }
+    out.peers.push_back({id, AddressDomain(row.Text("email")), "", room});
+    out.peer_limits[id] = limits;
+  }
+  return out;
+}
+
 }  // namespace
 
 // A workspace's candidates as last read, in the pool pairing picks from (see source.h): the
 // rooms are kept by this source's claims and by the recounts under lock until the next read.
 struct DbWarmupSource::Workspace {
-  Workspace(const Candidates& c, int64_t now_ms)
-      : pool(c.bots, c.peers),
-        candidates(c.bots.size() + c.peers.size()),
+  Workspace(Candidates c, int64_t now_ms, int64_t counted_at_ms)
+      : pool(std::move(c.bots), std::move(c.peers)),
+        bot_limits(std::move(c.bot_limits)),
+        peer_limits(std::move(c.peer_limits)),
         loaded_at_ms(now_ms),
+        counted_at_ms(counted_at_ms),
         days_end_ms(c.days_end_ms) {}
   PairingPool pool;
-  size_t candidates;
+  std::unordered_map<int64_t, Limits> bot_limits, peer_limits;  // what the rooms were counted for
   int64_t loaded_at_ms;
-  int64_t days_end_ms;  // a counterpart's day turns here: every room is new
-  int64_t picks = 0;    // new threads started since the read
+  int64_t counted_at_ms;  // when every room was last counted from the rows
+  int64_t days_end_ms;    // a counterpart's day turns here: every room is new
+  int64_t picks = 0;      // new threads started since the read
 };
 
 DbWarmupSource::DbWarmupSource(store::Database& db, domain::TimeZoneDatabase& zones,
@@ -365,16 +416,21 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
   // (c): a new thread with the counterpart pairing picks.
   auto start_thread = [&](store::Tx& tx) -> Status {
     std::unique_ptr<Workspace>& cached = workspaces_[sender.workspace_id];
-    const bool stale =
-        cached && (now_ms < cached->loaded_at_ms || now_ms >= cached->days_end_ms ||
-                   (now_ms - cached->loaded_at_ms >= options_.candidates_refresh.count() &&
+    // A new day or time gone back: every room is counted again. Past the refresh: the
+    // candidates are read again, keeping the rooms of those whose limits did not change.
+    const bool recount = !cached || now_ms < cached->counted_at_ms ||
+                         now_ms < cached->loaded_at_ms || now_ms >= cached->days_end_ms;
+    const bool reread =
+        recount || (now_ms - cached->loaded_at_ms >= options_.candidates_refresh.count() &&
                     static_cast<size_t>(cached->picks) * kCandidatesPerThreadBeforeRead >=
-                        cached->candidates));
-    if (!cached || stale) {
-      cached.reset();
-      KILN_ASSIGN_OR_RETURN(Candidates candidates,
-                            LoadCandidates(tx, zones_, sender.workspace_id, now_ms));
-      cached = std::make_unique<Workspace>(candidates, now_ms);
+                        cached->pool.bot_count() + cached->pool.peer_count());
+    if (reread) {
+      std::optional<Kept> kept;
+      if (!recount) kept.emplace(Kept{cached->pool, cached->bot_limits, cached->peer_limits});
+      KILN_ASSIGN_OR_RETURN(Candidates candidates, LoadCandidates(tx, zones_, sender.workspace_id,
+                                                                  now_ms, kept ? &*kept : nullptr));
+      const int64_t counted_at = recount ? now_ms : cached->counted_at_ms;
+      cached = std::make_unique<Workspace>(std::move(candidates), now_ms, counted_at);
     }
     PairingPool& pool = cached->pool;
     if (pool.bot_count() == 0 && pool.peer_count() == 0) return Status::Ok();

@@ -19,17 +19,18 @@
 // at most once per lapse_check_interval of `now`, so a queue manager that only knows the
 // WarmupSource interface still gets lapsed claims reported.
 //
-// The candidates of (c) — every active bot and warm-up peer of the workspace with its room today,
-// counted from the rows — are read once and kept per workspace in the pairing pool, so a new
-// thread costs its own pick rather than a read of the whole workspace. They are read again when a
-// counterpart's day turns, when `now` goes back, and once options.candidates_refresh has passed
-// and this source has started one new thread per 64 candidates since the last read (so the read,
-// linear in the workspace, costs each thread a bounded share). Meanwhile the rooms are kept by
-// this source's own claims. The pool is only a hint: the counterpart a pick names is locked,
-// read (status, limits now) and counted again from the rows before anything is claimed, so mail
-// claimed by other processes, replies a bot owes, a paused counterpart and a lowered limit are
-// never overrun; a new bot or peer, a raised limit or room freed by a failure waits for the next
-// read.
+// The candidates of (c) — every active bot and warm-up peer of the workspace with its room today —
+// are kept per workspace in the pairing pool, so a new thread costs its own pick rather than a
+// read of the whole workspace. Every room is counted from the day's rows when a counterpart's day
+// turns and when `now` goes back. Past options.candidates_refresh, once this source has started
+// one new thread per 64 candidates since the last read (so the read, linear in the workspace,
+// costs each thread a bounded share), the candidates are read again: new ones and those whose
+// limits changed are counted on their own, the others keep their rooms. In between the rooms are
+// kept by this source's own claims. The pool is only a hint: the counterpart a pick names is
+// locked, read (status, limits now) and counted again from the rows before anything is claimed,
+// so mail claimed by other processes, replies a bot owes, a paused counterpart and a lowered
+// limit are never overrun; a new bot or peer or a raised limit waits for the next read, room
+// freed by a failed send for the next day.
 //
 // Thread-safety: one instance is used by one scheduler thread at a time (WarmupSource's contract);
 // several processes may run their own over one database (a bot's or peer's last room is taken
@@ -55,7 +56,7 @@ struct WarmupSourceOptions {
   Millis claim_lapse{900'000};          // a 'sending' row older than this was caught by a crash
   uint64_t seed = 1;                    // pairing draws and content; mixed with row and sender ids
   Millis lapse_check_interval{60'000};  // how often Next looks for lapsed claims
-  Millis candidates_refresh{300'000};   // how long a workspace's candidates and rooms are kept
+  Millis candidates_refresh{300'000};   // the least time a workspace's candidates are kept
 };
 
 class DbWarmupSource final : public engine::WarmupSource {
