@@ -22,10 +22,12 @@ namespace kiln::warmup {
 namespace {
 
 constexpr int kMaxAttempts = 8;  // rows canceled or rooms lost to a race before giving up a turn
-// Past candidates_refresh, the candidates are read again only once this source has started one
-// new thread per this many candidates since the last read: the read is linear in the workspace,
-// so it costs each new thread a bounded share whatever the workspace's size and pace.
-constexpr size_t kCandidatesPerThreadBeforeRead = 64;
+// Past candidates_refresh, the candidates are read again when the workspace's bots or senders
+// changed (their count or latest updated_at), and otherwise once this source has started one new
+// thread per this many candidates since the last read (a change that left updated_at alone): the
+// read is linear in the workspace, so it costs each new thread a bounded share whatever the
+// workspace's size and pace.
+constexpr size_t kCandidatesPerThreadBeforeRead = 4;
 
 std::string StripBrackets(std::string_view id) {
   if (id.size() >= 2 && id.front() == '<' && id.back() == '>') id = id.substr(1, id.size() - 2);
@@ -199,6 +201,14 @@ void EarliestDayEnd(const ZoneDays& days, int64_t* end_ms) {
   }
 }
 
+// Whether the workspace's bots or senders changed: compared with the value at the last read.
+Result<std::vector<int64_t>> Fingerprint(store::Tx& tx, int64_t workspace_id) {
+  KILN_ASSIGN_OR_RETURN(store::Row row,
+                        tx.QueryRow("warmup.workspace_fingerprint", {workspace_id}));
+  return std::vector<int64_t>{row.Int("bots"), row.Int("bots_changed"), row.Int("senders"),
+                              row.Int("senders_changed")};
+}
+
 // What a read of the candidates may keep from the previous one of the same days: the rooms in
 // its pool, for the candidates whose limits did not change.
 struct Kept {
@@ -292,13 +302,16 @@ struct DbWarmupSource::Workspace {
         peer_limits(std::move(c.peer_limits)),
         loaded_at_ms(now_ms),
         counted_at_ms(counted_at_ms),
-        days_end_ms(c.days_end_ms) {}
+        days_end_ms(c.days_end_ms),
+        checked_at_ms(now_ms) {}
   PairingPool pool;
   std::unordered_map<int64_t, Limits> bot_limits, peer_limits;  // what the rooms were counted for
   int64_t loaded_at_ms;
-  int64_t counted_at_ms;  // when every room was last counted from the rows
-  int64_t days_end_ms;    // a counterpart's day turns here: every room is new
-  int64_t picks = 0;      // new threads started since the read
+  int64_t counted_at_ms;             // when every room was last counted from the rows
+  int64_t days_end_ms;               // a counterpart's day turns here: every room is new
+  int64_t picks = 0;                 // new threads started since the read
+  int64_t checked_at_ms;             // when the rows were last looked at for a change
+  std::vector<int64_t> fingerprint;  // warmup.workspace_fingerprint at the read
 };
 
 DbWarmupSource::DbWarmupSource(store::Database& db, domain::TimeZoneDatabase& zones,
@@ -420,17 +433,29 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     // candidates are read again, keeping the rooms of those whose limits did not change.
     const bool recount = !cached || now_ms < cached->counted_at_ms ||
                          now_ms < cached->loaded_at_ms || now_ms >= cached->days_end_ms;
-    const bool reread =
-        recount || (now_ms - cached->loaded_at_ms >= options_.candidates_refresh.count() &&
-                    static_cast<size_t>(cached->picks) * kCandidatesPerThreadBeforeRead >=
-                        cached->pool.bot_count() + cached->pool.peer_count());
+    bool reread = recount;
+    std::vector<int64_t> fingerprint;
+    const int64_t refresh = options_.candidates_refresh.count();
+    if (recount || now_ms - cached->checked_at_ms >= refresh) {
+      KILN_ASSIGN_OR_RETURN(fingerprint, Fingerprint(tx, sender.workspace_id));
+      if (cached) cached->checked_at_ms = now_ms;
+    }
+    if (!reread && now_ms - cached->loaded_at_ms >= refresh) {
+      reread = (!fingerprint.empty() && fingerprint != cached->fingerprint) ||
+               static_cast<size_t>(cached->picks) * kCandidatesPerThreadBeforeRead >=
+                   cached->pool.bot_count() + cached->pool.peer_count();
+    }
     if (reread) {
+      if (fingerprint.empty()) {
+        KILN_ASSIGN_OR_RETURN(fingerprint, Fingerprint(tx, sender.workspace_id));
+      }
       std::optional<Kept> kept;
       if (!recount) kept.emplace(Kept{cached->pool, cached->bot_limits, cached->peer_limits});
       KILN_ASSIGN_OR_RETURN(Candidates candidates, LoadCandidates(tx, zones_, sender.workspace_id,
                                                                   now_ms, kept ? &*kept : nullptr));
       const int64_t counted_at = recount ? now_ms : cached->counted_at_ms;
       cached = std::make_unique<Workspace>(std::move(candidates), now_ms, counted_at);
+      cached->fingerprint = std::move(fingerprint);
     }
     PairingPool& pool = cached->pool;
     if (pool.bot_count() == 0 && pool.peer_count() == 0) return Status::Ok();

@@ -22,15 +22,16 @@
 // The candidates of (c) — every active bot and warm-up peer of the workspace with its room today —
 // are kept per workspace in the pairing pool, so a new thread costs its own pick rather than a
 // read of the whole workspace. Every room is counted from the day's rows when a counterpart's day
-// turns and when `now` goes back. Past options.candidates_refresh, once this source has started
-// one new thread per 64 candidates since the last read (so the read, linear in the workspace,
-// costs each thread a bounded share), the candidates are read again: new ones and those whose
-// limits changed are counted on their own, the others keep their rooms. In between the rooms are
-// kept by this source's own claims. The pool is only a hint: the counterpart a pick names is
-// locked, read (status, limits now) and counted again from the rows before anything is claimed,
-// so mail claimed by other processes, replies a bot owes, a paused counterpart and a lowered
-// limit are never overrun; a new bot or peer or a raised limit waits for the next read, room
-// freed by a failed send for the next day.
+// turns and when `now` goes back. Past options.candidates_refresh the candidates are read again
+// when the workspace's bots or senders changed (their count or latest updated_at, looked at once
+// per candidates_refresh), or else once this source has started one new thread per 4 candidates
+// since the last read (so the read, linear in the workspace, costs each thread a bounded share);
+// new candidates and those whose limits changed are then counted on their own, the others keep
+// their rooms. In between the rooms are kept by this source's own claims. The pool is only a
+// hint: the counterpart a pick names is locked, read (status, limits now) and counted again from
+// the rows before anything is claimed, so mail claimed by other processes, replies a bot owes, a
+// paused counterpart and a lowered limit are never overrun; a new bot or peer or a raised limit
+// waits for the next read, room freed by a failed send for the next day.
 //
 // Thread-safety: one instance is used by one scheduler thread at a time (WarmupSource's contract);
 // several processes may run their own over one database (a bot's or peer's last room is taken

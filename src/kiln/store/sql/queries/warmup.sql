@@ -92,6 +92,15 @@ SELECT id, email, provider, timezone, aging_start_at, aging_end_at, aging_start_
 FROM bots WHERE workspace_id = $1 AND status = 'active'
 ORDER BY id;
 
+-- name: warmup.workspace_fingerprint
+-- Whether workspace $1's bots or senders changed since the candidates were read: how many there
+-- are and their latest updated_at (every settings, status and plan change sets it).
+SELECT (SELECT COUNT(*) FROM bots WHERE workspace_id = $1) AS bots,
+       (SELECT COALESCE(MAX(updated_at), 0) FROM bots WHERE workspace_id = $1) AS bots_changed,
+       (SELECT COUNT(*) FROM senders WHERE workspace_id = $1) AS senders,
+       (SELECT COALESCE(MAX(updated_at), 0) FROM senders WHERE workspace_id = $1)
+         AS senders_changed;
+
 -- name: warmup.workspace_peers
 -- Peer candidates: the workspace's other active senders with warm-up on, and their plans.
 SELECT id, email, timezone, warmup_start_at, warmup_end_at, warmup_start_volume,
