@@ -297,6 +297,40 @@ describe("Kiln dashboard", () => {
     await page.getByRole("row", { name: /bob@acme\.test/ }).waitFor();
   });
 
+  step("a session revoked mid-use sends the user to sign-in and back to the page, without a storm of failed calls", async () => {
+    expectHttpError(/\/api\/v1\//, 401);
+    let refused = 0;
+    const count = (res) => {
+      if (res.status() === 401) refused++;
+    };
+    page.on("response", count);
+    try {
+      // The page stays open while the server revokes the session (as signing out everywhere does)
+      // and the access token lapses; the next thing the user does meets the end of the session.
+      await page.getByRole("row", { name: /bob@acme\.test/ }).waitFor();
+      sql(`UPDATE refresh_tokens SET revoked_at = ${Date.now()}, revoked_reason = 'e2e: revoked mid-use' WHERE revoked_at IS NULL;`);
+      await context.clearCookies({ name: "kiln_access" });
+      await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Audit log" }).click();
+      await page.waitForURL(/\/sign-in\?/);
+      await page.getByText("Your session has expired").waitFor();
+      const next = new URL(page.url()).searchParams.get("next");
+      assert.equal(next, `/w/${workspace_id}/settings/audit-log`);
+      await browser.settle();
+      // The audit log's call, the refresh it tried, and perhaps the shell's own: a handful, not a loop.
+      assert.ok(refused >= 2 && refused <= 6, `${refused} answers 401 after the revocation`);
+      const settled = refused;
+      await page.waitForTimeout(1500);
+      assert.equal(refused, settled, "the sign-in page keeps calling the API after the session ended");
+    } finally {
+      page.off("response", count);
+    }
+    await page.getByLabel("Email", { exact: true }).fill(kEmail);
+    await page.getByLabel("Password", { exact: true }).fill(kPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(new RegExp(`/w/${workspace_id}/settings/audit-log$`));
+    await page.getByRole("table", { name: /Audit log/ }).waitFor();
+  });
+
   step("the overview shows sends live as the engine records them", async () => {
     const now = Date.now();
     // A running campaign with two leads, as a launch leaves it (launching needs a public URL and
@@ -762,6 +796,14 @@ describe("Kiln dashboard", () => {
     await shot("34-sender-placement-by-provider");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
+
+    // The analytics page shows a chosen sender's warm-up placement over time too.
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Analytics" }).click();
+    const card = page.locator("section", { has: page.getByRole("heading", { name: "Warm-up placement" }) });
+    await card.getByLabel("Sender").selectOption({ label: "ana@acme.test" });
+    await card.getByText(/of 6 warm-up sent/).first().waitFor();
+    await card.scrollIntoViewIfNeeded();
+    await shot("34b-analytics-warmup-placement");
   });
 
   // Webhooks: a receiver on 127.0.0.1 (./run allows private webhook targets) records what Kiln
@@ -1044,6 +1086,71 @@ describe("Kiln dashboard", () => {
     assert.match(await page.locator(`[id="${await to.getAttribute("aria-describedby")}"]`).innerText(), /one email address/);
     await mail.getByRole("button", { name: "Close", exact: true }).click();
     await mail.waitFor({ state: "hidden" });
+  });
+
+  step("every main screen: each control has a name, the keyboard reaches it, and the screen fits 390 px", async () => {
+    const campaign_id = Number(sql(`SELECT id FROM campaigns WHERE workspace_id = ${workspace_id} AND name = 'Live launch';`));
+    const lead_id = Number(sql(`SELECT id FROM contacts WHERE workspace_id = ${workspace_id} AND email = 'lia@lead.test';`));
+    const screens = [
+      ["overview", ""],
+      ["campaigns", "campaigns"],
+      ["campaign", `campaigns/${campaign_id}`],
+      ["leads", "leads"],
+      ["lead", `leads/${lead_id}`],
+      ["import", "leads/import"],
+      ["lists", "lists"],
+      ["senders", "senders"],
+      ["warmup", "warmup"],
+      ["inbox", "inbox"],
+      ["analytics", "analytics"],
+      ["settings-members", "settings/members"],
+      ["settings-api-keys", "settings/api-keys"],
+      ["settings-webhooks", "settings/webhooks"],
+      ["settings-tracking-domain", "settings/tracking-domain"],
+      ["settings-suppression", "settings/suppression"],
+      ["settings-audit-log", "settings/audit-log"],
+      ["settings-workspace", "settings/workspace"],
+      ["account", "account"],
+    ];
+    // The checks themselves find what they look for: a page with an icon button without a
+    // label, an input without one, and a clickable div the keyboard cannot reach.
+    await page.setContent(
+      '<main><h1>Check</h1><button type="button"><svg aria-hidden="true" width="8" height="8"></svg></button>' +
+        '<input type="text"><div role="button" aria-label="Open">Open</div><a href="#x">Named link</a></main>',
+    );
+    const unnamed = await browser.unnamedControls();
+    assert.equal(unnamed.length, 2, `unnamed: ${unnamed.join("; ")}`);
+    assert.match(unnamed.join("; "), /button <button/);
+    assert.match(unnamed.join("; "), /textbox <input/);
+    assert.deepEqual(await browser.unreachableControls(), ['<div> Open']);
+
+    const problems = [];
+    const open = async (path) => {
+      await page.goto(`${kBase}/w/${workspace_id}${path === "" ? "" : `/${path}`}`);
+      await page.getByRole("heading", { level: 1 }).first().waitFor();
+      await browser.settle();
+      // Every region has finished loading (a Loading state is a role=status with its label).
+      await page.waitForFunction(() => ![...document.querySelectorAll('[role="status"]')].some((e) => /Loading|Connecting/.test(e.textContent ?? "")));
+    };
+    for (const [name, path] of screens) {
+      await page.setViewportSize({ width: 1280, height: 860 });
+      await open(path);
+      for (const c of await browser.unnamedControls()) problems.push(`${name}: no accessible name: ${c}`);
+      for (const c of await browser.unreachableControls()) problems.push(`${name}: Tab never reaches: ${c}`);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.getByRole("button", { name: "Open navigation" }).waitFor();
+      // The Tab walk left the page scrolled and a control focused: start the phone look from the top.
+      await page.evaluate(() => {
+        if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
+        window.scrollTo(0, 0);
+      });
+      const width = await browser.pageWidth();
+      if (width > 390) problems.push(`${name}: ${width} px wide at a 390 px viewport`);
+      for (const c of await browser.unnamedControls()) problems.push(`${name} (phone): no accessible name: ${c}`);
+      await shot(`phone-${name}`);
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+    assert.deepEqual(problems, []);
   });
 
   step("at phone width the sidebar becomes a menu", async () => {

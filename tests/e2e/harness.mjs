@@ -9,6 +9,25 @@ import path from "node:path";
 import { it } from "node:test";
 import { chromium } from "playwright-core";
 
+/** Roles of controls a person operates: each must have an accessible name. */
+const kControlRoles = new Set([
+  "button",
+  "link",
+  "textbox",
+  "searchbox",
+  "combobox",
+  "checkbox",
+  "radio",
+  "switch",
+  "menuitem",
+  "menuitemcheckbox",
+  "menuitemradio",
+  "tab",
+  "slider",
+  "spinbutton",
+  "listbox",
+]);
+
 /** Default bound of every browser wait. */
 export const kTimeoutMs = 10_000;
 
@@ -113,6 +132,99 @@ export function createBrowser({ artifacts, prefix = "" }) {
   b.shot = async (name) => {
     await b.page.screenshot({ path: path.join(artifacts, `${prefix}${name}.png`), fullPage: true });
   };
+
+  /**
+   * Controls on the page that assistive technology cannot name, read from Chromium's own
+   * accessibility tree (so labels, aria-label(ledby), titles and text count as the browser counts
+   * them): one line per control, "role <tag id=… class=…> text…". Hidden controls are not in the tree.
+   */
+  b.unnamedControls = async () => {
+    const cdp = await b.context.newCDPSession(b.page);
+    try {
+      await cdp.send("DOM.getDocument", { depth: -1 });
+      const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+      const out = [];
+      for (const node of nodes) {
+        if (node.ignored) continue;
+        const role = node.role?.value ?? "";
+        if (!kControlRoles.has(role)) continue;
+        if ((node.name?.value ?? "").trim() !== "") continue;
+        let where = "";
+        if (node.backendDOMNodeId !== undefined) {
+          const { node: dom } = await cdp.send("DOM.describeNode", { backendNodeId: node.backendDOMNodeId });
+          const attrs = dom.attributes ?? [];
+          const attr = (n) => {
+            const i = attrs.indexOf(n);
+            return i >= 0 && i % 2 === 0 ? attrs[i + 1] : undefined;
+          };
+          where = `<${dom.nodeName.toLowerCase()}${attr("id") ? ` id=${attr("id")}` : ""}${attr("class") ? ` class="${attr("class").slice(0, 60)}"` : ""}${attr("type") ? ` type=${attr("type")}` : ""}>`;
+        }
+        out.push(`${role} ${where}`.trim());
+      }
+      return out;
+    } finally {
+      await cdp.detach();
+    }
+  };
+
+  /**
+   * Presses Tab through the whole page and returns the visible, enabled controls that focus never
+   * reached (described like unnamedControls). Radios count as reached when one of their group was
+   * (arrow keys move within a group).
+   */
+  b.unreachableControls = async () => {
+    await b.page.evaluate(() => {
+      const marked = document.querySelectorAll("[data-e2e-control]");
+      for (const el of marked) el.removeAttribute("data-e2e-control");
+      const selector =
+        'a[href], button, input:not([type="hidden"]), select, textarea, [tabindex], [role="button"], [role="link"], [role="checkbox"], [role="switch"], [role="tab"], [role="menuitem"], [role="slider"]';
+      let n = 0;
+      for (const el of document.querySelectorAll(selector)) {
+        if (el.matches(":disabled") || el.closest("[inert]")) continue;
+        if (el.getAttribute("tabindex") === "-1" && !el.matches('[role="tab"]')) continue;
+        const style = getComputedStyle(el);
+        const box = el.getBoundingClientRect();
+        if (style.visibility === "hidden" || style.display === "none" || (box.width === 0 && box.height === 0)) continue;
+        el.setAttribute("data-e2e-control", String(n++));
+      }
+      document.body.setAttribute("tabindex", "-1");
+      document.body.focus();
+      document.body.removeAttribute("tabindex");
+    });
+    const total = await b.page.locator("[data-e2e-control]").count();
+    const reached = new Set();
+    const radio_groups = new Set();
+    for (let i = 0; i < total * 2 + 10; i++) {
+      await b.page.keyboard.press("Tab");
+      const at = await b.page.evaluate(() => {
+        const el = document.activeElement;
+        if (el === null || el === document.body) return { id: null, group: null };
+        const radio = el.matches('input[type="radio"]') ? el.getAttribute("name") : null;
+        return { id: el.getAttribute("data-e2e-control"), group: radio };
+      });
+      if (at.id !== null) reached.add(at.id);
+      if (at.group !== null) radio_groups.add(at.group);
+      if (reached.size === total) break;
+    }
+    return b.page.evaluate(
+      ({ reached, radio_groups }) => {
+        const out = [];
+        for (const el of document.querySelectorAll("[data-e2e-control]")) {
+          const id = el.getAttribute("data-e2e-control");
+          el.removeAttribute("data-e2e-control");
+          if (reached.includes(id)) continue;
+          if (el.matches('input[type="radio"]') && radio_groups.includes(el.getAttribute("name"))) continue;
+          const cls = el.getAttribute("class") ?? "";
+          out.push(`<${el.tagName.toLowerCase()}${el.id ? ` id=${el.id}` : ""}${cls ? ` class="${cls.slice(0, 60)}"` : ""}> ${(el.textContent ?? "").trim().slice(0, 40)}`);
+        }
+        return out;
+      },
+      { reached: [...reached], radio_groups: [...radio_groups] },
+    );
+  };
+
+  /** The page's width in CSS pixels (wider than the viewport means sideways scrolling). */
+  b.pageWidth = () => b.page.evaluate(() => document.documentElement.scrollWidth);
 
   /** A step of the scenario: skipped after an earlier failure; fails on any unexpected problem. */
   b.step = (name, body) => {

@@ -9,6 +9,7 @@ import {
   mergeActivity,
   parseFrame,
   reconnectDelayMs,
+  sinceLabel,
   type LiveActivity,
   type LiveCampaign,
   type LiveStateFrame,
@@ -130,5 +131,28 @@ describe("liveUrl and parseFrame", () => {
     expect(parseFrame('{"type":"other"}')).toBeUndefined();
     expect(parseFrame("not json")).toBeUndefined();
     expect(parseFrame("null")).toBeUndefined();
+  });
+});
+
+describe("sinceLabel", () => {
+  const now = Date.parse("2026-11-22T09:30:00.000Z");
+
+  it("gives the time alone when the sender's day began on the viewer's day", () => {
+    expect(sinceLabel("2026-11-22T00:00:00.000Z", now, "UTC")).toBe("since 00:00");
+    // A sender on UTC+1 began its day at 23:00 UTC; a viewer in Paris sees their own midnight.
+    expect(sinceLabel("2026-11-21T23:00:00.000Z", now, "Europe/Paris")).toBe("since 00:00");
+  });
+
+  it("names the weekday when the sender's day began on another day for the viewer", () => {
+    // A sender at UTC+14: its Sunday began at 10:00 UTC on Saturday.
+    expect(sinceLabel("2026-11-21T10:00:00.000Z", now, "UTC")).toBe("since Sat 10:00");
+    // Seen from Honolulu (UTC-10, now Sat 23:30): a UTC sender's day began at 14:00 that same day.
+    expect(sinceLabel("2026-11-22T00:00:00.000Z", now, "Pacific/Honolulu")).toBe("since 14:00");
+    expect(sinceLabel("2026-11-20T10:00:00.000Z", now, "Pacific/Honolulu")).toBe("since Fri 00:00");
+  });
+
+  it("is empty for what is not a time", () => {
+    expect(sinceLabel("", now, "UTC")).toBe("");
+    expect(sinceLabel("yesterday", now, "UTC")).toBe("");
   });
 });

@@ -23,6 +23,11 @@ export interface LiveSender {
   quota: number;
   warmup_today: number;
   warmup_target: number;
+  /**
+   * Where the sender's own calendar day began (midnight in its timezone, as an ISO time):
+   * `sent_today` and `warmup_today` count from here, as its quota and warm-up ramp do.
+   */
+  day_start: string;
 }
 
 export interface LiveCampaign {
@@ -152,6 +157,21 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
       };
     }
   }
+}
+
+/**
+ * Says since when a sender's "today" counts run, in the viewer's clock (`time_zone`, default the
+ * browser's): "since 00:00" when that day began today for the viewer too, else with the weekday,
+ * "since Sat 14:00" (a sender in another timezone). "" when `day_start` is not a time.
+ */
+export function sinceLabel(day_start: string, now_ms: number, time_zone?: string): string {
+  const start_ms = Date.parse(day_start);
+  if (Number.isNaN(start_ms)) return "";
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: time_zone, year: "numeric", month: "2-digit", day: "2-digit" });
+  const time = new Intl.DateTimeFormat("en-GB", { timeZone: time_zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(start_ms);
+  if (day.format(start_ms) === day.format(now_ms)) return `since ${time}`;
+  const weekday = new Intl.DateTimeFormat("en-GB", { timeZone: time_zone, weekday: "short" }).format(start_ms);
+  return `since ${weekday} ${time}`;
 }
 
 /** Whether what is shown may be out of date at `now_ms`. */

@@ -11,7 +11,7 @@ import { queryKeys } from "../api/endpoints";
 import { kSenderStatuses, type Sender, type SenderStatus } from "../api/types";
 import { useWorkspace } from "../layout/workspace";
 import { capitalize } from "../lib/format";
-import { useLive } from "../lib/live";
+import { sinceLabel, useLive } from "../lib/live";
 import { buttonClass } from "../ui/Button";
 import { Badge, Card, ErrorState, PageHeader } from "../ui/Layout";
 import { Loading } from "../ui/Spinner";
@@ -92,11 +92,24 @@ export function OverviewPage() {
                         </span>
                       </div>
                       <div className="mt-2 flex items-center gap-3">
+                        <span className="w-16 shrink-0 text-xs text-slate-600">Sends</span>
                         <ProgressBar label={`${s.email}: sends today`} value={s.sent_today} max={s.quota} />
-                        <span className="shrink-0 text-xs tabular-nums text-slate-600">
+                        <span className="w-16 shrink-0 text-right text-xs tabular-nums text-slate-600" data-testid={`live-sender-${s.id}-sent`}>
                           {fmt(s.sent_today)}/{fmt(s.quota)}
                         </span>
                       </div>
+                      <div className="mt-1 flex items-center gap-3">
+                        <span className="w-16 shrink-0 text-xs text-slate-600">Warm-up</span>
+                        <ProgressBar label={`${s.email}: warm-up mails today`} value={s.warmup_today} max={s.warmup_target} tone="amber" />
+                        <span className="w-16 shrink-0 text-right text-xs tabular-nums text-slate-600">
+                          {fmt(s.warmup_today)}/{fmt(s.warmup_target)}
+                        </span>
+                      </div>
+                      {sinceLabel(s.day_start, live.last_frame_ms) !== "" && (
+                        <p className="mt-1 text-xs text-slate-500" data-testid={`live-sender-${s.id}-since`}>
+                          Counted on the sender&apos;s own day, {sinceLabel(s.day_start, live.last_frame_ms)} your time
+                        </p>
+                      )}
                     </li>
                   ))}
                 </ul>

@@ -1,20 +1,27 @@
 // The workspace's analytics (/w/:ws/analytics): totals with rates and the daily series for a date
-// range (last 7/30/90 days or custom), and a table of the campaigns with their numbers in that
-// range, each linking to the campaign's own analytics on its page.
+// range (last 7/30/90 days or custom), a table of the campaigns with their numbers in that
+// range, each linking to the campaign's own analytics on its page, and a chosen sender's warm-up
+// placement over time (the reputation charts of the sender's warm-up dialog).
 
 import { useQueries, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link } from "react-router";
 import { analyticsKeys, getAnalyticsOverview, getCampaignAnalytics, type AnalyticsQuery } from "../../api/analytics";
 import { campaignKeys, listCampaigns, type CampaignSummary } from "../../api/campaigns";
 import { isApiError } from "../../api/client";
 import { useApi } from "../../api/context";
+import { queryKeys } from "../../api/endpoints";
+import { warmupKeys } from "../../api/warmup";
 import { useWorkspace } from "../../layout/workspace";
 import { capitalize } from "../../lib/format";
 import { describeError } from "../../lib/forms";
 import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th } from "../../ui/Layout";
+import { SelectField } from "../../ui/Field";
 import { Loading, Spinner } from "../../ui/Spinner";
 import { kCampaignTone } from "../campaigns/CampaignsPage";
 import { denseDaily, describeRange, formatCount, formatRate } from "./analyticsFormat";
+import { LazyReputationCharts } from "../warmup/LazyReputationCharts";
+import { useWarmupApi } from "../warmup/useWarmupApi";
 import { LazyDailyChart, RangePicker, TotalsGrid, useRangeState } from "./parts";
 
 /** How many campaigns the table lists (each row asks for its own numbers). */
@@ -54,6 +61,7 @@ export function AnalyticsPage() {
           </>
         )}
         <CampaignTable q={q} />
+        <WarmupPlacement />
       </div>
     </>
   );
@@ -136,6 +144,44 @@ function CampaignTable({ q }: { q: AnalyticsQuery }) {
             })}
           </Table>
         </>
+      )}
+    </Card>
+  );
+}
+
+/** Warm-up placement over time of one sender, chosen from the workspace's senders (the first by default). */
+function WarmupPlacement() {
+  const api = useApi();
+  const warmup = useWarmupApi();
+  const workspace = useWorkspace();
+  const senders = useQuery({ queryKey: queryKeys.senders(workspace.id), queryFn: () => api.senders(workspace.id) });
+  const [chosen, setChosen] = useState<number | undefined>(undefined);
+  const items = senders.data?.items ?? [];
+  const sender = items.find((s) => s.id === chosen) ?? items[0];
+
+  return (
+    <Card title="Warm-up placement">
+      {senders.isPending ? (
+        <Loading label="Loading senders…" />
+      ) : senders.isError ? (
+        <ErrorState error={senders.error} onRetry={() => void senders.refetch()} />
+      ) : sender === undefined ? (
+        <EmptyState title="No senders yet">Where each sender&apos;s warm-up mail lands (inbox or spam) shows here once senders warm up.</EmptyState>
+      ) : (
+        <div className="space-y-4 p-4">
+          <SelectField
+            label="Sender"
+            wrapperClassName="max-w-sm"
+            value={String(sender.id)}
+            options={items.map((s) => ({ value: String(s.id), label: s.email }))}
+            onChange={(e) => setChosen(Number(e.target.value))}
+          />
+          <LazyReputationCharts
+            key={sender.id}
+            queryKey={(days) => warmupKeys.senderReputation(workspace.id, sender.id, days)}
+            load={(days) => warmup.senderReputation(workspace.id, sender.id, days)}
+          />
+        </div>
       )}
     </Card>
   );
