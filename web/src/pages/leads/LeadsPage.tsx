@@ -25,12 +25,13 @@ import {
 import { roleAtLeast } from "../../api/types";
 import { useWorkspace } from "../../layout/workspace";
 import { formatDate } from "../../lib/format";
+import { useKeyset } from "../../lib/keyset";
 import { describeError, formErrorsFrom, kNoErrors, type FormErrors } from "../../lib/forms";
 import { Button, buttonClass } from "../../ui/Button";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { CheckboxField, FormError, SelectField, TextField } from "../../ui/Field";
-import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th } from "../../ui/Layout";
-import { Loading } from "../../ui/Spinner";
+import { Badge, Card, EmptyState, PageHeader, Td, Th } from "../../ui/Layout";
+import { Pager, QueryTable } from "../../ui/QueryTable";
 import { useToast } from "../../ui/Toast";
 import { filtersFromParams, paramsFromFilters } from "./leadFilters";
 
@@ -42,15 +43,16 @@ export function LeadsPage() {
   const can_edit = roleAtLeast(workspace.role, "member");
   const [params, setParams] = useSearchParams();
   const filters = filtersFromParams(params);
-  // Pages seen so far: the `before` of each (undefined for the first), for Previous/Next.
-  const [pages, setPages] = useState<Array<number | undefined>>([undefined]);
-  const before = pages[pages.length - 1];
+  // Pages seen so far, for Previous/Next; back to the first when a filter changes.
+  const pages = useKeyset<number>();
+  const before = pages.before;
+  const reset_pages = pages.reset;
   const [search, setSearch] = useState(filters.q ?? "");
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<Lead | null>(null);
 
   const filter_key = `${filters.q ?? ""}|${filters.status ?? ""}|${filters.list_id ?? ""}`;
-  useEffect(() => setPages([undefined]), [filter_key]);
+  useEffect(() => reset_pages(), [filter_key, reset_pages]);
 
   // The search box applies itself after a short pause in typing.
   useEffect(() => {
@@ -119,60 +121,49 @@ export function LeadsPage() {
         />
       </div>
       <Card>
-        {leads.isPending ? (
-          <Loading label="Loading leads…" />
-        ) : leads.isError ? (
-          <ErrorState error={leads.error} onRetry={() => void leads.refetch()} />
-        ) : leads.data.items.length === 0 ? (
-          <EmptyState
-            title={filtered ? "No leads match" : "No leads yet"}
-            action={
-              can_edit &&
-              !filtered && (
-                <Link to={`/w/${workspace.id}/leads/import`} className={buttonClass("primary")}>
-                  Import leads from CSV
-                </Link>
-              )
-            }
-          >
-            {filtered ? "Change the search or the filters." : "Import a CSV file or add leads one by one."}
-          </EmptyState>
-        ) : (
-          <>
-            <Table
-              caption="Leads"
-              head={
-                <tr>
-                  <Th>Lead</Th>
-                  <Th>Company</Th>
-                  <Th>Status</Th>
-                  <Th>Added</Th>
-                  {can_edit && <Th><span className="sr-only">Actions</span></Th>}
-                </tr>
+        <QueryTable
+          query={leads}
+          items={(d) => d.items}
+          loadingLabel="Loading leads…"
+          empty={
+            <EmptyState
+              title={filtered ? "No leads match" : "No leads yet"}
+              action={
+                can_edit &&
+                !filtered && (
+                  <Link to={`/w/${workspace.id}/leads/import`} className={buttonClass("primary")}>
+                    Import leads from CSV
+                  </Link>
+                )
               }
             >
-              {leads.data.items.map((lead) => (
-                <LeadRow key={lead.id} lead={lead} can_edit={can_edit} onDelete={() => setDeleting(lead)} />
-              ))}
-            </Table>
-            <nav aria-label="Pages of leads" className="flex items-center justify-between gap-2 border-t border-slate-200 px-4 py-3">
-              <Button size="sm" disabled={pages.length <= 1} onClick={() => setPages((p) => p.slice(0, -1))}>
-                Previous
-              </Button>
-              <span className="text-xs text-slate-500">Page {pages.length}</span>
-              <Button
-                size="sm"
-                disabled={leads.data.next_before === null || leads.isPlaceholderData}
-                onClick={() => {
-                  const next = leads.data.next_before;
-                  if (next !== null) setPages((p) => [...p, next]);
-                }}
-              >
-                Next
-              </Button>
-            </nav>
-          </>
-        )}
+              {filtered ? "Change the search or the filters." : "Import a CSV file or add leads one by one."}
+            </EmptyState>
+          }
+          caption="Leads"
+          head={
+            <tr>
+              <Th>Lead</Th>
+              <Th>Company</Th>
+              <Th>Status</Th>
+              <Th>Added</Th>
+              {can_edit && <Th><span className="sr-only">Actions</span></Th>}
+            </tr>
+          }
+          row={(lead) => <LeadRow key={lead.id} lead={lead} can_edit={can_edit} onDelete={() => setDeleting(lead)} />}
+          footer={(d) => (
+            <Pager
+              label="Pages of leads"
+              newerLabel="Previous"
+              olderLabel="Next"
+              hasNewer={pages.hasNewer}
+              hasOlder={d.next_before !== null && !leads.isPlaceholderData}
+              onNewer={pages.newer}
+              onOlder={() => pages.older(d.next_before)}
+              status={`Page ${pages.page}`}
+            />
+          )}
+        />
       </Card>
       <AddLeadDialog open={adding} onClose={() => setAdding(false)} default_list={filters.list_id} />
       <DeleteLeadDialog lead={deleting} onClose={() => setDeleting(null)} />

@@ -13,8 +13,8 @@ import { describeError, formErrorsFrom, kNoErrors, type FormErrors } from "../..
 import { Button } from "../../ui/Button";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { FormError, TextField } from "../../ui/Field";
-import { Card, EmptyState, ErrorState, PageHeader, Table, Td, Th } from "../../ui/Layout";
-import { Loading } from "../../ui/Spinner";
+import { Card, EmptyState, PageHeader, Td, Th } from "../../ui/Layout";
+import { QueryTable } from "../../ui/QueryTable";
 import { useToast } from "../../ui/Toast";
 
 export function ListsPage() {
@@ -37,61 +37,58 @@ export function ListsPage() {
         )}
       />
       <Card>
-        {lists.isPending ? (
-          <Loading label="Loading lists…" />
-        ) : lists.isError ? (
-          <ErrorState error={lists.error} onRetry={() => void lists.refetch()} />
-        ) : lists.data.items.length === 0 ? (
-          <EmptyState title="No lists yet" action={can_edit && (
-            <Button variant="primary" onClick={() => setEditing({ list: undefined })}>Create your first list</Button>
-          )}>
-            Make a list, then add leads to it when you import them or add them one by one.
-          </EmptyState>
-        ) : (
-          <Table
-            caption="Lists"
-            head={
-              <tr>
-                <Th>List</Th>
-                <Th className="text-right">Leads</Th>
-                <Th>Created</Th>
-                <Th><span className="sr-only">Actions</span></Th>
-              </tr>
-            }
-          >
-            {lists.data.items.map((l) => (
-              <tr key={l.id}>
-                <Td>
-                  <div className="font-medium text-slate-900">{l.name}</div>
-                  {l.description && <div className="text-xs text-slate-500">{l.description}</div>}
-                </Td>
-                <Td className="text-right tabular-nums">{l.contact_count}</Td>
-                <Td className="whitespace-nowrap">{formatDate(l.created_at)}</Td>
-                <Td className="whitespace-nowrap text-right">
-                  <div className="flex justify-end gap-2">
-                    <Link
-                      to={`/w/${workspace.id}/leads?list_id=${l.id}`}
-                      className="rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 hover:bg-slate-100"
-                      aria-label={`Open the leads of ${l.name}`}
-                    >
-                      Open leads
-                    </Link>
-                    {can_edit && (
-                      <>
-                        <Button size="sm" onClick={() => setEditing({ list: l })} aria-label={`Rename ${l.name}`}>
-                          Rename
-                        </Button>
-                        <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(l)} aria-label={`Delete ${l.name}`}>
-                          Delete
-                        </Button>
-                      </>
-                    )}
-                  </div>
-                </Td>
-              </tr>
-            ))}
-          </Table>
-        )}
+        <QueryTable
+          query={lists}
+          items={(d) => d.items}
+          loadingLabel="Loading lists…"
+          empty={
+            <EmptyState title="No lists yet" action={can_edit && (
+              <Button variant="primary" onClick={() => setEditing({ list: undefined })}>Create your first list</Button>
+            )}>
+              Make a list, then add leads to it when you import them or add them one by one.
+            </EmptyState>
+          }
+          caption="Lists"
+          head={
+            <tr>
+              <Th>List</Th>
+              <Th className="text-right">Leads</Th>
+              <Th>Created</Th>
+              <Th><span className="sr-only">Actions</span></Th>
+            </tr>
+          }
+          row={(l) => (
+            <tr key={l.id}>
+              <Td>
+                <div className="font-medium text-slate-900">{l.name}</div>
+                {l.description && <div className="text-xs text-slate-500">{l.description}</div>}
+              </Td>
+              <Td className="text-right tabular-nums">{l.contact_count}</Td>
+              <Td className="whitespace-nowrap">{formatDate(l.created_at)}</Td>
+              <Td className="whitespace-nowrap text-right">
+                <div className="flex justify-end gap-2">
+                  <Link
+                    to={`/w/${workspace.id}/leads?list_id=${l.id}`}
+                    className="rounded-md px-2.5 py-1.5 text-sm font-medium text-brand-700 hover:bg-slate-100"
+                    aria-label={`Open the leads of ${l.name}`}
+                  >
+                    Open leads
+                  </Link>
+                  {can_edit && (
+                    <>
+                      <Button size="sm" onClick={() => setEditing({ list: l })} aria-label={`Rename ${l.name}`}>
+                        Rename
+                      </Button>
+                      <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(l)} aria-label={`Delete ${l.name}`}>
+                        Delete
+                      </Button>
+                    </>
+                  )}
+                </div>
+              </Td>
+            </tr>
+          )}
+        />
       </Card>
       <ListFormDialog list={editing?.list} open={editing !== null} onClose={() => setEditing(null)} />
       <DeleteListDialog list={deleting} onClose={() => setDeleting(null)} />

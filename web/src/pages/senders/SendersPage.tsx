@@ -12,8 +12,8 @@ import { capitalize, formatDate } from "../../lib/format";
 import { describeError } from "../../lib/forms";
 import { Button } from "../../ui/Button";
 import { ConfirmDialog } from "../../ui/Dialog";
-import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th, type Tone } from "../../ui/Layout";
-import { Loading } from "../../ui/Spinner";
+import { Badge, Card, EmptyState, PageHeader, Td, Th, type Tone } from "../../ui/Layout";
+import { QueryTable } from "../../ui/QueryTable";
 import { useToast } from "../../ui/Toast";
 import { ImportSendersDialog } from "./ImportSendersDialog";
 import { SenderFormDialog } from "./SenderFormDialog";
@@ -56,80 +56,77 @@ export function SendersPage() {
         )}
       />
       <Card>
-        {senders.isPending ? (
-          <Loading label="Loading senders…" />
-        ) : senders.isError ? (
-          <ErrorState error={senders.error} onRetry={() => void senders.refetch()} />
-        ) : senders.data.items.length === 0 ? (
-          <EmptyState title="No senders yet" action={can_edit && (
-            <div className="flex flex-wrap justify-center gap-2">
-              <Button variant="primary" onClick={() => setEditing({ sender: undefined })}>Add your first sender</Button>
-              <Button onClick={() => setImporting(true)}>Bulk add from CSV</Button>
-            </div>
-          )}>
-            Add a mailbox (Gmail, Outlook or any SMTP/IMAP server) to start sending.
-          </EmptyState>
-        ) : (
-          <Table
-            caption="Senders"
-            head={
-              <tr>
-                <Th>Sender</Th>
-                <Th>Status</Th>
-                <Th className="text-right">Daily quota</Th>
-                <Th>Health</Th>
-                <Th>Warm-up ends</Th>
-                <Th><span className="sr-only">Actions</span></Th>
-              </tr>
-            }
-          >
-            {senders.data.items.map((s) => (
-              <tr key={s.id}>
-                <Td>
-                  <div className="font-medium text-slate-900">{s.name}</div>
-                  <div className="text-xs text-slate-500">{s.email}</div>
-                </Td>
-                <Td>
-                  <Badge tone={kStatusTone[s.status] ?? "neutral"}>{capitalize(s.status)}</Badge>
-                  {s.status_reason && <div className="mt-1 max-w-xs text-xs text-slate-500">{s.status_reason}</div>}
-                </Td>
-                <Td className="text-right tabular-nums">{s.daily_quota}</Td>
-                <Td>
-                  <Health score={s.health_score} />
-                </Td>
-                <Td className="whitespace-nowrap">{formatDate(s.warmup_end_at)}</Td>
-                <Td className="text-right">
-                  <div className="flex min-w-56 flex-wrap justify-end gap-2">
-                    {can_edit && (
-                      <Button size="sm" busy={test.testing === s.id} disabled={test.testing !== undefined}
-                        onClick={() => test.run(s)} aria-label={`Test connection of ${s.name}`}>
-                        Test connection
-                      </Button>
-                    )}
-                    {can_edit && (
-                      <Button size="sm" onClick={() => setMailing(s)} aria-label={`Send a test email from ${s.name}`}>
-                        Send test email
-                      </Button>
-                    )}
-                    <Button size="sm" variant="ghost" onClick={() => setWarming(s)} aria-label={`Warm-up of ${s.name}`}>
-                      Warm-up
+        <QueryTable
+          query={senders}
+          items={(d) => d.items}
+          loadingLabel="Loading senders…"
+          empty={
+            <EmptyState title="No senders yet" action={can_edit && (
+              <div className="flex flex-wrap justify-center gap-2">
+                <Button variant="primary" onClick={() => setEditing({ sender: undefined })}>Add your first sender</Button>
+                <Button onClick={() => setImporting(true)}>Bulk add from CSV</Button>
+              </div>
+            )}>
+              Add a mailbox (Gmail, Outlook or any SMTP/IMAP server) to start sending.
+            </EmptyState>
+          }
+          caption="Senders"
+          head={
+            <tr>
+              <Th>Sender</Th>
+              <Th>Status</Th>
+              <Th className="text-right">Daily quota</Th>
+              <Th>Health</Th>
+              <Th>Warm-up ends</Th>
+              <Th><span className="sr-only">Actions</span></Th>
+            </tr>
+          }
+          row={(s) => (
+            <tr key={s.id}>
+              <Td>
+                <div className="font-medium text-slate-900">{s.name}</div>
+                <div className="text-xs text-slate-500">{s.email}</div>
+              </Td>
+              <Td>
+                <Badge tone={kStatusTone[s.status] ?? "neutral"}>{capitalize(s.status)}</Badge>
+                {s.status_reason && <div className="mt-1 max-w-xs text-xs text-slate-500">{s.status_reason}</div>}
+              </Td>
+              <Td className="text-right tabular-nums">{s.daily_quota}</Td>
+              <Td>
+                <Health score={s.health_score} />
+              </Td>
+              <Td className="whitespace-nowrap">{formatDate(s.warmup_end_at)}</Td>
+              <Td className="text-right">
+                <div className="flex min-w-56 flex-wrap justify-end gap-2">
+                  {can_edit && (
+                    <Button size="sm" busy={test.testing === s.id} disabled={test.testing !== undefined}
+                      onClick={() => test.run(s)} aria-label={`Test connection of ${s.name}`}>
+                      Test connection
                     </Button>
-                    {can_edit && (
-                      <>
-                        <Button size="sm" onClick={() => setEditing({ sender: s })} aria-label={`Edit ${s.name}`}>
-                          Edit
-                        </Button>
-                        <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>
-                          Delete
-                        </Button>
-                      </>
-                    )}
-                  </div>
-                </Td>
-              </tr>
-            ))}
-          </Table>
-        )}
+                  )}
+                  {can_edit && (
+                    <Button size="sm" onClick={() => setMailing(s)} aria-label={`Send a test email from ${s.name}`}>
+                      Send test email
+                    </Button>
+                  )}
+                  <Button size="sm" variant="ghost" onClick={() => setWarming(s)} aria-label={`Warm-up of ${s.name}`}>
+                    Warm-up
+                  </Button>
+                  {can_edit && (
+                    <>
+                      <Button size="sm" onClick={() => setEditing({ sender: s })} aria-label={`Edit ${s.name}`}>
+                        Edit
+                      </Button>
+                      <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(s)} aria-label={`Delete ${s.name}`}>
+                        Delete
+                      </Button>
+                    </>
+                  )}
+                </div>
+              </Td>
+            </tr>
+          )}
+        />
       </Card>
 
       <SenderFormDialog

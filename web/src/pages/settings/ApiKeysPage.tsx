@@ -12,8 +12,8 @@ import { Button } from "../../ui/Button";
 import { CopySecret } from "../../ui/CopySecret";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { FormError, SelectField, TextField } from "../../ui/Field";
-import { Card, EmptyState, ErrorState, Table, Td, Th } from "../../ui/Layout";
-import { Loading } from "../../ui/Spinner";
+import { Card, EmptyState, Td, Th } from "../../ui/Layout";
+import { QueryTable } from "../../ui/QueryTable";
 import { useToast } from "../../ui/Toast";
 import { RequireRole } from "./SettingsLayout";
 
@@ -44,14 +44,13 @@ function ApiKeys() {
           Programs use a key as <code className="rounded bg-slate-100 px-1 font-mono text-xs">Authorization: Bearer kiln_…</code>.
           A key acts in this workspace only, with its role.
         </p>
-        {keys.isPending ? (
-          <Loading label="Loading API keys…" />
-        ) : keys.isError ? (
-          <ErrorState error={keys.error} onRetry={() => void keys.refetch()} />
-        ) : keys.data.items.length === 0 ? (
-          <EmptyState title="No API keys">Create one for each program that talks to Kiln.</EmptyState>
-        ) : (
-          <Table caption="API keys" head={
+        <QueryTable
+          query={keys}
+          items={(d) => d.items}
+          loadingLabel="Loading API keys…"
+          empty={<EmptyState title="No API keys">Create one for each program that talks to Kiln.</EmptyState>}
+          caption="API keys"
+          head={
             <tr>
               <Th>Name</Th>
               <Th>Key</Th>
@@ -60,24 +59,23 @@ function ApiKeys() {
               <Th>Last used</Th>
               <Th><span className="sr-only">Actions</span></Th>
             </tr>
-          }>
-            {keys.data.items.map((k) => (
-              <tr key={k.id}>
-                <Td className="font-medium text-slate-900">{k.name}</Td>
-                <Td className="font-mono text-xs whitespace-nowrap">{k.prefix}…</Td>
-                <Td>{capitalize(k.role)}</Td>
-                <Td className="whitespace-nowrap">{formatDateTime(k.created_at)}</Td>
-                <Td className="whitespace-nowrap">{k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}</Td>
-                <Td className="text-right">
-                  <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setRevoking(k)}
-                    aria-label={`Revoke ${k.name}`}>
-                    Revoke
-                  </Button>
-                </Td>
-              </tr>
-            ))}
-          </Table>
-        )}
+          }
+          row={(k) => (
+            <tr key={k.id}>
+              <Td className="font-medium text-slate-900">{k.name}</Td>
+              <Td className="font-mono text-xs whitespace-nowrap">{k.prefix}…</Td>
+              <Td>{capitalize(k.role)}</Td>
+              <Td className="whitespace-nowrap">{formatDateTime(k.created_at)}</Td>
+              <Td className="whitespace-nowrap">{k.last_used_at ? formatDateTime(k.last_used_at) : "Never"}</Td>
+              <Td className="text-right">
+                <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setRevoking(k)}
+                  aria-label={`Revoke ${k.name}`}>
+                  Revoke
+                </Button>
+              </Td>
+            </tr>
+          )}
+        />
       </Card>
       <CreateKeyDialog open={creating} onClose={() => setCreating(false)} />
       <RevokeKeyDialog apiKey={revoking} onClose={() => setRevoking(null)} />

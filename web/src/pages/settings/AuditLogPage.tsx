@@ -1,15 +1,14 @@
 // The workspace's audit log, newest first, paged with the API's `before` cursor.
 
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useState } from "react";
 import { useApi } from "../../api/context";
 import { queryKeys } from "../../api/endpoints";
 import type { AuditEntry } from "../../api/types";
 import { useWorkspace } from "../../layout/workspace";
 import { formatDateTime } from "../../lib/format";
-import { Button } from "../../ui/Button";
-import { Card, EmptyState, ErrorState, Table, Td, Th } from "../../ui/Layout";
-import { Loading } from "../../ui/Spinner";
+import { useKeyset } from "../../lib/keyset";
+import { Card, EmptyState, Td, Th } from "../../ui/Layout";
+import { Pager, QueryTable } from "../../ui/QueryTable";
 import { RequireRole } from "./SettingsLayout";
 
 export const kAuditPageSize = 25;
@@ -53,69 +52,56 @@ export function formatDetails(d: unknown): string {
 function AuditLog() {
   const api = useApi();
   const workspace = useWorkspace();
-  // The cursors of the pages before the current one, so "Newer" can go back.
-  const [cursors, setCursors] = useState<Array<number | undefined>>([]);
-  const [before, setBefore] = useState<number | undefined>(undefined);
+  const pages = useKeyset<number>();
+  const before = pages.before;
   const page = useQuery({
     queryKey: queryKeys.auditLog(workspace.id, before),
     queryFn: () => api.auditLog(workspace.id, { limit: kAuditPageSize, before }),
     placeholderData: keepPreviousData,
   });
 
-  const page_number = cursors.length + 1;
+  const page_number = pages.page;
 
   return (
     <Card title="Audit log">
-      {page.isPending ? (
-        <Loading label="Loading the audit log…" />
-      ) : page.isError ? (
-        <ErrorState error={page.error} onRetry={() => void page.refetch()} />
-      ) : page.data.items.length === 0 ? (
-        <EmptyState title="Nothing recorded yet">Sign-ins, changes to members, keys and senders appear here.</EmptyState>
-      ) : (
-        <>
-          <Table caption={`Audit log, page ${page_number}`} head={
-            <tr>
-              <Th>When</Th>
-              <Th>Action</Th>
-              <Th>By</Th>
-              <Th>Target</Th>
-              <Th>IP</Th>
-              <Th>Details</Th>
-            </tr>
-          }>
-            {page.data.items.map((e) => (
-              <tr key={e.id}>
-                <Td className="whitespace-nowrap">{formatDateTime(e.created_at)}</Td>
-                <Td className="font-mono text-xs whitespace-nowrap">{e.action}</Td>
-                <Td className="whitespace-nowrap">{actor(e)}</Td>
-                <Td className="whitespace-nowrap">{target(e)}</Td>
-                <Td className="font-mono text-xs">{e.ip ?? "—"}</Td>
-                <Td className="min-w-64 text-xs break-words text-slate-600">{formatDetails(e.details)}</Td>
-              </tr>
-            ))}
-          </Table>
-          <nav aria-label="Audit log pages" className="flex items-center justify-between border-t border-slate-200 px-4 py-3">
-            <Button size="sm" disabled={cursors.length === 0 || page.isFetching}
-              onClick={() => {
-                setBefore(cursors[cursors.length - 1]);
-                setCursors((c) => c.slice(0, -1));
-              }}>
-              Newer
-            </Button>
-            <span className="text-sm text-slate-600" aria-live="polite">Page {page_number}</span>
-            <Button size="sm" disabled={page.data.next_before === null || page.isFetching}
-              onClick={() => {
-                const next = page.data.next_before;
-                if (next === null) return;
-                setCursors((c) => [...c, before]);
-                setBefore(next);
-              }}>
-              Older
-            </Button>
-          </nav>
-        </>
-      )}
+      <QueryTable
+        query={page}
+        items={(d) => d.items}
+        loadingLabel="Loading the audit log…"
+        empty={<EmptyState title="Nothing recorded yet">Sign-ins, changes to members, keys and senders appear here.</EmptyState>}
+        caption={`Audit log, page ${page_number}`}
+        head={
+          <tr>
+            <Th>When</Th>
+            <Th>Action</Th>
+            <Th>By</Th>
+            <Th>Target</Th>
+            <Th>IP</Th>
+            <Th>Details</Th>
+          </tr>
+        }
+        row={(e) => (
+          <tr key={e.id}>
+            <Td className="whitespace-nowrap">{formatDateTime(e.created_at)}</Td>
+            <Td className="font-mono text-xs whitespace-nowrap">{e.action}</Td>
+            <Td className="whitespace-nowrap">{actor(e)}</Td>
+            <Td className="whitespace-nowrap">{target(e)}</Td>
+            <Td className="font-mono text-xs">{e.ip ?? "—"}</Td>
+            <Td className="min-w-64 text-xs break-words text-slate-600">{formatDetails(e.details)}</Td>
+          </tr>
+        )}
+        footer={(d) => (
+          <Pager
+            label="Audit log pages"
+            hasNewer={pages.hasNewer}
+            hasOlder={d.next_before !== null}
+            busy={page.isFetching}
+            onNewer={pages.newer}
+            onOlder={() => pages.older(d.next_before)}
+            status={`Page ${page_number}`}
+          />
+        )}
+      />
     </Card>
   );
 }

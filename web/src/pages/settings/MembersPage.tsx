@@ -14,8 +14,8 @@ import { Button } from "../../ui/Button";
 import { CopySecret } from "../../ui/CopySecret";
 import { ConfirmDialog, Dialog } from "../../ui/Dialog";
 import { FormError, SelectField, TextField } from "../../ui/Field";
-import { Badge, Card, EmptyState, ErrorState, Table, Td, Th } from "../../ui/Layout";
-import { Loading } from "../../ui/Spinner";
+import { Badge, Card, EmptyState, Td, Th } from "../../ui/Layout";
+import { QueryTable } from "../../ui/QueryTable";
 import { useToast } from "../../ui/Toast";
 
 /** Roles the current user may hand out: owners grant any, admins up to admin. */
@@ -46,51 +46,49 @@ export function MembersPage() {
           </Button>
         )}
       >
-        {members.isPending ? (
-          <Loading label="Loading members…" />
-        ) : members.isError ? (
-          <ErrorState error={members.error} onRetry={() => void members.refetch()} />
-        ) : members.data.items.length === 0 ? (
-          <EmptyState title="No members" />
-        ) : (
-          <Table caption="Members" head={
+        <QueryTable
+          query={members}
+          items={(d) => d.items}
+          loadingLabel="Loading members…"
+          empty={<EmptyState title="No members" />}
+          caption="Members"
+          head={
             <tr>
               <Th>Member</Th>
               <Th>Role</Th>
               <Th>Added</Th>
               {can_manage && <Th><span className="sr-only">Actions</span></Th>}
             </tr>
-          }>
-            {members.data.items.map((m) => (
-              <tr key={m.user_id}>
-                <Td>
-                  <div className="font-medium text-slate-900">
-                    {m.name || m.email} {m.user_id === me.user.id && <Badge>You</Badge>}
-                  </div>
-                  {m.name && <div className="text-xs text-slate-500">{m.email}</div>}
-                </Td>
-                <Td>
-                  {can_manage && m.user_id !== me.user.id && (m.role !== "owner" || workspace.role === "owner") ? (
-                    <RoleSelect member={m} />
-                  ) : (
-                    capitalize(m.role)
+          }
+          row={(m) => (
+            <tr key={m.user_id}>
+              <Td>
+                <div className="font-medium text-slate-900">
+                  {m.name || m.email} {m.user_id === me.user.id && <Badge>You</Badge>}
+                </div>
+                {m.name && <div className="text-xs text-slate-500">{m.email}</div>}
+              </Td>
+              <Td>
+                {can_manage && m.user_id !== me.user.id && (m.role !== "owner" || workspace.role === "owner") ? (
+                  <RoleSelect member={m} />
+                ) : (
+                  capitalize(m.role)
+                )}
+              </Td>
+              <Td className="whitespace-nowrap">{formatDate(m.created_at)}</Td>
+              {can_manage && (
+                <Td className="text-right">
+                  {m.user_id !== me.user.id && (m.role !== "owner" || workspace.role === "owner") && (
+                    <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setRemoving(m)}
+                      aria-label={`Remove ${m.email}`}>
+                      Remove
+                    </Button>
                   )}
                 </Td>
-                <Td className="whitespace-nowrap">{formatDate(m.created_at)}</Td>
-                {can_manage && (
-                  <Td className="text-right">
-                    {m.user_id !== me.user.id && (m.role !== "owner" || workspace.role === "owner") && (
-                      <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setRemoving(m)}
-                        aria-label={`Remove ${m.email}`}>
-                        Remove
-                      </Button>
-                    )}
-                  </Td>
-                )}
-              </tr>
-            ))}
-          </Table>
-        )}
+              )}
+            </tr>
+          )}
+        />
       </Card>
       <AddMemberDialog open={adding} onClose={() => setAdding(false)} />
       <RemoveMemberDialog member={removing} onClose={() => setRemoving(null)} />

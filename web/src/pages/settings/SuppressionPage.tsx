@@ -14,10 +14,12 @@ import { roleAtLeast } from "../../api/types";
 import { useWorkspace } from "../../layout/workspace";
 import { capitalize, formatDateTime } from "../../lib/format";
 import { describeError, formErrorsFrom, kNoErrors, type FormErrors } from "../../lib/forms";
+import { useKeyset } from "../../lib/keyset";
 import { Button, buttonClass } from "../../ui/Button";
 import { ConfirmDialog } from "../../ui/Dialog";
 import { FormError, TextField } from "../../ui/Field";
-import { Badge, Card, EmptyState, ErrorState, Table, Td, Th } from "../../ui/Layout";
+import { Badge, Card, EmptyState, Td, Th } from "../../ui/Layout";
+import { Pager, QueryTable } from "../../ui/QueryTable";
 import { Loading } from "../../ui/Spinner";
 import { useToast } from "../../ui/Toast";
 import { useInboxApi } from "../inbox/useInboxApi";
@@ -30,18 +32,18 @@ export function SuppressionPage() {
   const can_edit = roleAtLeast(workspace.role, "member");
   const [search, setSearch] = useState("");
   const [q, setQ] = useState("");
-  // Keyset pages: the `before` of each page shown, so "Newer" can go back.
-  const [cursors, setCursors] = useState<Array<number | undefined>>([undefined]);
-  const before = cursors[cursors.length - 1];
+  const pages = useKeyset<number>();
+  const before = pages.before;
+  const reset_pages = pages.reset;
   const [deleting, setDeleting] = useState<Suppression | null>(null);
 
   useEffect(() => {
     const timer = window.setTimeout(() => {
       setQ(search.trim());
-      setCursors([undefined]);
+      reset_pages();
     }, 300);
     return () => window.clearTimeout(timer);
-  }, [search]);
+  }, [search, reset_pages]);
 
   const list = useQuery({
     queryKey: inboxKeys.suppressionList(workspace.id, q, before),
@@ -63,57 +65,51 @@ export function SuppressionPage() {
           <TextField label="Search" type="search" placeholder="Address or domain" value={search}
             onChange={(e) => setSearch(e.target.value)} wrapperClassName="max-w-sm" />
         </div>
-        {list.isPending ? (
-          <Loading label="Loading the suppression list…" />
-        ) : list.isError ? (
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-        ) : list.data.items.length === 0 ? (
-          <EmptyState title={q === "" ? "Nothing suppressed yet" : "No entry matches"}>
-            {q === "" ? "Unsubscribes, hard bounces and complaints are added here by themselves." : "Try another search."}
-          </EmptyState>
-        ) : (
-          <>
-            <Table caption="Suppressed addresses and domains" head={
-              <tr>
-                <Th>Address or domain</Th>
-                <Th>Reason</Th>
-                <Th>Scope</Th>
-                <Th>Added</Th>
-                {can_edit && <Th><span className="sr-only">Actions</span></Th>}
-              </tr>
-            }>
-              {list.data.items.map((s) => (
-                <tr key={s.id}>
-                  <Td className="font-mono text-xs break-all text-slate-900">{suppressionValue(s)}</Td>
-                  <Td>
-                    <Badge tone={s.reason === "bounced" || s.reason === "complained" ? "red" : s.reason === "unsubscribed" ? "amber" : "neutral"}>
-                      {capitalize(s.reason)}
-                    </Badge>
-                  </Td>
-                  <Td className="whitespace-nowrap">{s.campaign_id === null ? "Workspace" : `Campaign ${s.campaign_id}`}</Td>
-                  <Td className="whitespace-nowrap">{formatDateTime(s.created_at)}</Td>
-                  {can_edit && (
-                    <Td className="text-right">
-                      <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(s)}
-                        aria-label={`Remove ${suppressionValue(s)}`}>
-                        Remove
-                      </Button>
-                    </Td>
-                  )}
-                </tr>
-              ))}
-            </Table>
-            {(cursors.length > 1 || list.data.next_before !== null) && (
-              <nav aria-label="Pages" className="flex justify-between border-t border-slate-100 px-4 py-3">
-                <Button size="sm" disabled={cursors.length <= 1} onClick={() => setCursors((c) => c.slice(0, -1))}>Newer</Button>
-                <Button size="sm" disabled={list.data.next_before === null}
-                  onClick={() => list.data.next_before !== null && setCursors((c) => [...c, list.data.next_before ?? undefined])}>
-                  Older
-                </Button>
-              </nav>
-            )}
-          </>
-        )}
+        <QueryTable
+          query={list}
+          items={(d) => d.items}
+          loadingLabel="Loading the suppression list…"
+          empty={
+            <EmptyState title={q === "" ? "Nothing suppressed yet" : "No entry matches"}>
+              {q === "" ? "Unsubscribes, hard bounces and complaints are added here by themselves." : "Try another search."}
+            </EmptyState>
+          }
+          caption="Suppressed addresses and domains"
+          head={
+            <tr>
+              <Th>Address or domain</Th>
+              <Th>Reason</Th>
+              <Th>Scope</Th>
+              <Th>Added</Th>
+              {can_edit && <Th><span className="sr-only">Actions</span></Th>}
+            </tr>
+          }
+          row={(s) => (
+            <tr key={s.id}>
+              <Td className="font-mono text-xs break-all text-slate-900">{suppressionValue(s)}</Td>
+              <Td>
+                <Badge tone={s.reason === "bounced" || s.reason === "complained" ? "red" : s.reason === "unsubscribed" ? "amber" : "neutral"}>
+                  {capitalize(s.reason)}
+                </Badge>
+              </Td>
+              <Td className="whitespace-nowrap">{s.campaign_id === null ? "Workspace" : `Campaign ${s.campaign_id}`}</Td>
+              <Td className="whitespace-nowrap">{formatDateTime(s.created_at)}</Td>
+              {can_edit && (
+                <Td className="text-right">
+                  <Button size="sm" variant="ghost" className="text-red-700" onClick={() => setDeleting(s)}
+                    aria-label={`Remove ${suppressionValue(s)}`}>
+                    Remove
+                  </Button>
+                </Td>
+              )}
+            </tr>
+          )}
+          footer={(d) =>
+            (pages.hasNewer || d.next_before !== null) && (
+              <Pager label="Pages" hasNewer={pages.hasNewer} hasOlder={d.next_before !== null} onNewer={pages.newer} onOlder={() => pages.older(d.next_before)} />
+            )
+          }
+        />
       </Card>
       <DeleteSuppressionDialog workspace_id={workspace.id} entry={deleting} onClose={() => setDeleting(null)} />
     </div>
