@@ -1150,6 +1150,29 @@ describe("Kiln dashboard", () => {
       await shot(`phone-${name}`);
     }
     await page.setViewportSize({ width: 1280, height: 860 });
+
+    // The forms that open in a dialog: every control named there too.
+    const dialogs = [
+      ["senders", "Add sender"],
+      ["senders", "Bulk add from CSV"],
+      ["warmup", "Add inbox"],
+      ["warmup", "Import CSV"],
+      ["campaigns", "New campaign"],
+      ["leads", "Add lead"],
+      ["lists", "New list"],
+      ["settings/members", "Add member"],
+      ["settings/api-keys", "Create API key"],
+      ["settings/webhooks", "Add webhook"],
+    ];
+    for (const [path, button] of dialogs) {
+      await open(path);
+      await page.getByRole("button", { name: button, exact: true }).first().click();
+      const dialog = page.getByRole("dialog");
+      await dialog.waitFor();
+      for (const c of await browser.unnamedControls()) problems.push(`${path} "${button}" dialog: no accessible name: ${c}`);
+      await page.keyboard.press("Escape");
+      await dialog.waitFor({ state: "hidden" });
+    }
     assert.deepEqual(problems, []);
   });
 
@@ -1172,6 +1195,8 @@ describe("Kiln dashboard", () => {
     await page.getByRole("menuitem", { name: "Sign out" }).click();
     await page.waitForURL(/\/sign-in/);
     await page.getByRole("heading", { name: "Sign in to Kiln" }).waitFor();
+    assert.deepEqual(await browser.unnamedControls(), [], "sign-in page controls without a name");
+    assert.deepEqual(await browser.unreachableControls(), [], "sign-in page controls Tab does not reach");
     const cookies = await context.cookies(kBase);
     assert.deepEqual(cookies.filter((c) => c.name.startsWith("kiln_") && c.value !== ""), [], "session cookies are gone");
     // The old session is over for the server too.

@@ -45,7 +45,7 @@ export function OverviewPage() {
           <div className="mb-6 grid gap-6 md:grid-cols-3">
             <Card>
               <div className="p-4">
-                <Stat label="Sends today" value={<span data-testid="live-sends-today">{fmt(today?.sent ?? 0)}</span>} detail={`of ${fmt(today?.quota ?? 0)} daily quota`} />
+                <Stat label="Sends today" value={<span data-testid="live-sends-today">{fmt(today?.sent ?? 0)}</span>} detail={(today?.quota ?? 0) > 0 ? `of ${fmt(today?.quota ?? 0)} daily quota, each sender on its own day` : "no active sender, so no quota today"} />
                 <div className="mt-3">
                   <ProgressBar label="Sends today against the senders' quotas" value={today?.sent ?? 0} max={today?.quota ?? 0} />
                 </div>

@@ -26,9 +26,9 @@ import { describeError, formErrorsFrom, kNoErrors, type FormErrors } from "../..
 import { Button } from "../../ui/Button";
 import { Dialog } from "../../ui/Dialog";
 import { FormError, SelectField, TextField } from "../../ui/Field";
-import { Badge, Card, EmptyState, ErrorState, PageHeader, Table, Td, Th, type Tone } from "../../ui/Layout";
+import { Badge, Card, EmptyState, PageHeader, Td, Th, type Tone } from "../../ui/Layout";
+import { QueryTable } from "../../ui/QueryTable";
 import { Menu } from "../../ui/Menu";
-import { Loading } from "../../ui/Spinner";
 import { useToast } from "../../ui/Toast";
 import { campaignActions, progressOf } from "./campaignForm";
 
@@ -116,45 +116,42 @@ export function CampaignsPage() {
         />
       </div>
       <Card>
-        {campaigns.isPending ? (
-          <Loading label="Loading campaigns…" />
-        ) : campaigns.isError ? (
-          <ErrorState error={campaigns.error} onRetry={() => void campaigns.refetch()} />
-        ) : campaigns.data.items.length === 0 ? (
-          <EmptyState
-            title={status ? `No ${status} campaigns` : "No campaigns yet"}
-            action={can_edit && !status && (
-              <Button variant="primary" onClick={() => setCreating(true)}>Create your first campaign</Button>
-            )}
-          >
-            {status ? "Pick another status to see more." : "A campaign sends a sequence of emails to the leads of your lists."}
-          </EmptyState>
-        ) : (
-          <Table
-            caption="Campaigns"
-            head={
-              <tr>
-                <Th>Campaign</Th>
-                <Th>Status</Th>
-                <Th className="text-right">Audience</Th>
-                <Th className="text-right">Enrolled</Th>
-                <Th className="text-right">Sent</Th>
-                <Th>Progress</Th>
-                {can_edit && <Th><span className="sr-only">Actions</span></Th>}
-              </tr>
-            }
-          >
-            {campaigns.data.items.map((c) => (
-              <CampaignRow
-                key={c.id}
-                campaign={c}
-                can_edit={can_edit}
-                busy={action.isPending && action.variables?.id === c.id}
-                onAction={(a) => action.mutate({ id: c.id, name: c.name, action: a })}
-              />
-            ))}
-          </Table>
-        )}
+        <QueryTable
+          query={campaigns}
+          items={(d) => d.items}
+          loadingLabel="Loading campaigns…"
+          empty={
+            <EmptyState
+              title={status ? `No ${status} campaigns` : "No campaigns yet"}
+              action={can_edit && !status && (
+                <Button variant="primary" onClick={() => setCreating(true)}>Create your first campaign</Button>
+              )}
+            >
+              {status ? "Pick another status to see more." : "A campaign sends a sequence of emails to the leads of your lists."}
+            </EmptyState>
+          }
+          caption="Campaigns"
+          head={
+            <tr>
+              <Th>Campaign</Th>
+              <Th>Status</Th>
+              <Th className="text-right">Audience</Th>
+              <Th className="text-right">Enrolled</Th>
+              <Th className="text-right">Sent</Th>
+              <Th>Progress</Th>
+              {can_edit && <Th><span className="sr-only">Actions</span></Th>}
+            </tr>
+          }
+          row={(c) => (
+            <CampaignRow
+              key={c.id}
+              campaign={c}
+              can_edit={can_edit}
+              busy={action.isPending && action.variables?.id === c.id}
+              onAction={(a) => action.mutate({ id: c.id, name: c.name, action: a })}
+            />
+          )}
+        />
       </Card>
       <NewCampaignDialog open={creating} onClose={() => setCreating(false)} />
     </>
