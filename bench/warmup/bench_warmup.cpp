@@ -16,14 +16,16 @@
 // after 45 days; a fifth of the senders warm up on weekdays only. Bots: daily send limit 30,
 // receive limit 40; nine in ten finished aging before the run, one in ten ages from 2 a day over
 // its first three weeks. Senders on 500 domains, bots on 100 domains over 4 providers, both spread
-// over 4 time zones (UTC, New York, Berlin, Tokyo: the run crosses the March DST changes).
+// over 4 time zones (UTC, New York, Berlin, Tokyo: 30 days from Monday 2 March 2026 cross the US
+// and EU DST changes).
 // Peer warm-up on at 20%. Pacing: one minute between a sender's sends, 40% jitter. The receiving
 // side (IMAP scans of the bots, their replies) is not part of it: bot_runner.h, I/O bound.
 //
 // Runs, in this order: 10k senders with BOTS bots (the size), then, up to the same virtual
 // instant the big run reached, 1k senders with BOTS / 10 bots (the same senders-per-bot shape:
 // the bots fill the same share of the mail, the peers the rest) and 1k senders with BOTS bots
-// (literal: 1k senders have five times the bot room per sender, so far less mail goes to peers).
+// (literal: 1k senders have ten times the bot room per sender, so once the ramps are up far less
+// mail goes to peers).
 // After each run the rows are checked (outside the measured CPU): no bot over its receive cap on
 // any of its days, no peer over its own volume, no sender over its ramp (`limit violations`; the
 // run fails otherwise).

@@ -23,10 +23,12 @@ namespace {
 
 constexpr int kMaxAttempts = 8;  // rows canceled or rooms lost to a race before giving up a turn
 // Past candidates_refresh, the candidates are read again when the workspace's bots or senders
-// changed (their count or latest updated_at), and otherwise once this source has started one new
-// thread per this many candidates since the last read (a change that left updated_at alone): the
-// read is linear in the workspace, so it costs each new thread a bounded share whatever the
-// workspace's size and pace.
+// changed (their count or latest updated_at; looked at once one new thread per
+// kCandidatesPerThreadBeforeCheck candidates was started since the last look), and otherwise once
+// one new thread per kCandidatesPerThreadBeforeRead candidates was started since the last read (a
+// change that left updated_at alone). Both are linear in the workspace, so each costs a new
+// thread a bounded share whatever the workspace's size and pace.
+constexpr size_t kCandidatesPerThreadBeforeCheck = 16;
 constexpr size_t kCandidatesPerThreadBeforeRead = 4;
 
 std::string StripBrackets(std::string_view id) {
@@ -311,6 +313,7 @@ struct DbWarmupSource::Workspace {
   int64_t days_end_ms;               // a counterpart's day turns here: every room is new
   int64_t picks = 0;                 // new threads started since the read
   int64_t checked_at_ms;             // when the rows were last looked at for a change
+  int64_t picks_at_check = 0;        // `picks` then
   std::vector<int64_t> fingerprint;  // warmup.workspace_fingerprint at the read
 };
 
@@ -436,14 +439,20 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     bool reread = recount;
     std::vector<int64_t> fingerprint;
     const int64_t refresh = options_.candidates_refresh.count();
-    if (recount || now_ms - cached->checked_at_ms >= refresh) {
+    const size_t candidates = cached ? cached->pool.bot_count() + cached->pool.peer_count() : 0;
+    if (recount || (now_ms - cached->checked_at_ms >= refresh &&
+                    static_cast<size_t>(cached->picks - cached->picks_at_check) *
+                            kCandidatesPerThreadBeforeCheck >=
+                        candidates)) {
       KILN_ASSIGN_OR_RETURN(fingerprint, Fingerprint(tx, sender.workspace_id));
-      if (cached) cached->checked_at_ms = now_ms;
+      if (cached) {
+        cached->checked_at_ms = now_ms;
+        cached->picks_at_check = cached->picks;
+      }
     }
     if (!reread && now_ms - cached->loaded_at_ms >= refresh) {
       reread = (!fingerprint.empty() && fingerprint != cached->fingerprint) ||
-               static_cast<size_t>(cached->picks) * kCandidatesPerThreadBeforeRead >=
-                   cached->pool.bot_count() + cached->pool.peer_count();
+               static_cast<size_t>(cached->picks) * kCandidatesPerThreadBeforeRead >= candidates;
     }
     if (reread) {
       if (fingerprint.empty()) {

@@ -23,9 +23,10 @@
 // are kept per workspace in the pairing pool, so a new thread costs its own pick rather than a
 // read of the whole workspace. Every room is counted from the day's rows when a counterpart's day
 // turns and when `now` goes back. Past options.candidates_refresh the candidates are read again
-// when the workspace's bots or senders changed (their count or latest updated_at, looked at once
-// per candidates_refresh), or else once this source has started one new thread per 4 candidates
-// since the last read (so the read, linear in the workspace, costs each thread a bounded share);
+// when the workspace's bots or senders changed (their count or latest updated_at, looked at
+// after one new thread per 16 candidates), or else once this source has started one new thread
+// per 4 candidates since the last read (so both, linear in the workspace, cost each thread a
+// bounded share);
 // new candidates and those whose limits changed are then counted on their own, the others keep
 // their rooms. In between the rooms are kept by this source's own claims. The pool is only a
 // hint: the counterpart a pick names is locked, read (status, limits now) and counted again from
