@@ -3,7 +3,9 @@
 // (initial password seen once), read the audit log, watch live progress, make a list, import leads
 // from a CSV with a bad row, filter and export leads, edit a lead's fields and custom fields, build
 // a campaign in the wizard (preview, launch problems), reorder its steps and variants, bulk-add
-// senders from a CSV (a bad row first), use the phone layout, sign out.
+// senders from a CSV (a bad row first), meet a session revoked mid-use, walk every main screen
+// and the add dialogs (each control named, Tab reaches every control, 390 px wide, a phone
+// screenshot each), use the phone layout, sign out.
 //
 // Run through ./run, which starts kiln and passes KILN_URL, KILN_EMAIL, KILN_PASSWORD, CHROMIUM,
 // E2E_PROFILE_DIR and E2E_ARTIFACTS. Any console error, page error, failed request or HTTP error

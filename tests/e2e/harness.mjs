@@ -1,7 +1,8 @@
 // What both end-to-end scenarios (dashboard.test.mjs, flow.test.mjs) share: reading the
 // environment ./run passes, launching Debian's Chromium, and steps that fail on any browser
 // problem a step did not declare as expected (console error, page error, failed request, HTTP error
-// answer), waiting for the page to be quiet before judging, with a screenshot of a failed step.
+// answer), waiting for the page to be quiet before judging, with a screenshot of a failed step;
+// and the accessibility checks of a screen (controls without a name, controls Tab never reaches).
 
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";

@@ -434,8 +434,8 @@ Result<json::value> DeleteSender(Api& api, Ctx& ctx) {
 // Fails with not_found for no such sender and failed_precondition naming smtp.password /
 // imap.password when a password is missing or cannot be unsealed. The checks run outside any
 // transaction: they take seconds.
-Result<json::value> VerifySender(Api& api, Ctx& ctx) {
-  auto id = ParseId(ctx.req.path_params["id"]);
+Result<json::value> RunSenderVerification(Api& api, Ctx& ctx, Result<int64_t> id,
+                                          const char* audit_action) {
   if (!id.ok()) return Status::NotFound("no such sender");
   std::optional<store::Row> row;
   KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
@@ -455,7 +455,7 @@ Result<json::value> VerifySender(Api& api, Ctx& ctx) {
         auto n, tx.Exec("senders.set_checked_status", {ctx.ws, *id, status, reason, now}));
     if (n != 1) return Status::NotFound("no such sender");
     KILN_RETURN_IF_ERROR(WriteAudit(
-        tx, ctx, ctx.ws, "sender.verified", "sender", std::to_string(*id),
+        tx, ctx, ctx.ws, audit_action, "sender", std::to_string(*id),
         {{"status", status}, {"smtp", DiagnosisJson(smtp_d)}, {"imap", DiagnosisJson(imap_d)}},
         now));
     KILN_ASSIGN_OR_RETURN(auto s, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
@@ -465,6 +465,54 @@ Result<json::value> VerifySender(Api& api, Ctx& ctx) {
     return Status::Ok();
   }));
   return out;
+}
+
+Result<json::value> VerifySender(Api& api, Ctx& ctx) {
+  return RunSenderVerification(api, ctx, ParseId(ctx.req.path_params["id"]), "sender.verified");
+}
+
+// Pauses a sender by hand: it sends no campaign or warm-up mail until resumed (its inbox is still
+// read). Body {reason?} (up to 500 characters; default "paused by hand"), kept as status_reason.
+// Answers the sender; not_found for no such sender. Audited as sender.paused.
+Result<json::value> PauseSender(Api& api, Ctx& ctx) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound("no such sender");
+  std::optional<std::string> reason;
+  JsonFields in(ctx.body);
+  KILN_RETURN_IF_ERROR(in.OptStr("reason", &reason, {.max_len = 500, .nullable = true}));
+  KILN_RETURN_IF_ERROR(in.Finish());
+  const std::string why = reason && !reason->empty() ? *reason : "paused by hand";
+  const int64_t now = api.clock().NowMillis();
+  json::object out;
+  KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto n, tx.Exec("sender_pause.pause", {ctx.ws, *id, why, now}));
+    if (n != 1) return Status::NotFound("no such sender");
+    KILN_RETURN_IF_ERROR(WriteAudit(tx, ctx, ctx.ws, "sender.paused", "sender", std::to_string(*id),
+                                    {{"reason", why}}, now));
+    KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
+    out = SenderJson(r);
+    return Status::Ok();
+  }));
+  return out;
+}
+
+// Resumes a paused sender (paused by hand or by the engine): lifts the pause, then verifies the
+// SMTP and IMAP logins as POST .../verify does, so the sender is active again only when both pass
+// (else failed naming each failure). Answers the verification; not_found for no such sender,
+// failed_precondition naming status when the sender is not paused. Audited as sender.resumed.
+Result<json::value> ResumeSender(Api& api, Ctx& ctx) {
+  auto id = ParseId(ctx.req.path_params["id"]);
+  if (!id.ok()) return Status::NotFound("no such sender");
+  const int64_t now = api.clock().NowMillis();
+  KILN_RETURN_IF_ERROR(api.db().Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto n, tx.Exec("sender_pause.lift", {ctx.ws, *id, now}));
+    if (n == 1) return Status::Ok();
+    KILN_ASSIGN_OR_RETURN(auto r, tx.QueryRow("senders.get", {ctx.ws, *id}, "no such sender"));
+    return Status::FailedPrecondition(
+        "the sender is " + r.Text("status") + ", not paused: only a paused sender can be resumed",
+        "status");
+  }));
+  return RunSenderVerification(api, ctx, *id, "sender.resumed");
 }
 
 constexpr char kEndpointSchema[] =
@@ -539,6 +587,22 @@ void RegisterSenderRoutes(Api& api) {
       {Access::kWorkspace, Role::kMember}, bind(VerifySender),
       {.summary = "Test the sender's SMTP and IMAP logins; active when both pass, else failed with "
                   "the reasons",
+       .tag = "senders",
+       .response_schema = kVerifySchema,
+       .blocking = true});
+  api.Add(
+      verb::post, "/api/v1/workspaces/{ws}/senders/{id}/pause", {Access::kWorkspace, Role::kMember},
+      bind(PauseSender),
+      {.summary = "Pause a sender by hand: no campaign or warm-up mail until resumed",
+       .tag = "senders",
+       .request_schema =
+           R"({"type":"object","additionalProperties":false,"properties":{"reason":{"type":["string","null"],"maxLength":500}}})",
+       .response_schema = kSenderSchema});
+  api.Add(
+      verb::post, "/api/v1/workspaces/{ws}/senders/{id}/resume",
+      {Access::kWorkspace, Role::kMember}, bind(ResumeSender),
+      {.summary = "Resume a paused sender: lifts the pause and verifies its SMTP and IMAP logins "
+                  "(active when both pass, else failed with the reasons)",
        .tag = "senders",
        .response_schema = kVerifySchema,
        .blocking = true});

@@ -1,9 +1,12 @@
 // Senders of the Kiln JSON API v1 beyond add/edit/delete (docs/api.md, "Senders"): many senders
-// from one CSV file, and a test email sent through a sender's SMTP server. Each call resolves with
+// from one CSV file, a test email sent through a sender's SMTP server, and pausing / resuming a
+// sender (resume verifies its logins again). Each call resolves with
 // the documented answer or rejects with ApiError (the CSV's problems by row and column in
 // `problems`; a test email's refused recipient names `to`).
 
 import type { ApiClient } from "./client";
+import type { Sender } from "./types";
+import type { SenderVerification } from "./warmup";
 
 /** POST …/senders/import: every sender written (status unverified), in the file's order. */
 export interface SenderImportResult {
@@ -36,5 +39,16 @@ export class SendersApi {
 
   sendTestEmail(ws: number, sender_id: number, input: TestEmailInput): Promise<TestEmailResult> {
     return this.client.post<TestEmailResult>(`/workspaces/${ws}/senders/${sender_id}/test-email`, input);
+  }
+
+  /** POST …/senders/{id}/pause: the sender, paused with `reason` (the server's default when empty). */
+  pauseSender(ws: number, sender_id: number, reason: string): Promise<Sender> {
+    const trimmed = reason.trim();
+    return this.client.post<Sender>(`/workspaces/${ws}/senders/${sender_id}/pause`, trimmed === "" ? {} : { reason: trimmed });
+  }
+
+  /** POST …/senders/{id}/resume: the pause lifted and the logins verified again (409 naming status when not paused). */
+  resumeSender(ws: number, sender_id: number): Promise<SenderVerification> {
+    return this.client.post<SenderVerification>(`/workspaces/${ws}/senders/${sender_id}/resume`);
   }
 }

@@ -1,6 +1,6 @@
 // Senders: the workspace's sending mailboxes with status, daily quota and health; add (one with
-// provider presets, or many from a CSV file), edit, delete, test the connection and send a test
-// email (members and above).
+// provider presets, or many from a CSV file), edit, delete, test the connection, send a test
+// email, pause and resume (members and above).
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
@@ -16,6 +16,8 @@ import { Badge, Card, EmptyState, PageHeader, Td, Th, type Tone } from "../../ui
 import { QueryTable } from "../../ui/QueryTable";
 import { useToast } from "../../ui/Toast";
 import { ImportSendersDialog } from "./ImportSendersDialog";
+import { PauseSenderDialog, useResumeSender } from "./PauseSender";
+import { pauseAction } from "./pauseResume";
 import { SenderFormDialog } from "./SenderFormDialog";
 import { SenderWarmupDialog } from "./SenderWarmupDialog";
 import { useTestConnection } from "./testConnection";
@@ -39,7 +41,9 @@ export function SendersPage() {
   const [warming, setWarming] = useState<Sender | null>(null);
   const [importing, setImporting] = useState(false);
   const [mailing, setMailing] = useState<Sender | null>(null);
+  const [pausing, setPausing] = useState<Sender | null>(null);
   const test = useTestConnection(workspace.id);
+  const resume = useResumeSender(workspace.id);
 
   return (
     <>
@@ -109,6 +113,16 @@ export function SendersPage() {
                       Send test email
                     </Button>
                   )}
+                  {can_edit && (pauseAction(s.status) === "pause" ? (
+                    <Button size="sm" onClick={() => setPausing(s)} aria-label={`Pause ${s.name}`}>
+                      Pause
+                    </Button>
+                  ) : (
+                    <Button size="sm" busy={resume.resuming === s.id} disabled={resume.resuming !== undefined}
+                      onClick={() => resume.run(s)} aria-label={`Resume ${s.name}`}>
+                      Resume
+                    </Button>
+                  ))}
                   <Button size="sm" variant="ghost" onClick={() => setWarming(s)} aria-label={`Warm-up of ${s.name}`}>
                     Warm-up
                   </Button>
@@ -139,6 +153,7 @@ export function SendersPage() {
       <SenderWarmupDialog workspace_id={workspace.id} sender={warming} can_edit={can_edit} onClose={() => setWarming(null)} />
       <ImportSendersDialog workspace_id={workspace.id} open={importing} onClose={() => setImporting(false)} />
       <TestEmailDialog workspace_id={workspace.id} sender={mailing} onClose={() => setMailing(null)} />
+      <PauseSenderDialog workspace_id={workspace.id} sender={pausing} onClose={() => setPausing(null)} />
     </>
   );
 }
