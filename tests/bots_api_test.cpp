@@ -430,6 +430,96 @@ TEST_P(BotsApiTest, Reputation) {
             400);
 }
 
+constexpr char kActivitySql[] = R"(
+-- name: t.activity
+-- $5 status, $6 placement, $7 sent_at, then delivered/opened/rescued/replied (0: not yet).
+INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, direction, token, subject, status,
+                             placement, scheduled_at, sent_at, delivered_at, opened_at, rescued_at,
+                             replied_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, 'tok', 'Hello ' || $4, $5, $6, $7, $7,
+        NULLIF(CAST($8 AS BIGINT), 0), NULLIF(CAST($9 AS BIGINT), 0),
+        NULLIF(CAST($10 AS BIGINT), 0), NULLIF(CAST($11 AS BIGINT), 0), $7, $7);
+)";
+
+// GET .../bots/{id}/activity: the warm-up mail a bot received, newest first, with what it did.
+TEST_P(BotsApiTest, Activity) {
+  StartKiln();
+  Session s = NewOwner("owner@kiln-a.test");
+  auto r = s.Post(s.Ws() + "/senders", SenderBody("sender1@kiln-a.test"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t sender = Json(r).at("id").as_int64();
+  r = s.Post(s.Ws() + "/bots", BotBody("bot1@kiln-b.test", "pw"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const int64_t bot = Json(r).at("id").as_int64();
+  const std::string activity = s.Ws() + "/bots/" + std::to_string(bot) + "/activity";
+
+  r = s.Get(activity);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Json(r).at("items").as_array().empty()) << r.body;
+  EXPECT_TRUE(Json(r).at("next_before").is_null()) << r.body;
+
+  store::OpenOptions options;
+  options.pool_size = 1;
+  options.extra_sql_files.push_back({"queries/bots_activity_test.sql", kActivitySql});
+  auto db = store::OpenDatabase(DatabaseUrl(), options);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  const int64_t t = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+  Status st = (*db)->Write([&](store::Tx& tx) -> Status {
+    // Found in the inbox, read and answered; then found in spam and moved out; the bot's own
+    // answer (not received mail) and a mail not sent yet are not activity.
+    KILN_RETURN_IF_ERROR(tx.Exec("t.activity", {s.ws, sender, bot, "out", "sent", "inbox", t,
+                                                t + 60'000, t + 120'000, 0, t + 180'000})
+                             .status());
+    KILN_RETURN_IF_ERROR(
+        tx.Exec("t.activity", {s.ws, sender, bot, "back", "sent", "inbox", t + 180'000, 0, 0, 0, 0})
+            .status());
+    KILN_RETURN_IF_ERROR(tx.Exec("t.activity", {s.ws, sender, bot, "out", "sent", "spam",
+                                                t + 240'000, t + 300'000, 0, t + 360'000, 0})
+                             .status());
+    return tx
+        .Exec("t.activity",
+              {s.ws, sender, bot, "out", "scheduled", "unknown", t + 400'000, 0, 0, 0, 0})
+        .status();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+
+  r = s.Get(activity);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value page = Json(r);
+  const auto& items = page.at("items").as_array();
+  ASSERT_EQ(items.size(), 2u) << r.body;
+  EXPECT_EQ(items[0].at("placement").as_string(), "spam") << r.body;
+  EXPECT_EQ(items[0].at("sender_email").as_string(), "sender1@kiln-a.test") << r.body;
+  EXPECT_EQ(items[0].at("subject").as_string(), "Hello out") << r.body;
+  EXPECT_EQ(items[0].at("received_at").as_string(), "2023-11-14T22:18:20.000Z") << r.body;
+  EXPECT_EQ(items[0].at("rescued_at").as_string(), "2023-11-14T22:19:20.000Z") << r.body;
+  EXPECT_TRUE(items[0].at("replied_at").is_null()) << r.body;
+  EXPECT_EQ(items[1].at("placement").as_string(), "inbox") << r.body;
+  EXPECT_EQ(items[1].at("opened_at").as_string(), "2023-11-14T22:15:20.000Z") << r.body;
+  EXPECT_EQ(items[1].at("replied_at").as_string(), "2023-11-14T22:16:20.000Z") << r.body;
+  EXPECT_TRUE(items[1].at("rescued_at").is_null()) << r.body;
+  EXPECT_TRUE(page.at("next_before").is_null()) << r.body;
+
+  // One at a time: the second page holds the older one, and nothing after it.
+  r = s.Get(activity + "?limit=1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value first = Json(r);
+  ASSERT_EQ(first.at("items").as_array().size(), 1u) << r.body;
+  const int64_t next = first.at("next_before").as_int64();
+  EXPECT_EQ(next, items[0].at("id").as_int64()) << r.body;
+  r = s.Get(activity + "?limit=1&before=" + std::to_string(next));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json::value second = Json(r);
+  ASSERT_EQ(second.at("items").as_array().size(), 1u) << r.body;
+  EXPECT_EQ(second.at("items").as_array()[0].at("id").as_int64(), items[1].at("id").as_int64());
+  EXPECT_TRUE(second.at("next_before").is_null()) << r.body;
+
+  EXPECT_EQ(s.Get(s.Ws() + "/bots/" + std::to_string(bot + 1000) + "/activity").status, 404);
+  r = s.Get(activity + "?limit=0");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ErrField(r), "limit") << r.body;
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, BotsApiTest, ::testing::ValuesIn(DbBackends()), DbBackendName());
 
 }  // namespace

@@ -806,6 +806,25 @@ describe("Kiln dashboard", () => {
     await card.getByText(/of 6 warm-up sent/).first().waitFor();
     await card.scrollIntoViewIfNeeded();
     await shot("34b-analytics-warmup-placement");
+
+    // A warm-up inbox's activity: what the Gmail bot did with the mail it received (the one found
+    // in spam was moved out of it and answered).
+    sql(`UPDATE warmup_messages SET delivered_at = ${now + 1000}, rescued_at = ${now + 2000}, replied_at = ${now + 3000}
+      WHERE workspace_id = ${workspace_id} AND token = 'e2e-gmail-4';`);
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Warm-up" }).click();
+    await page.getByRole("button", { name: "Reputation of gbot@bots.test" }).click();
+    const bot_dialog = page.getByRole("dialog", { name: "Reputation of gbot@bots.test" });
+    const received = bot_dialog.getByRole("list", { name: "Warm-up mail received" });
+    await received.waitFor();
+    const entries = await received.locator(":scope > li").allInnerTexts();
+    assert.equal(entries.length, 4, entries.join(" | "));
+    assert.match(entries[0], /Received in spam .*Moved out of spam .*Answered/s);
+    assert.match(entries[0], /from ana@acme\.test/);
+    assert.match(entries[1], /Received in the inbox/);
+    await received.scrollIntoViewIfNeeded();
+    await shot("34c-warmup-inbox-activity");
+    await page.keyboard.press("Escape");
+    await bot_dialog.waitFor({ state: "hidden" });
   });
 
   // Webhooks: a receiver on 127.0.0.1 (./run allows private webhook targets) records what Kiln

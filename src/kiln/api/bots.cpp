@@ -3,9 +3,9 @@
 // field ("bots:<id>:smtp_secret") before they reach the database, never answered.
 //
 // Verification (verify, resume, provision) logs in over SMTP and IMAP through mail/sender_check.h
-// on the server's blocking pool (the routes are marked blocking), each step bounded by kMailboxCheckTimeout (api/mailbox_check.h), and
-// stores the diagnosis as the bot's status: active, or failed with the reason naming what is wrong
-// and where.
+// on the server's blocking pool (the routes are marked blocking), each step bounded by
+// kMailboxCheckTimeout (api/mailbox_check.h), and stores the diagnosis as the bot's status: active,
+// or failed with the reason naming what is wrong and where.
 
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -693,6 +693,37 @@ Result<json::value> ProvisionBot(Api& api, Ctx& ctx) {
   return RunVerification(api, ctx, id, "bot.verified");
 }
 
+// ---- activity ----
+
+// GET .../bots/{id}/activity?limit=&before=: the warm-up mail the bot received, newest first, with
+// what it did with each (found where, read, marked important, moved out of spam, answered).
+// not_found for no such bot; invalid_argument naming limit / before.
+Result<json::value> BotActivity(Api& api, Ctx& ctx) {
+  KILN_ASSIGN_OR_RETURN(int64_t id, PathId(ctx));
+  KILN_ASSIGN_OR_RETURN(const Page page, ReadPage(ctx.req, "a warm-up message id", 200));
+  json::object out;
+  KILN_RETURN_IF_ERROR(api.db().Read([&](store::Tx& tx) -> Status {
+    KILN_RETURN_IF_ERROR(tx.QueryRow("bots.get", {ctx.ws, id}, "no such warm-up inbox").status());
+    KILN_ASSIGN_OR_RETURN(auto rows,
+                          tx.Query("bot_activity.list", {ctx.ws, id, page.before, page.limit + 1}));
+    out = PagedItems(rows, page, [](const store::Row& r) -> json::value {
+      return json::object{{"id", r.Int("id")},
+                          {"sender_id", r.Int("sender_id")},
+                          {"sender_email", r.Text("sender_email")},
+                          {"subject", r.Text("subject")},
+                          {"placement", r.Text("placement")},
+                          {"sent_at", TimeOrNull(r, "sent_at")},
+                          {"received_at", TimeOrNull(r, "delivered_at")},
+                          {"opened_at", TimeOrNull(r, "opened_at")},
+                          {"flagged_at", TimeOrNull(r, "flagged_at")},
+                          {"rescued_at", TimeOrNull(r, "rescued_at")},
+                          {"replied_at", TimeOrNull(r, "replied_at")}};
+    });
+    return Status::Ok();
+  }));
+  return out;
+}
+
 // ---- reputation ----
 
 Result<json::value> Reputation(Api& api, Ctx& ctx, warmup::SubjectKind kind) {
@@ -819,6 +850,13 @@ void RegisterBotRoutes(Api& api) {
            .tag = "bots",
            .response_schema = kVerifySchema,
            .blocking = true});
+  api.Add(
+      verb::get, base + "/{id}/activity", {Access::kWorkspace, Role::kViewer}, bind(BotActivity),
+      {.summary = "Warm-up mail the inbox received, newest first, with what it did with each "
+                  "(?limit=1..200, default 50, &before=)",
+       .tag = "bots",
+       .response_schema =
+           R"({"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer"},"sender_id":{"type":"integer"},"sender_email":{"type":"string"},"subject":{"type":"string"},"placement":{"type":"string","enum":["unknown","inbox","spam","other_folder","missing"]},"sent_at":{"type":["string","null"]},"received_at":{"type":["string","null"]},"opened_at":{"type":["string","null"]},"flagged_at":{"type":["string","null"]},"rescued_at":{"type":["string","null"]},"replied_at":{"type":["string","null"]}}}},"next_before":{"type":["integer","null"]}}})"});
   api.Add(verb::get, base + "/{id}/reputation", {Access::kWorkspace, Role::kViewer},
           bind(BotReputation),
           {.summary = "Placement, bounce and reply rates over 7/14/30 days, health score, daily "

@@ -16,6 +16,7 @@ import { EndpointFields } from "../senders/SenderFormDialog";
 import { applyBotProvider, botInput, describeImportProblems, newBotForm, setBotEmail, validateBotForm, type BotForm } from "./botForm";
 import { LazyReputationCharts as ReputationCharts } from "./LazyReputationCharts";
 import { useWarmupApi } from "./useWarmupApi";
+import { BotActivity } from "./BotActivity";
 
 const kBotFields = [
   "email",
@@ -249,10 +250,13 @@ export function BotReputationDialog({ workspace_id, bot, onClose }: { workspace_
   const warmup = useWarmupApi();
   return (
     <Dialog open={bot !== null} wide title={bot ? `Reputation of ${bot.email}` : "Reputation"} onClose={onClose}
-      description="How its answers to warm-up mail were placed, and its health score over time.">
+      description="How its answers to warm-up mail were placed, its health score over time, and what it did with the mail it received.">
       {bot && (
-        <ReputationCharts queryKey={(days) => warmupKeys.botReputation(workspace_id, bot.id, days)}
-          load={(days) => warmup.botReputation(workspace_id, bot.id, days)} />
+        <div className="space-y-6">
+          <ReputationCharts queryKey={(days) => warmupKeys.botReputation(workspace_id, bot.id, days)}
+            load={(days) => warmup.botReputation(workspace_id, bot.id, days)} />
+          <BotActivity workspace_id={workspace_id} bot_id={bot.id} />
+        </div>
       )}
     </Dialog>
   );
