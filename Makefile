@@ -18,11 +18,11 @@ build:
 	cmake --build build/app -j $(JOBS) --target kiln
 
 build-test:
-	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_BUILD_TESTS=ON >/dev/null
+	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_BUILD_TESTS=ON -DKILN_SHARED_LIBS=ON >/dev/null
 	cmake --build build/test -j $(JOBS)
 
 build-asan:
-	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_BUILD_TESTS=ON >/dev/null
+	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_BUILD_TESTS=ON -DKILN_SHARED_LIBS=ON >/dev/null
 	cmake --build build/asan -j $(JOBS)
 
 serve: build
