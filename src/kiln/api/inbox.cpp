@@ -461,7 +461,8 @@ void RegisterInboxRoutes(Api& api) {
            R"({"type":"object","required":["text"],"properties":{"text":{"type":"string"},"html":{"type":"string"},"subject":{"type":"string"}},"additionalProperties":false})",
        .response_schema =
            R"({"type":"object","properties":{"id":{"type":"integer"},"message_id":{"type":"string"},"to":{"type":"string"},"subject":{"type":"string"},"smtp":{"type":"object"},"sent_copy":{"type":"boolean"},"sent_copy_error":{"type":["string","null"]}}})",
-       .success_status = 201});
+       .success_status = 201,
+       .blocking = true});
 }
 
 }  // namespace kiln::api

@@ -579,7 +579,8 @@ void RegisterTrackingRoutes(Api& api) {
             {.summary = std::string("The ") + o->audit_kind +
                         "'s custom tracking domain and whether its DNS points at this server",
              .tag = tag,
-             .response_schema = kDomainSchema});
+             .response_schema = kDomainSchema,
+             .blocking = true});
     api.Add(verb::put, path, {Access::kWorkspace, Role::kMember},
             [a, o](Ctx& c) { return PutDomain(*a, c, *o); },
             {.summary = std::string("Set the ") + o->audit_kind +
@@ -587,7 +588,8 @@ void RegisterTrackingRoutes(Api& api) {
                         "null clears it)",
              .tag = tag,
              .request_schema = kDomainRequest,
-             .response_schema = kDomainSchema});
+             .response_schema = kDomainSchema,
+             .blocking = true});
   }
 }
 

@@ -433,7 +433,8 @@ void RegisterWebhookRoutes(Api& api) {
            .tag = "webhooks",
            .request_schema = std::string(kWebhookInput).replace(1, 0, R"("required":["url"],)"),
            .response_schema = kWebhookSchema,
-           .success_status = 201});
+           .success_status = 201,
+           .blocking = true});
   api.Add(verb::get, base + "/{id}", admin, bind(GetWebhook),
           {.summary = "One webhook subscription",
            .tag = "webhooks",
@@ -443,7 +444,8 @@ void RegisterWebhookRoutes(Api& api) {
                       "(enabling clears an automatic disable)",
            .tag = "webhooks",
            .request_schema = kWebhookInput,
-           .response_schema = kWebhookSchema});
+           .response_schema = kWebhookSchema,
+           .blocking = true});
   api.Add(verb::delete_, base + "/{id}", admin, bind(DeleteWebhook),
           {.summary = "Delete a subscription and its delivery log",
            .tag = "webhooks",
