@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api_mailstack_fixture.h"
 #include "api_test_util.h"
 #include "kiln/base/clock.h"
 #include "kiln/mail/sender_check.h"
@@ -22,15 +23,8 @@ namespace {
 
 namespace json = boost::json;
 
-class BotsApiTest : public KilnApiFixture {
+class BotsApiTest : public KilnMailstackApiFixture {
  protected:
-  void SetUp() override {
-    KilnApiFixture::SetUp();
-    auto ms = Mailstack::FromEnv();
-    ASSERT_TRUE(ms.ok()) << ms.status().ToString();
-    ms_ = *ms;
-  }
-
   json::object Endpoint(uint16_t port, const std::string& user, const std::string& password) {
     json::object o{{"host", "127.0.0.1"}, {"port", port}, {"security", "starttls"}};
     if (!user.empty()) o["username"] = user;
@@ -48,8 +42,6 @@ class BotsApiTest : public KilnApiFixture {
   }
 
   std::string Password(const std::string& email) { return ms_.User(email).value().password; }
-
-  Mailstack ms_;
 };
 
 TEST_P(BotsApiTest, CrudVerifyPauseResume) {

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "api_mailstack_fixture.h"
 #include "api_test_util.h"
 #include "kiln/testing/mailstack.h"
 
@@ -16,38 +17,7 @@ namespace {
 
 namespace json = boost::json;
 
-class SenderPauseApiTest : public KilnApiFixture {
- protected:
-  void SetUp() override {
-    KilnApiFixture::SetUp();
-    auto ms = Mailstack::FromEnv();
-    ASSERT_TRUE(ms.ok()) << ms.status().ToString();
-    ms_ = *ms;
-  }
-
-  // A sender of the mail stack's user `email` (its real password unless `password` is given);
-  // answers its URL.
-  std::string AddSender(Session& s, const std::string& email, const std::string& password = "") {
-    const std::string pw = password.empty() ? ms_.User(email).value().password : password;
-    auto endpoint = [&](uint16_t port) {
-      return json::object{{"host", "127.0.0.1"},
-                          {"port", port},
-                          {"security", "starttls"},
-                          {"username", email},
-                          {"password", pw}};
-    };
-    auto r = s.Post(s.Ws() + "/senders",
-                    json::serialize(json::object{{"name", email},
-                                                 {"email", email},
-                                                 {"allow_self_signed", true},
-                                                 {"smtp", endpoint(ms_.smtp_port)},
-                                                 {"imap", endpoint(ms_.imap_port)}}));
-    EXPECT_EQ(r.status, 201) << r.body;
-    return s.Ws() + "/senders/" + std::to_string(Json(r).at("id").as_int64());
-  }
-
-  Mailstack ms_;
-};
+class SenderPauseApiTest : public KilnMailstackApiFixture {};
 
 std::string Status(const json::value& sender) {
   return std::string(sender.at("status").as_string());
@@ -56,7 +26,7 @@ std::string Status(const json::value& sender) {
 TEST_P(SenderPauseApiTest, PausedStaysPausedUntilResumedWhichVerifiesAgain) {
   StartKiln();
   Session s = NewOwner("owner@kiln-a.test");
-  const std::string sender = AddSender(s, "sender1@kiln-a.test");
+  const std::string sender = AddStackSender(s, "sender1@kiln-a.test");
   auto r = s.Post(sender + "/verify", "");
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_EQ(Status(Json(r).at("sender")), "active") << r.body;
@@ -104,7 +74,7 @@ TEST_P(SenderPauseApiTest, PausedStaysPausedUntilResumedWhichVerifiesAgain) {
 TEST_P(SenderPauseApiTest, ResumeWithAWrongPasswordLeavesTheSenderFailed) {
   StartKiln();
   Session s = NewOwner("owner@kiln-a.test");
-  const std::string sender = AddSender(s, "sender2@kiln-a.test", "not-the-password");
+  const std::string sender = AddStackSender(s, "sender2@kiln-a.test", "not-the-password");
   auto r = s.Post(sender + "/pause", "{}");
   ASSERT_EQ(r.status, 200) << r.body;
 
@@ -121,7 +91,7 @@ TEST_P(SenderPauseApiTest, ResumeWithAWrongPasswordLeavesTheSenderFailed) {
 TEST_P(SenderPauseApiTest, BadInputAndUnknownSendersAreRefused) {
   StartKiln();
   Session s = NewOwner("owner@kiln-a.test");
-  const std::string sender = AddSender(s, "sender1@kiln-a.test");
+  const std::string sender = AddStackSender(s, "sender1@kiln-a.test");
 
   auto r = s.Post(sender + "/pause", R"({"reason":7})");
   EXPECT_EQ(r.status, 400) << r.body;

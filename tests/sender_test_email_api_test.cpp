@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "api_mailstack_fixture.h"
 #include "api_test_util.h"
 #include "kiln/testing/mailstack.h"
 
@@ -126,39 +127,8 @@ std::string Token() {
   return t;
 }
 
-class SenderTestEmailApiTest : public KilnApiFixture {
+class SenderTestEmailApiTest : public KilnMailstackApiFixture {
  protected:
-  void SetUp() override {
-    KilnApiFixture::SetUp();
-    auto ms = Mailstack::FromEnv();
-    ASSERT_TRUE(ms.ok()) << ms.status().ToString();
-    ms_ = *ms;
-  }
-
-  // A sender of the mail stack's user `email` (its real password unless `password` is given),
-  // reaching SMTP and IMAP on the given ports (the stack's by default); answers its URL.
-  std::string AddSender(Session& s, const std::string& email, const std::string& password = "",
-                        uint16_t smtp_port = 0, uint16_t imap_port = 0) {
-    const std::string pw = password.empty() ? ms_.User(email).value().password : password;
-    auto endpoint = [&](uint16_t port) {
-      return json::object{{"host", "127.0.0.1"},
-                          {"port", port},
-                          {"security", "starttls"},
-                          {"username", email},
-                          {"password", pw}};
-    };
-    auto r = s.Post(
-        s.Ws() + "/senders",
-        json::serialize(json::object{{"name", email},
-                                     {"email", email},
-                                     {"from_name", "Kiln Test"},
-                                     {"allow_self_signed", true},
-                                     {"smtp", endpoint(smtp_port ? smtp_port : ms_.smtp_port)},
-                                     {"imap", endpoint(imap_port ? imap_port : ms_.imap_port)}}));
-    EXPECT_EQ(r.status, 201) << r.body;
-    return s.Ws() + "/senders/" + std::to_string(Json(r).at("id").as_int64());
-  }
-
   static std::string TestEmail(const std::string& to, const std::string& subject = "",
                                const std::string& body = "") {
     json::object o{{"to", to}};
@@ -166,14 +136,12 @@ class SenderTestEmailApiTest : public KilnApiFixture {
     if (!body.empty()) o["body"] = body;
     return json::serialize(o);
   }
-
-  Mailstack ms_;
 };
 
 TEST_P(SenderTestEmailApiTest, DeliveredMessageIsInTheRecipientsMaildir) {
   StartKiln();
   Session s = NewOwner("owner@kiln-a.test");
-  const std::string sender = AddSender(s, "sender1@kiln-a.test");
+  const std::string sender = AddStackSender(s, "sender1@kiln-a.test");
   const std::string token = Token();
   const std::string to = "sender3+" + token + "@kiln-a.test";
 
@@ -213,7 +181,7 @@ TEST_P(SenderTestEmailApiTest, WrongPasswordStopsAtAuthAndClosedPortAtConnect) {
   Session s = NewOwner("owner@kiln-a.test");
   const std::string to = "sender3+" + Token() + "@kiln-a.test";
 
-  const std::string wrong = AddSender(s, "sender2@kiln-a.test", "not-the-password");
+  const std::string wrong = AddStackSender(s, "sender2@kiln-a.test", "not-the-password");
   auto r = s.Post(wrong + "/test-email", TestEmail(to));
   ASSERT_EQ(r.status, 200) << r.body;
   auto v = Json(r).as_object();
@@ -225,7 +193,7 @@ TEST_P(SenderTestEmailApiTest, WrongPasswordStopsAtAuthAndClosedPortAtConnect) {
   EXPECT_NE(message.find("Check the SMTP username and password"), std::string::npos) << message;
 
   ClosedPort closed;
-  const std::string nowhere = AddSender(s, "sender1@kiln-a.test", "", closed.port());
+  const std::string nowhere = AddStackSender(s, "sender1@kiln-a.test", "", closed.port());
   r = s.Post(nowhere + "/test-email", TestEmail(to));
   ASSERT_EQ(r.status, 200) << r.body;
   v = Json(r).as_object();
@@ -241,7 +209,7 @@ TEST_P(SenderTestEmailApiTest, WrongPasswordStopsAtAuthAndClosedPortAtConnect) {
 TEST_P(SenderTestEmailApiTest, SuppressedAndInvalidRecipientsAreRefusedNamingTo) {
   StartKiln();
   Session s = NewOwner("owner@kiln-a.test");
-  const std::string sender = AddSender(s, "sender1@kiln-a.test");
+  const std::string sender = AddStackSender(s, "sender1@kiln-a.test");
   const std::string token = Token();
   const std::string blocked = "sender3+" + token + "@kiln-a.test";
   auto r = s.Post(s.Ws() + "/suppressions",
@@ -278,7 +246,7 @@ TEST_P(SenderTestEmailApiTest, HangingMailServerDoesNotStallTheApi) {
   Session s = NewOwner("owner@kiln-a.test");
   SilentListener hanging;
   const std::string sender =
-      AddSender(s, "sender1@kiln-a.test", "", hanging.port(), hanging.port());
+      AddStackSender(s, "sender1@kiln-a.test", "", hanging.port(), hanging.port());
 
   auto verify = std::async(std::launch::async, [&] {
     HttpClient c("127.0.0.1", proc_.port());

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "api_mailstack_fixture.h"
 #include "api_test_util.h"
 #include "kiln/testing/mailstack.h"
 
@@ -17,15 +18,8 @@ namespace {
 
 namespace json = boost::json;
 
-class SendersImportApiTest : public KilnApiFixture {
+class SendersImportApiTest : public KilnMailstackApiFixture {
  protected:
-  void SetUp() override {
-    KilnApiFixture::SetUp();
-    auto ms = Mailstack::FromEnv();
-    ASSERT_TRUE(ms.ok()) << ms.status().ToString();
-    ms_ = *ms;
-  }
-
   ClientResponse Import(Session& s, const std::string& csv) {
     auto r = s.http->Send("POST", s.Ws() + "/senders/import", csv, s.H(false));
     if (!r.ok()) {
@@ -64,8 +58,6 @@ class SendersImportApiTest : public KilnApiFixture {
   static constexpr char kHeader[] =
       "email,smtp_host,smtp_port,smtp_security,imap_host,imap_port,imap_security,password,"
       "allow_self_signed\n";
-
-  Mailstack ms_;
 };
 
 TEST_P(SendersImportApiTest, GoodFileCreatesUnverifiedSendersThatVerify) {

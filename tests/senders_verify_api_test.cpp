@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "api_mailstack_fixture.h"
 #include "api_test_util.h"
 #include "kiln/testing/mailstack.h"
 
@@ -15,33 +16,13 @@ namespace {
 
 namespace json = boost::json;
 
-class SendersVerifyApiTest : public KilnApiFixture {
+class SendersVerifyApiTest : public KilnMailstackApiFixture {
  protected:
-  void SetUp() override {
-    KilnApiFixture::SetUp();
-    auto ms = Mailstack::FromEnv();
-    ASSERT_TRUE(ms.ok()) << ms.status().ToString();
-    ms_ = *ms;
-  }
-
   std::string SenderBody(const std::string& email, const std::string& password) {
-    auto endpoint = [&](uint16_t port) {
-      return json::object{{"host", "127.0.0.1"},
-                          {"port", port},
-                          {"security", "starttls"},
-                          {"username", email},
-                          {"password", password}};
-    };
-    return json::serialize(json::object{{"name", email},
-                                        {"email", email},
-                                        {"allow_self_signed", true},
-                                        {"smtp", endpoint(ms_.smtp_port)},
-                                        {"imap", endpoint(ms_.imap_port)}});
+    return json::serialize(StackSenderInput(email, password));
   }
 
   std::string Password(const std::string& email) { return ms_.User(email).value().password; }
-
-  Mailstack ms_;
 };
 
 TEST_P(SendersVerifyApiTest, ActiveWhenBothLoginsPassFailedWithReasonsOtherwise) {
