@@ -158,7 +158,7 @@ export function getProviderWebhook(client: ApiClient, ws: number): Promise<Provi
 /**
  * Generates a new inbound URL (the previous one stops working) and stores the Mailgun signing key
  * given with it: every call replaces the key, so an empty or absent key leaves none (only Kiln's
- * generic JSON is then accepted; Mailgun payloads answer 401).
+ * generic JSON and Postmark's records are then accepted; Mailgun payloads answer 401).
  */
 export function rotateProviderWebhook(client: ApiClient, ws: number, mailgun_signing_key: string): Promise<RotatedProviderWebhook> {
   const key = mailgun_signing_key.trim();

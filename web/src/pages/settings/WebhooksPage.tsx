@@ -635,8 +635,9 @@ function ProviderWebhookCard() {
     <Card title="Inbound provider events">
       <div className="space-y-4 p-4 text-sm text-slate-700">
         <p>
-          If you send through a provider (Mailgun, or anything that can POST Kiln's generic JSON), give it Kiln's secret inbound URL:
-          bounces, complaints and unsubscribes it reports suppress the address and stop the lead's sequences.
+          If you send through a provider (Mailgun, Postmark, or anything that can POST Kiln's generic JSON), give it Kiln's secret
+          inbound URL: bounces, complaints and unsubscribes it reports suppress the address and stop the lead's sequences. Postmark
+          signs nothing, so the URL is its only credential; Mailgun's events are also checked against its signing key.
         </p>
         {provider.isPending ? (
           <Loading label="Loading the inbound webhook…" />
@@ -684,7 +685,7 @@ function ProviderWebhookCard() {
             hint={
               provider.data?.mailgun_signing_key_set
                 ? "Enter it again to keep it: generating a URL with this field empty removes the stored key."
-                : "Optional: from Mailgun's Sending → Webhooks page. Leave empty to accept only Kiln's generic JSON."
+                : "Optional: from Mailgun's Sending → Webhooks page. Leave empty to accept only Kiln's generic JSON and Postmark's records."
             }
             wrapperClassName="max-w-md"
           />
