@@ -165,7 +165,7 @@ void RegisterWebhookRoutes(Api& api);      // webhooks.cpp: outgoing webhooks, p
 void RegisterAnalyticsRoutes(Api& api);    // analytics.cpp: campaign stats, overview, placement
 void RegisterOpenApiRoute(Api& api, http::Router& router);  // openapi.cpp
 void RegisterSenderTestEmailRoutes(Api& api);  // sender_test_email.cpp: a sender's test email
-void RegisterSenderImportRoutes(Api& api);  // senders_import.cpp: senders from a CSV file
+void RegisterSenderImportRoutes(Api& api);     // senders_import.cpp: senders from a CSV file
 
 // Generates the OpenAPI 3.1 document of every route on the router.
 std::string OpenApiDocument(const http::Router& router);

@@ -5,10 +5,6 @@
 #include <openssl/x509v3.h>
 
 #include <array>
-#include <future>
-#include <memory>
-#include <optional>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +14,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
+#include <future>
+#include <memory>
+#include <optional>
 
 #include "kiln/mail/smtp_client.h"
 
@@ -34,17 +33,28 @@ using Kind = Diagnosis::Kind;
 
 std::string_view DiagnosisKindName(Kind kind) {
   switch (kind) {
-    case Kind::kOk: return "ok";
-    case Kind::kConfig: return "config";
-    case Kind::kDns: return "dns";
-    case Kind::kRefused: return "refused";
-    case Kind::kTimeout: return "timeout";
-    case Kind::kNetwork: return "network";
-    case Kind::kTls: return "tls";
-    case Kind::kAuth: return "auth";
-    case Kind::kSender: return "sender";
-    case Kind::kRecipient: return "recipient";
-    case Kind::kServer: return "server";
+    case Kind::kOk:
+      return "ok";
+    case Kind::kConfig:
+      return "config";
+    case Kind::kDns:
+      return "dns";
+    case Kind::kRefused:
+      return "refused";
+    case Kind::kTimeout:
+      return "timeout";
+    case Kind::kNetwork:
+      return "network";
+    case Kind::kTls:
+      return "tls";
+    case Kind::kAuth:
+      return "auth";
+    case Kind::kSender:
+      return "sender";
+    case Kind::kRecipient:
+      return "recipient";
+    case Kind::kServer:
+      return "server";
   }
   return "?";
 }
@@ -53,25 +63,45 @@ Diagnosis DiagnoseSmtpResult(SendResult r, std::string_view from) {
   Diagnosis d;
   d.message = r.reason;
   switch (r.failure) {
-    case SmtpFailure::kNone: d.kind = Kind::kOk; break;
-    case SmtpFailure::kConfig: d.kind = Kind::kConfig; break;
-    case SmtpFailure::kResolve: d.kind = Kind::kDns; break;
-    case SmtpFailure::kRefused: d.kind = Kind::kRefused; break;
-    case SmtpFailure::kTimeout: d.kind = Kind::kTimeout; break;
+    case SmtpFailure::kNone:
+      d.kind = Kind::kOk;
+      break;
+    case SmtpFailure::kConfig:
+      d.kind = Kind::kConfig;
+      break;
+    case SmtpFailure::kResolve:
+      d.kind = Kind::kDns;
+      break;
+    case SmtpFailure::kRefused:
+      d.kind = Kind::kRefused;
+      break;
+    case SmtpFailure::kTimeout:
+      d.kind = Kind::kTimeout;
+      break;
     case SmtpFailure::kNetwork:
-    case SmtpFailure::kProxy: d.kind = Kind::kNetwork; break;
-    case SmtpFailure::kTls: d.kind = Kind::kTls; break;
-    case SmtpFailure::kAuth: d.kind = Kind::kAuth; break;
+    case SmtpFailure::kProxy:
+      d.kind = Kind::kNetwork;
+      break;
+    case SmtpFailure::kTls:
+      d.kind = Kind::kTls;
+      break;
+    case SmtpFailure::kAuth:
+      d.kind = Kind::kAuth;
+      break;
     case SmtpFailure::kSenderRejected:
       d.kind = Kind::kSender;
-      d.message = "sender address <" + std::string(from) + "> not allowed: " +
-                  std::to_string(r.code) + (r.enhanced.empty() ? "" : " " + r.enhanced) + " " +
-                  r.text;
+      d.message = "sender address <" + std::string(from) +
+                  "> not allowed: " + std::to_string(r.code) +
+                  (r.enhanced.empty() ? "" : " " + r.enhanced) + " " + r.text;
       break;
-    case SmtpFailure::kRecipients: d.kind = Kind::kRecipient; break;
+    case SmtpFailure::kRecipients:
+      d.kind = Kind::kRecipient;
+      break;
     case SmtpFailure::kProtocol:
     case SmtpFailure::kGreeting:
-    case SmtpFailure::kMessageRejected: d.kind = Kind::kServer; break;
+    case SmtpFailure::kMessageRejected:
+      d.kind = Kind::kServer;
+      break;
   }
   if (d.kind == Kind::kOk && r.cls != SendResult::Class::kAccepted) d.kind = Kind::kServer;
   d.smtp = std::move(r);
@@ -146,9 +176,8 @@ class ImapProbe {
       if (auto d = co_await Handshake(where)) co_return *d;
     }
     std::string reply;
-    if (auto d = co_await Tagged("a1 LOGIN " + Quote(config_.username) + " " +
-                                     Quote(config_.password),
-                                 "a1", reply)) {
+    if (auto d = co_await Tagged(
+            "a1 LOGIN " + Quote(config_.username) + " " + Quote(config_.password), "a1", reply)) {
       co_return *d;
     }
     if (!reply.starts_with("a1 OK")) {
