@@ -1165,6 +1165,9 @@ describe("Kiln dashboard", () => {
         if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
         window.scrollTo(0, 0);
       });
+      // Charts follow the viewport through a ResizeObserver, a frame or two after it changes: give
+      // the layout up to 5 s to settle at phone width before judging it.
+      await page.waitForFunction(() => document.documentElement.scrollWidth <= 390, null, { timeout: 5000 }).catch(() => {});
       const width = await browser.pageWidth();
       if (width > 390) problems.push(`${name}: ${width} px wide at a 390 px viewport`);
       for (const c of await browser.unnamedControls()) problems.push(`${name} (phone): no accessible name: ${c}`);
