@@ -1,9 +1,10 @@
 // Live progress of a workspace over the WebSocket GET /api/v1/workspaces/{ws}/live (docs/api.md,
 // "Live progress"): the frame types, a pure reducer that folds frames into the state the Overview
-// shows (tested in live.test.ts), and the useLive hook that keeps one connection open, reconnects
-// with backoff and says when what is shown may be stale.
+// shows, the one reconnecting connection loop every reader of the stream shares (runLiveSocket,
+// and useLiveSocket around it: backoff, refused handshakes, stop on unmount), and the useLive hook
+// the Overview uses, which also says when what is shown may be stale. Tested in live.test.ts.
 
-import { useEffect, useReducer, useRef, useState } from "react";
+import { useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { kApiBase } from "../api/client";
 
 export interface LiveToday {
@@ -80,8 +81,8 @@ export interface SpeedPoint {
 
 export type LiveConnection = "connecting" | "open" | "reconnecting";
 
-export interface LiveState {
-  connection: LiveConnection;
+/** What the stream's frames have said so far (liveReducer's state). */
+export interface LiveData {
   /** False until the first snapshot: nothing to show yet. */
   ready: boolean;
   today: LiveToday | null;
@@ -95,13 +96,17 @@ export interface LiveState {
   last_frame_ms: number;
 }
 
+/** What the Overview shows: the frames' data and the connection they come over. */
+export interface LiveState extends LiveData {
+  connection: LiveConnection;
+}
+
 export const kActivityKept = 50;
 export const kSpeedPoints = 120;
 /** Without a frame for this long (the server sends one at least every 15 s), the data is stale. */
 export const kStaleAfterMs = 35_000;
 
-export const kInitialLiveState: LiveState = {
-  connection: "connecting",
+export const kInitialLiveData: LiveData = {
   ready: false,
   today: null,
   senders: [],
@@ -111,11 +116,7 @@ export const kInitialLiveState: LiveState = {
   last_frame_ms: 0,
 };
 
-export type LiveAction =
-  | { type: "open" }
-  | { type: "closed" }
-  | { type: "frame"; frame: LiveFrame; now_ms: number }
-  | { type: "reset" };
+export type LiveAction = { type: "frame"; frame: LiveFrame; now_ms: number } | { type: "reset" };
 
 /** `incoming` (newest first) in front of `kept`, without ids already there, at most `limit`. */
 export function mergeActivity(incoming: LiveActivity[], kept: LiveActivity[], limit = kActivityKept): LiveActivity[] {
@@ -130,14 +131,10 @@ export function mergeActivity(incoming: LiveActivity[], kept: LiveActivity[], li
   return out.slice(0, limit);
 }
 
-export function liveReducer(state: LiveState, action: LiveAction): LiveState {
+export function liveReducer(state: LiveData, action: LiveAction): LiveData {
   switch (action.type) {
     case "reset":
-      return kInitialLiveState;
-    case "open":
-      return { ...state, connection: "open" };
-    case "closed":
-      return { ...state, connection: "reconnecting" };
+      return kInitialLiveData;
     case "frame": {
       const { frame, now_ms } = action;
       if (frame.type === "heartbeat") return { ...state, last_frame_ms: now_ms };
@@ -204,12 +201,131 @@ export function parseFrame(text: string): LiveFrame | undefined {
   return undefined;
 }
 
-export interface UseLiveOptions {
+
+/** Where a connection loop stands: before its first open, open, or closed and waiting to retry. */
+export type SocketConnection = "connecting" | "open" | "down";
+
+/** The part of a browser WebSocket the loop uses (a test passes a fake). */
+export interface LiveSocket {
+  readonly readyState: number;
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: MessageEvent) => void) | null;
+  onclose: ((event: CloseEvent) => void) | null;
+  close(): void;
+}
+
+/** WebSocket.CONNECTING, without needing the browser's WebSocket in scope. */
+const kSocketConnecting = 0;
+
+export interface LiveSocketHandlers {
+  /** Each text frame, as it arrives (binary frames are ignored). */
+  onText: (text: string) => void;
+  /** "open" on each open, "down" on each close; never called after stop. */
+  onConnection: (connection: Exclude<SocketConnection, "connecting">) => void;
   /**
    * Called before reconnecting after a connection that never opened: a WebSocket hides the
-   * handshake's status, so this is the place to check the session (an API call refreshes an expired
-   * access token, or ends the session when it cannot).
+   * handshake's status, so this is the place to check the session (an API call refreshes an
+   * expired access token, or ends the session when it cannot). Its failure is ignored.
    */
+  onRefused?: () => Promise<unknown>;
+}
+
+export interface LiveSocketEnv {
+  open: (url: string) => LiveSocket;
+  /** In [0, 1): the backoff's jitter. */
+  random: () => number;
+}
+
+const kBrowserSocketEnv: LiveSocketEnv = { open: (url) => new WebSocket(url), random: Math.random };
+
+/**
+ * Opens `url` and keeps it open until the returned stop is called: after each close it waits
+ * reconnectDelayMs(attempt) (the attempt count starts over once a connection opens), first asking
+ * `onRefused` when the connection closed without ever opening. Stop cancels a pending retry and
+ * closes the socket (one still connecting is closed once it opens: closing it earlier makes the
+ * browser log an error); no handler is called after it.
+ */
+export function runLiveSocket(url: string, handlers: LiveSocketHandlers, env: LiveSocketEnv = kBrowserSocketEnv): () => void {
+  let socket: LiveSocket | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let attempt = 0;
+  let stopped = false;
+
+  const connect = () => {
+    timer = undefined;
+    if (stopped) return;
+    let opened = false;
+    const ws = env.open(url);
+    socket = ws;
+    ws.onopen = () => {
+      opened = true;
+      attempt = 0;
+      handlers.onConnection("open");
+    };
+    ws.onmessage = (event: MessageEvent) => {
+      if (typeof event.data === "string") handlers.onText(event.data);
+    };
+    ws.onclose = () => {
+      if (stopped) return;
+      handlers.onConnection("down");
+      const delay = reconnectDelayMs(attempt++, env.random());
+      const probe = !opened && handlers.onRefused ? handlers.onRefused().catch(() => undefined) : Promise.resolve();
+      void probe.then(() => {
+        if (!stopped) timer = setTimeout(connect, delay);
+      });
+    };
+  };
+  connect();
+  return () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    if (socket !== undefined) {
+      const ws = socket;
+      ws.onclose = null;
+      ws.onmessage = null;
+      if (ws.readyState === kSocketConnecting) ws.onopen = () => ws.close();
+      else ws.close();
+    }
+  };
+}
+
+/**
+ * Keeps the workspace's live stream open while mounted and `enabled` (runLiveSocket), passing each
+ * text frame to `onText` (the latest one given is called). Says where the connection stands:
+ * "connecting" until the first open after (re)enabling, then "open" or "down"; "down" once
+ * disabled. A change of workspace starts a new connection.
+ */
+export function useLiveSocket(
+  workspace_id: number,
+  onText: (text: string) => void,
+  enabled = true,
+  onRefused?: () => Promise<unknown>,
+): SocketConnection {
+  const [connection, setConnection] = useState<SocketConnection>("connecting");
+  const on_text = useRef(onText);
+  on_text.current = onText;
+  const on_refused = useRef(onRefused);
+  on_refused.current = onRefused;
+
+  useEffect(() => {
+    if (!enabled) return;
+    setConnection("connecting");
+    const stop = runLiveSocket(liveUrl(workspace_id, window.location), {
+      onText: (text) => on_text.current(text),
+      onConnection: setConnection,
+      onRefused: () => on_refused.current?.() ?? Promise.resolve(),
+    });
+    return () => {
+      stop();
+      setConnection("down");
+    };
+  }, [workspace_id, enabled]);
+
+  return connection;
+}
+
+export interface UseLiveOptions {
+  /** Checks the session after a refused handshake (LiveSocketHandlers.onRefused). */
   onRefused?: () => Promise<unknown>;
 }
 
@@ -218,67 +334,35 @@ export interface UseLive {
   stale: boolean;
 }
 
-/** Keeps the workspace's live stream open while mounted. */
+/** The Overview's connection state for a loop's: a closed stream is being reconnected. */
+export function liveConnection(connection: SocketConnection): LiveConnection {
+  return connection === "down" ? "reconnecting" : connection;
+}
+
+/** Keeps the workspace's live stream open while mounted and folds its frames (liveReducer). */
 export function useLive(workspace_id: number, options: UseLiveOptions = {}): UseLive {
-  const [state, dispatch] = useReducer(liveReducer, kInitialLiveState);
+  const [data, dispatch] = useReducer(liveReducer, kInitialLiveData);
   const [now_ms, setNow] = useState(() => Date.now());
-  const on_refused = useRef(options.onRefused);
-  on_refused.current = options.onRefused;
 
   useEffect(() => {
     dispatch({ type: "reset" });
-    let socket: WebSocket | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-
-    const connect = () => {
-      if (stopped) return;
-      let opened = false;
-      const ws = new WebSocket(liveUrl(workspace_id, window.location));
-      socket = ws;
-      ws.onopen = () => {
-        opened = true;
-        attempt = 0;
-        dispatch({ type: "open" });
-      };
-      ws.onmessage = (event: MessageEvent) => {
-        if (typeof event.data !== "string") return;
-        const frame = parseFrame(event.data);
-        if (frame !== undefined) dispatch({ type: "frame", frame, now_ms: Date.now() });
-      };
-      ws.onclose = () => {
-        if (stopped) return;
-        dispatch({ type: "closed" });
-        const delay = reconnectDelayMs(attempt++, Math.random());
-        const probe = !opened && on_refused.current ? on_refused.current().catch(() => undefined) : Promise.resolve();
-        void probe.then(() => {
-          if (!stopped) timer = setTimeout(connect, delay);
-        });
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      if (socket !== undefined) {
-        const ws = socket;
-        ws.onclose = null;
-        ws.onmessage = null;
-        // Closing a socket still connecting makes the browser log an error: close it once open.
-        if (ws.readyState === WebSocket.CONNECTING) {
-          ws.onopen = () => ws.close();
-        } else {
-          ws.close();
-        }
-      }
-    };
   }, [workspace_id]);
+
+  const connection = useLiveSocket(
+    workspace_id,
+    (text) => {
+      const frame = parseFrame(text);
+      if (frame !== undefined) dispatch({ type: "frame", frame, now_ms: Date.now() });
+    },
+    true,
+    options.onRefused,
+  );
 
   useEffect(() => {
     const tick = setInterval(() => setNow(Date.now()), 5000);
     return () => clearInterval(tick);
   }, []);
 
+  const state = useMemo<LiveState>(() => ({ ...data, connection: liveConnection(connection) }), [data, connection]);
   return { state, stale: isStale(state, now_ms) };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ImportJob } from "../../api/leads";
 import {
   importStreamReducer,
-  kInitialImportStream,
+  kNoImports,
   newerProgress,
   parseImportFrame,
   progressOfJob,
@@ -67,27 +67,28 @@ describe("parseImportFrame", () => {
 
 describe("frames into progress", () => {
   it("folds a frame into the stream's progress of that import", () => {
-    const s = importStreamReducer(kInitialImportStream, { type: "frame", frame: frame() });
-    expect(s.imports[7]).toEqual({ status: "running", progress: 0.5, rows_read: 100, imported: 90, skipped: 6, invalid: 4 });
+    const s = importStreamReducer(kNoImports, { type: "frame", frame: frame() });
+    expect(s[7]).toEqual({ status: "running", progress: 0.5, rows_read: 100, imported: 90, skipped: 6, invalid: 4 });
   });
 
   it("keeps imports apart and moves each forward", () => {
-    let s = importStreamReducer(kInitialImportStream, { type: "frame", frame: frame() });
+    let s = importStreamReducer(kNoImports, { type: "frame", frame: frame() });
     s = importStreamReducer(s, { type: "frame", frame: frame({ id: 8, rows_read: 5, progress: 0.01 }) });
     s = importStreamReducer(s, { type: "frame", frame: frame({ rows_read: 150, rows_imported: 140, progress: 0.75 }) });
-    expect(s.imports[7].rows_read).toBe(150);
-    expect(s.imports[8].rows_read).toBe(5);
+    expect(s[7].rows_read).toBe(150);
+    expect(s[8].rows_read).toBe(5);
+    expect(importStreamReducer(s, { type: "reset" })).toBe(kNoImports);
   });
 
   it("never goes back: an older frame and a late running after the end are ignored", () => {
-    let s = importStreamReducer(kInitialImportStream, { type: "frame", frame: frame({ rows_read: 150, progress: 0.75 }) });
+    let s = importStreamReducer(kNoImports, { type: "frame", frame: frame({ rows_read: 150, progress: 0.75 }) });
     const before = s;
     s = importStreamReducer(s, { type: "frame", frame: frame({ rows_read: 120, progress: 0.6 }) });
     expect(s).toBe(before);
     s = importStreamReducer(s, { type: "frame", frame: frame({ status: "completed", rows_read: 200, progress: 1 }) });
-    expect(s.imports[7].status).toBe("completed");
+    expect(s[7].status).toBe("completed");
     s = importStreamReducer(s, { type: "frame", frame: frame({ status: "running", rows_read: 300 }) });
-    expect(s.imports[7].status).toBe("completed");
+    expect(s[7].status).toBe("completed");
   });
 
   it("an ended import wins even with fewer rows (canceled mid-batch)", () => {
@@ -98,17 +99,9 @@ describe("frames into progress", () => {
   it("shows the newer of the fetched job and the last frame", () => {
     const fetched = progressOfJob(job());
     expect(fetched).toEqual({ status: "running", progress: 0.2, rows_read: 40, imported: 30, skipped: 6, invalid: 4 });
-    const framed = importStreamReducer(kInitialImportStream, { type: "frame", frame: frame() }).imports[7];
+    const framed = importStreamReducer(kNoImports, { type: "frame", frame: frame() })[7];
     expect(newerProgress(fetched, framed).rows_read).toBe(100);
     // A poll answered after the frame with more rows read wins.
     expect(newerProgress(framed, progressOfJob(job({ progress: 0.9, counts: { ...job().counts, rows: 180 } }))).rows_read).toBe(180);
-  });
-
-  it("tracks the connection for the polling fallback", () => {
-    let s = importStreamReducer(kInitialImportStream, { type: "open" });
-    expect(s.connection).toBe("open");
-    s = importStreamReducer(s, { type: "down" });
-    expect(s.connection).toBe("down");
-    expect(importStreamReducer(s, { type: "reset" })).toBe(kInitialImportStream);
   });
 });

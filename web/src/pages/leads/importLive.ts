@@ -4,9 +4,9 @@
 // keeps the stream open while an import may still move and says whether it is connected (the
 // screen polls the API only while it is not).
 
-import { useEffect, useReducer, useRef } from "react";
+import { useEffect, useMemo, useReducer } from "react";
 import type { ImportJob, ImportStatus } from "../../api/leads";
-import { liveUrl, reconnectDelayMs } from "../../lib/live";
+import { useLiveSocket, type SocketConnection } from "../../lib/live";
 
 /** `import` of an `import` frame: one job's progress. */
 export interface ImportFrameItem {
@@ -107,7 +107,7 @@ export function newerProgress(shown: ImportProgress | undefined, next: ImportPro
   return next;
 }
 
-export type StreamConnection = "connecting" | "open" | "down";
+export type StreamConnection = SocketConnection;
 
 export interface ImportStreamState {
   connection: StreamConnection;
@@ -115,84 +115,46 @@ export interface ImportStreamState {
   imports: Record<number, ImportProgress>;
 }
 
-export const kInitialImportStream: ImportStreamState = { connection: "connecting", imports: {} };
+export const kNoImports: Record<number, ImportProgress> = {};
 
-export type ImportStreamAction = { type: "open" } | { type: "down" } | { type: "reset" } | { type: "frame"; frame: ImportFrame };
+export type ImportStreamAction = { type: "reset" } | { type: "frame"; frame: ImportFrame };
 
-export function importStreamReducer(state: ImportStreamState, action: ImportStreamAction): ImportStreamState {
+/** Folds the stream's `import` frames into each import's progress, never going back (newerProgress). */
+export function importStreamReducer(imports: Record<number, ImportProgress>, action: ImportStreamAction): Record<number, ImportProgress> {
   switch (action.type) {
     case "reset":
-      return kInitialImportStream;
-    case "open":
-      return { ...state, connection: "open" };
-    case "down":
-      return { ...state, connection: "down" };
+      return kNoImports;
     case "frame": {
       const item = action.frame.import;
-      const next = newerProgress(state.imports[item.id], progressOfFrame(item));
-      if (next === state.imports[item.id]) return state;
-      return { ...state, imports: { ...state.imports, [item.id]: next } };
+      const next = newerProgress(imports[item.id], progressOfFrame(item));
+      if (next === imports[item.id]) return imports;
+      return { ...imports, [item.id]: next };
     }
   }
 }
 
 /**
- * Keeps the workspace's live stream open while `enabled` and collects its `import` frames;
- * reconnects with backoff like the Overview's stream. `onRefused` is called before reconnecting
- * after a handshake that failed (it checks the session).
+ * Keeps the workspace's live stream open while `enabled` (useLiveSocket: the same reconnecting loop
+ * as the Overview's) and collects its `import` frames for this workspace. `onRefused` is called
+ * before reconnecting after a handshake that failed (it checks the session). The frames collected
+ * start over each time the stream is enabled again.
  */
 export function useImportStream(workspace_id: number, enabled: boolean, onRefused?: () => Promise<unknown>): ImportStreamState {
-  const [state, dispatch] = useReducer(importStreamReducer, kInitialImportStream);
-  const on_refused = useRef(onRefused);
-  on_refused.current = onRefused;
+  const [imports, dispatch] = useReducer(importStreamReducer, kNoImports);
 
   useEffect(() => {
-    if (!enabled) return;
-    dispatch({ type: "reset" });
-    let socket: WebSocket | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let attempt = 0;
-    let stopped = false;
-    const connect = () => {
-      if (stopped) return;
-      let opened = false;
-      const ws = new WebSocket(liveUrl(workspace_id, window.location));
-      socket = ws;
-      ws.onopen = () => {
-        opened = true;
-        attempt = 0;
-        dispatch({ type: "open" });
-      };
-      ws.onmessage = (event: MessageEvent) => {
-        if (typeof event.data !== "string") return;
-        const frame = parseImportFrame(event.data);
-        if (frame !== undefined && frame.workspace_id === workspace_id) dispatch({ type: "frame", frame });
-      };
-      ws.onclose = () => {
-        if (stopped) return;
-        dispatch({ type: "down" });
-        const delay = reconnectDelayMs(attempt++, Math.random());
-        const probe = !opened && on_refused.current ? on_refused.current().catch(() => undefined) : Promise.resolve();
-        void probe.then(() => {
-          if (!stopped) timer = setTimeout(connect, delay);
-        });
-      };
-    };
-    connect();
-    return () => {
-      stopped = true;
-      dispatch({ type: "down" });
-      if (timer !== undefined) clearTimeout(timer);
-      if (socket !== undefined) {
-        const ws = socket;
-        ws.onclose = null;
-        ws.onmessage = null;
-        // Closing a socket still connecting makes the browser log an error: close it once open.
-        if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close();
-        else ws.close();
-      }
-    };
+    if (enabled) dispatch({ type: "reset" });
   }, [workspace_id, enabled]);
 
-  return state;
+  const connection = useLiveSocket(
+    workspace_id,
+    (text) => {
+      const frame = parseImportFrame(text);
+      if (frame !== undefined && frame.workspace_id === workspace_id) dispatch({ type: "frame", frame });
+    },
+    enabled,
+    onRefused,
+  );
+
+  return useMemo(() => ({ connection, imports }), [connection, imports]);
 }
