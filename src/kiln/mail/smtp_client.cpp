@@ -102,6 +102,38 @@ std::string_view SmtpFailureName(SmtpFailure f) {
   return "?";
 }
 
+std::string_view SmtpStageName(SmtpStage s) {
+  switch (s) {
+    case SmtpStage::kNone:
+      return "none";
+    case SmtpStage::kResolve:
+      return "resolve";
+    case SmtpStage::kConnect:
+      return "connect";
+    case SmtpStage::kTls:
+      return "tls";
+    case SmtpStage::kGreeting:
+      return "greeting";
+    case SmtpStage::kEhlo:
+      return "ehlo";
+    case SmtpStage::kStartTls:
+      return "starttls";
+    case SmtpStage::kAuth:
+      return "auth";
+    case SmtpStage::kRset:
+      return "rset";
+    case SmtpStage::kMailFrom:
+      return "mail_from";
+    case SmtpStage::kRcpt:
+      return "rcpt";
+    case SmtpStage::kData:
+      return "data";
+    case SmtpStage::kMessage:
+      return "message";
+  }
+  return "?";
+}
+
 namespace {
 
 std::string Upper(std::string_view s) {
@@ -116,28 +148,38 @@ bool ContainsNoCase(std::string_view haystack, std::string_view needle) {
 
 bool HasNonAscii(std::string_view s) { return !IsAscii(s); }
 
-SendResult Fail(Class cls, SmtpFailure failure, std::string reason) {
+SendResult Fail(Class cls, SmtpFailure failure, SmtpStage stage, std::string reason) {
   SendResult r;
   r.cls = cls;
   r.failure = failure;
+  r.stage = stage;
   r.reason = std::move(reason);
   return r;
 }
 
-SendResult FromReply(Class cls, SmtpFailure failure, const SmtpReply& reply, std::string prefix) {
-  SendResult r = Fail(cls, failure, prefix + ": " + reply.ToString());
+// A step that succeeded: accepted, with `stage` the step completed.
+SendResult Reached(SmtpStage stage) {
+  SendResult r;
+  r.cls = Class::kAccepted;
+  r.stage = stage;
+  return r;
+}
+
+SendResult FromReply(Class cls, SmtpFailure failure, SmtpStage stage, const SmtpReply& reply,
+                     std::string prefix) {
+  SendResult r = Fail(cls, failure, stage, prefix + ": " + reply.ToString());
   r.code = reply.code;
   r.enhanced = reply.enhanced;
   r.text = reply.Text();
   return r;
 }
 
-// A network-level Status from ReadReply/Write turned into a transient result.
-SendResult FromIoStatus(const Status& s) {
+// A network-level Status from ReadReply/Write during `stage` turned into a transient result.
+SendResult FromIoStatus(const Status& s, SmtpStage stage) {
   SmtpFailure f = SmtpFailure::kNetwork;
   if (s.code() == Status::Code::kDeadlineExceeded) f = SmtpFailure::kTimeout;
   if (s.code() == Status::Code::kInvalidArgument) f = SmtpFailure::kProtocol;
-  return Fail(Class::kTransient, f, s.message());
+  return Fail(Class::kTransient, f, stage, s.message());
 }
 
 bool IsTrustError(int err) {
@@ -411,7 +453,7 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
     boost::system::error_code ec;
     source = asio::ip::make_address(config_.source_address, ec);
     if (ec) {
-      co_return Fail(Class::kSenderProblem, SmtpFailure::kConfig,
+      co_return Fail(Class::kSenderProblem, SmtpFailure::kConfig, SmtpStage::kConnect,
                      "source address \"" + config_.source_address + "\" is not an IP address");
     }
   }
@@ -423,9 +465,10 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
   Disarm();
   if (rec) {
     if (!timed_out_.empty()) {
-      co_return Fail(Class::kTransient, SmtpFailure::kTimeout, "timed out resolving " + host);
+      co_return Fail(Class::kTransient, SmtpFailure::kTimeout, SmtpStage::kResolve,
+                     "timed out resolving " + host);
     }
-    co_return Fail(Class::kTransient, SmtpFailure::kResolve,
+    co_return Fail(Class::kTransient, SmtpFailure::kResolve, SmtpStage::kResolve,
                    "cannot resolve " + host + ": " + rec.message());
   }
 
@@ -442,7 +485,7 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
     if (!ec && source) sock.bind(tcp::endpoint(*source, 0), ec);
     if (ec) {
       Disarm();
-      co_return Fail(Class::kSenderProblem, SmtpFailure::kConfig,
+      co_return Fail(Class::kSenderProblem, SmtpFailure::kConfig, SmtpStage::kConnect,
                      "cannot bind source address " + config_.source_address + ": " + ec.message());
     }
     std::tie(ec) = co_await sock.async_connect(ep, asio::as_tuple(asio::use_awaitable));
@@ -456,7 +499,7 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
   if (!connected) {
     Disarm();
     if (!timed_out_.empty()) {
-      co_return Fail(Class::kTransient, SmtpFailure::kTimeout,
+      co_return Fail(Class::kTransient, SmtpFailure::kTimeout, SmtpStage::kConnect,
                      "timed out after " + std::to_string(config_.timeouts.connect.count()) +
                          " ms connecting to " + proxy_name);
     }
@@ -465,7 +508,7 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
     std::string what = f == SmtpFailure::kRefused
                            ? "connection refused by " + proxy_name
                            : "cannot connect to " + proxy_name + ": " + last_ec.message();
-    co_return Fail(Class::kTransient, f, what);
+    co_return Fail(Class::kTransient, f, SmtpStage::kConnect, what);
   }
   boost::system::error_code ignored;
   stream_->next_layer().set_option(tcp::no_delay(true), ignored);
@@ -475,17 +518,17 @@ awaitable<SendResult> SmtpClient::ConnectTcp() {
     Disarm();
     if (!s.ok()) {
       if (!timed_out_.empty()) {
-        co_return Fail(Class::kTransient, SmtpFailure::kTimeout,
+        co_return Fail(Class::kTransient, SmtpFailure::kTimeout, SmtpStage::kConnect,
                        "timed out in the handshake with " + proxy_name);
       }
       Class cls =
           s.code() == Status::Code::kUnauthenticated ? Class::kSenderProblem : Class::kTransient;
-      co_return Fail(cls, SmtpFailure::kProxy, s.message());
+      co_return Fail(cls, SmtpFailure::kProxy, SmtpStage::kConnect, s.message());
     }
   } else {
     Disarm();
   }
-  co_return SendResult{.cls = Class::kAccepted};
+  co_return Reached(SmtpStage::kConnect);
 }
 
 awaitable<SendResult> SmtpClient::TlsHandshake() {
@@ -528,42 +571,43 @@ awaitable<SendResult> SmtpClient::TlsHandshake() {
     std::string timed_out = std::move(timed_out_);
     Drop();
     if (!timed_out.empty()) {
-      co_return Fail(Class::kTransient, SmtpFailure::kTimeout,
+      co_return Fail(Class::kTransient, SmtpFailure::kTimeout, SmtpStage::kTls,
                      "timed out in the TLS handshake with " + ServerName());
     }
     if (!tls_verify_error_.empty()) {
-      co_return Fail(Class::kSenderProblem, SmtpFailure::kTls,
+      co_return Fail(Class::kSenderProblem, SmtpFailure::kTls, SmtpStage::kTls,
                      "TLS certificate of " + ServerName() + " not accepted: " + tls_verify_error_);
     }
     if (ec.category() == asio::error::get_ssl_category()) {
-      co_return Fail(Class::kSenderProblem, SmtpFailure::kTls,
+      co_return Fail(Class::kSenderProblem, SmtpFailure::kTls, SmtpStage::kTls,
                      "TLS handshake with " + ServerName() + " failed: " + ec.message());
     }
-    co_return Fail(Class::kTransient, SmtpFailure::kNetwork,
+    co_return Fail(Class::kTransient, SmtpFailure::kNetwork, SmtpStage::kTls,
                    "connection to " + ServerName() + " lost in the TLS handshake: " + ec.message());
   }
   tls_active_ = true;
-  co_return SendResult{.cls = Class::kAccepted};
+  co_return Reached(SmtpStage::kTls);
 }
 
 awaitable<SendResult> SmtpClient::Ehlo() {
   auto reply = co_await Command("EHLO " + config_.helo_name, "waiting for the reply to EHLO");
-  if (!reply.ok()) co_return FromIoStatus(reply.status());
+  if (!reply.ok()) co_return FromIoStatus(reply.status(), SmtpStage::kEhlo);
   if (reply->code == 250) {
     caps_ = SmtpCapabilities::FromEhlo(*reply);
-    co_return SendResult{.cls = Class::kAccepted};
+    co_return Reached(SmtpStage::kEhlo);
   }
   if (reply->Transient()) {
-    co_return FromReply(Class::kTransient, SmtpFailure::kGreeting, *reply, "EHLO refused");
+    co_return FromReply(Class::kTransient, SmtpFailure::kGreeting, SmtpStage::kEhlo, *reply,
+                        "EHLO refused");
   }
   auto helo = co_await Command("HELO " + config_.helo_name, "waiting for the reply to HELO");
-  if (!helo.ok()) co_return FromIoStatus(helo.status());
+  if (!helo.ok()) co_return FromIoStatus(helo.status(), SmtpStage::kEhlo);
   if (helo->code != 250) {
     co_return FromReply(helo->Transient() ? Class::kTransient : Class::kSenderProblem,
-                        SmtpFailure::kGreeting, *helo, "HELO refused");
+                        SmtpFailure::kGreeting, SmtpStage::kEhlo, *helo, "HELO refused");
   }
   caps_ = SmtpCapabilities();
-  co_return SendResult{.cls = Class::kAccepted};
+  co_return Reached(SmtpStage::kEhlo);
 }
 
 awaitable<SendResult> SmtpClient::Authenticate() {
@@ -585,12 +629,12 @@ awaitable<SendResult> SmtpClient::Authenticate() {
   std::string offered;
   for (const std::string& m : caps_.auth) offered += (offered.empty() ? "" : " ") + m;
   if (caps_.auth.empty()) {
-    co_return Fail(Class::kSenderProblem, SmtpFailure::kAuth,
+    co_return Fail(Class::kSenderProblem, SmtpFailure::kAuth, SmtpStage::kAuth,
                    ServerName() + " does not offer AUTH" +
                        (tls_active_ ? "" : " on an unencrypted connection (try STARTTLS or TLS)"));
   }
   if (mech.empty() || !caps_.HasAuth(mech)) {
-    co_return Fail(Class::kSenderProblem, SmtpFailure::kAuth,
+    co_return Fail(Class::kSenderProblem, SmtpFailure::kAuth, SmtpStage::kAuth,
                    ServerName() + " does not offer AUTH " +
                        (mech.empty() ? "PLAIN or LOGIN" : mech) + " (it offers " + offered + ")");
   }
@@ -619,21 +663,22 @@ awaitable<SendResult> SmtpClient::Authenticate() {
       reply = co_await Command("", "authenticating (AUTH XOAUTH2)");
     }
   }
-  if (!reply.ok()) co_return FromIoStatus(reply.status());
-  if (reply->code == 235) co_return SendResult{.cls = Class::kAccepted};
+  if (!reply.ok()) co_return FromIoStatus(reply.status(), SmtpStage::kAuth);
+  if (reply->code == 235) co_return Reached(SmtpStage::kAuth);
   if (reply->Transient()) {
-    co_return FromReply(Class::kTransient, SmtpFailure::kAuth, *reply,
+    co_return FromReply(Class::kTransient, SmtpFailure::kAuth, SmtpStage::kAuth, *reply,
                         "authentication temporarily failed at " + ServerName());
   }
   co_return FromReply(
-      Class::kSenderProblem, SmtpFailure::kAuth, *reply,
+      Class::kSenderProblem, SmtpFailure::kAuth, SmtpStage::kAuth, *reply,
       mech == "XOAUTH2" ? "OAuth access token rejected" : "username or password rejected");
 }
 
 awaitable<SendResult> SmtpClient::Open() {
   Drop();
   if (!context_status_.ok()) {
-    co_return Fail(Class::kSenderProblem, SmtpFailure::kConfig, context_status_.message());
+    co_return Fail(Class::kSenderProblem, SmtpFailure::kConfig, SmtpStage::kConnect,
+                   context_status_.message());
   }
   ++connections_opened_;
   caps_ = SmtpCapabilities();
@@ -648,11 +693,12 @@ awaitable<SendResult> SmtpClient::Open() {
     if (!step.ok()) co_return step;
   }
   auto greeting = co_await ReadReply(config_.timeouts.greeting, "waiting for the greeting");
-  if (!greeting.ok()) co_return FromIoStatus(greeting.status());
+  if (!greeting.ok()) co_return FromIoStatus(greeting.status(), SmtpStage::kGreeting);
   if (greeting->code != 220) {
     Drop();
     co_return FromReply(greeting->Transient() ? Class::kTransient : Class::kSenderProblem,
-                        SmtpFailure::kGreeting, *greeting, ServerName() + " refused the session");
+                        SmtpFailure::kGreeting, SmtpStage::kGreeting, *greeting,
+                        ServerName() + " refused the session");
   }
   step = co_await Ehlo();
   if (!step.ok()) {
@@ -662,19 +708,19 @@ awaitable<SendResult> SmtpClient::Open() {
   if (config_.security == SmtpSecurity::kStartTls) {
     if (!caps_.starttls) {
       Drop();
-      co_return Fail(Class::kSenderProblem, SmtpFailure::kTls,
+      co_return Fail(Class::kSenderProblem, SmtpFailure::kTls, SmtpStage::kStartTls,
                      ServerName() + " does not offer STARTTLS");
     }
     auto reply = co_await Command("STARTTLS", "waiting for the reply to STARTTLS");
-    if (!reply.ok()) co_return FromIoStatus(reply.status());
+    if (!reply.ok()) co_return FromIoStatus(reply.status(), SmtpStage::kStartTls);
     if (reply->code != 220) {
       Drop();
       co_return FromReply(reply->Transient() ? Class::kTransient : Class::kSenderProblem,
-                          SmtpFailure::kTls, *reply, "STARTTLS refused");
+                          SmtpFailure::kTls, SmtpStage::kStartTls, *reply, "STARTTLS refused");
     }
     if (!read_buffer_.empty()) {  // bytes injected before the handshake (CVE-2011-0411 style)
       Drop();
-      co_return Fail(Class::kSenderProblem, SmtpFailure::kProtocol,
+      co_return Fail(Class::kSenderProblem, SmtpFailure::kProtocol, SmtpStage::kStartTls,
                      ServerName() + " sent data after its STARTTLS reply");
     }
     step = co_await TlsHandshake();
@@ -694,11 +740,15 @@ awaitable<SendResult> SmtpClient::Open() {
   }
   connected_ = true;
   dirty_ = false;
-  co_return SendResult{.cls = Class::kAccepted};
+  co_return Reached(OpenedStage());
+}
+
+SmtpStage SmtpClient::OpenedStage() const {
+  return config_.username.empty() ? SmtpStage::kEhlo : SmtpStage::kAuth;
 }
 
 awaitable<SendResult> SmtpClient::Connect() {
-  if (connected_ && !PeerClosed()) co_return SendResult{.cls = Class::kAccepted};
+  if (connected_ && !PeerClosed()) co_return Reached(OpenedStage());
   co_return co_await Open();
 }
 
@@ -707,7 +757,7 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
                                               bool* retry_on_fresh_connection) {
   *retry_on_fresh_connection = false;
   if (caps_.size_limit > 0 && size > caps_.size_limit) {
-    SendResult r = Fail(Class::kPermanent, SmtpFailure::kMessageRejected,
+    SendResult r = Fail(Class::kPermanent, SmtpFailure::kMessageRejected, SmtpStage::kMailFrom,
                         "message of " + std::to_string(size) + " bytes exceeds the limit of " +
                             std::to_string(caps_.size_limit) + " bytes of " + ServerName());
     r.code = 552;
@@ -715,12 +765,12 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
     co_return r;
   }
   if (eight_bit && caps_.esmtp && !caps_.eightbitmime) {
-    co_return Fail(Class::kPermanent, SmtpFailure::kMessageRejected,
+    co_return Fail(Class::kPermanent, SmtpFailure::kMessageRejected, SmtpStage::kMailFrom,
                    "message has 8-bit data but " + ServerName() + " does not offer 8BITMIME");
   }
   if (utf8 && !caps_.smtputf8) {
     co_return Fail(
-        Class::kPermanent, SmtpFailure::kMessageRejected,
+        Class::kPermanent, SmtpFailure::kMessageRejected, SmtpStage::kMailFrom,
         "an envelope address is not ASCII and " + ServerName() + " does not offer SMTPUTF8");
   }
   std::string mail = "MAIL FROM:<" + envelope.mail_from + ">";
@@ -735,8 +785,8 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
     result.recipients.push_back(RecipientResult{.address = rcpt});
   }
 
-  auto io_failure = [&](const Status& s) {
-    SendResult r = FromIoStatus(s);
+  auto io_failure = [&](const Status& s, SmtpStage stage) {
+    SendResult r = FromIoStatus(s, stage);
     r.recipients = result.recipients;
     for (auto& rr : r.recipients) rr.cls = Class::kTransient;
     return r;
@@ -761,26 +811,27 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
     Status ws = co_await Write(flight, config_.timeouts.command, "sending the envelope");
     if (!ws.ok()) {
       *retry_on_fresh_connection = reused;
-      co_return io_failure(ws);
+      co_return io_failure(ws, rset ? SmtpStage::kRset : SmtpStage::kMailFrom);
     }
     if (rset) {
       auto r = co_await ReadReply(config_.timeouts.command, "waiting for the reply to RSET");
       if (!r.ok() || r->code != 250) {
         *retry_on_fresh_connection = true;
         Drop();
-        co_return r.ok() ? FromReply(Class::kTransient, SmtpFailure::kNetwork, *r, "RSET refused")
-                         : io_failure(r.status());
+        co_return r.ok() ? FromReply(Class::kTransient, SmtpFailure::kNetwork, SmtpStage::kRset, *r,
+                                     "RSET refused")
+                         : io_failure(r.status(), SmtpStage::kRset);
       }
     }
     mail_reply = co_await ReadReply(config_.timeouts.command, "waiting for the reply to MAIL FROM");
     if (!mail_reply.ok()) {
       *retry_on_fresh_connection = reused && !rset;
-      co_return io_failure(mail_reply.status());
+      co_return io_failure(mail_reply.status(), SmtpStage::kMailFrom);
     }
     if (reused && !rset && mail_reply->code == 421) *retry_on_fresh_connection = true;
     for (size_t i = 0; i < envelope.rcpt_to.size(); ++i) {
       auto r = co_await ReadReply(config_.timeouts.command, "waiting for the reply to RCPT TO");
-      if (!r.ok()) co_return io_failure(r.status());
+      if (!r.ok()) co_return io_failure(r.status(), SmtpStage::kRcpt);
       RecipientResult& rr = result.recipients[i];
       rr.code = r->code;
       rr.enhanced = r->enhanced;
@@ -789,21 +840,22 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
       if (rr.cls == Class::kAccepted) ++accepted;
     }
     auto data_reply = co_await ReadReply(config_.timeouts.command, "waiting for the reply to DATA");
-    if (!data_reply.ok()) co_return io_failure(data_reply.status());
+    if (!data_reply.ok()) co_return io_failure(data_reply.status(), SmtpStage::kData);
     check_421(*data_reply);
     if (data_reply->code == 354) {
       if (mail_reply->code != 250 || accepted == 0) {
         // RFC 2920: the server accepted DATA although nothing can be delivered; end it empty.
         Status s = co_await Write(".\r\n", config_.timeouts.command, "ending an empty DATA");
-        if (!s.ok()) co_return io_failure(s);
+        if (!s.ok()) co_return io_failure(s, SmtpStage::kData);
         auto end = co_await ReadReply(config_.timeouts.command, "waiting for the reply to DATA");
-        if (!end.ok()) co_return io_failure(end.status());
+        if (!end.ok()) co_return io_failure(end.status(), SmtpStage::kData);
       } else {
         data_ready = true;
       }
     } else if (mail_reply->code == 250 && accepted > 0) {
       co_return FromReply(data_reply->Transient() ? Class::kTransient : Class::kPermanent,
-                          SmtpFailure::kMessageRejected, *data_reply, "DATA refused");
+                          SmtpFailure::kMessageRejected, SmtpStage::kData, *data_reply,
+                          "DATA refused");
     }
   } else {
     if (dirty_ && reused) {
@@ -811,21 +863,22 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
       if (!r.ok() || r->code != 250) {
         *retry_on_fresh_connection = true;
         Drop();
-        co_return r.ok() ? FromReply(Class::kTransient, SmtpFailure::kNetwork, *r, "RSET refused")
-                         : io_failure(r.status());
+        co_return r.ok() ? FromReply(Class::kTransient, SmtpFailure::kNetwork, SmtpStage::kRset, *r,
+                                     "RSET refused")
+                         : io_failure(r.status(), SmtpStage::kRset);
       }
     }
     mail.resize(mail.size() - 2);
     mail_reply = co_await Command(mail, "waiting for the reply to MAIL FROM");
     if (!mail_reply.ok()) {
       *retry_on_fresh_connection = reused;
-      co_return io_failure(mail_reply.status());
+      co_return io_failure(mail_reply.status(), SmtpStage::kMailFrom);
     }
     if (mail_reply->code == 250) {
       for (size_t i = 0; i < envelope.rcpt_to.size(); ++i) {
         auto r = co_await Command("RCPT TO:<" + envelope.rcpt_to[i] + ">",
                                   "waiting for the reply to RCPT TO");
-        if (!r.ok()) co_return io_failure(r.status());
+        if (!r.ok()) co_return io_failure(r.status(), SmtpStage::kRcpt);
         RecipientResult& rr = result.recipients[i];
         rr.code = r->code;
         rr.enhanced = r->enhanced;
@@ -836,11 +889,12 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
       }
       if (accepted > 0) {
         auto data_reply = co_await Command("DATA", "waiting for the reply to DATA");
-        if (!data_reply.ok()) co_return io_failure(data_reply.status());
+        if (!data_reply.ok()) co_return io_failure(data_reply.status(), SmtpStage::kData);
         check_421(*data_reply);
         if (data_reply->code != 354) {
           co_return FromReply(data_reply->Transient() ? Class::kTransient : Class::kPermanent,
-                              SmtpFailure::kMessageRejected, *data_reply, "DATA refused");
+                              SmtpFailure::kMessageRejected, SmtpStage::kData, *data_reply,
+                              "DATA refused");
         }
         data_ready = true;
       }
@@ -858,7 +912,7 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
     SendResult r = FromReply(
         cls,
         cls == Class::kPermanent ? SmtpFailure::kMessageRejected : SmtpFailure::kSenderRejected,
-        *mail_reply, "sender <" + envelope.mail_from + "> refused");
+        SmtpStage::kMailFrom, *mail_reply, "sender <" + envelope.mail_from + "> refused");
     r.recipients = result.recipients;
     for (auto& rr : r.recipients) rr.cls = cls;
     co_return r;
@@ -876,6 +930,7 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
     if (decisive == nullptr) {  // a 421 cut the RCPT loop short
       r.cls = Class::kTransient;
       r.failure = SmtpFailure::kNetwork;
+      r.stage = SmtpStage::kRcpt;
       r.reason = ServerName() + " closed the connection during RCPT TO";
       co_return r;
     }
@@ -885,23 +940,27 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
     r.text = decisive->text;
     r.failure = decisive->cls == Class::kSenderProblem ? SmtpFailure::kSenderRejected
                                                        : SmtpFailure::kRecipients;
+    r.stage = SmtpStage::kRcpt;
     r.reason = "recipient <" + decisive->address + "> refused: " + std::to_string(decisive->code) +
                (decisive->enhanced.empty() ? "" : " " + decisive->enhanced) + " " + decisive->text;
     co_return r;
   }
-  if (!data_ready) co_return Fail(Class::kTransient, SmtpFailure::kProtocol, "DATA not started");
+  if (!data_ready) {
+    co_return Fail(Class::kTransient, SmtpFailure::kProtocol, SmtpStage::kData, "DATA not started");
+  }
 
   Status ws = co_await Write(payload, config_.timeouts.data, "sending the message");
-  if (!ws.ok()) co_return io_failure(ws);
+  if (!ws.ok()) co_return io_failure(ws, SmtpStage::kMessage);
   auto final_reply =
       co_await ReadReply(config_.timeouts.data, "waiting for the reply to the message");
   if (!final_reply.ok()) {
-    SendResult r = io_failure(final_reply.status());
+    SendResult r = io_failure(final_reply.status(), SmtpStage::kMessage);
     r.reason += " (the message may or may not have been accepted)";
     co_return r;
   }
   check_421(*final_reply);
   dirty_ = false;
+  result.stage = SmtpStage::kMessage;
   result.code = final_reply->code;
   result.enhanced = final_reply->enhanced;
   result.text = final_reply->Text();
@@ -927,16 +986,17 @@ awaitable<SendResult> SmtpClient::Transaction(const Envelope& envelope, const st
 
 awaitable<SendResult> SmtpClient::Send(const Envelope& envelope, std::string_view data) {
   if (envelope.rcpt_to.empty()) {
-    co_return Fail(Class::kPermanent, SmtpFailure::kRecipients, "the envelope has no recipients");
+    co_return Fail(Class::kPermanent, SmtpFailure::kRecipients, SmtpStage::kRcpt,
+                   "the envelope has no recipients");
   }
   for (const std::string& address : envelope.rcpt_to) {
     if (address.find_first_of("<>\r\n") != std::string::npos) {
-      co_return Fail(Class::kPermanent, SmtpFailure::kRecipients,
+      co_return Fail(Class::kPermanent, SmtpFailure::kRecipients, SmtpStage::kRcpt,
                      "recipient address contains <, >, CR or LF: " + address);
     }
   }
   if (envelope.mail_from.find_first_of("<>\r\n") != std::string::npos) {
-    co_return Fail(Class::kSenderProblem, SmtpFailure::kSenderRejected,
+    co_return Fail(Class::kSenderProblem, SmtpFailure::kSenderRejected, SmtpStage::kMailFrom,
                    "sender address contains <, >, CR or LF: " + envelope.mail_from);
   }
   const std::string payload = DotStuffForData(data);
@@ -944,7 +1004,8 @@ awaitable<SendResult> SmtpClient::Send(const Envelope& envelope, std::string_vie
   bool utf8 = HasNonAscii(envelope.mail_from);
   for (const std::string& address : envelope.rcpt_to) utf8 = utf8 || HasNonAscii(address);
 
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // At most two attempts: the second only when the first found the reused connection dead.
+  for (int attempt = 0;; ++attempt) {
     bool reused = connected_;
     if (reused && PeerClosed()) {
       Drop();
@@ -960,7 +1021,6 @@ awaitable<SendResult> SmtpClient::Send(const Envelope& envelope, std::string_vie
     if (!retry || attempt == 1) co_return result;
     Drop();
   }
-  co_return Fail(Class::kTransient, SmtpFailure::kNetwork, "unreachable");
 }
 
 awaitable<void> SmtpClient::Close() {

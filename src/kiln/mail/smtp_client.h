@@ -13,18 +13,17 @@
 // (a strand or a single-threaded io_context). BlockingSmtpClient runs its own io_context.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "kiln/base/status.h"
 #include "kiln/mail/smtp_reply.h"
@@ -40,8 +39,8 @@ struct SmtpCapabilities {
   bool eightbitmime = false;
   bool smtputf8 = false;
   bool enhanced_status_codes = false;
-  bool size = false;      // SIZE announced: MAIL FROM carries SIZE=n
-  size_t size_limit = 0;  // SIZE n; 0 when not announced or unlimited
+  bool size = false;              // SIZE announced: MAIL FROM carries SIZE=n
+  size_t size_limit = 0;          // SIZE n; 0 when not announced or unlimited
   std::vector<std::string> auth;  // upper-case mechanism names, e.g. {"PLAIN", "LOGIN"}
 
   static SmtpCapabilities FromEhlo(const SmtpReply& reply);
@@ -70,8 +69,9 @@ class SmtpClient final : public Transport {
   boost::asio::awaitable<void> Close() override;
 
   // Opens the connection (resolve, connect, TLS, greeting, EHLO, STARTTLS, AUTH) without sending
-  // mail, unless one is already open. Success: cls == kAccepted. Failure: as for Send, with
-  // `failure` telling which step failed.
+  // mail, unless one is already open. Success: cls == kAccepted, `stage` kAuth when the client
+  // logs in, else kEhlo. Failure: as for Send, with `stage` the step that failed and `failure`
+  // what went wrong there.
   boost::asio::awaitable<SendResult> Connect();
 
   bool connected() const { return connected_; }
@@ -104,6 +104,7 @@ class SmtpClient final : public Transport {
   void Drop();
   bool PeerClosed();
   std::string ServerName() const;
+  SmtpStage OpenedStage() const;  // the last step of opening a session with these settings
 
   boost::asio::any_io_executor executor_;
   SmtpConfig config_;

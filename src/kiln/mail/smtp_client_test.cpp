@@ -1,18 +1,19 @@
 // SmtpClient against the scripted FakeSmtpServer: exact transcripts (testdata/smtp_*.ref),
-// classification, reconnects, timeouts, SOCKS5 and source-address binding.
+// classification, the step each failure stops at, reconnects, timeouts, SOCKS5 and source-address
+// binding.
+#include "kiln/mail/smtp_client.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
-#include <thread>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <thread>
 
-#include "kiln/mail/smtp_client.h"
 #include "kiln/mail/smtp_fake_server.h"
 
 namespace kiln::mail {
@@ -89,7 +90,8 @@ TEST(SmtpClientFake, EveryRecipientRefusedIsPermanentWithReason) {
   EXPECT_EQ(r.failure, SmtpFailure::kRecipients);
   EXPECT_EQ(r.code, 550);
   EXPECT_EQ(r.enhanced, "5.1.1");
-  EXPECT_EQ(r.reason, "recipient <gone@dest.test> refused: 550 5.1.1 <gone@dest.test>: User unknown");
+  EXPECT_EQ(r.reason,
+            "recipient <gone@dest.test> refused: 550 5.1.1 <gone@dest.test>: User unknown");
   // The connection survives a refused transaction and the next message goes through it.
   SendResult ok = client.Send(Envelope{"user@kiln.test", {"a@dest.test"}}, "Subject: x\n\nb");
   EXPECT_EQ(ok.cls, Class::kAccepted) << ok.reason;
@@ -143,6 +145,7 @@ TEST(SmtpClientFake, WrongPasswordIsASenderProblem) {
   SendResult r = client.Send(Envelope{"user@kiln.test", {"a@dest.test"}}, "S: x\n\nb");
   EXPECT_EQ(r.cls, Class::kSenderProblem);
   EXPECT_EQ(r.failure, SmtpFailure::kAuth);
+  EXPECT_EQ(r.stage, SmtpStage::kAuth);
   EXPECT_EQ(r.reason, "username or password rejected: 535 5.7.8 Error: authentication failed");
 }
 
@@ -168,6 +171,7 @@ TEST(SmtpClientFake, SizeLimitIsCheckedBeforeSending) {
                              "Subject: big\r\n\r\n" + std::string(2000, 'x'));
   EXPECT_EQ(r.cls, Class::kPermanent);
   EXPECT_EQ(r.enhanced, "5.3.4");
+  EXPECT_EQ(r.stage, SmtpStage::kMailFrom);  // the SIZE the server would refuse at MAIL FROM
   EXPECT_EQ(server.Transcript().find("MAIL FROM"), std::string::npos);
 }
 
@@ -183,6 +187,7 @@ TEST(SmtpClientFake, SilentServerTimesOutAtTheGreeting) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.cls, Class::kTransient);
   EXPECT_EQ(r.failure, SmtpFailure::kTimeout);
+  EXPECT_EQ(r.stage, SmtpStage::kGreeting);
   EXPECT_NE(r.reason.find("timed out after 300 ms waiting for the greeting"), std::string::npos)
       << r.reason;
   EXPECT_LT(took, std::chrono::milliseconds(2000));
@@ -203,8 +208,210 @@ TEST(SmtpClientFake, ClosedPortIsRefusedAndTransient) {
   SendResult r = client.Send(Envelope{"a@b.test", {"c@d.test"}}, "S: x\n\nb");
   EXPECT_EQ(r.cls, Class::kTransient);
   EXPECT_EQ(r.failure, SmtpFailure::kRefused);
+  EXPECT_EQ(r.stage, SmtpStage::kConnect);
   EXPECT_EQ(r.reason, "connection refused by 127.0.0.1:" + std::to_string(port));
 }
+
+// SendResult::stage: where the exchange stopped, set by the client at each step rather than read
+// from the wording of `reason`.
+
+TEST(SmtpClientStage, NamesAreStable) {
+  const std::vector<std::pair<SmtpStage, std::string_view>> names = {
+      {SmtpStage::kNone, "none"},         {SmtpStage::kResolve, "resolve"},
+      {SmtpStage::kConnect, "connect"},   {SmtpStage::kTls, "tls"},
+      {SmtpStage::kGreeting, "greeting"}, {SmtpStage::kEhlo, "ehlo"},
+      {SmtpStage::kStartTls, "starttls"}, {SmtpStage::kAuth, "auth"},
+      {SmtpStage::kRset, "rset"},         {SmtpStage::kMailFrom, "mail_from"},
+      {SmtpStage::kRcpt, "rcpt"},         {SmtpStage::kData, "data"},
+      {SmtpStage::kMessage, "message"}};
+  for (const auto& [stage, name] : names) EXPECT_EQ(SmtpStageName(stage), name);
+}
+
+TEST(SmtpClientStage, RefusedGreeting) {
+  FakeSmtpScript script;
+  script.greeting = "554 5.3.2 fake.test has no SMTP service for you";
+  FakeSmtpServer server(script);
+  BlockingSmtpClient client(FakeConfig(server));
+  SendResult r = client.Connect();
+  EXPECT_EQ(r.cls, Class::kSenderProblem) << r.reason;
+  EXPECT_EQ(r.failure, SmtpFailure::kGreeting);
+  EXPECT_EQ(r.stage, SmtpStage::kGreeting);
+  EXPECT_EQ(r.code, 554);
+  EXPECT_EQ(server.Transcript().find("EHLO"), std::string::npos) << server.Transcript();
+}
+
+TEST(SmtpClientStage, EhloAndHeloRefused) {
+  FakeSmtpScript script;
+  script.ehlo_reply = "550 5.7.1 EHLO client.kiln.test not welcome";
+  script.helo_reply = "550 5.7.1 HELO client.kiln.test not welcome";
+  FakeSmtpServer server(script);
+  BlockingSmtpClient client(FakeConfig(server));
+  SendResult r = client.Send(Envelope{"user@kiln.test", {"a@dest.test"}}, "S: x\n\nb");
+  EXPECT_EQ(r.cls, Class::kSenderProblem) << r.reason;
+  EXPECT_EQ(r.failure, SmtpFailure::kGreeting);
+  EXPECT_EQ(r.stage, SmtpStage::kEhlo);
+  EXPECT_EQ(r.code, 550);
+  EXPECT_NE(server.Transcript().find("C: HELO client.kiln.test"), std::string::npos)
+      << server.Transcript();
+  EXPECT_EQ(server.Transcript().find("C: AUTH"), std::string::npos) << server.Transcript();
+}
+
+TEST(SmtpClientStage, EhloDeferred) {
+  FakeSmtpScript script;
+  script.ehlo_reply = "421 4.3.2 fake.test busy, try later";
+  FakeSmtpServer server(script);
+  BlockingSmtpClient client(FakeConfig(server));
+  SendResult r = client.Connect();
+  EXPECT_EQ(r.cls, Class::kTransient) << r.reason;
+  EXPECT_EQ(r.stage, SmtpStage::kEhlo);
+  EXPECT_EQ(r.code, 421);
+}
+
+TEST(SmtpClientStage, StartTlsNotOfferedOrRefused) {
+  {
+    FakeSmtpServer server(FakeSmtpScript{});  // its EHLO does not offer STARTTLS
+    SmtpConfig config = FakeConfig(server);
+    config.security = SmtpSecurity::kStartTls;
+    BlockingSmtpClient client(config);
+    SendResult r = client.Connect();
+    EXPECT_EQ(r.cls, Class::kSenderProblem) << r.reason;
+    EXPECT_EQ(r.failure, SmtpFailure::kTls);
+    EXPECT_EQ(r.stage, SmtpStage::kStartTls);
+  }
+  FakeSmtpScript script;
+  script.ehlo = {"fake.test", "STARTTLS", "AUTH PLAIN"};
+  script.starttls_reply = "454 4.7.0 TLS not available due to local problem";
+  FakeSmtpServer server(script);
+  SmtpConfig config = FakeConfig(server);
+  config.security = SmtpSecurity::kStartTls;
+  BlockingSmtpClient client(config);
+  SendResult r = client.Connect();
+  EXPECT_EQ(r.cls, Class::kTransient) << r.reason;
+  EXPECT_EQ(r.failure, SmtpFailure::kTls);
+  EXPECT_EQ(r.stage, SmtpStage::kStartTls);
+  EXPECT_EQ(r.code, 454);
+  EXPECT_EQ(server.Transcript().find("C: AUTH"), std::string::npos) << server.Transcript();
+}
+
+TEST(SmtpClientStage, TlsHandshakeFailsAfterStartTls) {
+  FakeSmtpScript script;
+  script.ehlo = {"fake.test", "STARTTLS", "AUTH PLAIN"};
+  script.starttls_reply = "220 2.0.0 Ready to start TLS";
+  FakeSmtpServer server(script);
+  SmtpConfig config = FakeConfig(server);
+  config.security = SmtpSecurity::kStartTls;
+  BlockingSmtpClient client(config);
+  SendResult r = client.Connect();
+  EXPECT_EQ(r.failure, SmtpFailure::kTls) << r.reason;
+  EXPECT_EQ(r.stage, SmtpStage::kTls);
+  EXPECT_NE(r.reason.find("TLS handshake with 127.0.0.1:" + std::to_string(server.port())),
+            std::string::npos)
+      << r.reason;
+  EXPECT_NE(server.Transcript().find("C: <TLS handshake>"), std::string::npos)
+      << server.Transcript();
+}
+
+TEST(SmtpClientStage, ImplicitTlsAgainstAPlainServer) {
+  FakeSmtpServer server(FakeSmtpScript{});  // greets in plain text
+  SmtpConfig config = FakeConfig(server);
+  config.security = SmtpSecurity::kTls;
+  BlockingSmtpClient client(config);
+  SendResult r = client.Connect();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.stage, SmtpStage::kTls) << r.reason;
+}
+
+TEST(SmtpClientStage, SuccessNamesTheLastStep) {
+  FakeSmtpServer server(FakeSmtpScript{});
+  {
+    BlockingSmtpClient client(FakeConfig(server));
+    SendResult opened = client.Connect();
+    EXPECT_EQ(opened.cls, Class::kAccepted) << opened.reason;
+    EXPECT_EQ(opened.stage, SmtpStage::kAuth);
+    SendResult sent = client.Send(Envelope{"user@kiln.test", {"a@dest.test"}}, "S: x\n\nb");
+    EXPECT_EQ(sent.cls, Class::kAccepted) << sent.reason;
+    EXPECT_EQ(sent.stage, SmtpStage::kMessage);
+    EXPECT_EQ(client.Connect().stage, SmtpStage::kAuth);  // already open
+  }
+  SmtpConfig anonymous = FakeConfig(server);
+  anonymous.username.clear();
+  BlockingSmtpClient client(anonymous);
+  SendResult opened = client.Connect();
+  EXPECT_EQ(opened.cls, Class::kAccepted) << opened.reason;
+  EXPECT_EQ(opened.stage, SmtpStage::kEhlo);
+}
+
+// The transaction's steps, each refused in turn, with and without PIPELINING.
+struct TransactionStageCase {
+  std::string name;
+  void (*script)(FakeSmtpScript&);
+  Class cls;
+  SmtpFailure failure;
+  SmtpStage stage;
+  int code;
+};
+
+class SmtpClientTransactionStage
+    : public ::testing::TestWithParam<std::tuple<TransactionStageCase, bool>> {};
+
+TEST_P(SmtpClientTransactionStage, StopsAtTheRefusingStep) {
+  const auto& [c, pipelining] = GetParam();
+  FakeSmtpScript script;
+  script.ehlo = {"fake.test", "ENHANCEDSTATUSCODES", "AUTH PLAIN"};
+  if (pipelining) script.ehlo.push_back("PIPELINING");
+  c.script(script);
+  FakeSmtpServer server(script);
+  BlockingSmtpClient client(FakeConfig(server));
+  SendResult r = client.Send(Envelope{"user@kiln.test", {"a@dest.test"}}, "S: x\n\nb");
+  EXPECT_EQ(r.cls, c.cls) << r.reason;
+  EXPECT_EQ(r.failure, c.failure) << r.reason;
+  EXPECT_EQ(r.stage, c.stage) << SmtpStageName(r.stage) << ": " << r.reason;
+  EXPECT_EQ(r.code, c.code) << r.reason;
+  // The session survives a refused transaction: the next message goes through it (RSET first)
+  // and stops at the same step again, or, for another recipient, is accepted.
+  SendResult next = client.Send(Envelope{"user@kiln.test", {"b@dest.test"}}, "S: y\n\nb");
+  EXPECT_EQ(next.stage, c.stage == SmtpStage::kRcpt ? SmtpStage::kMessage : c.stage) << next.reason;
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_NE(server.Transcript().find("C: RSET"), std::string::npos) << server.Transcript();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Steps, SmtpClientTransactionStage,
+    ::testing::Combine(
+        ::testing::Values(
+            TransactionStageCase{"MailFrom550",
+                                 [](FakeSmtpScript& s) {
+                                   s.mail_reply = "550 5.7.1 <user@kiln.test>: Sender rejected";
+                                 },
+                                 Class::kSenderProblem, SmtpFailure::kSenderRejected,
+                                 SmtpStage::kMailFrom, 550},
+            TransactionStageCase{"Rcpt550",
+                                 [](FakeSmtpScript& s) {
+                                   s.rcpt_replies["a@dest.test"] =
+                                       "550 5.1.1 <a@dest.test>: Recipient address rejected";
+                                 },
+                                 Class::kPermanent, SmtpFailure::kRecipients, SmtpStage::kRcpt,
+                                 550},
+            TransactionStageCase{"Data554",
+                                 [](FakeSmtpScript& s) {
+                                   s.data_command_reply = "554 5.5.1 Error: DATA not accepted";
+                                 },
+                                 Class::kPermanent, SmtpFailure::kMessageRejected, SmtpStage::kData,
+                                 554},
+            TransactionStageCase{"Final552",
+                                 [](FakeSmtpScript& s) {
+                                   s.data_reply = "552 5.3.4 Message size exceeds fixed limit";
+                                 },
+                                 Class::kPermanent, SmtpFailure::kMessageRejected,
+                                 SmtpStage::kMessage, 552},
+            TransactionStageCase{
+                "Final451",
+                [](FakeSmtpScript& s) { s.data_reply = "451 4.3.0 Error: queue file write error"; },
+                Class::kTransient, SmtpFailure::kMessageRejected, SmtpStage::kMessage, 451}),
+        ::testing::Bool()),
+    [](const auto& info) {
+      return std::get<0>(info.param).name + (std::get<1>(info.param) ? "_Pipelined" : "_OneByOne");
+    });
 
 TEST(SmtpClientFake, BindsTheSourceAddress) {
   FakeSmtpServer server(FakeSmtpScript{});
@@ -222,7 +429,8 @@ TEST(SmtpClientFake, BindsTheSourceAddress) {
 class TestSocks5Proxy {
  public:
   explicit TestSocks5Proxy(std::string user = "", std::string pass = "")
-      : user_(std::move(user)), pass_(std::move(pass)),
+      : user_(std::move(user)),
+        pass_(std::move(pass)),
         acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     asio::co_spawn(io_, Accept(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
@@ -249,8 +457,8 @@ class TestSocks5Proxy {
                                     std::shared_ptr<tcp::socket> to) {
     std::array<char, 8192> buf;
     for (;;) {
-      auto [ec, n] = co_await from->async_read_some(asio::buffer(buf),
-                                                    asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] =
+          co_await from->async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
       if (ec) break;
       auto [wec, wn] = co_await asio::async_write(*to, asio::buffer(buf.data(), n),
                                                   asio::as_tuple(asio::use_awaitable));
@@ -333,7 +541,8 @@ TEST(SmtpClientFake, GoesThroughASocks5Proxy) {
   BlockingSmtpClient client(config);
   SendResult r = client.Send(Envelope{"user@kiln.test", {"a@dest.test"}}, "S: x\n\nb");
   EXPECT_EQ(r.cls, Class::kAccepted) << r.reason;
-  EXPECT_EQ(proxy.requests(), std::vector<std::string>{"localhost:" + std::to_string(server.port())});
+  EXPECT_EQ(proxy.requests(),
+            std::vector<std::string>{"localhost:" + std::to_string(server.port())});
 
   config.socks5_proxy.password = "wrong";
   BlockingSmtpClient refused(config);

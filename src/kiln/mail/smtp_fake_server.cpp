@@ -2,15 +2,14 @@
 
 #include <openssl/evp.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "kiln/mail/smtp_client.h"
 
@@ -57,6 +56,7 @@ struct FakeSmtpServer::Session {
   int accepted_rcpts = 0;
   int messages = 0;
   bool quit = false;
+  bool tls_requested = false;  // STARTTLS was answered with 220: the client's next bytes are TLS
 
   // Appends the reply lines for one client line to `out`.
   void Handle(const std::string& line, std::string& out) {
@@ -87,16 +87,20 @@ struct FakeSmtpServer::Session {
     }
     std::string verb = UpperPrefix(line, 4);
     if (verb == "EHLO") {
+      if (!s.ehlo_reply.empty()) return reply(s.ehlo_reply);
       for (size_t i = 0; i < s.ehlo.size(); ++i) {
         reply("250" + std::string(i + 1 == s.ehlo.size() ? " " : "-") + s.ehlo[i]);
       }
     } else if (verb == "HELO") {
-      reply("250 fake.test");
+      reply(s.helo_reply);
+    } else if (line.size() == 8 && UpperPrefix(line, 8) == "STARTTLS" &&
+               !s.starttls_reply.empty()) {
+      tls_requested = s.starttls_reply.starts_with("220");
+      reply(s.starttls_reply);
     } else if (UpperPrefix(line, 11) == "AUTH PLAIN ") {
       std::string decoded = Base64Decode(line.substr(11));
       bool ok = decoded == std::string("\0", 1) + s.username + std::string("\0", 1) + s.password;
-      reply(ok ? "235 2.7.0 Authentication successful"
-               : "535 5.7.8 Error: authentication failed");
+      reply(ok ? "235 2.7.0 Authentication successful" : "535 5.7.8 Error: authentication failed");
     } else if (UpperPrefix(line, 10) == "AUTH LOGIN") {
       state = State::kLoginUser;
       reply("334 VXNlcm5hbWU6");
@@ -109,14 +113,16 @@ struct FakeSmtpServer::Session {
       }
     } else if (verb == "MAIL") {
       accepted_rcpts = 0;
-      reply("250 2.1.0 Ok");
+      reply(s.mail_reply);
     } else if (verb == "RCPT") {
       auto it = s.rcpt_replies.find(AngleAddress(line));
       std::string r = it == s.rcpt_replies.end() ? "250 2.1.5 Ok" : it->second;
       if (r[0] == '2') ++accepted_rcpts;
       reply(r);
     } else if (verb == "DATA") {
-      if (accepted_rcpts > 0) {
+      if (!s.data_command_reply.empty()) {
+        reply(s.data_command_reply);
+      } else if (accepted_rcpts > 0) {
         state = State::kData;
         reply("354 End data with <CR><LF>.<CR><LF>");
       } else {
@@ -146,8 +152,8 @@ struct FakeSmtpServer::Session {
     std::string buffer;
     char chunk[8192];
     while (!quit) {
-      auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk),
-                                                     asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] =
+          co_await socket.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
       if (ec) co_return;
       buffer.append(chunk, n);
       std::string out;
@@ -159,6 +165,10 @@ struct FakeSmtpServer::Session {
         Handle(line, out);
       }
       if (!out.empty() && !co_await Send(out)) co_return;
+      if (tls_requested) {
+        co_await RefuseTls();
+        co_return;
+      }
       if (s.close_after_messages > 0 && messages >= s.close_after_messages) {
         server->Log("-- server closes the connection");
         boost::system::error_code ignored;
@@ -168,6 +178,20 @@ struct FakeSmtpServer::Session {
     }
   }
 
+  // Waits for the client's first TLS bytes (its ClientHello), answers them with plain text, which
+  // no TLS client accepts, and closes the connection.
+  asio::awaitable<void> RefuseTls() {
+    char chunk[4096];
+    auto [ec, n] =
+        co_await socket.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+    if (ec || n == 0) co_return;
+    server->Log("C: <TLS handshake>");
+    if (!co_await Send("this fake speaks no TLS\r\n")) co_return;
+    server->Log("-- server closes the connection");
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  }
+
   asio::awaitable<bool> Send(const std::string& out) {
     std::istringstream lines(out);
     std::string line;
@@ -175,8 +199,8 @@ struct FakeSmtpServer::Session {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       server->Log("S: " + line);
     }
-    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out),
-                                              asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await asio::async_write(socket, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
     co_return !ec;
   }
 };
@@ -247,8 +271,8 @@ std::string CompareGolden(const std::string& name, const std::string& actual) {
   std::ostringstream expected;
   expected << in.rdbuf();
   if (expected.str() == actual) return {};
-  return "transcript differs from " + path + "\n--- expected\n" + expected.str() +
-         "--- actual\n" + actual;
+  return "transcript differs from " + path + "\n--- expected\n" + expected.str() + "--- actual\n" +
+         actual;
 }
 
 }  // namespace kiln::mail::testing

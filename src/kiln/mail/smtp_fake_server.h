@@ -9,6 +9,8 @@
 // machine. Runs its own thread; all methods are thread-safe.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -17,19 +19,26 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
 namespace kiln::mail::testing {
 
 struct FakeSmtpScript {
   std::string greeting = "220 fake.test ESMTP Fake";
-  std::vector<std::string> ehlo = {"fake.test", "PIPELINING", "SIZE 100000", "8BITMIME",
-                                   "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN XOAUTH2"};
+  std::vector<std::string> ehlo = {"fake.test", "PIPELINING",          "SIZE 100000",
+                                   "8BITMIME",  "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN XOAUTH2"};
   std::string username = "user@kiln.test";
   std::string password = "pw";  // also the accepted XOAUTH2 access token
+  // Non-empty: the whole reply to EHLO (one line, e.g. "550 5.5.1 go away") instead of `ehlo`.
+  std::string ehlo_reply;
+  std::string helo_reply = "250 fake.test";
+  // The reply to STARTTLS; empty: "502 5.5.2 Error: command not recognized". The fake speaks no
+  // TLS: after a 220 it answers the client's first handshake bytes in plain text and closes the
+  // connection, so the client's handshake fails.
+  std::string starttls_reply;
+  std::string mail_reply = "250 2.1.0 Ok";
   std::map<std::string, std::string> rcpt_replies;  // address -> reply line; default 250 2.1.5
-  std::string data_reply = "250 2.0.0 Ok: queued as FAKE";
+  // Non-empty: the reply to the DATA command instead of 354 (or the 554 for no valid recipients).
+  std::string data_command_reply;
+  std::string data_reply = "250 2.0.0 Ok: queued as FAKE";  // the reply after the final "."
   int close_after_messages = 0;  // > 0: close the connection (silently) after that many messages
   bool silent = false;           // accept connections but never say anything (timeout tests)
   std::string bind_address = "127.0.0.1";

@@ -14,12 +14,11 @@
 // Send calls); different Transports are independent.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "kiln/mail/message.h"
 
@@ -104,13 +103,38 @@ enum class SmtpFailure {
 };
 std::string_view SmtpFailureName(SmtpFailure f);
 
+// The step of the SMTP exchange a result was decided at, so that callers place a failure without
+// reading `reason`: on failure the step that failed, on success the last step completed (kMessage
+// after a Send; after Connect kAuth when the client logs in, else kEhlo). `failure` says what went
+// wrong, `stage` where: a timeout has failure kTimeout and the stage it happened in.
+enum class SmtpStage {
+  kNone,      // no SMTP step was involved (a result not made by an SMTP session)
+  kResolve,   // looking up the server's (or the SOCKS5 proxy's) host name
+  kConnect,   // the settings (ca_file, source_address), the TCP connection, the SOCKS5 handshake
+  kTls,       // the TLS handshake: implicit TLS from the first byte, or after STARTTLS
+  kGreeting,  // waiting for the server's 220 banner
+  kEhlo,      // EHLO, and HELO when the server refuses EHLO with a 5xx (before and after STARTTLS)
+  kStartTls,  // STARTTLS: not offered, refused, or bytes injected after its reply
+  kAuth,      // AUTH: no usable mechanism offered, or the credentials rejected
+  kRset,      // RSET before reusing an open connection for the next message
+  kMailFrom,  // MAIL FROM, including the client's checks of what it would carry (the sender
+              // address, SIZE against the server's limit, BODY=8BITMIME, SMTPUTF8)
+  kRcpt,      // RCPT TO: an unusable recipient address, every recipient refused
+  kData,      // the DATA command (354 expected)
+  kMessage,   // writing the message and the server's reply after the final "."
+};
+// Stable lower-case names for logs and APIs: "none", "resolve", "connect", "tls", "greeting",
+// "ehlo", "starttls", "auth", "rset", "mail_from", "rcpt", "data", "message".
+std::string_view SmtpStageName(SmtpStage s);
+
 struct SendResult {
   using Class = RecipientResult::Class;
   Class cls = Class::kTransient;
   SmtpFailure failure = SmtpFailure::kNone;
-  int code = 0;           // the SMTP reply code that decided `cls`; 0 for network/TLS failures
-  std::string enhanced;   // "5.1.1" when the server sent one
-  std::string text;       // that reply's text
+  SmtpStage stage = SmtpStage::kNone;  // where the exchange stopped (see SmtpStage)
+  int code = 0;          // the SMTP reply code that decided `cls`; 0 for network/TLS failures
+  std::string enhanced;  // "5.1.1" when the server sent one
+  std::string text;      // that reply's text
   std::vector<RecipientResult> recipients;  // one per envelope recipient, in order
   // Human-readable summary: "recipient <x@y> rejected: 550 5.1.1 ...", "cannot resolve smtp.x.com".
   std::string reason;
