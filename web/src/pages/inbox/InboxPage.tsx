@@ -1,6 +1,7 @@
 // The unified inbox: conversations with leads across every sender of the workspace, filtered by
 // status, read state, sender and text; the selected conversation's thread opens beside the list
-// (on a phone, instead of it). j/k or the arrow keys move through the list.
+// (on a phone, instead of it). j/k or the arrow keys move through the list. The open conversation
+// stays in the list while it is open even when the filter no longer takes it (inboxList.ts).
 
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useMemo, useState } from "react";
@@ -23,6 +24,7 @@ import { Button } from "../../ui/Button";
 import { CheckboxField, SelectField, TextField } from "../../ui/Field";
 import { Badge, Card, EmptyState, ErrorState, PageHeader, type Tone } from "../../ui/Layout";
 import { Loading } from "../../ui/Spinner";
+import { filterKey, holdOpenConversation, visibleConversations, type HeldConversation } from "./inboxList";
 import { isTypingTarget, leadName, nextSelection } from "./inboxNav";
 import { ThreadView } from "./ThreadView";
 import { useInboxApi } from "./useInboxApi";
@@ -78,7 +80,24 @@ export function InboxPage() {
     // New replies arrive from the inbox watcher; look again now and then.
     refetchInterval: 30_000,
   });
-  const conversations: Conversation[] = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+  const fetched: Conversation[] = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+  // The open conversation stays listed while it is open, even once the filter no longer takes it
+  // (reading it under "Unread only"); opening another or changing the filter lets it go.
+  const filter_key = filterKey(filter);
+  const [held, setHeld] = useState<HeldConversation | undefined>();
+  const next_held = holdOpenConversation(held, selected, filter_key, fetched);
+  if (next_held !== held) setHeld(next_held);
+  const shows_held = next_held !== undefined && !fetched.some((c) => c.id === next_held.conversation.id);
+  // Its row shows what the thread now says (read, its status), from the thread's own query.
+  const open_thread = useQuery({
+    queryKey: inboxKeys.thread(workspace.id, selected ?? 0),
+    queryFn: () => inbox.thread(workspace.id, selected ?? 0),
+    enabled: shows_held,
+  });
+  const conversations = useMemo(
+    () => visibleConversations(fetched, next_held, selected, filter_key, shows_held ? open_thread.data : undefined),
+    [fetched, next_held, selected, filter_key, shows_held, open_thread.data],
+  );
 
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
