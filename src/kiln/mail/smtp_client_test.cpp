@@ -12,11 +12,16 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <ostream>
 #include <thread>
 
 #include "kiln/mail/smtp_fake_server.h"
 
 namespace kiln::mail {
+
+// gtest prints a stage by its name.
+inline void PrintTo(SmtpStage stage, std::ostream* os) { *os << SmtpStageName(stage); }
+
 namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;

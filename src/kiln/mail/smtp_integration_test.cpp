@@ -2,6 +2,7 @@
 // its `env` exported; scripts/test does both).
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <thread>
 
 #include "kiln/mail/sender_check.h"
@@ -9,6 +10,10 @@
 #include "kiln/testing/mailstack.h"
 
 namespace kiln::mail {
+
+// gtest prints a stage by its name.
+inline void PrintTo(SmtpStage stage, std::ostream* os) { *os << SmtpStageName(stage); }
+
 namespace {
 using Class = SendResult::Class;
 using kiln::testing::Mailstack;
@@ -73,6 +78,7 @@ TEST_F(SmtpMailstackTest, SelfSignedRefusedByDefaultAcceptedWhenAllowed) {
   SendResult refused = strict.Connect();
   EXPECT_EQ(refused.cls, Class::kSenderProblem);
   EXPECT_EQ(refused.failure, SmtpFailure::kTls);
+  EXPECT_EQ(refused.stage, SmtpStage::kTls);  // after STARTTLS succeeded
   EXPECT_NE(refused.reason.find("self-signed certificate"), std::string::npos) << refused.reason;
   c.allow_self_signed = true;
   BlockingSmtpClient lenient(c);
@@ -92,6 +98,7 @@ TEST_F(SmtpMailstackTest, CertificateForAnotherNameRefusedUnlessSelfSignedAllowe
     SendResult refused = strict.Connect();
     EXPECT_EQ(refused.cls, Class::kSenderProblem) << refused.reason;
     EXPECT_EQ(refused.failure, SmtpFailure::kTls) << refused.reason;
+    EXPECT_EQ(refused.stage, SmtpStage::kTls) << refused.reason;
     EXPECT_NE(
         refused.reason.find("its names (DNS:wrong-name.kiln.test) do not match the host " + host),
         std::string::npos)
@@ -133,6 +140,7 @@ TEST_F(SmtpMailstackTest, WrongPasswordIsASenderProblem) {
   SendResult r = client.Send(Envelope{"sender1@kiln-a.test", {"bot1@kiln-b.test"}}, "S: x\n\nb");
   EXPECT_EQ(r.cls, Class::kSenderProblem);
   EXPECT_EQ(r.failure, SmtpFailure::kAuth);
+  EXPECT_EQ(r.stage, SmtpStage::kAuth);
   EXPECT_EQ(r.code, 535);
   EXPECT_EQ(r.enhanced, "5.7.8");
   EXPECT_EQ(r.reason.rfind("username or password rejected: 535 5.7.8", 0), 0u) << r.reason;
@@ -144,6 +152,7 @@ TEST_F(SmtpMailstackTest, StartTlsRequiredWithoutTlsIsASenderProblem) {
   SendResult r = client.Send(Envelope{"x@outside.test", {"bot1@kiln-b.test"}}, "S: x\n\nb");
   EXPECT_EQ(r.cls, Class::kSenderProblem) << r.reason;
   EXPECT_EQ(r.code, 530);
+  EXPECT_EQ(r.stage, SmtpStage::kMailFrom) << r.reason;
 }
 
 TEST_F(SmtpMailstackTest, SenderAddressNotOwnedIsASenderProblem) {
@@ -152,6 +161,8 @@ TEST_F(SmtpMailstackTest, SenderAddressNotOwnedIsASenderProblem) {
   EXPECT_EQ(r.cls, Class::kSenderProblem) << r.reason;
   EXPECT_EQ(r.failure, SmtpFailure::kSenderRejected);
   EXPECT_EQ(r.code, 553);
+  // Postfix delays the reject (smtpd_delay_reject): the sender is refused in reply to RCPT TO.
+  EXPECT_EQ(r.stage, SmtpStage::kRcpt) << r.reason;
 }
 
 TEST_F(SmtpMailstackTest, UnknownUserAndDomainRefusedAtRcpt) {
@@ -160,10 +171,12 @@ TEST_F(SmtpMailstackTest, UnknownUserAndDomainRefusedAtRcpt) {
       client.Send(Envelope{"sender1@kiln-a.test", {"nobody@kiln-b.test"}}, "S: x\n\nb");
   EXPECT_EQ(user.cls, Class::kPermanent) << user.reason;
   EXPECT_EQ(user.enhanced, "5.1.1");
+  EXPECT_EQ(user.stage, SmtpStage::kRcpt);
   SendResult domain =
       client.Send(Envelope{"sender1@kiln-a.test", {"someone@unknown-domain.test"}}, "S: x\n\nb");
   EXPECT_EQ(domain.cls, Class::kPermanent) << domain.reason;
   EXPECT_EQ(domain.code, 550);
+  EXPECT_EQ(domain.stage, SmtpStage::kRcpt);
   EXPECT_EQ(client.client().connections_opened(), 1);
 }
 
@@ -187,6 +200,7 @@ TEST_F(SmtpMailstackTest, OversizeMessageIsPermanent) {
   SendResult r = client.Send(Envelope{"sender1@kiln-a.test", {"bot1@kiln-b.test"}}, big);
   EXPECT_EQ(r.cls, Class::kPermanent) << r.reason;
   EXPECT_EQ(r.enhanced, "5.3.4");
+  EXPECT_EQ(r.stage, SmtpStage::kMailFrom);  // Postfix announces SIZE: refused before MAIL FROM
 }
 
 TEST_F(SmtpMailstackTest, HundredMessagesOverOneConnection) {
