@@ -42,7 +42,10 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view kFixtureSql = R"sql(
 -- name: nodes_test.leases
-SELECT id, lease_owner, lease_until FROM senders WHERE workspace_id = $1 ORDER BY id;
+-- Each sender's holder and the holder's last heartbeat (its leases hold for a lease after it).
+SELECT s.id, s.lease_owner, w.heartbeat_at FROM senders s
+LEFT JOIN engine_workers w ON w.worker_id = s.lease_owner
+WHERE s.workspace_id = $1 ORDER BY s.id;
 -- name: nodes_test.sent_since
 -- Sent messages of campaign $1 sent after $2, by worker and sender, with the first instant.
 SELECT claimed_by, sender_id, COUNT(*) AS n, MIN(sent_at) AS first_at FROM messages
@@ -137,6 +140,7 @@ class EngineNodesTest : public ::testing::Test {
   // worker holds one of the three senders and has sent for it. (Seeding first would let the first
   // worker up take every sender until its next fair share, a third of the lease later.)
   void StartThreeSeedAndSpread(int64_t lease_ms, std::vector<std::string> extra = {}) {
+    lease_ms_ = lease_ms;
     std::vector<std::string> args = {"--db",
                                      url_,
                                      "--data-dir",
@@ -198,15 +202,16 @@ class EngineNodesTest : public ::testing::Test {
 
   struct Lease {
     std::string owner;  // "" when free
-    int64_t until = 0;
+    int64_t until = 0;  // the holder's heartbeat + the lease: it lapses after this
   };
   std::map<int64_t, Lease> Leases() {  // by sender
     std::map<int64_t, Lease> out;
     Status st = db_->Read([&](store::Tx& tx) -> Status {
       KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("nodes_test.leases", {ws_}));
       for (const auto& r : rows) {
+        const std::optional<int64_t> heartbeat = r.OptInt("heartbeat_at");
         out[r.Int("id")] = {r.IsNull("lease_owner") ? "" : r.Text("lease_owner"),
-                            r.OptInt("lease_until").value_or(0)};
+                            heartbeat ? *heartbeat + lease_ms_ : 0};
       }
       return Status::Ok();
     });
@@ -329,6 +334,7 @@ class EngineNodesTest : public ::testing::Test {
   }
 
   testing::Mailstack stack_;
+  int64_t lease_ms_ = 0;  // the workers' --engine-lease-ms
   std::string url_;
   std::string dir_;
   std::unique_ptr<store::Database> db_;

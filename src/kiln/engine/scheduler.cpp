@@ -252,6 +252,7 @@ void Scheduler::ReleaseSenders() {
   next_maintenance_.reset();
   shared_at_.reset();
   held_.clear();
+  unread_.clear();
 }
 
 void Scheduler::CloseTransports() {
@@ -420,10 +421,20 @@ Status Scheduler::Maintain(int64_t now, TickStats& stats) {
   // (at most a third of the lease) marks it unknown at most that much later, without a write
   // transaction on every tick.
   KILN_ASSIGN_OR_RETURN(stats.reaped_unknown, ledger_.ReapLapsed());
-  // The fair share and the lease renewal touch every sender (counting, one UPDATE per lease), so
-  // they run when the next refresh would come later than a third of the lease after the last
-  // one; in between only the heartbeat is written.
-  bool share = !shared_at_ || now + every > *shared_at_ + options_.lease.count() / 3;
+  // The heartbeat renews every lease this worker holds (decision 0011). If it had lapsed (the
+  // process stood still for a lease), other workers may have taken some of its senders: what it
+  // holds is read again.
+  bool lapsed = false;
+  KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto last,
+                          tx.QueryOne("engine.worker_heartbeat_of", {options_.worker_id}));
+    lapsed = !last || last->Int("heartbeat_at") < now - options_.lease.count();
+    return tx.Exec("engine.worker_heartbeat", {options_.worker_id, now}).status();
+  }));
+  // The fair share counts the live workers and looks for senders to take; it runs when the next
+  // refresh would come later than a third of the lease after the last one, or at once when this
+  // worker's heartbeat had lapsed.
+  bool share = lapsed || !shared_at_ || now + every > *shared_at_ + options_.lease.count() / 3;
   if (!share) {
     // A sender nobody holds that needs a worker (just added, or its campaign just launched) is
     // taken at this refresh rather than up to a third of a lease later.
@@ -435,14 +446,10 @@ Status Scheduler::Maintain(int64_t now, TickStats& stats) {
     }));
   }
   if (share) {
-    KILN_RETURN_IF_ERROR(ShareSenders(now, held_));
+    KILN_RETURN_IF_ERROR(ShareSenders(now, lapsed));
     shared_at_ = now;
-  } else {
-    KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) {
-      return tx.Exec("engine.worker_heartbeat", {options_.worker_id, now}).status();
-    }));
   }
-  KILN_RETURN_IF_ERROR(RefreshSenders(now, held_));
+  KILN_RETURN_IF_ERROR(RefreshSenders(now));
   for (auto& [id, c] : campaigns_) c->pool_loaded = false;
 
   // Bounces recorded since the last look, at SMTP time or found later by the inbox watcher.
@@ -465,31 +472,59 @@ int64_t Scheduler::RefreshEvery() const {
                            std::min<int64_t>(options_.refresh.count(), options_.lease.count() / 3));
 }
 
-Status Scheduler::ShareSenders(int64_t now, std::vector<int64_t>& held) {
+void Scheduler::ForgetHeld(std::vector<int64_t> ids) {
+  if (ids.empty()) return;
+  std::sort(ids.begin(), ids.end());
+  auto in = [&](int64_t id) { return std::binary_search(ids.begin(), ids.end(), id); };
+  std::erase_if(held_, in);
+  std::erase_if(unread_, in);
+  for (int64_t id : ids) DropSender(id);
+}
+
+Status Scheduler::ShareSenders(int64_t now, bool resync) {
   const int64_t warm_on = options_.warmup != nullptr ? 1 : 0;
-  const int64_t until = now + options_.lease.count();
+  const int64_t lapsed_before = now - options_.lease.count();
   int64_t live = 1, wanted = 0;
+  std::vector<int64_t> rows_held;
   KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
-    KILN_RETURN_IF_ERROR(tx.Exec("engine.worker_heartbeat", {options_.worker_id, now}).status());
-    KILN_RETURN_IF_ERROR(tx.Exec("engine.workers_prune", {now - 7 * 24 * kHourMs}).status());
-    KILN_RETURN_IF_ERROR(
-        tx.Exec("engine.sender_lease_renew", {options_.worker_id, until}).status());
-    KILN_ASSIGN_OR_RETURN(auto l,
-                          tx.QueryRow("engine.live_workers", {now - options_.lease.count()}));
+    const int64_t long_dead = now - 7 * 24 * kHourMs;
+    KILN_RETURN_IF_ERROR(tx.Exec("engine.workers_prune_leases", {long_dead}).status());
+    KILN_RETURN_IF_ERROR(tx.Exec("engine.workers_prune", {long_dead}).status());
+    KILN_ASSIGN_OR_RETURN(auto l, tx.QueryRow("engine.live_workers", {lapsed_before}));
     live = std::max<int64_t>(1, l.Int("n"));
-    KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("engine.wanted_senders_count", {warm_on}));
-    wanted = w.Int("n");
-    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("engine.held_sender_ids", {options_.worker_id}));
-    held.clear();
-    for (const auto& r : rows) held.push_back(r.Int("id"));
+    // Alone, a worker holds every sender that needs one: no count is needed (it would read every
+    // sender).
+    if (live > 1) {
+      KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("engine.wanted_senders_count", {warm_on}));
+      wanted = w.Int("n");
+    }
+    rows_held.clear();
+    if (resync) {
+      KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("engine.held_sender_ids", {options_.worker_id}));
+      for (const auto& r : rows) rows_held.push_back(r.Int("id"));
+    }
     return Status::Ok();
   }));
+  if (resync) {
+    // What the database says this worker holds; senders it kept in memory that another worker
+    // took meanwhile leave, and held senders it has not read yet are read at the next refresh.
+    held_ = std::move(rows_held);
+    std::vector<int64_t> gone;
+    for (const auto& [id, s] : senders_) {
+      if (!std::binary_search(held_.begin(), held_.end(), id)) gone.push_back(id);
+    }
+    for (int64_t id : gone) DropSender(id);
+    unread_.clear();
+    for (int64_t id : held_) {
+      if (!senders_.count(id)) unread_.push_back(id);
+    }
+  }
   // A fair share: at most ceil(wanted / live) each, so a new worker finds senders to take and a
-  // dead worker's senders (leases lapsed, heartbeat stale) are taken by the others.
+  // dead worker's senders (its heartbeat older than a lease) are taken by the others.
+  const int64_t have = static_cast<int64_t>(held_.size());
   const int64_t share = (wanted + live - 1) / live;
-  const int64_t have = static_cast<int64_t>(held.size());
-  if (have > share) {
-    std::vector<int64_t> give_back(held.end() - (have - share), held.end());
+  if (live > 1 && have > share) {
+    std::vector<int64_t> give_back(held_.end() - (have - share), held_.end());
     KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
       for (int64_t id : give_back) {
         KILN_RETURN_IF_ERROR(
@@ -497,54 +532,51 @@ Status Scheduler::ShareSenders(int64_t now, std::vector<int64_t>& held) {
       }
       return Status::Ok();
     }));
-    for (int64_t id : give_back) DropSender(id);
-    held.resize(static_cast<size_t>(share));
-  } else if (have < share) {
-    std::vector<int64_t> taken;
-    KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
-      taken.clear();
-      KILN_ASSIGN_OR_RETURN(
-          auto free, tx.Query("engine.sender_lease_candidates", {warm_on, now, share - have}));
-      for (const auto& r : free) {
-        KILN_ASSIGN_OR_RETURN(
-            int64_t changed,
-            tx.Exec("engine.sender_lease", {r.Int("id"), options_.worker_id, until, now}));
-        if (changed == 1) taken.push_back(r.Int("id"));
-      }
-      return Status::Ok();
-    }));
-    held.insert(held.end(), taken.begin(), taken.end());
-    std::sort(held.begin(), held.end());
+    ForgetHeld(std::move(give_back));
+    return Status::Ok();
   }
+  if (live > 1 && have >= share) return Status::Ok();
+  constexpr int64_t kAll = int64_t{1} << 40;
+  const int64_t room = live == 1 ? kAll : share - have;
+  std::vector<int64_t> taken;
+  KILN_RETURN_IF_ERROR(db_.Write([&](store::Tx& tx) -> Status {
+    taken.clear();
+    KILN_ASSIGN_OR_RETURN(
+        auto free, tx.Query("engine.sender_lease_candidates", {warm_on, lapsed_before, room}));
+    for (const auto& r : free) {
+      KILN_ASSIGN_OR_RETURN(
+          int64_t changed,
+          tx.Exec("engine.sender_lease", {r.Int("id"), options_.worker_id, lapsed_before}));
+      if (changed == 1) taken.push_back(r.Int("id"));
+    }
+    return Status::Ok();
+  }));
+  if (taken.empty()) return Status::Ok();
+  held_.insert(held_.end(), taken.begin(), taken.end());
+  std::sort(held_.begin(), held_.end());
+  held_.erase(std::unique(held_.begin(), held_.end()), held_.end());
+  unread_.insert(unread_.end(), taken.begin(), taken.end());
   return Status::Ok();
 }
 
-Status Scheduler::RefreshSenders(int64_t now, std::vector<int64_t>& held) {
+Status Scheduler::RefreshSenders(int64_t now) {
   const bool warm_on = options_.warmup != nullptr;
   const int64_t every = RefreshEvery();
-  // Senders whose lease this worker lost (lapsed and taken by another) leave at once.
-  std::vector<int64_t> gone;
-  for (const auto& [id, s] : senders_) {
-    if (!std::binary_search(held.begin(), held.end(), id)) gone.push_back(id);
-  }
-  for (int64_t id : gone) DropSender(id);
-  // Settings are read for senders taken just now and for held senders that may send before the
-  // next refresh, when a refresh has passed since they were read: a send always goes out with
-  // settings at most one refresh old, and a sender whose next send is hours away costs nothing
-  // until then. So a refresh costs O(senders due soon), not O(senders held).
-  std::vector<int64_t> stale;
-  for (int64_t id : held) {
-    auto it = senders_.find(id);
-    if (it == senders_.end()) {
-      stale.push_back(id);
-      continue;
-    }
-    const SenderState& s = *it->second;
-    if (s.settings_read_at + every > now) continue;
-    if (s.day_loaded && s.next_send_at && *s.next_send_at > now + every) continue;
-    stale.push_back(id);
+  // Settings are read for senders taken since the last refresh and for held senders that may
+  // send before the next refresh, when a refresh has passed since they were read: a send always
+  // goes out with settings at most one refresh old, and a sender whose next send is hours away
+  // costs nothing until then. The due set is ordered by next send, so a refresh costs
+  // O(senders due soon), never O(senders held).
+  std::vector<int64_t> stale = std::move(unread_);
+  unread_.clear();
+  for (auto it = due_.begin(); it != due_.end() && it->first <= now + every; ++it) {
+    auto found = senders_.find(it->second);
+    if (found == senders_.end() || found->second->settings_read_at + every > now) continue;
+    stale.push_back(it->second);
   }
   if (stale.empty()) return Status::Ok();
+  std::sort(stale.begin(), stale.end());
+  stale.erase(std::unique(stale.begin(), stale.end()), stale.end());
   std::vector<std::optional<store::Row>> rows(stale.size());
   std::vector<std::vector<int64_t>> pools(stale.size());
   KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
@@ -561,16 +593,14 @@ Status Scheduler::RefreshSenders(int64_t now, std::vector<int64_t>& held) {
   std::vector<int64_t> unwanted, lost;
   for (size_t i = 0; i < stale.size(); ++i) {
     const int64_t id = stale[i];
-    if (!rows[i]) {  // the lease was lost since the last share
+    if (!rows[i]) {  // the lease was lost (another worker took it while this one had lapsed)
       lost.push_back(id);
-      DropSender(id);
       continue;
     }
     const store::Row& r = *rows[i];
     const bool in_campaign = !r.IsNull("mix_percent");
     if (r.Text("status") != "active" || !(in_campaign || (warm_on && r.Bool("warmup_enabled")))) {
       unwanted.push_back(id);
-      DropSender(id);
       continue;
     }
     auto& slot = senders_[id];
@@ -606,8 +636,7 @@ Status Scheduler::RefreshSenders(int64_t now, std::vector<int64_t>& held) {
     }));
   }
   lost.insert(lost.end(), unwanted.begin(), unwanted.end());
-  std::erase_if(held,
-                [&](int64_t id) { return std::find(lost.begin(), lost.end(), id) != lost.end(); });
+  ForgetHeld(std::move(lost));
   return Status::Ok();
 }
 

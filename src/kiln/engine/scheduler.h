@@ -14,11 +14,13 @@
 // database work for what is due, never a query per sender held.
 //
 // Each RunOnce() (a tick):
-//   0. on the refresh cadence: reaps lapsed claims (Ledger::ReapLapsed), heartbeat, the settings
-//      of held senders that may send before the next refresh (so a sender idle for hours costs
-//      nothing until then), and the hard-bounce rate of senders with new bounces; at least every
-//      third of the lease: lease renewal and the fair share of the senders between live workers
-//      (at most ceil(senders / live workers) leases each);
+//   0. on the refresh cadence: reaps lapsed claims (Ledger::ReapLapsed), the heartbeat (which
+//      renews every sender lease the worker holds: docs/decisions/0011-worker-leases.md), the
+//      settings of held senders that may send before the next refresh (so a sender idle for hours
+//      costs nothing until then), and the hard-bounce rate of senders with new bounces; at least
+//      every third of the lease: the fair share of the senders between live workers (at most
+//      ceil(senders / live workers) leases each; a worker alone takes every sender that needs
+//      one). No part of it reads or writes every held sender;
 //   1. warm-up: every held active sender whose next send is due and whose next kind
 //      (domain::NextSendKind) is warm-up asks the WarmupSource for a message, DKIM-signs it like
 //      cold mail and sends it through the sender's transport (no unsubscribe link: it is not
@@ -216,8 +218,9 @@ class Scheduler {
   struct CampaignCache;
   Status Maintain(int64_t now, TickStats& stats);
   int64_t RefreshEvery() const;
-  Status ShareSenders(int64_t now, std::vector<int64_t>& held);
-  Status RefreshSenders(int64_t now, std::vector<int64_t>& held);
+  Status ShareSenders(int64_t now, bool resync);
+  Status RefreshSenders(int64_t now);
+  void ForgetHeld(std::vector<int64_t> ids);
   Status LoadDay(SenderState& s, int64_t now);
   Status EnsureDay(SenderState& s, int64_t now);
   domain::DailyAllowance AllowanceOf(const SenderState& s) const;
@@ -249,8 +252,9 @@ class Scheduler {
   std::vector<std::string> campaign_errors_;
   std::set<int64_t> broken_campaigns_;  // running campaigns whose last look found an error
   std::optional<int64_t> next_maintenance_;
-  std::optional<int64_t> shared_at_;  // last fair share and lease renewal
-  std::vector<int64_t> held_;         // the leases held at the last share, in id order
+  std::optional<int64_t> shared_at_;  // last fair share
+  std::vector<int64_t> held_;         // the senders whose lease this worker holds, in id order
+  std::vector<int64_t> unread_;       // held senders whose settings were not read yet
   int64_t bounces_seen_until_ = 0;    // bounces before this were checked
 };
 

@@ -1042,6 +1042,51 @@ TEST_P(SchedulerTest, WorkersShareSendersFairly) {
   EXPECT_EQ(a->HeldSenders().size(), 4u);
 }
 
+// Decision 0011: the heartbeat is the lease. A worker that stood still for longer than a lease
+// (its heartbeat lapsed) finds at its next refresh that another worker took its senders, drops
+// them from memory instead of sending for them, and gets its fair share back later.
+TEST_P(SchedulerTest, AWorkerWhoseHeartbeatLapsedDropsTheSendersTakenMeanwhile) {
+  MakeCampaign({0}, 4, 50);
+  AddLead("x@example.test", "X", "");
+  auto options = [](const char* id) {
+    return [id](SchedulerOptions& o) {
+      o.worker_id = id;
+      o.lease = Millis(10 * kMinute);
+    };
+  };
+  auto a = MakeScheduler({}, options("worker-a"));
+  ASSERT_TRUE(a->RunOnce().ok());
+  ASSERT_EQ(a->HeldSenders().size(), 4u);
+  // Within the lease nobody else may take them, however often another worker looks.
+  auto b = MakeScheduler({}, options("worker-b"));
+  clock_.Advance(Millis(9 * kMinute));
+  ASSERT_TRUE(b->RunOnce().ok());
+  EXPECT_EQ(b->HeldSenders().size(), 0u) << "a lease was taken before its holder's heartbeat "
+                                            "was a lease old";
+  // a stands still past its lease: at its next fair share b, alone among the live workers,
+  // takes all four.
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(Millis(kMinute));
+    ASSERT_TRUE(b->RunOnce().ok());
+  }
+  EXPECT_EQ(b->HeldSenders().size(), 4u);
+  for (int64_t id : b->HeldSenders()) {
+    EXPECT_EQ(Row("sched_test.lease_owner", {id})->Text("lease_owner"), "worker-b");
+  }
+  // a wakes up: it holds nothing any more, in memory or in the database.
+  ASSERT_TRUE(a->RunOnce().ok());
+  EXPECT_EQ(a->HeldSenders().size(), 0u) << "a kept senders another worker had taken";
+  EXPECT_FALSE(a->NextSendAt().has_value());
+  // Both live again: at the next fair shares they split the senders.
+  for (int i = 0; i < 4; ++i) {
+    clock_.Advance(Millis(4 * kMinute));
+    ASSERT_TRUE(b->RunOnce().ok());
+    ASSERT_TRUE(a->RunOnce().ok());
+  }
+  EXPECT_EQ(a->HeldSenders().size(), 2u);
+  EXPECT_EQ(b->HeldSenders().size(), 2u);
+}
+
 // Decision 0010: while one sender's exchange is in flight, other due senders' messages are
 // claimed, built and sent. The first exchange is held until another sender's exchange starts, so
 // with one send at a time the first would wait out its bound and the order below would not hold.

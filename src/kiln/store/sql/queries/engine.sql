@@ -186,23 +186,41 @@ RETURNING consecutive_failures;
 -- name: engine.sender_success
 UPDATE senders SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0;
 
+-- Sender leases (docs/decisions/0011-worker-leases.md): senders.lease_owner names the worker
+-- holding a sender's queue, and the lease holds while that worker's heartbeat is within one lease:
+-- the worker's heartbeat renews all its leases at once.
+
 -- name: engine.sender_lease
--- Takes or renews the lease on a sender's queue: $2 worker, $3 lease_until, $4 now. 1 row: held.
-UPDATE senders SET lease_owner = $2, lease_until = $3
-WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $4);
+-- Takes the lease on sender $1 for worker $2 when it is free or its holder's heartbeat is older
+-- than $3 (now - lease). 1 row: held.
+UPDATE senders SET lease_owner = $2
+WHERE id = $1
+  AND (lease_owner IS NULL OR lease_owner = $2
+       OR NOT EXISTS (SELECT 1 FROM engine_workers w
+                      WHERE w.worker_id = senders.lease_owner AND w.heartbeat_at >= $3));
 
 -- name: engine.sender_lease_release
-UPDATE senders SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1;
+UPDATE senders SET lease_owner = NULL WHERE lease_owner = $1;
 
 -- Queue manager: senders, their days and the work spread over workers -----------------------------
 
+-- name: engine.worker_heartbeat_of
+-- Worker $1's last heartbeat (no row: it has none, or it was pruned or forgotten).
+SELECT heartbeat_at FROM engine_workers WHERE worker_id = $1;
+
 -- name: engine.worker_heartbeat
--- $1 worker, $2 now.
+-- $1 worker, $2 now. Renews every sender lease the worker holds.
 INSERT INTO engine_workers (worker_id, started_at, heartbeat_at) VALUES ($1, $2, $2)
 ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at;
 
 -- name: engine.worker_forget
 DELETE FROM engine_workers WHERE worker_id = $1;
+
+-- name: engine.workers_prune_leases
+-- Frees the senders of workers silent since before $1 (long dead), before their rows go
+-- (engine.workers_prune): a lease whose owner has no heartbeat row could never be found lapsed.
+UPDATE senders SET lease_owner = NULL
+WHERE lease_owner IN (SELECT worker_id FROM engine_workers WHERE heartbeat_at < $1);
 
 -- name: engine.workers_prune
 -- Rows of workers silent since before $1 (long dead).
@@ -222,13 +240,23 @@ WHERE s.status = 'active'
                   WHERE cs.sender_id = s.id AND c.status = 'running'));
 
 -- name: engine.sender_lease_candidates
--- Free senders that need a worker ($1 warm-up on, $2 now, $3 limit), least recently leased first.
-SELECT s.id FROM senders s
-WHERE s.status = 'active' AND (s.lease_owner IS NULL OR s.lease_until < $2)
-  AND (($1 = 1 AND s.warmup_enabled = 1)
-       OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
-                  WHERE cs.sender_id = s.id AND c.status = 'running'))
-ORDER BY s.id LIMIT $3;
+-- Senders that need a worker and that a worker may take ($1 warm-up on, $2 now - lease, $3
+-- limit): nobody holds them, or their holder's heartbeat is older than $2. Both parts are found
+-- through senders_lease_idx (the unheld rows; the rows of the few lapsed workers), so the held
+-- senders of live workers are never read.
+SELECT t.id FROM (
+  SELECT s.id FROM senders s
+  WHERE s.lease_owner IS NULL AND s.status = 'active'
+    AND (($1 = 1 AND s.warmup_enabled = 1)
+         OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
+                    WHERE cs.sender_id = s.id AND c.status = 'running'))
+  UNION ALL
+  SELECT s.id FROM engine_workers w JOIN senders s ON s.lease_owner = w.worker_id
+  WHERE w.heartbeat_at < $2 AND s.status = 'active'
+    AND (($1 = 1 AND s.warmup_enabled = 1)
+         OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
+                    WHERE cs.sender_id = s.id AND c.status = 'running'))
+) t ORDER BY t.id LIMIT $3;
 
 -- name: engine.unheld_wanted_sender
 -- One sender no worker has ever held or that was given back (lease_owner NULL: just added, or its
@@ -242,15 +270,12 @@ WHERE s.lease_owner IS NULL AND s.status = 'active'
                   WHERE cs.sender_id = s.id AND c.status = 'running'))
 LIMIT 1;
 
--- name: engine.sender_lease_renew
--- $1 worker, $2 lease_until.
-UPDATE senders SET lease_until = $2 WHERE lease_owner = $1;
-
 -- name: engine.sender_lease_drop
 -- Gives one lease back ($1 sender, $2 worker).
-UPDATE senders SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2;
+UPDATE senders SET lease_owner = NULL WHERE id = $1 AND lease_owner = $2;
 
 -- name: engine.held_sender_ids
+-- The senders worker $1 holds (read when it starts and after its own heartbeat lapsed).
 SELECT id FROM senders WHERE lease_owner = $1 ORDER BY id;
 
 -- name: engine.held_sender
