@@ -23,6 +23,7 @@ import {
 } from "../../api/leads";
 import { roleAtLeast } from "../../api/types";
 import { useWorkspace } from "../../layout/workspace";
+import { kCsvEncodingLabel } from "../../lib/csvFile";
 import { capitalize, formatDateTime } from "../../lib/format";
 import { describeError } from "../../lib/forms";
 import { Button, buttonClass } from "../../ui/Button";
@@ -32,8 +33,6 @@ import { Loading } from "../../ui/Spinner";
 import { ProgressBar } from "../campaigns/CampaignsPage";
 import { isImportDone, newerProgress, progressOfJob, useImportStream, type ImportProgress, type StreamConnection } from "./importLive";
 import { choiceProblems, columnOfField, initialChoices, kImportTargets, startBody, suggestKey, type ColumnChoice } from "./importMapping";
-
-const kEncodingLabel: Record<string, string> = { "utf-8": "UTF-8", "windows-1252": "Windows-1252" };
 
 const kConnectionText: Record<StreamConnection, string> = {
   connecting: "Connecting to live updates…",
@@ -267,7 +266,7 @@ function MappingCard({ job, preview }: { job: ImportJob; preview: ImportPreview 
     <Card title={`2. Map the columns of ${job.file_name}`}>
       <form onSubmit={submit} className="space-y-4 p-4" noValidate>
         <p className="text-sm text-slate-600">
-          {kEncodingLabel[preview.encoding] ?? preview.encoding} text, separated by “{preview.delimiter === "\t" ? "tab" : preview.delimiter}”. Kiln guessed where each column goes; change any of them.
+          {kCsvEncodingLabel[preview.encoding] ?? preview.encoding} text, separated by “{preview.delimiter === "\t" ? "tab" : preview.delimiter}”. Kiln guessed where each column goes; change any of them.
         </p>
         <FormError message={form_error} />
         <CheckboxField label="The first row holds the column names" checked={has_header} onChange={(e) => setHasHeader(e.target.checked)} />

@@ -1,12 +1,14 @@
 // "Bulk add from CSV": choose a file or paste CSV text, see the first rows as the server will read
-// them, upload (POST …/senders/import: all or nothing), see every problem next to its row, then
-// the summary and an offer to verify the new senders one after the other.
+// them (a file is decoded by the server's rule, UTF-8 else Windows-1252: lib/csvFile.ts, and its
+// own bytes are uploaded), upload (POST …/senders/import: all or nothing), see every problem next
+// to its row, then the summary and an offer to verify the new senders one after the other.
 
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Fragment, useId, useMemo, useRef, useState, type FormEvent } from "react";
 import { isApiError } from "../../api/client";
 import { queryKeys } from "../../api/endpoints";
 import type { SenderVerification } from "../../api/warmup";
+import { kCsvEncodingLabel, readCsvFile, type CsvEncoding } from "../../lib/csvFile";
 import { describeError } from "../../lib/forms";
 import { Button } from "../../ui/Button";
 import { Dialog } from "../../ui/Dialog";
@@ -50,6 +52,9 @@ function ImportSendersForm({ workspace_id, onClose }: { workspace_id: number; on
   const query_client = useQueryClient();
   const [text, setText] = useState("");
   const [file_name, setFileName] = useState<string | undefined>();
+  // The chosen file, uploaded as it is (the server decodes it as the preview did), and its encoding.
+  const [file, setFile] = useState<{ blob: Blob; encoding: CsvEncoding } | undefined>();
+  const choosing = useRef(0);
   const [error, setError] = useState<string | undefined>();
   const [problems, setProblems] = useState<ImportProblemsByRow>(kNoProblems);
   const [verify, setVerify] = useState<VerifyState | null>(null);
@@ -60,7 +65,7 @@ function ImportSendersForm({ workspace_id, onClose }: { workspace_id: number; on
   const preview = useMemo(() => (text.trim() === "" ? null : previewSenderCsv(text)), [text]);
 
   const upload = useMutation({
-    mutationFn: (csv: string) => senders.importSenders(workspace_id, csv),
+    mutationFn: (csv: Blob | string) => senders.importSenders(workspace_id, csv),
     onSuccess: () => {
       void query_client.invalidateQueries({ queryKey: queryKeys.senders(workspace_id) });
     },
@@ -71,22 +76,32 @@ function ImportSendersForm({ workspace_id, onClose }: { workspace_id: number; on
     },
   });
 
-  function reset(next_text: string, name: string | undefined) {
+  function reset(next_text: string, name: string | undefined, chosen?: { blob: Blob; encoding: CsvEncoding }) {
     setText(next_text);
     setFileName(name);
+    setFile(chosen);
     setProblems(kNoProblems);
     setError(undefined);
     upload.reset();
   }
 
-  async function chooseFile(file: File | undefined) {
-    if (file === undefined) return reset("", undefined);
-    if (file.size > kMaxBytes) {
+  async function chooseFile(chosen: File | undefined) {
+    // Only the latest choice counts when an earlier file is still being read.
+    const choice = ++choosing.current;
+    if (chosen === undefined) return reset("", undefined);
+    if (chosen.size > kMaxBytes) {
       reset("", undefined);
-      setError(`${file.name} is larger than 4 MB; split it into smaller files.`);
+      setError(`${chosen.name} is larger than 4 MB; split it into smaller files.`);
       return;
     }
-    reset(await file.text(), file.name);
+    try {
+      const read = await readCsvFile(chosen);
+      if (choice === choosing.current) reset(read.text, chosen.name, { blob: chosen, encoding: read.encoding });
+    } catch (e) {
+      if (choice !== choosing.current) return;
+      reset("", undefined);
+      setError(`${chosen.name} could not be read: ${describeError(e)}`);
+    }
   }
 
   function submit(e: FormEvent) {
@@ -96,7 +111,7 @@ function ImportSendersForm({ workspace_id, onClose }: { workspace_id: number; on
     if (preview.total_rows === 0) return setError("The file has no senders below its header row.");
     setProblems(kNoProblems);
     setError(undefined);
-    upload.mutate(text);
+    upload.mutate(file?.blob ?? text);
   }
 
   async function verifyAll(ids: number[]) {
@@ -183,7 +198,10 @@ function ImportSendersForm({ workspace_id, onClose }: { workspace_id: number; on
           <label htmlFor={paste_id} className="mb-1 block text-sm font-medium text-slate-700">Or paste the rows</label>
           <textarea id={paste_id} rows={4} spellCheck={false} aria-describedby={paste_hint_id}
             value={file_name === undefined ? text : ""} placeholder={file_name === undefined ? "email,preset,password\nann@example.com,gmail,app-password" : `Using ${file_name}`}
-            onChange={(e) => reset(e.target.value, undefined)}
+            onChange={(e) => {
+              choosing.current++;
+              reset(e.target.value, undefined);
+            }}
             className="block w-full rounded-md border-0 px-3 py-2 font-mono text-xs text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-brand-600 focus:outline-none" />
           <p id={paste_hint_id} className="mt-1 text-xs text-slate-500">Including the header row.</p>
         </div>
@@ -195,6 +213,7 @@ function ImportSendersForm({ workspace_id, onClose }: { workspace_id: number; on
             {file_name ? <><strong>{file_name}</strong>: </> : null}
             {preview.total_rows} row{preview.total_rows === 1 ? "" : "s"} below the header
             {preview.total_rows > preview.rows.length ? `; the first ${preview.rows.length} shown` : ""}.
+            {file ? ` Read as ${kCsvEncodingLabel[file.encoding]} text.` : null}
           </p>
           {preview.missing_email && (
             <p className="text-sm text-red-700">The first row names no email column; the server needs one to read the file.</p>
