@@ -347,6 +347,7 @@ void Api::RegisterAll() {
   RegisterSenderImportRoutes(*this);
   RegisterBotRoutes(*this);
   RegisterContactRoutes(*this);
+  RegisterLeadEventRoutes(*this);
   RegisterCampaignRoutes(*this);
   RegisterSuppressionRoutes(*this);
   RegisterImportRoutes(*this);

@@ -154,6 +154,7 @@ void RegisterWorkspaceRoutes(Api& api);    // workspaces.cpp: workspaces, member
 void RegisterSenderRoutes(Api& api);       // senders.cpp
 void RegisterBotRoutes(Api& api);          // bots.cpp: warm-up inboxes, provisioning, reputation
 void RegisterContactRoutes(Api& api);      // contacts.cpp: leads and lists
+void RegisterLeadEventRoutes(Api& api);    // lead_events.cpp: a lead's activity timeline
 void RegisterCampaignRoutes(Api& api);     // campaigns.cpp
 void RegisterSuppressionRoutes(Api& api);  // suppression.cpp
 void RegisterImportRoutes(Api& api);       // imports.cpp: lead CSV imports, lead export

@@ -8,6 +8,7 @@
 // Custom tracking domains (JSON API, workspace members; viewers read):
 //   GET/PUT /api/v1/workspaces/{ws}/senders/{id}/tracking-domain
 //   GET/PUT /api/v1/workspaces/{ws}/campaigns/{id}/tracking-domain
+//   GET     /api/v1/workspaces/{ws}/tracking-domains  every sender's and campaign's, no DNS check
 // PUT {"tracking_domain": "track.example.com"} sets it (null or "" clears it; 400 naming
 // tracking_domain when it is not a hostname); GET answers it with a DNS check: whether the
 // domain's A/AAAA records (through its CNAME, if any) share an address with the host of the

@@ -118,6 +118,46 @@ Result<std::string> ReadEventTypes(const json::array* arr) {
   return json::serialize(out);
 }
 
+// What each event type a subscription can name means (GET .../webhooks/event-types).
+struct EventTypeDoc {
+  std::string_view type;
+  std::string_view description;
+};
+constexpr EventTypeDoc kEventTypeDocs[] = {
+    {"sent", "The sender's SMTP server accepted a message"},
+    {"failed", "A message could not be sent (refused for good, or out of attempts)"},
+    {"bounced", "A message bounced, hard or soft (kind and reason in the detail)"},
+    {"opened", "A message was opened (opens by mail proxies and scanners are flagged is_machine)"},
+    {"clicked", "A tracked link was clicked (with the URL; machine clicks are flagged is_machine)"},
+    {"replied", "The lead replied"},
+    {"auto_replied", "An automatic reply (out of office, vacation) arrived"},
+    {"unsubscribed", "The lead unsubscribed"},
+    {"complained", "The lead marked a message as spam"},
+    {"deferred", "The receiving server deferred a message for now; it will be tried again"},
+    {"unknown",
+     "A send whose outcome is unknown (the worker stopped mid-send): it is never resent "
+     "automatically"},
+};
+
+// Every subscribable type has a description, and only those, in the same order.
+constexpr bool EventTypeDocsMatch() {
+  if (std::size(kEventTypeDocs) != std::size(webhooks::kEventTypes)) return false;
+  for (size_t i = 0; i < std::size(kEventTypeDocs); ++i) {
+    if (kEventTypeDocs[i].type != webhooks::kEventTypes[i]) return false;
+  }
+  return true;
+}
+static_assert(EventTypeDocsMatch(), "kEventTypeDocs must describe webhooks::kEventTypes in order");
+
+// The event types a subscription can list, each with its description. Always succeeds.
+Result<json::value> ListEventTypes(Api&, Ctx&) {
+  json::array items;
+  for (const auto& d : kEventTypeDocs) {
+    items.push_back(json::object{{"type", d.type}, {"description", d.description}});
+  }
+  return json::object{{"items", std::move(items)}};
+}
+
 Result<int64_t> PathId(Ctx& ctx, const char* name, const char* what) {
   auto id = ParseId(ctx.req.path_params[name]);
   if (!id.ok()) return Status::NotFound(std::string("no such ") + what);
@@ -435,6 +475,12 @@ void RegisterWebhookRoutes(Api& api) {
            .response_schema = kWebhookSchema,
            .success_status = 201,
            .blocking = true});
+  api.Add(
+      verb::get, base + "/event-types", {Access::kWorkspace, Role::kViewer}, bind(ListEventTypes),
+      {.summary = "The event types a subscription can name, each with what it means",
+       .tag = "webhooks",
+       .response_schema =
+           R"({"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"type":{"type":"string"},"description":{"type":"string"}}}}}})"});
   api.Add(verb::get, base + "/{id}", admin, bind(GetWebhook),
           {.summary = "One webhook subscription",
            .tag = "webhooks",
