@@ -1,7 +1,8 @@
 // POST /workspaces/{ws}/senders/{id}/test-email against the real `kiln` binary and the real mail
 // stack (scripts/mailstack): a message sent through the sender's Postfix login lands in the
 // recipient's Dovecot Maildir with the answered Message-ID; a wrong password stops at stage auth,
-// a port where nothing listens at stage connect; suppressed recipients answer 409 and invalid ones
+// a port where nothing listens at stage connect, an untrusted certificate at stage tls, a sender
+// address the login does not own at stage send; suppressed recipients answer 409 and invalid ones
 // 400, both naming `to`. And the blocking routes do not stall the API: a verification against a
 // server that accepts TCP and never answers is still outstanding while other requests (health, a
 // JSON API read) are answered, with kiln serving HTTP on one thread.
@@ -204,6 +205,39 @@ TEST_P(SenderTestEmailApiTest, WrongPasswordStopsAtAuthAndClosedPortAtConnect) {
   EXPECT_NE(message.find("127.0.0.1:" + std::to_string(closed.port())), std::string::npos)
       << message;
   EXPECT_NE(message.find("Check the SMTP host and port"), std::string::npos) << message;
+}
+
+TEST_P(SenderTestEmailApiTest, UntrustedCertificateStopsAtTlsAndForeignSenderAtSend) {
+  StartKiln();
+  Session s = NewOwner("owner@kiln-a.test");
+  const std::string to = "sender3+" + Token() + "@kiln-a.test";
+  auto add = [&](const json::object& input) {
+    auto r = s.Post(s.Ws() + "/senders", json::serialize(input));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return s.Ws() + "/senders/" + std::to_string(r.status == 201 ? Json(r).at("id").as_int64() : 0);
+  };
+
+  // The stack's certificate is self-signed: refused when the sender does not allow that.
+  json::object strict = StackSenderInput("sender2@kiln-a.test");
+  strict["allow_self_signed"] = false;
+  auto r = s.Post(add(strict) + "/test-email", TestEmail(to));
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto v = Json(r).as_object();
+  EXPECT_FALSE(v.at("ok").as_bool()) << r.body;
+  EXPECT_EQ(v.at("stage").as_string(), "tls") << r.body;
+  EXPECT_EQ(v.at("kind").as_string(), "tls") << r.body;
+
+  // Logged in as sender2, sending as sender1: Postfix refuses the envelope sender (553).
+  json::object foreign = StackSenderInput("sender1@kiln-a.test");
+  foreign["smtp"].as_object()["username"] = "sender2@kiln-a.test";
+  foreign["smtp"].as_object()["password"] = ms_.User("sender2@kiln-a.test").value().password;
+  r = s.Post(add(foreign) + "/test-email", TestEmail(to));
+  ASSERT_EQ(r.status, 200) << r.body;
+  v = Json(r).as_object();
+  EXPECT_FALSE(v.at("ok").as_bool()) << r.body;
+  EXPECT_EQ(v.at("stage").as_string(), "send") << r.body;
+  EXPECT_EQ(v.at("kind").as_string(), "sender") << r.body;
+  EXPECT_NE(std::string(v.at("message").as_string()).find("553"), std::string::npos) << r.body;
 }
 
 TEST_P(SenderTestEmailApiTest, SuppressedAndInvalidRecipientsAreRefusedNamingTo) {

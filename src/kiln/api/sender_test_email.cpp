@@ -63,23 +63,30 @@ Result<TestEmailInput> ReadInput(const json::object& body) {
   return out;
 }
 
-// Where a session stopped, from the failed result of SmtpClient::Connect (resolve, connect,
-// greeting, EHLO, STARTTLS, AUTH). A timeout or a broken connection is placed by the step the
-// client names in its reason ("… in the TLS handshake", "… authenticating (AUTH PLAIN)").
-std::string_view ConnectStage(const mail::SendResult& r) {
-  switch (r.failure) {
-    case mail::SmtpFailure::kTls:
+// The API's stage for the step a failed session stopped at (mail::SmtpStage): `connect` covers
+// resolving, connecting, the greeting and EHLO; `tls` the TLS handshake and STARTTLS; `auth` the
+// login; `send` the transaction (RSET, MAIL FROM, RCPT TO, DATA, the message).
+std::string_view ApiStage(mail::SmtpStage stage) {
+  switch (stage) {
+    case mail::SmtpStage::kNone:
+    case mail::SmtpStage::kResolve:
+    case mail::SmtpStage::kConnect:
+    case mail::SmtpStage::kGreeting:
+    case mail::SmtpStage::kEhlo:
+      return "connect";
+    case mail::SmtpStage::kTls:
+    case mail::SmtpStage::kStartTls:
       return "tls";
-    case mail::SmtpFailure::kAuth:
+    case mail::SmtpStage::kAuth:
       return "auth";
-    case mail::SmtpFailure::kTimeout:
-    case mail::SmtpFailure::kNetwork:
-      if (r.reason.find("authenticating") != std::string::npos) return "auth";
-      if (r.reason.find("TLS") != std::string::npos) return "tls";
-      return "connect";
-    default:
-      return "connect";
+    case mail::SmtpStage::kRset:
+    case mail::SmtpStage::kMailFrom:
+    case mail::SmtpStage::kRcpt:
+    case mail::SmtpStage::kData:
+    case mail::SmtpStage::kMessage:
+      return "send";
   }
+  return "connect";
 }
 
 // One line on what to change, by failure kind (the kinds of mail/sender_check.h).
@@ -179,12 +186,14 @@ Result<json::value> SendSenderTestEmail(Api& api, Ctx& ctx) {
     mail::BlockingSmtpClient client(std::move(smtp));
     mail::SendResult opened = client.Connect();
     if (!opened.ok()) {
-      std::string_view stage = ConnectStage(opened);
+      std::string_view stage = ApiStage(opened.stage);
       out = Failure(stage, mail::DiagnoseSmtpResult(std::move(opened), from));
     } else {
       mail::SendResult sent = client.Send(mail::DefaultEnvelope(message), *composed);
       if (!sent.ok()) {
-        out = Failure("send", mail::DiagnoseSmtpResult(std::move(sent), from));
+        // Send reopens a connection the server closed meanwhile, so it too can stop before MAIL.
+        std::string_view stage = ApiStage(sent.stage);
+        out = Failure(stage, mail::DiagnoseSmtpResult(std::move(sent), from));
       } else {
         std::string reply = sent.enhanced.empty() ? sent.text : sent.enhanced + " " + sent.text;
         out = {{"ok", true},

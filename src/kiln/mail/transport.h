@@ -10,6 +10,8 @@
 //   sender_problem  the sender's account or settings are at fault (authentication rejected,
 //                   TLS certificate refused, relay denied, sender address not allowed): pause the
 //                   sender and tell its owner; other senders are unaffected
+// and whose `stage` says which step of the exchange it was decided at (connect, tls, auth,
+// mail_from, rcpt, data, message, ...), so callers never read that from the wording of `reason`.
 // Thread-safety: a Transport is used from one coroutine at a time on its executor (no concurrent
 // Send calls); different Transports are independent.
 #pragma once
