@@ -2,14 +2,17 @@
 
 #include <openssl/evp.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "kiln/mail/smtp_client.h"
 
@@ -178,17 +181,22 @@ struct FakeSmtpServer::Session {
     }
   }
 
-  // Waits for the client's first TLS bytes (its ClientHello), answers them with plain text, which
-  // no TLS client accepts, and closes the connection.
+  // Reads the client's first TLS record (its ClientHello) whole, answers it with plain text, which
+  // no TLS client accepts, and closes the connection. Reading the record whole matters: closing
+  // with unread bytes would reset the connection before the client reads the answer.
   asio::awaitable<void> RefuseTls() {
-    char chunk[4096];
-    auto [ec, n] =
-        co_await socket.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
-    if (ec || n == 0) co_return;
+    auto tok = asio::as_tuple(asio::use_awaitable);
+    std::array<unsigned char, 5> header;  // content type, version, length (RFC 8446 5.1)
+    auto [hec, hn] = co_await asio::async_read(socket, asio::buffer(header), tok);
+    if (hec) co_return;
+    std::vector<char> record(static_cast<size_t>(header[3] << 8 | header[4]));
+    auto [rec, rn] = co_await asio::async_read(socket, asio::buffer(record), tok);
+    if (rec) co_return;
     server->Log("C: <TLS handshake>");
     if (!co_await Send("this fake speaks no TLS\r\n")) co_return;
     server->Log("-- server closes the connection");
     boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
   }
 
