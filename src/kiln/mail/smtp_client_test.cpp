@@ -232,6 +232,22 @@ TEST(SmtpClientStage, NamesAreStable) {
   for (const auto& [stage, name] : names) EXPECT_EQ(SmtpStageName(stage), name);
 }
 
+TEST(SmtpClientStage, UnusableSettingsStopAtConnect) {
+  FakeSmtpServer server(FakeSmtpScript{});
+  SmtpConfig bad_source = FakeConfig(server);
+  bad_source.source_address = "not-an-ip";
+  SendResult r = BlockingSmtpClient(bad_source).Connect();
+  EXPECT_EQ(r.failure, SmtpFailure::kConfig) << r.reason;
+  EXPECT_EQ(r.stage, SmtpStage::kConnect);
+  SmtpConfig bad_ca = FakeConfig(server);
+  bad_ca.security = SmtpSecurity::kStartTls;
+  bad_ca.ca_file = "/nonexistent/kiln-test-ca.pem";
+  r = BlockingSmtpClient(bad_ca).Connect();
+  EXPECT_EQ(r.failure, SmtpFailure::kConfig) << r.reason;
+  EXPECT_EQ(r.stage, SmtpStage::kConnect);
+  EXPECT_EQ(server.connections(), 0);
+}
+
 TEST(SmtpClientStage, RefusedGreeting) {
   FakeSmtpScript script;
   script.greeting = "554 5.3.2 fake.test has no SMTP service for you";
@@ -554,6 +570,7 @@ TEST(SmtpClientFake, GoesThroughASocks5Proxy) {
   SendResult bad = refused.Connect();
   EXPECT_EQ(bad.cls, Class::kSenderProblem);
   EXPECT_EQ(bad.failure, SmtpFailure::kProxy);
+  EXPECT_EQ(bad.stage, SmtpStage::kConnect);
   EXPECT_NE(bad.reason.find("username or password rejected"), std::string::npos) << bad.reason;
 }
 
