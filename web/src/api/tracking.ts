@@ -1,7 +1,7 @@
 // Custom tracking domains of the Kiln JSON API v1 (docs/api.md, "Tracking links"): per sender and
 // per campaign (the campaign's wins), each read with a DNS check of whether the domain points at
-// this server. Each call resolves with the documented answer or rejects with ApiError (a bad
-// hostname answers 400 naming `tracking_domain`).
+// this server, and all of a workspace's at once without checks. Each call resolves with the
+// documented answer or rejects with ApiError (a bad hostname answers 400 naming `tracking_domain`).
 
 import type { ApiClient } from "./client";
 
@@ -23,6 +23,19 @@ export interface TrackingDomain {
 }
 
 export type TrackingOwner = "senders" | "campaigns";
+
+/** Every sender's and campaign's domain in one answer ("" = not set), without DNS checks. */
+export interface TrackingDomainsOverview {
+  /** In the order of the sender list. */
+  senders: Array<{ id: number; email: string; tracking_domain: string }>;
+  /** Newest first, archived ones included. */
+  campaigns: Array<{ id: number; name: string; status: string; tracking_domain: string }>;
+}
+
+/** One GET for the whole workspace; each domain's DNS check stays per item (getTrackingDomain). */
+export function listTrackingDomains(client: ApiClient, ws: number): Promise<TrackingDomainsOverview> {
+  return client.get<TrackingDomainsOverview>(`/workspaces/${ws}/tracking-domains`);
+}
 
 function path(ws: number, owner: TrackingOwner, id: number): string {
   return `/workspaces/${ws}/${owner}/${id}/tracking-domain`;
@@ -47,5 +60,6 @@ export function setTrackingDomain(
 }
 
 export const trackingKeys = {
+  all: (ws: number) => ["ws", ws, "tracking-domains"] as const,
   one: (ws: number, owner: TrackingOwner, id: number) => ["ws", ws, "tracking-domain", owner, id] as const,
 };

@@ -1,45 +1,19 @@
 // Webhooks of the Kiln JSON API v1 (docs/api.md, "Webhooks"): outgoing subscriptions with their
-// signing secret (answered once, on create), the test ping, the delivery log with keyset paging and
-// retry, and the inbound provider webhook (Mailgun signing key, the secret inbound URL answered once).
+// signing secret (answered once, on create), the event types they can name, the test ping, the
+// delivery log with keyset paging and retry, and the inbound provider webhook (Mailgun signing key, the secret inbound URL answered once).
 // Each call resolves with the documented answer or rejects with ApiError (400 names the field).
 
 import type { ApiClient } from "./client";
 import type { Items, Page } from "./types";
 
 /**
- * The event types a subscription can list (docs/api.md "Webhooks"; the server's
- * webhooks::kEventTypes). An empty list in the API means every type.
+ * An event type a subscription can list, with what it means (GET …/webhooks/event-types: the
+ * server's webhooks::kEventTypes, in its order). An empty list in a subscription means every type.
  */
-export const kWebhookEventTypes = [
-  "sent",
-  "failed",
-  "bounced",
-  "opened",
-  "clicked",
-  "replied",
-  "auto_replied",
-  "unsubscribed",
-  "complained",
-  "deferred",
-  "unknown",
-] as const;
-
-export type WebhookEventType = (typeof kWebhookEventTypes)[number];
-
-/** What each event type means, for the checkbox hints. */
-export const kWebhookEventLabels: Record<WebhookEventType, string> = {
-  sent: "A message was accepted by the sender's SMTP server",
-  failed: "A message could not be sent",
-  bounced: "A message bounced (hard or soft)",
-  opened: "A message was opened (machine opens flagged)",
-  clicked: "A tracked link was clicked (machine clicks flagged)",
-  replied: "A lead replied",
-  auto_replied: "An automatic reply (out of office) arrived",
-  unsubscribed: "A lead unsubscribed",
-  complained: "A lead marked a message as spam",
-  deferred: "The receiving server deferred a message",
-  unknown: "An event Kiln could not classify",
-};
+export interface WebhookEventTypeInfo {
+  type: string;
+  description: string;
+}
 
 export interface Webhook {
   id: number;
@@ -134,6 +108,11 @@ export function pingWebhook(client: ApiClient, ws: number, id: number): Promise<
   return client.post<PingResult>(`${base(ws)}/${id}/test`);
 }
 
+/** The event types a subscription can name, in the server's order (any member may read them). */
+export function listWebhookEventTypes(client: ApiClient, ws: number): Promise<Items<WebhookEventTypeInfo>> {
+  return client.get<Items<WebhookEventTypeInfo>>(`/workspaces/${ws}/webhooks/event-types`);
+}
+
 export const kDeliveriesPageSize = 25;
 
 export function listDeliveries(
@@ -170,6 +149,7 @@ export function rotateProviderWebhook(client: ApiClient, ws: number, mailgun_sig
 export const webhookKeys = {
   all: (ws: number) => ["ws", ws, "webhooks"] as const,
   list: (ws: number) => ["ws", ws, "webhooks", "list"] as const,
+  eventTypes: (ws: number) => ["ws", ws, "webhooks", "event-types"] as const,
   deliveries: (ws: number, id: number, status: string) => ["ws", ws, "webhooks", "deliveries", id, status] as const,
   provider: (ws: number) => ["ws", ws, "provider-webhook"] as const,
 };

@@ -1,7 +1,8 @@
-// One lead (/w/:ws/leads/:id): all its fields, custom fields, status, lists and its recent
-// conversations. Members edit the standard and custom fields (add, rename, remove) and the status
-// with one PATCH of what changed; an error the API names appears under that control. Lists
-// membership changes at once, one list at a time. Viewers see the same page read-only.
+// One lead (/w/:ws/leads/:id): all its fields, custom fields, status, lists, its activity across
+// campaigns (LeadActivity.tsx) and its recent conversations. Members edit the standard and custom
+// fields (add, rename, remove) and the status with one PATCH of what changed; an error the API
+// names appears under that control. Lists membership changes at once, one list at a time. Viewers
+// see the same page read-only.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
@@ -22,6 +23,7 @@ import { Badge, Card, EmptyState, ErrorState, PageHeader } from "../../ui/Layout
 import { Loading } from "../../ui/Spinner";
 import { useToast } from "../../ui/Toast";
 import { useInboxApi } from "../inbox/useInboxApi";
+import { LeadActivityCard } from "./LeadActivity";
 import {
   customFieldId,
   editFormFromLead,
@@ -76,8 +78,9 @@ export function LeadPage() {
         <span>Changed {formatDateTime(l.updated_at)}</span>
       </div>
       <div className="grid gap-6 lg:grid-cols-3">
-        <div className="lg:col-span-2">
+        <div className="space-y-6 lg:col-span-2">
           <LeadForm key={l.updated_at} lead={l} can_edit={can_edit} />
+          <LeadActivityCard lead_id={l.id} />
         </div>
         <div className="space-y-6">
           <ListsCard lead={l} can_edit={can_edit} />

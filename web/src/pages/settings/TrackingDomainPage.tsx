@@ -1,14 +1,19 @@
 // Settings → Tracking domain: the workspace's senders and campaigns with their custom tracking
-// domain and its DNS check; a dialog sets or clears one (hostname errors next to the field) and
-// explains the check (what the domain resolves to against this server's addresses, the record to
-// create). TrackingDomainField is the compact form of the same thing for the campaign page.
+// domain (one GET for all of them) and, for each domain that is set, its DNS check; a dialog sets
+// or clears one (hostname errors next to the field) and explains the check (what the domain
+// resolves to against this server's addresses, the record to create). TrackingDomainField is the compact form of the same thing for the campaign page.
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { campaignKeys, listCampaigns } from "../../api/campaigns";
 import { useApi } from "../../api/context";
-import { queryKeys } from "../../api/endpoints";
-import { getTrackingDomain, setTrackingDomain, trackingKeys, type TrackingOwner } from "../../api/tracking";
+import {
+  getTrackingDomain,
+  listTrackingDomains,
+  setTrackingDomain,
+  trackingKeys,
+  type TrackingDomainsOverview,
+  type TrackingOwner,
+} from "../../api/tracking";
 import { roleAtLeast } from "../../api/types";
 import { useWorkspace } from "../../layout/workspace";
 import { describeError, formErrorsFrom, kNoErrors, type FormErrors } from "../../lib/forms";
@@ -18,7 +23,7 @@ import { FormError, TextField } from "../../ui/Field";
 import { Badge, Card, EmptyState, ErrorState, Table, Td, Th, type Tone } from "../../ui/Layout";
 import { Loading, Spinner } from "../../ui/Spinner";
 import { useToast } from "../../ui/Toast";
-import { cleanDomainInput, explainCheck, type CheckState } from "./trackingLogic";
+import { cleanDomainInput, explainCheck, withDomain, type CheckState } from "./trackingLogic";
 
 const kStateTone: Record<CheckState, Tone> = { unset: "neutral", ok: "green", problem: "amber" };
 
@@ -33,8 +38,18 @@ interface Target {
   name: string;
 }
 
+/** A row of the page: the target with its domain from the workspace's overview ("" = not set). */
+interface ListedTarget extends Target {
+  domain: string;
+}
+
 export function TrackingDomainPage() {
+  const api = useApi();
+  const workspace = useWorkspace();
   const [editing, setEditing] = useState<Target | null>(null);
+  // Every sender's and campaign's domain in one GET; only a set domain is checked (one GET each).
+  const domains = useQuery({ queryKey: trackingKeys.all(workspace.id), queryFn: () => listTrackingDomains(api.client, workspace.id) });
+  const campaigns = domains.data?.campaigns.filter((c) => c.status !== "archived") ?? [];
   return (
     <div className="space-y-6">
       <Card title="Tracking domain">
@@ -47,55 +62,36 @@ export function TrackingDomainPage() {
           <p>The domain needs a DNS record (CNAME or A) pointing at this server; Kiln checks it each time you look.</p>
         </div>
       </Card>
-      <SendersCard onEdit={setEditing} />
-      <CampaignsCard onEdit={setEditing} />
+      <Card title="Senders">
+        {domains.isPending ? (
+          <Loading label="Loading senders…" />
+        ) : domains.isError ? (
+          <ErrorState error={domains.error} onRetry={() => void domains.refetch()} />
+        ) : domains.data.senders.length === 0 ? (
+          <EmptyState title="No senders yet">Add a sender first; its tracking domain is set here.</EmptyState>
+        ) : (
+          <TargetTable caption="Tracking domains of the senders" kind="Sender" onEdit={setEditing}
+            targets={domains.data.senders.map((s) => ({ owner: "senders", id: s.id, name: s.email, domain: s.tracking_domain }))} />
+        )}
+      </Card>
+      <Card title="Campaigns">
+        {domains.isPending ? (
+          <Loading label="Loading campaigns…" />
+        ) : domains.isError ? (
+          <ErrorState error={domains.error} onRetry={() => void domains.refetch()} />
+        ) : campaigns.length === 0 ? (
+          <EmptyState title="No campaigns">A campaign's tracking domain overrides its senders' domains.</EmptyState>
+        ) : (
+          <TargetTable caption="Tracking domains of the campaigns" kind="Campaign" onEdit={setEditing}
+            targets={campaigns.map((c) => ({ owner: "campaigns", id: c.id, name: c.name, domain: c.tracking_domain }))} />
+        )}
+      </Card>
       <TrackingDomainDialog target={editing} onClose={() => setEditing(null)} />
     </div>
   );
 }
 
-function SendersCard({ onEdit }: { onEdit: (t: Target) => void }) {
-  const api = useApi();
-  const workspace = useWorkspace();
-  const senders = useQuery({ queryKey: queryKeys.senders(workspace.id), queryFn: () => api.senders(workspace.id) });
-  return (
-    <Card title="Senders">
-      {senders.isPending ? (
-        <Loading label="Loading senders…" />
-      ) : senders.isError ? (
-        <ErrorState error={senders.error} onRetry={() => void senders.refetch()} />
-      ) : senders.data.items.length === 0 ? (
-        <EmptyState title="No senders yet">Add a sender first; its tracking domain is set here.</EmptyState>
-      ) : (
-        <TargetTable caption="Tracking domains of the senders" kind="Sender" onEdit={onEdit}
-          targets={senders.data.items.map((s) => ({ owner: "senders", id: s.id, name: s.email }))} />
-      )}
-    </Card>
-  );
-}
-
-function CampaignsCard({ onEdit }: { onEdit: (t: Target) => void }) {
-  const api = useApi();
-  const workspace = useWorkspace();
-  const campaigns = useQuery({ queryKey: campaignKeys.list(workspace.id, ""), queryFn: () => listCampaigns(api.client, workspace.id) });
-  const shown = campaigns.data?.items.filter((c) => c.status !== "archived") ?? [];
-  return (
-    <Card title="Campaigns">
-      {campaigns.isPending ? (
-        <Loading label="Loading campaigns…" />
-      ) : campaigns.isError ? (
-        <ErrorState error={campaigns.error} onRetry={() => void campaigns.refetch()} />
-      ) : shown.length === 0 ? (
-        <EmptyState title="No campaigns">A campaign's tracking domain overrides its senders' domains.</EmptyState>
-      ) : (
-        <TargetTable caption="Tracking domains of the campaigns" kind="Campaign" onEdit={onEdit}
-          targets={shown.map((c) => ({ owner: "campaigns", id: c.id, name: c.name }))} />
-      )}
-    </Card>
-  );
-}
-
-function TargetTable({ caption, kind, targets, onEdit }: { caption: string; kind: string; targets: Target[]; onEdit: (t: Target) => void }) {
+function TargetTable({ caption, kind, targets, onEdit }: { caption: string; kind: string; targets: ListedTarget[]; onEdit: (t: Target) => void }) {
   return (
     <Table
       caption={caption}
@@ -126,42 +122,48 @@ function useTrackingDomain(owner: TrackingOwner, id: number) {
   });
 }
 
-function TargetRow({ target, onEdit }: { target: Target; onEdit: () => void }) {
+function TargetRow({ target, onEdit }: { target: ListedTarget; onEdit: () => void }) {
   const workspace = useWorkspace();
-  const domain = useTrackingDomain(target.owner, target.id);
   const can_edit = roleAtLeast(workspace.role, "member");
-  const explained = domain.data ? explainCheck(domain.data.tracking_domain, domain.data.check, window.location.hostname, kFallback[target.owner]) : undefined;
   return (
     <tr data-testid="tracking-row">
       <Td className="min-w-40 font-medium break-words text-slate-900">{target.name}</Td>
       <Td className="min-w-36 font-mono text-xs break-all">
-        {domain.isPending ? (
-          <span className="inline-flex items-center gap-2 font-sans text-slate-500">
-            <Spinner size="sm" /> Checking…
-          </span>
-        ) : domain.isError ? (
-          <span className="font-sans text-red-700">{describeError(domain.error)}</span>
-        ) : domain.data.tracking_domain === "" ? (
-          <span className="font-sans text-slate-500">Default</span>
-        ) : (
-          domain.data.tracking_domain
-        )}
+        {target.domain === "" ? <span className="font-sans text-slate-500">Default</span> : target.domain}
       </Td>
       <Td className="whitespace-nowrap">
-        {explained && explained.state !== "unset" ? <Badge tone={kStateTone[explained.state]}>{explained.summary}</Badge> : (
+        {target.domain === "" ? (
           <span className="text-slate-400">
             <span aria-hidden="true">—</span>
             <span className="sr-only">Nothing to check</span>
           </span>
+        ) : (
+          <DnsBadge target={target} />
         )}
       </Td>
       <Td className="text-right">
         <Button size="sm" onClick={onEdit} aria-label={`${can_edit ? "Set the tracking domain of" : "DNS check of"} ${target.name}`}>
-          {can_edit ? (domain.data?.tracking_domain ? "Change" : "Set") : "Details"}
+          {can_edit ? (target.domain ? "Change" : "Set") : "Details"}
         </Button>
       </Td>
     </tr>
   );
+}
+
+/** The DNS state of a row whose domain is set (its own GET, which resolves the domain). */
+function DnsBadge({ target }: { target: ListedTarget }) {
+  const check = useTrackingDomain(target.owner, target.id);
+  if (check.isPending) {
+    return (
+      <span className="inline-flex items-center gap-2 text-slate-500">
+        <Spinner size="sm" /> Checking…
+      </span>
+    );
+  }
+  if (check.isError) return <span className="text-red-700">{describeError(check.error)}</span>;
+  const explained = explainCheck(check.data.tracking_domain, check.data.check, window.location.hostname, kFallback[target.owner]);
+  if (explained.state === "unset") return <span className="text-slate-500">Not set</span>;
+  return <Badge tone={kStateTone[explained.state]}>{explained.summary}</Badge>;
 }
 
 /** A dialog to set, clear and check one sender's or campaign's tracking domain. */
@@ -188,6 +190,9 @@ function TrackingDomainEditor({ target, onClose }: { target: Target; onClose: ()
     onSuccess: (r) => {
       setValue(r.tracking_domain);
       void query_client.invalidateQueries({ queryKey: trackingKeys.one(workspace.id, target.owner, target.id) });
+      // The page's rows show the new domain at once (and the overview is read again behind them).
+      query_client.setQueryData<TrackingDomainsOverview>(trackingKeys.all(workspace.id), (old) => old && withDomain(old, target.owner, target.id, r.tracking_domain));
+      void query_client.invalidateQueries({ queryKey: trackingKeys.all(workspace.id) });
       toast.success(r.tracking_domain ? `Tracking domain of ${target.name}: ${r.tracking_domain}.` : `Cleared the tracking domain of ${target.name}.`);
     },
     onError: (e) => setErrors(formErrorsFrom(e, ["tracking_domain"])),

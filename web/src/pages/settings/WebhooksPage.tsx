@@ -13,9 +13,8 @@ import {
   deleteWebhook,
   getProviderWebhook,
   kDeliveryStatuses,
-  kWebhookEventLabels,
-  kWebhookEventTypes,
   listDeliveries,
+  listWebhookEventTypes,
   listWebhooks,
   pingWebhook,
   retryDelivery,
@@ -28,6 +27,7 @@ import {
   type RotatedProviderWebhook,
   type Webhook,
   type WebhookDelivery,
+  type WebhookEventTypeInfo,
 } from "../../api/webhooks";
 import { useWorkspace } from "../../layout/workspace";
 import { capitalize, formatDateTime } from "../../lib/format";
@@ -180,9 +180,34 @@ function Webhooks() {
   );
 }
 
-/** The subscription form's event-type choice: "every event" or a checkbox per type. */
-function EventTypesField({ value, onChange, error }: { value: EventSelection; onChange: (s: EventSelection) => void; error?: string }) {
+/** The event types a subscription can name, with their descriptions, from the server. */
+function useEventTypes() {
+  const api = useApi();
+  const workspace = useWorkspace();
+  return useQuery({
+    queryKey: webhookKeys.eventTypes(workspace.id),
+    queryFn: () => listWebhookEventTypes(api.client, workspace.id),
+    staleTime: Infinity,
+  });
+}
+
+/**
+ * The subscription form's event-type choice: "every event" or a checkbox per type the server
+ * lists (`types`; undefined while they load).
+ */
+function EventTypesField({
+  value,
+  onChange,
+  error,
+  types,
+}: {
+  value: EventSelection;
+  onChange: (s: EventSelection) => void;
+  error?: string;
+  types: ReturnType<typeof useEventTypes>;
+}) {
   const legend_id = useId();
+  const known: WebhookEventTypeInfo[] = types.data?.items ?? [];
   return (
     <fieldset aria-describedby={error ? `${legend_id}-error` : undefined}>
       <legend id={legend_id} className="mb-2 text-sm font-medium text-slate-700">
@@ -194,17 +219,25 @@ function EventTypesField({ value, onChange, error }: { value: EventSelection; on
         checked={value.all}
         onChange={(e) => onChange(e.target.checked ? { all: true, types: new Set() } : { all: false, types: new Set() })}
       />
-      <div className="mt-3 grid gap-2 sm:grid-cols-2">
-        {kWebhookEventTypes.map((t) => (
-          <CheckboxField
-            key={t}
-            label={<span className="font-mono text-xs">{t}</span>}
-            hint={kWebhookEventLabels[t]}
-            checked={value.all || value.types.has(t)}
-            onChange={(e) => onChange(toggleType(value.all ? { all: false, types: new Set(kWebhookEventTypes) } : value, t, e.target.checked))}
-          />
-        ))}
-      </div>
+      {types.isPending ? (
+        <Loading label="Loading the event types…" />
+      ) : types.isError ? (
+        <ErrorState error={types.error} onRetry={() => void types.refetch()} />
+      ) : (
+        <div className="mt-3 grid gap-2 sm:grid-cols-2" data-testid="webhook-event-types">
+          {known.map((t) => (
+            <CheckboxField
+              key={t.type}
+              label={<span className="font-mono text-xs">{t.type}</span>}
+              hint={t.description}
+              checked={value.all || value.types.has(t.type)}
+              onChange={(e) =>
+                onChange(toggleType(value.all ? { all: false, types: new Set(known.map((k) => k.type)) } : value, t.type, e.target.checked))
+              }
+            />
+          ))}
+        </div>
+      )}
       {error && (
         <p id={`${legend_id}-error`} className="mt-2 text-sm text-red-700">
           {error}
@@ -275,6 +308,7 @@ function WebhookForm({
   const [events, setEvents] = useState<EventSelection>(() => selectionFrom(webhook?.event_types ?? []));
   const [enabled, setEnabled] = useState(webhook?.is_enabled ?? true);
   const [errors, setErrors] = useState<FormErrors>(kNoErrors);
+  const event_types = useEventTypes();
 
   const save = useMutation({
     mutationFn: (body: { url: string; description: string; event_types: string[]; is_enabled: boolean }) =>
@@ -301,7 +335,7 @@ function WebhookForm({
     const fields: Record<string, string> = {};
     const url_problem = urlProblem(url);
     if (url_problem) fields.url = url_problem;
-    const types = eventTypesBody(events);
+    const types = eventTypesBody(events, (event_types.data?.items ?? []).map((t) => t.type));
     if (types === undefined) fields.event_types = "Choose at least one event type, or every event type.";
     if (Object.keys(fields).length > 0 || types === undefined) {
       setErrors({ fields });
@@ -332,7 +366,7 @@ function WebhookForm({
         onChange={(e) => setDescription(e.target.value)}
         error={errors.fields.description}
       />
-      <EventTypesField value={events} onChange={setEvents} error={errors.fields.event_types} />
+      <EventTypesField value={events} onChange={setEvents} error={errors.fields.event_types} types={event_types} />
       <CheckboxField
         label="Enabled"
         hint={webhook?.disabled_reason ? `Kiln turned it off: ${webhook.disabled_reason} Enabling resumes its pending deliveries.` : "Disabled webhooks receive nothing."}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cleanDomainInput, explainCheck, recordsFor } from "./trackingLogic";
+import { cleanDomainInput, explainCheck, recordsFor, withDomain } from "./trackingLogic";
 
 const kFallback = "links use the server's public URL";
 
@@ -91,5 +91,29 @@ describe("explainCheck", () => {
     );
     expect(e.summary).toBe("No address");
     expect(e.text).toMatch(/^nx\.acme\.com has no A or AAAA record/);
+  });
+});
+
+describe("withDomain", () => {
+  const overview = {
+    senders: [
+      { id: 1, email: "ana@acme.test", tracking_domain: "" },
+      { id: 2, email: "bo@acme.test", tracking_domain: "t.acme.com" },
+    ],
+    campaigns: [{ id: 1, name: "Spring", status: "draft", tracking_domain: "" }],
+  };
+  it("replaces the one sender's domain and keeps the rest", () => {
+    const next = withDomain(overview, "senders", 1, "track.acme.com");
+    expect(next.senders).toEqual([
+      { id: 1, email: "ana@acme.test", tracking_domain: "track.acme.com" },
+      { id: 2, email: "bo@acme.test", tracking_domain: "t.acme.com" },
+    ]);
+    expect(next.campaigns).toEqual(overview.campaigns);
+    expect(overview.senders[0].tracking_domain).toBe("");
+  });
+  it("tells a campaign from a sender with the same id", () => {
+    const next = withDomain(overview, "campaigns", 1, "links.acme.com");
+    expect(next.campaigns[0].tracking_domain).toBe("links.acme.com");
+    expect(next.senders).toEqual(overview.senders);
   });
 });

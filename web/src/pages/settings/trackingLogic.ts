@@ -1,8 +1,8 @@
 // Pure logic of the tracking-domain screens (tested in trackingLogic.test.ts): cleaning what a
-// user pastes into the domain field, and turning the API's DNS check into an explanation with the
-// DNS records to create.
+// user pastes into the domain field, turning the API's DNS check into an explanation with the
+// DNS records to create, and the workspace's overview after one domain is saved.
 
-import type { TrackingDomainCheck } from "../../api/tracking";
+import type { TrackingDomainCheck, TrackingDomainsOverview, TrackingOwner } from "../../api/tracking";
 
 /**
  * What the user typed, as the API expects it: trimmed, without a pasted scheme, path or trailing
@@ -104,4 +104,12 @@ export function explainCheck(
     text: `${problem}.${found} Until it points here, opens and clicks through it are lost: create the record below, then check again (DNS changes can take a while to spread).`,
     records,
   };
+}
+
+/** The overview with one sender's or campaign's domain replaced (others and the order kept). */
+export function withDomain(overview: TrackingDomainsOverview, owner: TrackingOwner, id: number, tracking_domain: string): TrackingDomainsOverview {
+  if (owner === "senders") {
+    return { ...overview, senders: overview.senders.map((s) => (s.id === id ? { ...s, tracking_domain } : s)) };
+  }
+  return { ...overview, campaigns: overview.campaigns.map((c) => (c.id === id ? { ...c, tracking_domain } : c)) };
 }

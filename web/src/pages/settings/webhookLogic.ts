@@ -2,7 +2,7 @@
 // selection of the form and the body it sends, how a subscription's state reads, and the delivery
 // log's pages folded into one list.
 
-import { kWebhookEventTypes, type Webhook, type WebhookDelivery } from "../../api/webhooks";
+import type { Webhook, WebhookDelivery } from "../../api/webhooks";
 import type { Page } from "../../api/types";
 import type { Tone } from "../../ui/Layout";
 
@@ -27,17 +27,18 @@ export function toggleType(selection: EventSelection, type: string, on: boolean)
 }
 
 /**
- * The `event_types` to send: [] for every type, else the chosen ones in the API's order (every
- * known type chosen one by one is also sent as [], so events added later are included too).
- * Undefined when nothing is chosen, which the form refuses.
+ * The `event_types` to send: [] for every type, else the chosen ones in the order of `known` (the
+ * server's event types); every known type chosen one by one is also sent as [], so events added
+ * later are included too. Chosen types not in `known` follow, sorted. Undefined when nothing is
+ * chosen, which the form refuses.
  */
-export function eventTypesBody(selection: EventSelection): string[] | undefined {
+export function eventTypesBody(selection: EventSelection, known: readonly string[]): string[] | undefined {
   if (selection.all) return [];
-  const known = kWebhookEventTypes.filter((t) => selection.types.has(t));
-  const unknown = [...selection.types].filter((t) => !(kWebhookEventTypes as readonly string[]).includes(t)).sort();
-  if (known.length + unknown.length === 0) return undefined;
-  if (unknown.length === 0 && known.length === kWebhookEventTypes.length) return [];
-  return [...known, ...unknown];
+  const chosen = known.filter((t) => selection.types.has(t));
+  const others = [...selection.types].filter((t) => !known.includes(t)).sort();
+  if (chosen.length + others.length === 0) return undefined;
+  if (others.length === 0 && known.length > 0 && chosen.length === known.length) return [];
+  return [...chosen, ...others];
 }
 
 /** "All events", or the types with at most `shown` named: "sent, replied and 3 more". */
