@@ -463,6 +463,13 @@ describe("Kiln end to end with the mail stack", () => {
     await page.getByText(`Yes, Tuesday works for me. (reply ${kToken})`).waitFor();
     await page.getByRole("definition").filter({ hasText: kCampaign }).waitFor();
     await page.getByRole("article").filter({ hasText: "Campaign email" }).first().waitFor();
+    // Opening it marked it read; under "Unread only" the open conversation stays listed (read)
+    // until another one is opened or the filter changes.
+    await page
+      .getByRole("list", { name: "Conversations" })
+      .getByRole("link", { name: new RegExp(`^Bea: .*${kToken}`) })
+      .first()
+      .waitFor();
   });
 
   step("the lead's status is set and the answer is replied to from the thread", async () => {
