@@ -17,17 +17,17 @@
 // Usage: bench_analytics [EVENTS [RUNS [DB_PATH]]]   (DB_PATH: default a temp file, removed)
 #include <sqlite3.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "kiln/analytics/rollup.h"
 #include "kiln/analytics/stats.h"
 #include "kiln/base/clock.h"
@@ -36,6 +36,7 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using kiln::bench::Die;
 
 // CPU time of this thread (SQLite runs in it): the work itself, whatever else the machine does.
 double ThreadCpuMs() {
@@ -46,11 +47,6 @@ double ThreadCpuMs() {
 
 double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "bench_analytics: %s\n", what.c_str());
-  std::exit(1);
 }
 
 void Check(int rc, sqlite3* db, const char* what) {
@@ -276,12 +272,10 @@ int main(int argc, char** argv) {
   const int64_t events = argc > 1 ? std::atoll(argv[1]) : 10'000'000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 200;
   std::string path = argc > 3 ? argv[3] : "";
-  std::filesystem::path temp_dir;
+  std::optional<kiln::bench::TempDir> temp_dir;  // removed (after the database closes) on return
   if (path.empty()) {
-    temp_dir = std::filesystem::temp_directory_path() /
-               ("kiln-bench-analytics-" + std::to_string(getpid()));
-    std::filesystem::create_directories(temp_dir);
-    path = (temp_dir / "bench.db").string();
+    temp_dir.emplace("kiln-bench-analytics");
+    path = temp_dir->path() + "/bench.db";
   }
   if (events < 1000 || runs < 1) Die("usage: bench_analytics [EVENTS>=1000 [RUNS>=1 [DB_PATH]]]");
   {
@@ -422,6 +416,5 @@ int main(int argc, char** argv) {
               Percentile(cpu_times, 0.99) < 50 ? "met" : "NOT met");
   std::printf("ratio %.5f\n", p50 / ref);
   db->reset();
-  if (!temp_dir.empty()) std::filesystem::remove_all(temp_dir);
   return 0;
 }

@@ -8,7 +8,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-#include <time.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -16,17 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "kiln/mail/dkim.h"
 #include "kiln/mail/html_to_text.h"
 #include "kiln/mail/mime_writer.h"
 
 namespace {
 
-double CpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using kiln::bench::CpuSeconds;
 
 kiln::mail::OutgoingMessage Message(int i) {
   kiln::mail::OutgoingMessage m;

@@ -19,32 +19,31 @@
 //     worker keeping up to CONCURRENT exchanges in flight (default: the product's default,
 //     engine_max_concurrent_sends). Prints "campaign: N messages in S s = R msg/s (F not sent),
 //     C us cpu per message, K senders, M in flight".
-#include <stdlib.h>
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <atomic>
-#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
+#include "bench/common/counting_transport.h"
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
 #include "kiln/domain/tz.h"
 #include "kiln/engine/scheduler.h"
 #include "kiln/engine/worker.h"
-#include "kiln/mail/transport.h"
 #include "kiln/store/db.h"
+#include "kiln/testing/fake_clock.h"
 
 namespace {
 
 using namespace kiln;
-namespace fs = std::filesystem;
+using bench::CpuSeconds;
+using bench::Die;
+using bench::Must;
+using kiln::testing::FakeClock;
 
 constexpr int64_t kMinute = 60'000;
 constexpr int64_t kDay = 1440 * kMinute;
@@ -96,74 +95,6 @@ WHERE workspace_id = $1 AND id BETWEEN $3 AND $4;
 -- name: bench.sent
 SELECT COUNT(*) AS n FROM messages WHERE status = 'sent';
 )sql";
-
-class VirtualClock final : public Clock {
- public:
-  explicit VirtualClock(int64_t ms) : ms_(ms) {}
-  TimePoint Now() const override { return FromUnixMillis(ms_.load()); }
-  void Set(int64_t ms) { ms_ = ms; }
-
- private:
-  std::atomic<int64_t> ms_;
-};
-
-// A fake Transport (named as such): accepts every message without any I/O, counting them.
-class CountingFakeTransport final : public mail::Transport {
- public:
-  explicit CountingFakeTransport(int64_t* count) : count_(count) {}
-  boost::asio::awaitable<mail::SendResult> Send(const mail::Envelope&, std::string_view) override {
-    ++*count_;
-    mail::SendResult r;
-    r.cls = mail::SendResult::Class::kAccepted;
-    r.code = 250;
-    co_return r;
-  }
-  boost::asio::awaitable<void> Close() override { co_return; }
-
- private:
-  int64_t* count_;
-};
-
-double CpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto s = [](const timeval& tv) {
-    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-  };
-  return s(ru.ru_utime) + s(ru.ru_stime);
-}
-
-double Since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-[[noreturn]] void Die(const std::string& what, const Status& s) {
-  std::fprintf(stderr, "bench_engine: %s: %s\n", what.c_str(), s.ToString().c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what, r.status());
-  return std::move(r).value();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "kiln-bench-engine.XXXXXX").string();
-    if (mkdtemp(t.data()) == nullptr) Die("mkdtemp", Status::Internal("cannot create temp dir"));
-    path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct Setup {
   std::unique_ptr<store::Database> db;
@@ -228,22 +159,17 @@ engine::SchedulerOptions Options(domain::PacingRule pacing) {
 }
 
 int Schedule(int senders, int quota, double budget) {
-  TempDir dir;
-  VirtualClock clock(kStart);
+  bench::TempDir dir("kiln-bench-engine");
+  FakeClock clock(kStart);
   auto setup_started = std::chrono::steady_clock::now();
   Setup s =
       Build(dir.path(), clock, senders, quota, kSendersPerCampaign,
             int64_t{kSendersPerCampaign} * quota, "127.0.0.1", 25, "a short note about meetings.");
-  const double setup = Since(setup_started);
+  const double setup = bench::WallSecondsSince(setup_started);
   domain::TimeZoneDatabase zones;
   int64_t accepted = 0;
-  engine::Scheduler scheduler(
-      *s.db, clock, zones,
-      [&accepted](const engine::SenderInfo&,
-                  boost::asio::any_io_executor) -> Result<std::unique_ptr<mail::Transport>> {
-        return std::unique_ptr<mail::Transport>(std::make_unique<CountingFakeTransport>(&accepted));
-      },
-      Options({.min_gap_ms = 60'000, .jitter_percent = 40}));
+  engine::Scheduler scheduler(*s.db, clock, zones, bench::CountingFakeTransportFactory(&accepted),
+                              Options({.min_gap_ms = 60'000, .jitter_percent = 40}));
   const int64_t end = kStart + kDay;
   const double cpu0 = CpuSeconds();
   double cpu = 0;  // inside Scheduler::RunOnce only: the harness's own stepping is not counted
@@ -277,8 +203,8 @@ int Schedule(int senders, int quota, double budget) {
 }
 
 int Campaign(int port, int leads, int senders, int concurrent) {
-  TempDir dir;
-  VirtualClock clock(kStart);
+  bench::TempDir dir("kiln-bench-engine");
+  FakeClock clock(kStart);
   std::string padding;  // ~5 KB messages, like smtp-source -l 5000 in bench/engine/run
   while (padding.size() < 4200) {
     padding +=
@@ -309,7 +235,7 @@ int Campaign(int port, int leads, int senders, int concurrent) {
     clock.Set(clock.NowMillis() + 1);  // pacing is not what is measured here
   }
   scheduler.CloseTransports();
-  const double wall = Since(started);
+  const double wall = bench::WallSecondsSince(started);
   const double cpu = CpuSeconds() - cpu0;
   std::printf(
       "campaign: %lld messages in %.2f s = %.0f msg/s (%lld not sent), %.1f us cpu per "

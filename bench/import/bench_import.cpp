@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "kiln/base/clock.h"
 #include "kiln/leads/importer.h"
 #include "kiln/store/db.h"
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
     if (!s.ok()) break;
   }
   if (s.ok()) s = importer.Finish();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = kiln::bench::WallSecondsSince(t0);
   if (!s.ok()) {
     std::fprintf(stderr, "bench_import: %s\n", s.ToString().c_str());
     return 1;

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "bench/common/bench_util.h"
 #include "kiln/base/clock.h"
 #include "kiln/mail/dkim.h"
 #include "kiln/mail/mime_writer.h"
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
                    asio::detached);
   }
   io.run();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double secs = kiln::bench::WallSecondsSince(start);
   const CpuTimes cpu_end = Cpu();
   const double user = cpu_end.user - cpu_start.user;
   const double system = cpu_end.system - cpu_start.system;

@@ -6,12 +6,12 @@
 // Usage: bench_template TEMPLATE_FILE [N]   (N default 200000)
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.h"
 #include "kiln/template/template.h"
 
 namespace {
@@ -20,7 +20,7 @@ using kiln::tmpl::RenderContext;
 using kiln::tmpl::RenderOptions;
 using kiln::tmpl::Template;
 
-double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+using kiln::bench::CpuSeconds;
 
 struct Lead {
   std::string first_name, company, city, employees, title, timezone, country, industry, tool;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/common/bench_util.h"
 #include "kiln/api/tracking_tokens.h"
 #include "kiln/auth/secret_box.h"
 #include "kiln/base/clock.h"
@@ -31,15 +32,12 @@ INSERT INTO messages (workspace_id, campaign_id, contact_id, step_id, status, sc
 VALUES ($1, $2, $3, $4, 'sent', $5, $5, $5, $5) RETURNING id;
 )";
 
-int Fail(const std::string& what, const kiln::Status& st) {
-  std::fprintf(stderr, "bench_track_setup: %s: %s\n", what.c_str(), st.ToString().c_str());
-  return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace kiln;
+  using bench::Die;
+  using bench::Must;
   if (argc != 2) {
     std::fprintf(stderr, "usage: bench_track_setup DATA_DIR\n");
     return 2;
@@ -50,17 +48,14 @@ int main(int argc, char** argv) {
   opt.pool_size = 1;
   opt.migrate = false;
   opt.extra_sql_files = {{"queries/bench_track.sql", kQueries}};
-  auto db = store::OpenDatabase(dir + "/kiln.db", opt);
-  if (!db.ok()) return Fail("open " + dir + "/kiln.db", db.status());
-  auto box = auth::SecretBox::LoadOrCreateKeyFile(dir + "/secret.key");
-  if (!box.ok()) return Fail("secret key", box.status());
-  auto key = api::LoadOrCreateTrackingKey(**db, *box, clock);
-  if (!key.ok()) return Fail("tracking key", key.status());
+  auto db = Must(store::OpenDatabase(dir + "/kiln.db", opt), "open " + dir + "/kiln.db");
+  auto box = Must(auth::SecretBox::LoadOrCreateKeyFile(dir + "/secret.key"), "secret key");
+  auto key = Must(api::LoadOrCreateTrackingKey(*db, box, clock), "tracking key");
 
   int64_t ws = 0, message = 0;
   // Sent an hour ago: hits are not inside the scanner window, so a browser's count as human.
   const int64_t sent_at = clock.NowMillis() - 3'600'000;
-  Status st = (*db)->Write([&](store::Tx& tx) -> Status {
+  Status st = db->Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(auto w, tx.QueryRow("bench.workspace", {sent_at}));
     ws = w.Int("id");
     KILN_ASSIGN_OR_RETURN(auto c, tx.QueryRow("bench.contact", {ws, sent_at}));
@@ -71,11 +66,10 @@ int main(int argc, char** argv) {
     message = m.Int("id");
     return Status::Ok();
   });
-  if (!st.ok()) return Fail("write the sent message", st);
-  auto open = api::OpenPixelUrl("", *key, ws, message);
-  if (!open.ok()) return Fail("open pixel URL", open.status());
-  auto click = api::ClickUrl("", *key, ws, message, 0, "https://example.com/pricing?ref=bench");
-  if (!click.ok()) return Fail("click URL", click.status());
-  std::printf("%s\n%s\n", open->c_str(), click->c_str());
+  if (!st.ok()) Die("write the sent message", st);
+  const std::string open = Must(api::OpenPixelUrl("", key, ws, message), "open pixel URL");
+  const std::string click = Must(
+      api::ClickUrl("", key, ws, message, 0, "https://example.com/pricing?ref=bench"), "click URL");
+  std::printf("%s\n%s\n", open.c_str(), click.c_str());
   return 0;
 }

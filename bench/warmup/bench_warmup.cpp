@@ -35,36 +35,34 @@
 //
 // Last line: ratio <CPU per message at 10k senders / at 1k senders with the same shape>.
 // Usage: bench_warmup [DAYS [BOTS [CPU_BUDGET_S]]]   (defaults 30, 2000, 60)
-#include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
-
 #include <algorithm>
-#include <atomic>
-#include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "bench/common/bench_util.h"
+#include "bench/common/counting_transport.h"
 #include "kiln/base/clock.h"
 #include "kiln/domain/quota.h"
 #include "kiln/domain/random.h"
 #include "kiln/domain/tz.h"
 #include "kiln/engine/scheduler.h"
-#include "kiln/mail/transport.h"
 #include "kiln/store/db.h"
+#include "kiln/testing/fake_clock.h"
 #include "kiln/warmup/pairing.h"
 #include "kiln/warmup/source.h"
 
 namespace {
 
 using namespace kiln;
-namespace fs = std::filesystem;
+using bench::CpuSeconds;
+using bench::Die;
+using bench::Must;
+using kiln::testing::FakeClock;
 
 constexpr int64_t kMinute = 60'000;
 constexpr int64_t kHour = 60 * kMinute;
@@ -122,70 +120,6 @@ FROM bots ORDER BY id;
 SELECT sender_id, bot_id, peer_sender_id, sent_at FROM warmup_messages
 WHERE status = 'sent' AND direction = 'out';
 )sql";
-
-class VirtualClock final : public Clock {
- public:
-  explicit VirtualClock(int64_t ms) : ms_(ms) {}
-  TimePoint Now() const override { return FromUnixMillis(ms_.load()); }
-  void Set(int64_t ms) { ms_ = ms; }
-
- private:
-  std::atomic<int64_t> ms_;
-};
-
-// A fake Transport (named as such): accepts every message without any I/O, counting them.
-class CountingFakeTransport final : public mail::Transport {
- public:
-  explicit CountingFakeTransport(int64_t* count) : count_(count) {}
-  boost::asio::awaitable<mail::SendResult> Send(const mail::Envelope&, std::string_view) override {
-    ++*count_;
-    mail::SendResult r;
-    r.cls = mail::SendResult::Class::kAccepted;
-    r.code = 250;
-    co_return r;
-  }
-  boost::asio::awaitable<void> Close() override { co_return; }
-
- private:
-  int64_t* count_;
-};
-
-double CpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto s = [](const timeval& tv) {
-    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-  };
-  return s(ru.ru_utime) + s(ru.ru_stime);
-}
-
-[[noreturn]] void Die(const std::string& what, const Status& s) {
-  std::fprintf(stderr, "bench_warmup: %s: %s\n", what.c_str(), s.ToString().c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what, r.status());
-  return std::move(r).value();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "kiln-bench-warmup.XXXXXX").string();
-    if (mkdtemp(t.data()) == nullptr) Die("mkdtemp", Status::Internal("cannot create temp dir"));
-    path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Forwards to the real warm-up source and adds up the CPU spent in it (Next and Record), so the
 // report can say how much of a tick is the warm-up network's and how much the queue manager's.
@@ -318,8 +252,8 @@ void CheckLimits(store::Database& db, domain::TimeZoneDatabase& zones, ScheduleR
 // One workspace of `sender_count` senders and `bot_count` bots through the real scheduler and
 // warm-up source until `end_ms` (virtual) or `budget` CPU seconds inside the ticks.
 ScheduleResult Schedule(int sender_count, int bot_count, int64_t end_ms, double budget) {
-  TempDir dir;
-  VirtualClock clock(kStart);
+  bench::TempDir dir("kiln-bench-warmup");
+  FakeClock clock(kStart);
   ScheduleResult r;
   r.senders = sender_count;
   r.bots = bot_count;
@@ -353,13 +287,8 @@ ScheduleResult Schedule(int sender_count, int bot_count, int64_t end_ms, double 
   options.tracking_key = std::string(32, 'b');
   options.seed = 7;
   options.warmup = &source;
-  engine::Scheduler scheduler(
-      *db, clock, zones,
-      [&accepted](const engine::SenderInfo&,
-                  boost::asio::any_io_executor) -> Result<std::unique_ptr<mail::Transport>> {
-        return std::unique_ptr<mail::Transport>(std::make_unique<CountingFakeTransport>(&accepted));
-      },
-      options);
+  engine::Scheduler scheduler(*db, clock, zones, bench::CountingFakeTransportFactory(&accepted),
+                              options);
 
   for (int64_t now = kStart; now < end_ms; now = clock.NowMillis()) {
     const double tick_started = CpuSeconds();
@@ -401,12 +330,6 @@ void Print(const char* label, const ScheduleResult& r) {
 }
 
 // --- The in-memory pairing alone ---------------------------------------------------------------
-
-double ProcessCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 struct PoolResult {
   int64_t messages = 0, to_bots = 0, to_peers = 0, misses = 0, violations = 0;
@@ -453,7 +376,7 @@ PoolResult PoolRun(int sender_count, int bot_count, int days) {
         {1'000'000 + i, "corp" + std::to_string(i % 500) + ".bench.test", "", 0});
   }
   PoolResult r;
-  const double start = ProcessCpuSeconds();
+  const double start = CpuSeconds();
   PairingPool pool(bot_candidates, peer_candidates);
   std::vector<SenderHistory> histories;
   histories.reserve(plans.size());
@@ -504,7 +427,7 @@ PoolResult PoolRun(int sender_count, int bot_count, int days) {
       active.resize(kept);
     }
   }
-  r.cpu_seconds = ProcessCpuSeconds() - start;
+  r.cpu_seconds = CpuSeconds() - start;
   return r;
 }
 
