@@ -68,11 +68,12 @@ constexpr int64_t kMinute = 60'000;
 constexpr int64_t kHour = 60 * kMinute;
 constexpr int64_t kDay = 24 * kHour;
 constexpr int64_t kStart = 1'772'409'600'000;  // Monday 2026-03-02 00:00 UTC
-constexpr const char* kZones[] = {"UTC", "America/New_York", "Europe/Berlin", "Asia/Tokyo"};
+// The bots' providers, by (i % 100) % 4 (PoolRun); benchwarm.bots below has the same CASE.
 constexpr const char* kProviders[] = {"gmail", "outlook", "yahoo", "self_hosted"};
 
 // Rows are generated inside the database (recursive CTEs); the engine then reads them like any
-// others. The zone and provider lists above are mirrored by the CASE expressions.
+// others. Senders and bots take their zone by i % 4: UTC, America/New_York, Europe/Berlin,
+// Asia/Tokyo.
 constexpr std::string_view kBenchSql = R"sql(
 -- name: benchwarm.workspace
 INSERT INTO workspaces (name, created_at, updated_at) VALUES ('bench', $1, $1) RETURNING id;
