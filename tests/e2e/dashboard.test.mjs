@@ -433,6 +433,29 @@ describe("Kiln dashboard", () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  step("a lead's activity lists its campaign mail across campaigns, newest first, a click with its URL", async () => {
+    // lia@lead.test was sent step 1 (variant A) of "Live launch" above; a machine open and a click follow.
+    const now = Date.now();
+    sql(`INSERT INTO events (workspace_id, message_id, campaign_id, type, detail, is_machine, created_at)
+      SELECT m.workspace_id, m.id, m.campaign_id, 'opened', '{"user_agent":"GoogleImageProxy","ip":"66.249.0.1"}', 1, ${now + 1000}
+        FROM messages m JOIN contacts k ON k.id = m.contact_id WHERE k.workspace_id = ${workspace_id} AND k.email = 'lia@lead.test'
+      UNION ALL
+      SELECT m.workspace_id, m.id, m.campaign_id, 'clicked', '{"url":"https://example.com/pricing","link_index":0,"ip":"203.0.113.9"}', 0, ${now + 2000}
+        FROM messages m JOIN contacts k ON k.id = m.contact_id WHERE k.workspace_id = ${workspace_id} AND k.email = 'lia@lead.test';`);
+    const lead_id = Number(sql(`SELECT id FROM contacts WHERE workspace_id = ${workspace_id} AND email = 'lia@lead.test';`));
+    await page.goto(`${kBase}/w/${workspace_id}/leads/${lead_id}`);
+    const activity = page.getByRole("list", { name: "Activity, newest first" });
+    await activity.waitFor();
+    const events = activity.getByTestId("lead-event");
+    assert.equal(await events.count(), 3);
+    assert.match(await events.nth(0).innerText(), /Clicked[\s\S]*Live launch · Step 1 · variant A[\s\S]*https:\/\/example\.com\/pricing/);
+    assert.equal(await events.nth(0).getByRole("link", { name: /example\.com\/pricing/ }).getAttribute("href"), "https://example.com/pricing");
+    assert.match(await events.nth(1).innerText(), /Opened[\s\S]*by a machine/);
+    assert.match(await events.nth(2).innerText(), /Sent/);
+    assert.doesNotMatch(await activity.innerText(), /203\.0\.113\.9|66\.249/);
+    await shot("19c-lead-activity");
+  });
+
   step("a list is created, renamed and shown on the lists screen", async () => {
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Lists" }).click();
     await page.getByRole("heading", { name: "Lists" }).waitFor();
