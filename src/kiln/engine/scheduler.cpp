@@ -546,7 +546,8 @@ Status Scheduler::ShareSenders(int64_t now, bool resync) {
     for (const auto& r : free) {
       KILN_ASSIGN_OR_RETURN(
           int64_t changed,
-          tx.Exec("engine.sender_lease", {r.Int("id"), options_.worker_id, lapsed_before}));
+          tx.Exec("engine.sender_lease", {r.Int("id"), options_.worker_id, lapsed_before,
+                                          r.IsNull("lease_owner") ? "" : r.Text("lease_owner")}));
       if (changed == 1) taken.push_back(r.Int("id"));
     }
     return Status::Ok();
@@ -567,8 +568,8 @@ Status Scheduler::RefreshSenders(int64_t now) {
   // goes out with settings at most one refresh old, and a sender whose next send is hours away
   // costs nothing until then. The due set is ordered by next send, so a refresh costs
   // O(senders due soon), never O(senders held).
-  std::vector<int64_t> stale = std::move(unread_);
-  unread_.clear();
+  // (unread_ is emptied only once they are read: a failed refresh reads them again next time.)
+  std::vector<int64_t> stale = unread_;
   for (auto it = due_.begin(); it != due_.end() && it->first <= now + every; ++it) {
     auto found = senders_.find(it->second);
     if (found == senders_.end() || found->second->settings_read_at + every > now) continue;
@@ -635,6 +636,7 @@ Status Scheduler::RefreshSenders(int64_t now) {
       return Status::Ok();
     }));
   }
+  unread_.clear();
   lost.insert(lost.end(), unwanted.begin(), unwanted.end());
   ForgetHeld(std::move(lost));
   return Status::Ok();

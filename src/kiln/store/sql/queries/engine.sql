@@ -192,10 +192,13 @@ UPDATE senders SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failur
 
 -- name: engine.sender_lease
 -- Takes the lease on sender $1 for worker $2 when it is free or its holder's heartbeat is older
--- than $3 (now - lease). 1 row: held.
+-- than $3 (now - lease), and its holder is still $4 ('' for none) as the candidates query saw it:
+-- a compare-and-set, so two workers taking the same lapsed sender at once cannot both win (on
+-- PostgreSQL the loser re-checks the row it waited for, whose owner changed, while its snapshot
+-- may not show the winner's heartbeat yet). 1 row: held.
 UPDATE senders SET lease_owner = $2
-WHERE id = $1
-  AND (lease_owner IS NULL OR lease_owner = $2
+WHERE id = $1 AND COALESCE(lease_owner, '') = $4
+  AND (lease_owner IS NULL
        OR NOT EXISTS (SELECT 1 FROM engine_workers w
                       WHERE w.worker_id = senders.lease_owner AND w.heartbeat_at >= $3));
 
@@ -244,14 +247,14 @@ WHERE s.status = 'active'
 -- limit): nobody holds them, or their holder's heartbeat is older than $2. Both parts are found
 -- through senders_lease_idx (the unheld rows; the rows of the few lapsed workers), so the held
 -- senders of live workers are never read.
-SELECT t.id FROM (
-  SELECT s.id FROM senders s
+SELECT t.id, t.lease_owner FROM (
+  SELECT s.id, s.lease_owner FROM senders s
   WHERE s.lease_owner IS NULL AND s.status = 'active'
     AND (($1 = 1 AND s.warmup_enabled = 1)
          OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
                     WHERE cs.sender_id = s.id AND c.status = 'running'))
   UNION ALL
-  SELECT s.id FROM engine_workers w JOIN senders s ON s.lease_owner = w.worker_id
+  SELECT s.id, s.lease_owner FROM engine_workers w JOIN senders s ON s.lease_owner = w.worker_id
   WHERE w.heartbeat_at < $2 AND s.status = 'active'
     AND (($1 = 1 AND s.warmup_enabled = 1)
          OR EXISTS (SELECT 1 FROM campaign_senders cs JOIN campaigns c ON c.id = cs.campaign_id
@@ -285,7 +288,7 @@ SELECT s.id, s.workspace_id, s.email, s.name, s.from_name, s.status, s.daily_quo
        s.health_score, s.warmup_enabled, s.warmup_daily_target, s.warmup_end_at,
        s.warmup_start_at, s.warmup_start_volume, s.warmup_daily_increase, s.warmup_weekdays_only,
        s.timezone, s.smtp_host, s.smtp_port, s.smtp_security, s.smtp_username, s.smtp_secret,
-       s.allow_self_signed, s.created_at, s.tracking_domain,
+       s.allow_self_signed, s.created_at, s.tracking_domain, s.consecutive_failures,
        (SELECT MAX(c.warmup_mix_percent) FROM campaign_senders cs
         JOIN campaigns c ON c.id = cs.campaign_id
         WHERE cs.sender_id = s.id AND c.status = 'running') AS mix_percent
