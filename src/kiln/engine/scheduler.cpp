@@ -704,9 +704,15 @@ Status Scheduler::CheckBounceRate(SenderState& s, TickStats& stats) {
 
 // --- The tick ---------------------------------------------------------------------------------
 
-Result<TickStats> Scheduler::RunOnce() {
+Result<TickStats> Scheduler::RunOnce(const std::atomic<bool>* stop) {
   TickStats stats;
   campaign_errors_.clear();
+  // The stop request is this tick's only: it is forgotten when the tick returns, however it does.
+  stop_ = stop;
+  struct ForgetStop {
+    const std::atomic<bool>*& stop;
+    ~ForgetStop() { stop = nullptr; }
+  } forget_stop{stop_};
   const int64_t now = clock_.NowMillis();
   const bool maintained = !next_maintenance_ || now >= *next_maintenance_;
   KILN_RETURN_IF_ERROR(Maintain(now, stats));
@@ -722,6 +728,10 @@ Result<TickStats> Scheduler::RunOnce() {
     if (it != campaigns_of_.end()) wanted_campaigns.insert(it->second.begin(), it->second.end());
   }
   KILN_RETURN_IF_ERROR(RunWarmup(stats, /*fill=*/false));
+  if (StopRequested()) {
+    stats.cut_short = true;
+    return stats;
+  }
   // Every running campaign on the refresh cadence (errors of campaigns no due sender sends for,
   // the cache of campaigns that stopped running); in between, only the campaigns of the due
   // senders, each read by id, so a tick costs what is due rather than what exists.
@@ -759,6 +769,11 @@ Result<TickStats> Scheduler::RunOnce() {
     Status s = Status::Ok();
     if (wanted_campaigns.count(c.Int("id"))) {
       s = RunCampaign(c, stats);
+      // Stopped: the campaigns not run yet keep their leads and errors for a later tick.
+      if (s.ok() && StopRequested()) {
+        stats.cut_short = true;
+        return stats;
+      }
     } else if (options_.public_url.empty()) {
       s = Status::FailedPrecondition(std::string(kNoPublicUrl));
     } else if (auto cached = campaigns_.find(c.Int("id")); cached != campaigns_.end()) {
@@ -804,6 +819,11 @@ Status Scheduler::RunWarmup(TickStats& stats, bool fill) {
     if (kind != domain::SendKind::kWarmup &&
         !(fill && kind == domain::SendKind::kCold && WarmupBehind(s, now))) {
       continue;
+    }
+    // The warm-up source claims its message in Next: nothing more is claimed once stopped.
+    if (StopRequested()) {
+      stats.cut_short = true;
+      return Status::Ok();
     }
     KILN_ASSIGN_OR_RETURN(std::optional<WarmupMessage> next, options_.warmup->Next(s.info, now));
     if (!next) {
@@ -1124,7 +1144,10 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
   // email reads a few leads rather than max_leads_per_campaign.
   int64_t budget = options_.max_leads_per_campaign;
   std::optional<std::pair<int64_t, int64_t>> after;  // (next_at, id) of the last lead read
-  while (budget > 0 && !ready.empty()) {
+  // A stop request ends the loops below before the next claim; the leads not reached are left
+  // as they are, and the exchanges in flight are settled after the loops.
+  bool stopping = false;
+  while (budget > 0 && !ready.empty() && !stopping) {
     const int64_t page =
         std::min<int64_t>(budget, std::max<int64_t>(16, 4 * static_cast<int64_t>(ready.size())));
     std::vector<store::Row> leads;
@@ -1151,6 +1174,11 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
     after = {leads.back().Int("next_at"), leads.back().Int("id")};
     for (const store::Row& lead : leads) {
       KILN_RETURN_IF_ERROR(pump(/*settle_finished=*/true));
+      if (StopRequested()) {
+        stopping = true;
+        stats.cut_short = true;
+        break;
+      }
       now = clock_.NowMillis();
       // A sender mid-exchange stays: it is paced again when its outcome is settled.
       std::erase_if(ready, [&](SenderState* s) {
@@ -1337,6 +1365,12 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         continue;
       }
       SenderState& sender = *states[choice.index];
+      // Waiting for a busy sender above ran exchanges, one of which may have seen the stop.
+      if (StopRequested()) {
+        stopping = true;
+        stats.cut_short = true;
+        break;
+      }
 
       std::vector<int> weights;
       for (const auto& w : sequence[static_cast<size_t>(next.step_index)].variant_weights)
@@ -1484,7 +1518,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       }
       now = clock_.NowMillis();
     }
-    if (static_cast<int64_t>(leads.size()) < page) break;
+    if (stopping || static_cast<int64_t>(leads.size()) < page) break;
   }
   while (!in_flight.empty()) KILN_RETURN_IF_ERROR(settle_next());
   return Status::Ok();

@@ -46,6 +46,10 @@
 //      the tick returns. Follow-ups carry In-Reply-To/References.
 //   3. warm-up again for senders whose cold turn found no lead to send to (none due, or all
 //      outside their windows) while warm-up is behind its even share of the day so far.
+// A stop request (RunOnce's `stop`, set from any thread, e.g. on SIGTERM) is checked before each
+// claim, cold and warm-up: once it is set the tick claims nothing more, settles the exchanges
+// already in flight (their outcomes recorded as usual: a clean stop never leaves a claim
+// `sending`, decision 0004), leaves the remaining leads as they are and returns at once.
 // Outcomes: sent -> the lead advances to its next step; transient -> retry with backoff; bounce
 // -> message bounced, lead bounced, address suppressed, and the sender's hard-bounce rate over
 // its last `bounce_window_sends` is checked: above the threshold the sender and every running
@@ -61,6 +65,7 @@
 // the sender leases keep each sender's pacing and quota in one process.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -166,6 +171,7 @@ struct TickStats {
   int warmup_sent = 0;     // warm-up messages the server accepted
   int warmup_failed = 0;   // warm-up messages refused or not delivered
   int senders_paused = 0;  // senders paused this tick (failures or hard-bounce rate)
+  bool cut_short = false;  // a stop request ended the tick before all its due work was looked at
 };
 
 class Scheduler {
@@ -178,7 +184,11 @@ class Scheduler {
   // did. Failure: the database failed (the tick stopped there; claims already made are settled
   // or will be reaped). A campaign whose settings cannot be used (bad schedule JSON, unknown time
   // zone, a template that does not parse, no public_url) is skipped, named in campaign_errors().
-  Result<TickStats> RunOnce();
+  // `stop` (may be null; may be set from another thread while the tick runs): when it reads true
+  // before a claim, the tick claims no more messages, settles the exchanges in flight and returns
+  // with cut_short set; the leads and senders it did not get to are left untouched for a later
+  // tick (or another worker).
+  Result<TickStats> RunOnce(const std::atomic<bool>* stop = nullptr);
 
   // Campaigns skipped in the last tick and why ("campaign 7: unknown time zone 'Mars/Base'").
   const std::vector<std::string>& campaign_errors() const { return campaign_errors_; }
@@ -216,6 +226,8 @@ class Scheduler {
  private:
   struct SenderState;
   struct CampaignCache;
+  // True when this tick's stop request has been made (RunOnce's `stop`).
+  bool StopRequested() const { return stop_ != nullptr && stop_->load(); }
   Status Maintain(int64_t now, TickStats& stats);
   int64_t RefreshEvery() const;
   Status ShareSenders(int64_t now, bool resync);
@@ -256,6 +268,7 @@ class Scheduler {
   std::vector<int64_t> held_;         // the senders whose lease this worker holds, in id order
   std::vector<int64_t> unread_;       // held senders whose settings were not read yet
   int64_t bounces_seen_until_ = 0;    // bounces before this were checked
+  const std::atomic<bool>* stop_ = nullptr;  // the running tick's stop request (RunOnce)
 };
 
 }  // namespace kiln::engine

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -107,6 +108,10 @@ SELECT m.status, m.claimed_by, m.lease_until FROM messages m JOIN contacts c ON 
 WHERE m.campaign_id = $1 AND c.email = $2;
 -- name: sched_test.message_states
 SELECT status, claimed_by FROM messages WHERE campaign_id = $1 ORDER BY id;
+-- name: sched_test.untouched_leads
+SELECT COUNT(*) AS n FROM campaign_contacts
+WHERE campaign_id = $1 AND status = 'pending' AND next_at = $2 AND current_step = 0
+  AND sender_id IS NULL AND last_sent_at IS NULL;
 -- name: sched_test.sender_only
 INSERT INTO senders (workspace_id, email, from_name, smtp_host, smtp_port, smtp_security,
                      daily_quota, status, created_at, updated_at)
@@ -130,6 +135,7 @@ class RecordingFakeTransport final : public mail::Transport {
   boost::asio::awaitable<mail::SendResult> Send(const mail::Envelope& envelope,
                                                 std::string_view data) override {
     log_->push_back({sender_id_, clock_.NowMillis(), envelope.rcpt_to.at(0), std::string(data)});
+    if (on_send_ != nullptr && *on_send_) (*on_send_)(log_->back());
     const int64_t now = clock_.NowMillis();
     const bool outage = refusals_ != nullptr && now >= refusals_->outage_from_ms &&
                         now < refusals_->outage_until_ms;
@@ -157,6 +163,8 @@ class RecordingFakeTransport final : public mail::Transport {
   void SetPerRecipient(const std::map<std::string, mail::SendResult>* answers) {
     per_rcpt_ = answers;
   }
+  // Called with every message as it is logged, before it is answered.
+  void SetOnSend(const std::function<void(const SentMail&)>* on_send) { on_send_ = on_send; }
   boost::asio::awaitable<void> Close() override { co_return; }
 
  private:
@@ -166,6 +174,7 @@ class RecordingFakeTransport final : public mail::Transport {
   mail::SendResult answer_;
   const std::map<std::string, mail::SendResult>* per_rcpt_ = nullptr;
   RandomRefusals* refusals_ = nullptr;
+  const std::function<void(const SentMail&)>* on_send_ = nullptr;
 };
 
 // The exchanges of OverlappingFakeTransports, shared by all of one scheduler's senders.
@@ -395,6 +404,7 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
               s.id, clock_, &log_, it == answers.end() ? Accepted() : it->second);
           t->SetPerRecipient(&per_rcpt_);
           t->SetRandomRefusals(&refusals_);
+          t->SetOnSend(&on_send_);
           return std::unique_ptr<mail::Transport>(std::move(t));
         },
         std::move(o));
@@ -445,6 +455,7 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
   std::vector<SentMail> log_;
   std::map<std::string, mail::SendResult> per_rcpt_;
   RecordingFakeTransport::RandomRefusals refusals_;
+  std::function<void(const SentMail&)> on_send_;
 };
 
 TEST_P(SchedulerTest, CampaignOverVirtualWeeksKeepsEveryRule) {
@@ -1203,6 +1214,98 @@ TEST_P(SchedulerTest, ExchangesInFlightAtACrashAreClaimedAndReapedAsUnknown) {
   EXPECT_EQ(x.timed_out, 0);
   EXPECT_EQ(x.started, 2);  // nothing was sent twice
   EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 2);
+}
+
+// A stop request (SIGTERM in `kiln worker`) in the middle of a tick with many due leads: the tick
+// claims nothing after it, settles the two exchanges in flight (recorded `sent`, none left
+// `sending`: decision 0004), leaves every other lead as it was and returns; a later tick sends
+// them, each exactly once.
+TEST_P(SchedulerTest, StopRequestEndsTheTickAfterSettlingTheExchangesInFlight) {
+  MakeCampaign({0}, /*senders=*/3, /*quota=*/1'000'000'000);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  const int kLeads = 20;
+  for (int i = 0; i < kLeads; ++i) AddLead("q" + std::to_string(i) + "@example.test", "Q", "");
+  std::atomic<bool> stop{false};
+  Exchanges x;
+  // The first exchange is held until the second starts, and the second sets the stop request:
+  // both are in flight when it comes. An exchange after them would not be held (no hang).
+  x.expected = 2;
+  int starts = 0;
+  x.on_start = [&](const std::string&) {
+    if (++starts == 2) stop = true;
+  };
+  auto scheduler = MakeOverlappingScheduler(&x);
+  auto t = scheduler->RunOnce(&stop);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->cut_short);
+  EXPECT_EQ(t->sent, 2);
+  EXPECT_EQ(x.started, 2) << "a message was claimed and sent after the stop request";
+  EXPECT_EQ(x.max_active_total, 2);
+  EXPECT_EQ(x.timed_out, 0);
+  auto states = db_->Read([&](store::Tx& tx) -> Status {
+    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("sched_test.message_states", {campaign_}));
+    EXPECT_EQ(rows.size(), 2u) << "only the started exchanges have messages";
+    for (const auto& r : rows) EXPECT_EQ(r.Text("status"), "sent");
+    return Status::Ok();
+  });
+  ASSERT_TRUE(states.ok()) << states.ToString();
+  EXPECT_EQ(Row("sched_test.untouched_leads", {campaign_, kStart})->Int("n"), kLeads - 2);
+
+  // Without a stop request, the next ticks send the rest.
+  stop = false;
+  x.on_start = nullptr;
+  int sent = 2;
+  for (int tick = 0; tick < 50 && sent < kLeads; ++tick) {
+    clock_.Advance(Millis(kMinute));
+    auto next = scheduler->RunOnce(&stop);
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    EXPECT_FALSE(next->cut_short);
+    sent += next->sent;
+  }
+  EXPECT_EQ(sent, kLeads);
+  EXPECT_EQ(x.timed_out, 0);
+  std::map<std::string, int> per_rcpt;
+  for (const auto& e : x.events) {
+    if (e.start) ++per_rcpt[e.rcpt];
+  }
+  EXPECT_EQ(per_rcpt.size(), static_cast<size_t>(kLeads));
+  for (const auto& [rcpt, n] : per_rcpt) EXPECT_EQ(n, 1) << rcpt;
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), kLeads);
+}
+
+// A stop request between warm-up sends: the warm-up source is asked for (and claims) nothing more.
+TEST_P(SchedulerTest, StopRequestEndsTheWarmupPartOfATick) {
+  ws_ = Row("sched_test.workspace", {kStart})->Int("id");
+  for (int i = 0; i < 4; ++i) {
+    const int64_t id = Row("sched_test.sender_only",
+                           {ws_, "warm" + std::to_string(i) + "@kiln-a.test", 50, kStart})
+                           ->Int("id");
+    ASSERT_TRUE(
+        Exec("sched_test.sender_warmup", {id, kStart + 30 * kDay, kStart, 20, 1, 40, "UTC"}).ok());
+  }
+  FakeWarmupSource warmup;
+  std::atomic<bool> stop{false};
+  on_send_ = [&](const SentMail&) { stop = true; };
+  auto scheduler = MakeScheduler({}, [&](SchedulerOptions& o) {
+    o.warmup = &warmup;
+    o.pacing = {.min_gap_ms = 0, .jitter_percent = 0};
+  });
+  auto t = scheduler->RunOnce(&stop);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->cut_short);
+  EXPECT_EQ(t->warmup_sent, 1);
+  EXPECT_EQ(warmup.issued.size(), 1u);
+  EXPECT_EQ(warmup.recorded.size(), 1u);
+  // The other senders warm up at the next ticks.
+  on_send_ = nullptr;
+  stop = false;
+  for (int tick = 0; tick < 10; ++tick) {
+    clock_.Advance(Millis(kMinute));
+    ASSERT_TRUE(scheduler->RunOnce(&stop).ok());
+  }
+  std::set<int64_t> warmed;
+  for (const SentMail& m : log_) warmed.insert(m.sender_id);
+  EXPECT_EQ(warmed.size(), 4u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, SchedulerTest, ::testing::ValuesIn(kiln::testing::DbBackends()),

@@ -70,7 +70,7 @@ void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop) {
   std::set<std::string> logged_errors;
   std::string last_failure;
   while (!stop.stopped()) {
-    auto stats = scheduler.RunOnce();
+    auto stats = scheduler.RunOnce(&stop.flag());
     if (!stats.ok()) {
       const std::string failure = stats.status().ToString();
       if (failure != last_failure) spdlog::error("engine: tick failed: {}", failure);
@@ -93,6 +93,13 @@ void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop) {
             "engine: {} message(s) caught mid-send by a crash are now 'unknown' and will "
             "not be resent",
             stats->reaped_unknown);
+      }
+      if (stats->cut_short) {
+        spdlog::info(
+            "engine: stop requested: the tick ended early ({} sent in it, every claim "
+            "it made recorded)",
+            stats->sent);
+        break;
       }
       if (stats->sent > 0) continue;  // more may be due already
     }

@@ -35,11 +35,14 @@ struct SmtpDefaults {
 // unsealed or its security setting is unknown.
 TransportFactory SmtpTransportFactory(const auth::SecretBox& box, SmtpDefaults defaults);
 
-// Asks RunWorker to return after the current tick.
+// Asks RunWorker to return: the tick under way claims nothing more, settles the exchanges already
+// in flight and ends early (Scheduler::RunOnce's stop request), then RunWorker returns.
 class WorkerStop {
  public:
   void Stop();
   bool stopped() const { return stopped_.load(); }
+  // The flag Stop() sets, for a tick to look at between its claims (Scheduler::RunOnce).
+  const std::atomic<bool>& flag() const { return stopped_; }
   // Waits up to `d` or until Stop(); returns true when stopped.
   bool WaitFor(Millis d);
 
@@ -50,10 +53,10 @@ class WorkerStop {
 };
 
 // Ticks `scheduler` every `tick` (at once again when a tick sent something, since more may be
-// due) until `stop`. A failing tick is logged (spdlog) and retried on the next one: the database
-// may be back by then. Campaign errors and tick failures are logged when they appear or change,
-// not on every tick. Returns when stopped, after closing the transports and giving the sender
-// leases back.
+// due) until `stop`, which also cuts the tick under way short before its next claim. A failing tick
+// is logged (spdlog) and retried on the next one: the database may be back by then. Campaign errors
+// and tick failures are logged when they appear or change, not on every tick. Returns when stopped,
+// after closing the transports and giving the sender leases back.
 void RunWorker(Scheduler& scheduler, Millis tick, WorkerStop& stop);
 
 }  // namespace kiln::engine
