@@ -271,13 +271,13 @@ double Percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   const int64_t events = argc > 1 ? std::atoll(argv[1]) : 10'000'000;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 200;
+  if (events < 1000 || runs < 1) Die("usage: bench_analytics [EVENTS>=1000 [RUNS>=1 [DB_PATH]]]");
   std::string path = argc > 3 ? argv[3] : "";
   std::optional<kiln::bench::TempDir> temp_dir;  // removed (after the database closes) on return
   if (path.empty()) {
     temp_dir.emplace("kiln-bench-analytics");
     path = temp_dir->path() + "/bench.db";
   }
-  if (events < 1000 || runs < 1) Die("usage: bench_analytics [EVENTS>=1000 [RUNS>=1 [DB_PATH]]]");
   {
     auto created = kiln::store::OpenDatabase(path, kiln::store::OpenOptions{.pool_size = 1});
     if (!created.ok()) Die(created.status().ToString());
