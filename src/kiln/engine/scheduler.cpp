@@ -360,11 +360,20 @@ void Scheduler::Repace(SenderState& s, int64_t now, bool sent) {
     SetNextSend(s, s.bounds.end_ms);  // the day is done: wake up when it turns
     return;
   }
+  // The day's sends are spread over what is left of the day. A send of an earlier day is not
+  // where today's spacing starts: spread from it, a day with a single send to make (a quota of 1)
+  // put that send at the day's end when jitter is 0, then at the next day's end, and so on: it
+  // never went out. The minimum gap after that send still holds.
+  const bool sent_today = s.last_send_at && *s.last_send_at >= s.bounds.start_ms;
   domain::PacingState ps{.now_ms = now,
-                         .last_send_ms = s.last_send_at,
+                         .last_send_ms = sent_today ? s.last_send_at : std::nullopt,
                          .horizon_ms = s.bounds.end_ms,
                          .remaining = remaining};
-  SetNextSend(s, domain::NextSendTime(options_.pacing, ps, rng_));
+  int64_t next = domain::NextSendTime(options_.pacing, ps, rng_);
+  if (s.last_send_at && !sent_today) {
+    next = std::max(next, *s.last_send_at + std::max<int64_t>(options_.pacing.min_gap_ms, 0));
+  }
+  SetNextSend(s, next);
 }
 
 Status Scheduler::LoadDay(SenderState& s, int64_t now) {

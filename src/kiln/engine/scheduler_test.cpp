@@ -112,6 +112,9 @@ SELECT status, claimed_by FROM messages WHERE campaign_id = $1 ORDER BY id;
 SELECT COUNT(*) AS n FROM campaign_contacts
 WHERE campaign_id = $1 AND status = 'pending' AND next_at = $2 AND current_step = 0
   AND sender_id IS NULL AND last_sent_at IS NULL;
+-- name: sched_test.lead_messages
+SELECT m.step_id, m.sender_id, m.status, m.sent_at FROM messages m
+WHERE m.campaign_id = $1 AND m.contact_id = $2 ORDER BY m.sent_at, m.id;
 -- name: sched_test.sender_only
 INSERT INTO senders (workspace_id, email, from_name, smtp_host, smtp_port, smtp_security,
                      daily_quota, status, created_at, updated_at)
@@ -443,6 +446,73 @@ class SchedulerTest : public ::testing::TestWithParam<std::string> {
       clock_.Advance(Millis(step));
     }
     return total;
+  }
+
+  // See the FollowUpWaitsForItsSender... tests: sender A (quota `a_quota`) sends a lead's first
+  // step; then sender B joins the pool with new leads; the lead's follow-up, due an hour later
+  // while A is paced until its next send, waits for A while B sends.
+  void FollowUpWaitsForItsOwnSender(int a_quota) {
+    MakeCampaign({0, 60}, /*senders=*/1, a_quota);
+    ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+    const int64_t a = sender_ids_[0];
+    const int64_t lead = AddLead("follow@example.test", "F", "");
+    auto scheduler = MakeScheduler({}, [](SchedulerOptions& o) {
+      o.pacing = {.min_gap_ms = 5 * kMinute, .jitter_percent = 0};
+    });
+    RunUntil(*scheduler, kStart + 2 * kMinute, kMinute);
+    ASSERT_EQ(log_.size(), 1u);
+    ASSERT_EQ(log_[0].sender_id, a);
+    const int64_t first_at = log_[0].at_ms;
+    // A may not send again before this: well after the follow-up is due.
+    const std::optional<int64_t> a_next = scheduler->SenderNextSendAt(a);
+    ASSERT_TRUE(a_next.has_value());
+    ASSERT_GT(*a_next, first_at + 2 * 60 * kMinute);
+
+    const int64_t b =
+        Row("sched_test.sender_only", {ws_, "sender-b@kiln-a.test", 50, kStart})->Int("id");
+    ASSERT_TRUE(Exec("sched_test.pool", {campaign_, b, ws_, kStart}).ok());
+    for (int i = 0; i < 6; ++i) AddLead("n" + std::to_string(i) + "@example.test", "N", "");
+    RunUntil(*scheduler, kStart + 3 * kDay, kMinute);
+
+    std::vector<const SentMail*> mine;
+    for (const SentMail& m : log_) {
+      if (m.rcpt == "follow@example.test") mine.push_back(&m);
+    }
+    ASSERT_EQ(mine.size(), 2u) << "the follow-up was lost or sent twice";
+    EXPECT_EQ(mine[1]->sender_id, a) << "the follow-up went out from another sender";
+    EXPECT_GE(mine[1]->at_ms, *a_next) << "sent before its sender could send again";
+    // B was free and sending while the follow-up waited for A.
+    int b_meanwhile = 0;
+    for (const SentMail& m : log_) {
+      if (m.sender_id == b && m.at_ms >= first_at + 60 * kMinute && m.at_ms < mine[1]->at_ms) {
+        ++b_meanwhile;
+      }
+    }
+    EXPECT_GT(b_meanwhile, 0) << "the other sender sent nothing while the follow-up waited";
+    // The database says the same: both steps sent, from A, and the lead went on to complete.
+    auto rows = db_->Read([&](store::Tx& tx) -> Status {
+      KILN_ASSIGN_OR_RETURN(auto ms, tx.Query("sched_test.lead_messages", {campaign_, lead}));
+      EXPECT_EQ(ms.size(), 2u);
+      for (const auto& m : ms) {
+        EXPECT_EQ(m.Text("status"), "sent");
+        EXPECT_EQ(m.Int("sender_id"), a);
+      }
+      return Status::Ok();
+    });
+    EXPECT_TRUE(rows.ok()) << rows.ToString();
+    EXPECT_EQ(Row("sched_test.lead_status", {campaign_, lead})->Text("status"), "completed");
+    // The new leads: each got both steps, each from one sender.
+    std::map<std::string, std::set<int64_t>> senders_of;
+    std::map<std::string, int> count;
+    for (const SentMail& m : log_) {
+      senders_of[m.rcpt].insert(m.sender_id);
+      ++count[m.rcpt];
+    }
+    for (int i = 0; i < 6; ++i) {
+      const std::string e = "n" + std::to_string(i) + "@example.test";
+      EXPECT_EQ(count[e], 2) << e;
+      EXPECT_EQ(senders_of[e].size(), 1u) << e;
+    }
   }
 
   FakeClock clock_;
@@ -1214,6 +1284,65 @@ TEST_P(SchedulerTest, ExchangesInFlightAtACrashAreClaimedAndReapedAsUnknown) {
   EXPECT_EQ(x.timed_out, 0);
   EXPECT_EQ(x.started, 2);  // nothing was sent twice
   EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 2);
+}
+
+// rotation.h: a follow-up sticks to the sender of the first step. When that sender cannot send at
+// the follow-up's due time (paced: its next send hours away; spent: its daily quota used up) while
+// another sender of the pool is free and sending, the follow-up waits for its own sender: it is not
+// sent by the other one, and not lost: it goes out from its sender when that one may send again.
+TEST_P(SchedulerTest, FollowUpWaitsForItsSenderWhileItIsPaced) {
+  // Quota 3 with no jitter: after the first send at 00:00 the next is 12 hours later.
+  FollowUpWaitsForItsOwnSender(3);
+}
+
+TEST_P(SchedulerTest, FollowUpWaitsForItsSenderWhileItsQuotaIsSpent) {
+  // Quota 1: spent by the first step; the sender's next send is at its next day.
+  FollowUpWaitsForItsOwnSender(1);
+}
+
+// The same while the follow-ups' sender is mid-exchange: two leads' follow-ups stick to A and
+// are due in the same tick, with B free and due. The first follow-up's exchange on A is held
+// open; the second waits for it to end and then goes out from A as well, never from B.
+TEST_P(SchedulerTest, FollowUpWaitsForItsSenderWhileItIsMidExchange) {
+  MakeCampaign({0, 60}, /*senders=*/1, /*quota=*/1'000'000'000);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  const int64_t a = sender_ids_[0];
+  AddLead("f0@example.test", "F", "");
+  AddLead("f1@example.test", "F", "");
+  Exchanges x;
+  x.expected = 0;  // step 1: nothing held
+  auto scheduler = MakeOverlappingScheduler(&x);
+  auto t = scheduler->RunOnce();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->sent, 2);
+
+  const int64_t b =
+      Row("sched_test.sender_only", {ws_, "sender-b@kiln-a.test", 1'000'000'000, kStart})
+          ->Int("id");
+  ASSERT_TRUE(Exec("sched_test.pool", {campaign_, b, ws_, kStart}).ok());
+  // Follow-ups: each exchange is held until the next one starts, or for half a second (the last
+  // one, or one that the scheduler rightly waits for: nothing else may start meanwhile).
+  {
+    std::lock_guard lock(x.mu);
+    x.expected = 1'000'000;
+    x.bound = std::chrono::milliseconds(500);
+    x.events.clear();
+  }
+  clock_.Advance(Millis(61 * kMinute));
+  for (int tick = 0; tick < 5; ++tick) {
+    ASSERT_TRUE(scheduler->RunOnce().ok());
+    clock_.Advance(Millis(kMinute));
+  }
+  std::map<std::string, std::vector<int64_t>> senders_of;  // follow-up exchanges per lead
+  for (const auto& e : x.events) {
+    if (e.start) senders_of[e.rcpt].push_back(e.sender_id);
+  }
+  for (const char* rcpt : {"f0@example.test", "f1@example.test"}) {
+    ASSERT_EQ(senders_of[rcpt].size(), 1u) << rcpt << ": follow-up lost or sent twice";
+    EXPECT_EQ(senders_of[rcpt][0], a) << rcpt << ": follow-up from another sender";
+  }
+  for (const auto& [sender, n] : x.max_active) EXPECT_LE(n, 1) << "sender " << sender;
+  EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 4);
 }
 
 // A stop request (SIGTERM in `kiln worker`) in the middle of a tick with many due leads: the tick
