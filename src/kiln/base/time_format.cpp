@@ -77,18 +77,29 @@ Result<int64_t> ParseIso8601(std::string_view s) {
   }
   if (pos == s.size()) return bad();
   if (s[pos] == 'Z' || s[pos] == 'z') {
-    return pos + 1 == s.size() ? Result<int64_t>(ms) : Result<int64_t>(bad());
-  }
-  if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size()) {
+    if (pos + 1 != s.size()) return bad();
+  } else if ((s[pos] == '+' || s[pos] == '-') && pos + 6 == s.size()) {
     int oh, om;
     if (!Digits(s, pos + 1, 2, &oh) || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) ||
         oh > 23 || om > 59) {
       return bad();
     }
     int64_t off = (oh * 60LL + om) * 60000LL;
-    return s[pos] == '+' ? ms - off : ms + off;
+    ms = s[pos] == '+' ? ms - off : ms + off;
+  } else {
+    return bad();
   }
-  return bad();
+  // An offset can move a time at either end of the four-digit years out of them
+  // ("0000-01-01T00:00:00+01:00"); FormatIso8601 could not write such an instant back.
+  constexpr int64_t kFirstMs = -62167219200000;  // 0000-01-01T00:00:00.000Z
+  constexpr int64_t kLastMs = 253402300799999;   // 9999-12-31T23:59:59.999Z
+  if (ms < kFirstMs || ms > kLastMs) {
+    std::string msg = "'";
+    msg.append(s.substr(0, 40));
+    msg.append("' is outside the years 0000-9999 in UTC");
+    return Status::InvalidArgument(std::move(msg));
+  }
+  return ms;
 }
 
 }  // namespace kiln

@@ -28,5 +28,17 @@ TEST(TimeFormatTest, RejectsGarbage) {
   }
 }
 
+// Found by fuzz/fuzz_time: an offset moved the first or last instant of the four-digit years out
+// of them, and the API accepted a time it could not write back ("-001-12-31T...").
+TEST(TimeFormatTest, RejectsOffsetsLeavingTheFourDigitYears) {
+  EXPECT_FALSE(ParseIso8601("0000-01-01 00:00:00.5+23:59").ok());
+  EXPECT_FALSE(ParseIso8601("9999-12-31T23:59:59-00:01").ok());
+  EXPECT_EQ(ParseIso8601("0000-01-01T00:00:00Z").value(), -62167219200000);
+  EXPECT_EQ(ParseIso8601("9999-12-31T23:59:59.999Z").value(), 253402300799999);
+  EXPECT_EQ(ParseIso8601("0000-01-01T01:00:00+01:00").value(), -62167219200000);
+  EXPECT_EQ(FormatIso8601(-62167219200000), "0000-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601(253402300799999), "9999-12-31T23:59:59.999Z");
+}
+
 }  // namespace
 }  // namespace kiln
