@@ -66,6 +66,14 @@ Result<TargetUrl> ParseTargetUrl(std::string_view text) {
     out.port = out.https ? 443 : 80;
   }
   out.target = std::string(u.encoded_path());
+  // RFC 3986 §3.3: after an authority the path is empty or starts with '/'. Boost.URL 1.81 lets
+  // "http://host:80:81/x" through with the path ":81/x", which is no request target.
+  if (!out.target.empty() && out.target[0] != '/') {
+    return Status::InvalidArgument(
+        "has something after the host that is neither a port number "
+        "nor a path starting with '/'",
+        "url");
+  }
   if (out.target.empty()) out.target = "/";
   if (u.has_query()) out.target += "?" + std::string(u.encoded_query());
   return out;

@@ -96,7 +96,10 @@ TEST(TargetTest, ParsesUrls) {
   EXPECT_EQ(v6->target, "/");
   for (const char* bad :
        {"ftp://example.com/", "example.com/hook", "https://user:pw@example.com/", "https:///nohost",
-        "https://example.com/#frag", "http://exa mple.com/", "https://example.com:0/"}) {
+        "https://example.com/#frag", "http://exa mple.com/", "https://example.com:0/",
+        // Found by fuzz/fuzz_webhook_target: Boost.URL took ":81/x" and ";.0.1:8080/hook" for
+        // paths, and the request line would have carried them as its target.
+        "http://example.com:80:81/x", "http://1270...0:1;.0.1:8080/hook"}) {
     auto r = ParseTargetUrl(bad);
     EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument) << bad;
     EXPECT_EQ(r.status().field(), "url") << bad;
