@@ -324,7 +324,21 @@ void CheckMx(Resolver& resolver, const std::string& domain, const std::string& w
 
 std::string FormatFinding(const Finding& f) {
   std::string level = f.level == Level::kOk ? "OK  " : f.level == Level::kWarn ? "WARN" : "FAIL";
-  return level + " " + f.check + ": " + f.message;
+  std::string line = level + " " + f.check + ": ";
+  // Messages quote DNS records, which anyone running the domain's name servers writes: escape
+  // the control characters that could rewrite the operator's terminal or end the line.
+  for (char c : f.message) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      line += "\\x";
+      line += kHex[u >> 4];
+      line += kHex[u & 0xf];
+    } else {
+      line += c;
+    }
+  }
+  return line;
 }
 
 bool HasFailure(const std::vector<Finding>& findings) {

@@ -35,6 +35,8 @@ struct Finding {
 };
 
 // "OK   SPF: ...", "WARN DMARC: ...", "FAIL MX: ..." (the level padded to four characters).
+// Control characters of the message (records quoted from DNS may hold any byte) are written as
+// "\xHH", so the line is safe to print to a terminal.
 std::string FormatFinding(const Finding& f);
 
 // A DKIM key Kiln signs with for the sender's domain.

@@ -317,6 +317,16 @@ TEST_P(DoctorTest, RouteAppliedToTheSmtpSettings) {
 INSTANTIATE_TEST_SUITE_P(Db, DoctorTest, ::testing::ValuesIn(kiln::testing::DbBackends()),
                          kiln::testing::DbBackendName());
 
+// Found by fuzz/fuzz_dns_doctor: a DMARC record holding "\x1b[2J" reached the operator's terminal
+// as an escape sequence through the quoted p= value.
+TEST(FormatFindingTest, EscapesControlCharactersFromDnsRecords) {
+  Finding f{Finding::Level::kWarn, "DMARC",
+            std::string("_dmarc.example.com has p=\x1b[2J\r\n\x7f\0!", 34)};
+  EXPECT_EQ(FormatFinding(f), "WARN DMARC: _dmarc.example.com has p=\\x1b[2J\\x0d\\x0a\\x7f\\x00!");
+  EXPECT_EQ(FormatFinding({Finding::Level::kOk, "MX", "example.com receives mail at mx (10)"}),
+            "OK   MX: example.com receives mail at mx (10)");
+}
+
 TEST(LocalAddressTest, LoopbackIsLocalDocumentationAddressIsNot) {
   EXPECT_TRUE(CheckLocalAddress("127.0.0.1", "source_ip").ok());
   EXPECT_TRUE(CheckLocalAddress("127.0.0.2", "source_ip").ok());

@@ -538,7 +538,9 @@ class Evaluator {
         auto target = target_of(t);
         if (!target.ok()) return Stopped({SpfResult::kPermError, target.status().message()});
         std::string want = Lower(*target);
-        for (const std::string& name : ValidatedNames(d)) {
+        const std::vector<std::string>& names = ValidatedNames(d);
+        if (VoidLimitPassed()) return Stopped(limit_outcome_);
+        for (const std::string& name : names) {
           std::string n = Lower(name);
           if (n == want || (n.size() > want.size() && n.ends_with("." + want))) {
             return {true, {}};
@@ -560,8 +562,18 @@ class Evaluator {
   }
 
   // Names of the client IP whose forward lookup gives the IP back (RFC 7208 §5.5), at most 10
-  // PTR names tried. DNS errors just leave names out.
-  std::vector<std::string> ValidatedNames(const std::string& d) {
+  // PTR names tried. DNS errors just leave names out. Looked up once per evaluation (the IP does
+  // not change), so that a record repeating %{p} or ptr cannot multiply the queries.
+  const std::vector<std::string>& ValidatedNames(const std::string& d) {
+    if (!validated_names_) validated_names_ = LookUpValidatedNames(d);
+    return *validated_names_;
+  }
+
+  // True once a void lookup went past the limit (limit_outcome_ says where). For the callers of
+  // ValidatedNames, which cannot stop the evaluation themselves.
+  bool VoidLimitPassed() const { return out_->void_lookups > kSpfMaxVoidLookups; }
+
+  std::vector<std::string> LookUpValidatedNames(const std::string& d) {
     std::vector<std::string> out;
     auto names = resolver_.Ptr(ip_);
     if (!names.ok()) return out;
@@ -655,6 +667,7 @@ class Evaluator {
       bool upper = std::isupper(static_cast<unsigned char>(letter)) != 0;
       std::string value =
           MacroValue(static_cast<char>(std::tolower(static_cast<unsigned char>(letter))), d);
+      if (VoidLimitPassed()) return Status::InvalidArgument(limit_outcome_.reason);
       size_t j = 1;
       int keep = 0;
       bool has_digits = false;
@@ -721,6 +734,7 @@ class Evaluator {
   ip::address ip_;
   std::string sender_;
   Outcome limit_outcome_;
+  std::optional<std::vector<std::string>> validated_names_;
 };
 
 }  // namespace

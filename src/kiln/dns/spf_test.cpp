@@ -158,5 +158,70 @@ TEST_F(SpfTest, DnsFailureIsTemperror) {
   EXPECT_EQ(e.result, SpfResult::kTempError);
 }
 
+// A fake resolver for what the NSD zone cannot show: how many queries one evaluation makes. The
+// one TXT record is `spf`; every other name does not exist.
+class CountingFakeResolver : public Resolver {
+ public:
+  explicit CountingFakeResolver(std::string spf) : spf_(std::move(spf)) {}
+  Result<Answer<std::string>> Txt(std::string_view name) override {
+    ++queries;
+    Answer<std::string> a;
+    if (name == "fake.kiln.test") {
+      a.records.push_back(spf_);
+    } else {
+      a.nxdomain = true;
+    }
+    return a;
+  }
+  Result<Answer<ip::address>> Address(std::string_view, bool) override {
+    ++queries;
+    return Answer<ip::address>{.records = {}, .nxdomain = true};
+  }
+  Result<Answer<MxRecord>> Mx(std::string_view) override {
+    ++queries;
+    return Answer<MxRecord>{.records = {}, .nxdomain = true};
+  }
+  Result<Answer<std::string>> Ptr(const ip::address&) override {
+    ++queries;
+    ++ptr_queries;
+    return Answer<std::string>{.records = {}, .nxdomain = true};
+  }
+  int queries = 0;
+  int ptr_queries = 0;
+
+ private:
+  std::string spf_;
+};
+
+// Found by fuzz/fuzz_dns_doctor: every %{p} looked the PTR (and up to 10 addresses) up again and
+// did not count toward the void-lookup limit, so one record could ask for thousands of queries.
+TEST(SpfLimitsTest, PtrNamesAreLookedUpOncePerEvaluation) {
+  std::string repeated = "v=spf1 exists:";
+  for (int i = 0; i < 50; ++i) repeated += "%{p}";
+  repeated += ".kiln.test ptr ptr:%{p}.kiln.test -all";
+  CountingFakeResolver resolver(repeated);
+  SpfQuery q;
+  q.ip = ip::make_address("192.0.2.7");
+  q.domain = "fake.kiln.test";
+  q.sender = "ann@fake.kiln.test";
+  auto e = CheckHost(resolver, q);
+  EXPECT_EQ(resolver.ptr_queries, 1);
+  EXPECT_LE(resolver.queries, 4);
+  // The PTR answer and the exists: target are both void; the ptr mechanism's is the same one.
+  EXPECT_EQ(e.void_lookups, 2);
+  EXPECT_EQ(e.result, SpfResult::kFail) << e.reason;
+}
+
+TEST(SpfLimitsTest, VoidPtrLookupPastTheLimitIsPermerror) {
+  CountingFakeResolver resolver("v=spf1 a:x1.kiln.test a:x2.kiln.test exists:%{p}.kiln.test -all");
+  SpfQuery q;
+  q.ip = ip::make_address("192.0.2.7");
+  q.domain = "fake.kiln.test";
+  auto e = CheckHost(resolver, q);
+  EXPECT_EQ(e.result, SpfResult::kPermError) << e.reason;
+  EXPECT_EQ(e.void_lookups, 3);
+  EXPECT_NE(e.reason.find("lookups answered nothing"), std::string::npos) << e.reason;
+}
+
 }  // namespace
 }  // namespace kiln::dns
