@@ -42,6 +42,10 @@ struct Scheduler::SenderState {
   std::map<std::string, std::vector<int64_t>> domain_sends;  // cold sends per domain, last hour
   std::unique_ptr<mail::Transport> transport;
   bool sending = false;  // a cold exchange of this sender is in flight (never two at once)
+  // senders.consecutive_failures may be above 0 (as read with the settings, or a failure counted
+  // since): a success writes it back to 0 only then, so a sender that does not fail costs no
+  // write for it.
+  bool failures_may_be_nonzero = true;
 };
 
 namespace {
@@ -628,6 +632,7 @@ Status Scheduler::RefreshSenders(int64_t now) {
     s.plan = PlanFromRow(r, *s.zone);
     s.warming = s.info.warmup_end_at && *s.info.warmup_end_at > now;
     s.settings_read_at = now;
+    s.failures_may_be_nonzero = r.Int("consecutive_failures") != 0;
     // Which running campaigns it sends for: a tick runs only the campaigns of due senders.
     if (pools[i].empty()) {
       campaigns_of_.erase(id);
@@ -669,6 +674,7 @@ Status Scheduler::OpenTransport(SenderState& s, TickStats& stats) {
 }
 
 Status Scheduler::SenderFailure(SenderState& s, const std::string& reason, TickStats& stats) {
+  s.failures_may_be_nonzero = true;  // also when the write below fails: it may have committed
   return db_.Write([&](store::Tx& tx) -> Status {
     KILN_ASSIGN_OR_RETURN(auto row,
                           tx.QueryRow("engine.sender_failure", {s.info.id, clock_.NowMillis()}));
@@ -864,8 +870,12 @@ Status Scheduler::RunWarmup(TickStats& stats, bool fill) {
     if (result.ok()) {
       ++stats.warmup_sent;
       ++s.warmup_sent;
-      KILN_RETURN_IF_ERROR(db_.Write(
-          [&](store::Tx& tx) { return tx.Exec("engine.sender_success", {s.info.id}).status(); }));
+      // The failure counter goes back to 0, in a write of its own only when it may not be 0.
+      if (s.failures_may_be_nonzero) {
+        KILN_RETURN_IF_ERROR(db_.Write(
+            [&](store::Tx& tx) { return tx.Exec("engine.sender_success", {s.info.id}).status(); }));
+        s.failures_may_be_nonzero = false;
+      }
       Repace(s, now, true);
       continue;
     }
@@ -1038,7 +1048,9 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
         case DeliveryOutcome::kNotClaimed:
           return Status::Ok();
         case DeliveryOutcome::kSent:
-          KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
+          if (sender.failures_may_be_nonzero) {
+            KILN_RETURN_IF_ERROR(tx.Exec("engine.sender_success", {sender.info.id}).status());
+          }
           if (following >= steps.size()) {
             KILN_RETURN_IF_ERROR(tx.Exec("engine.lead_advance",
                                          {c.cc_id, campaign_id, static_cast<int64_t>(following),
@@ -1082,6 +1094,7 @@ Status Scheduler::RunCampaign(const store::Row& campaign, TickStats& stats) {
       case DeliveryOutcome::kSent:
         ++stats.sent;
         ++sender.cold_sent;
+        sender.failures_may_be_nonzero = false;  // reset in the transaction just committed
         if (options_.domain_hourly_cap > 0) sender.domain_sends[c.rcpt_domain].push_back(now);
         Repace(sender, now, true);
         break;

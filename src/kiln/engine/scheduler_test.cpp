@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -115,6 +116,10 @@ WHERE campaign_id = $1 AND status = 'pending' AND next_at = $2 AND current_step 
 -- name: sched_test.lead_messages
 SELECT m.step_id, m.sender_id, m.status, m.sent_at FROM messages m
 WHERE m.campaign_id = $1 AND m.contact_id = $2 ORDER BY m.sent_at, m.id;
+-- name: sched_test.set_failures
+UPDATE senders SET consecutive_failures = $2 WHERE id = $1;
+-- name: sched_test.failures
+SELECT consecutive_failures AS n, status, status_reason FROM senders WHERE id = $1;
 -- name: sched_test.sender_only
 INSERT INTO senders (workspace_id, email, from_name, smtp_host, smtp_port, smtp_security,
                      daily_quota, status, created_at, updated_at)
@@ -1343,6 +1348,96 @@ TEST_P(SchedulerTest, FollowUpWaitsForItsSenderWhileItIsMidExchange) {
   }
   for (const auto& [sender, n] : x.max_active) EXPECT_LE(n, 1) << "sender " << sender;
   EXPECT_EQ(Row("sched_test.sent_count", {campaign_})->Int("n"), 4);
+}
+
+// senders.consecutive_failures: a warm-up success sets it back to 0 whether the failures were
+// counted by this worker or found in the row when the sender was taken (a previous worker's);
+// a success after failures resets it; more than 10 failures in a row, across refreshes, still
+// pause the sender. (Successes skip the write when the counter is known to be 0.)
+TEST_P(SchedulerTest, WarmupSuccessResetsTheFailureCounterAndFailuresStillPause) {
+  ws_ = Row("sched_test.workspace", {kStart})->Int("id");
+  const int64_t id =
+      Row("sched_test.sender_only", {ws_, "warm@kiln-a.test", 50, kStart})->Int("id");
+  ASSERT_TRUE(
+      Exec("sched_test.sender_warmup", {id, kStart + 30 * kDay, kStart, 40, 0, 40, "UTC"}).ok());
+  ASSERT_TRUE(Exec("sched_test.set_failures", {id, 10}).ok());  // left by a previous worker
+  refusals_.answer = Failure(mail::SendResult::Class::kTransient, 421, "4.3.2",
+                             mail::SmtpFailure::kNetwork, "421 4.3.2 try later");
+  // The next `refuse` sends are refused (an outage as long as that).
+  int refuse = 0;
+  on_send_ = [&](const SentMail&) {
+    refusals_.outage_from_ms = 0;
+    refusals_.outage_until_ms = refuse > 0 ? std::numeric_limits<int64_t>::max() : 0;
+    if (refuse > 0) --refuse;
+  };
+  FakeWarmupSource warmup;
+  auto scheduler = MakeScheduler({}, [&](SchedulerOptions& o) {
+    o.warmup = &warmup;
+    o.pacing = {.min_gap_ms = kMinute, .jitter_percent = 0};
+  });
+  auto failures = [&] { return Row("sched_test.failures", {id})->Int("n"); };
+  ASSERT_TRUE(scheduler->RunOnce().ok());
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_FALSE(log_[0].refused);
+  EXPECT_EQ(failures(), 0) << "the success did not reset the counter it found in the row";
+
+  // Three refusals in a row (one a minute), then a success.
+  refuse = 3;
+  int64_t most = 0;
+  while (log_.size() < 5) {
+    ASSERT_TRUE(scheduler->RunOnce().ok());
+    most = std::max(most, failures());
+    clock_.Advance(Millis(kMinute));
+    ASSERT_LT(clock_.NowMillis(), kStart + 2 * kDay);
+  }
+  EXPECT_EQ(most, 3);
+  EXPECT_FALSE(log_.back().refused);
+  EXPECT_EQ(failures(), 0) << "the success after failures did not reset the counter";
+  EXPECT_EQ(Row("sched_test.failures", {id})->Text("status"), "active");
+
+  // A long outage: refused once a minute across many refreshes, paused at the 11th in a row.
+  refuse = 1000;
+  const size_t before = log_.size();
+  RunUntil(*scheduler, clock_.NowMillis() + 60 * kMinute, kMinute);
+  auto row = Row("sched_test.failures", {id});
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->Text("status"), "paused");
+  EXPECT_NE(row->Text("status_reason").find("11 consecutive failures"), std::string::npos)
+      << row->Text("status_reason");
+  EXPECT_EQ(log_.size() - before, 11u);
+}
+
+// The same for cold mail: a success resets a counter found in the row, so two later failures do
+// not pause a sender that had ten before its success.
+TEST_P(SchedulerTest, ColdSuccessResetsTheFailureCounterFoundInTheRow) {
+  MakeCampaign({0}, /*senders=*/1, /*quota=*/100);
+  ASSERT_TRUE(Exec("sched_test.campaign_all_day", {campaign_}).ok());
+  const int64_t id = sender_ids_[0];
+  ASSERT_TRUE(Exec("sched_test.set_failures", {id, 10}).ok());
+  AddLead("ok@example.test", "O", "");
+  auto scheduler = MakeScheduler(
+      {}, [](SchedulerOptions& o) { o.pacing = {.min_gap_ms = kMinute, .jitter_percent = 0}; });
+  RunUntil(*scheduler, kStart + 5 * kMinute, kMinute);
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_EQ(Row("sched_test.failures", {id})->Int("n"), 0);
+  for (const char* e : {"no1@example.test", "no2@example.test"}) {
+    AddLead(e, "N", "");
+    per_rcpt_[e] = Failure(mail::SendResult::Class::kTransient, 451, "4.3.0",
+                           mail::SmtpFailure::kRecipients, "451 4.3.0 try again later");
+  }
+  while (log_.size() < 3) {
+    ASSERT_TRUE(scheduler->RunOnce().ok());
+    clock_.Advance(Millis(kMinute));
+    ASSERT_LT(clock_.NowMillis(), kStart + kDay);
+  }
+  auto row = Row("sched_test.failures", {id});
+  EXPECT_EQ(row->Int("n"), 2);
+  EXPECT_EQ(row->Text("status"), "active") << row->Text("status_reason");
+  // The next success resets it again.
+  AddLead("ok2@example.test", "O", "");
+  std::erase_if(per_rcpt_, [](const auto&) { return true; });
+  RunUntil(*scheduler, clock_.NowMillis() + 2 * 60 * kMinute, kMinute);
+  EXPECT_EQ(Row("sched_test.failures", {id})->Int("n"), 0);
 }
 
 // A stop request (SIGTERM in `kiln worker`) in the middle of a tick with many due leads: the tick
