@@ -1,6 +1,7 @@
 // Fuzzes kiln::mail::ParseIncoming and Classify (every classifier) on arbitrary bytes.
 // Invariants: never crashes or throws; a parse succeeds for any non-empty input within the size
-// limit; every decoded string is valid UTF-8 bounded by the part text limit; a bounce always
+// limit; every decoded string is valid UTF-8 without NUL (what PostgreSQL text columns take),
+// part texts bounded by the part text limit; a bounce always
 // names at least one recipient; the kind agrees with the detail fields.
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "fuzz_check.h"
+#include "kiln/base/utf8.h"
 #include "kiln/mail/classify.h"
 #include "kiln/mail/incoming.h"
 
@@ -27,6 +29,10 @@ class FuzzLookup : public kiln::mail::OurMessageLookup {
   }
 };
 
+bool StoreableText(std::string_view s) {
+  return kiln::IsValidUtf8(s) && s.find('\0') == std::string_view::npos;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -39,7 +45,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FUZZ_CHECK(parsed.ok());
-  for (const auto& part : parsed->parts) FUZZ_CHECK(part.text.size() <= limits.max_part_text_bytes);
+  for (const auto& part : parsed->parts) {
+    FUZZ_CHECK(part.text.size() <= limits.max_part_text_bytes);
+    FUZZ_CHECK(StoreableText(part.text));
+  }
+  // What the inbox watcher stores: valid UTF-8 without NUL (PostgreSQL text refuses NUL).
+  const kiln::mail::IncomingMessage& m = *parsed;
+  for (const std::string* s : {&m.subject, &m.text_body, &m.message_id, &m.in_reply_to,
+                               &m.return_path, &m.from.email, &m.from.name}) {
+    FUZZ_CHECK(StoreableText(*s));
+  }
+  for (const auto& id : m.references) FUZZ_CHECK(StoreableText(id));
+  for (const auto& [name, value] : m.headers) FUZZ_CHECK(StoreableText(value));
   FuzzLookup lookup;
   kiln::mail::Classification c = kiln::mail::Classify(*parsed, lookup);
   if (c.kind == kiln::mail::IncomingKind::kBounce) {

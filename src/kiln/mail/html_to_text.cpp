@@ -462,7 +462,11 @@ class Converter {
         }
       }
       if (tag.kind == TagKind::kA && EqualsIgnoreCase(name, "href")) {
-        tag.href = Trim(DecodeEntities(value));
+        // As browsers read a URL (WHATWG URL: tabs and newlines are removed), so that a CR or LF
+        // inside the attribute cannot break the "(url)" of the text across lines.
+        std::string href = DecodeEntities(value);
+        std::erase_if(href, [](char c) { return c == '\t' || c == '\n' || c == '\r'; });
+        tag.href = Trim(std::move(href));
       } else if (tag.kind == TagKind::kImg && EqualsIgnoreCase(name, "alt")) {
         tag.alt = DecodeEntities(value);
       }

@@ -121,6 +121,14 @@ TEST(HtmlToTextTest, MalformedMarkupIsReadLeniently) {
   EXPECT_EQ(HtmlToText(std::string_view(kNearNames, sizeof kNearNames - 1)), "abcd\n");
 }
 
+// Found by fuzz/fuzz_text: a CR in an href reached the text, where it breaks the line (and the
+// link) in the text/plain part. Browsers drop tabs and newlines from URLs; so does the text.
+TEST(HtmlToTextTest, TabsAndNewlinesInsideHrefAreDropped) {
+  EXPECT_EQ(HtmlToText("<a href=\"https://x.test/a\r\nb\tc&#13;d\">go</a>"),
+            "go (https://x.test/abcd)\n");
+  EXPECT_EQ(HtmlToText("<a href=\"java\nscript:alert(1)\">go</a>"), "go\n");
+}
+
 TEST(HtmlToTextTest, LargeInputIsLinear) {
   std::ostringstream html;
   for (int i = 0; i < 20000; ++i)

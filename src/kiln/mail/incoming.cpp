@@ -20,7 +20,8 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Replaces every invalid UTF-8 sequence with U+FFFD; valid input is returned unchanged.
+// Replaces every invalid UTF-8 sequence, and every NUL (PostgreSQL refuses it in text), with
+// U+FFFD; other valid input is returned unchanged.
 std::string SanitizeUtf8(std::string_view in) {
   std::string out;
   out.reserve(in.size());
@@ -29,7 +30,11 @@ std::string SanitizeUtf8(std::string_view in) {
     const auto c = static_cast<unsigned char>(in[i]);
     size_t len = 0;
     uint32_t cp = 0;
-    if (c < 0x80) {
+    if (c == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    } else if (c < 0x80) {
       out.push_back(static_cast<char>(c));
       ++i;
       continue;

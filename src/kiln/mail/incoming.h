@@ -85,7 +85,8 @@ struct ParseLimits {
 
 // Parses `raw` (an RFC 5322 message as fetched, CRLF or LF line ends).
 // Success: the parsed message (never fails on malformed syntax: missing or garbled fields are left
-// empty, invalid charsets fall back to replacing bad bytes). Failure: TooLarge when `raw` exceeds
+// empty, invalid charsets fall back to replacing bad bytes; every decoded string is valid UTF-8
+// without NUL, which becomes U+FFFD like any bad byte). Failure: TooLarge when `raw` exceeds
 // limits.max_bytes; InvalidArgument when `raw` is empty. Never throws.
 Result<IncomingMessage> ParseIncoming(std::string_view raw, const ParseLimits& limits = {});
 

@@ -162,6 +162,38 @@ TEST(ParseIncomingTest, GarbageNeverThrowsAndInvalidUtf8IsReplaced) {
   EXPECT_EQ(r->subject, "\xEF\xBF\xBD( bad");
 }
 
+// Found by fuzz/fuzz_text and fuzz/fuzz_classify: a NUL byte (raw, or written as "=00") reached
+// the decoded subject and bodies, and PostgreSQL refuses NUL in text columns, so the inbox
+// watcher could not record such a message.
+TEST(ParseIncomingTest, NulBytesBecomeReplacementCharacters) {
+  using namespace std::string_literals;  // "..."s keeps the NUL bytes
+  const std::string raw =
+      "From: a@example.com\r\n"
+      "To: b@example.com\r\n"
+      "Subject: =?utf-8?q?a=00b?= c\0d\r\n"
+      "MIME-Version: 1.0\r\n"
+      "Content-Type: multipart/alternative; boundary=x\r\n"
+      "\r\n"
+      "--x\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Transfer-Encoding: quoted-printable\r\n"
+      "\r\n"
+      "one=00two\r\n"
+      "--x\r\n"
+      "Content-Type: text/html; charset=utf-8\r\n"
+      "\r\n"
+      "<p>three\0four</p>\r\n"
+      "--x--\r\n"s;
+  IncomingMessage m = MustParse(raw);
+  EXPECT_EQ(m.subject.find('\0'), std::string::npos);
+  EXPECT_NE(m.subject.find("a\xEF\xBF\xBD"), std::string::npos) << m.subject;
+  ASSERT_EQ(m.parts.size(), 2u);
+  EXPECT_EQ(m.parts[0].text, "one\xEF\xBF\xBDtwo");
+  EXPECT_NE(m.parts[1].text.find("three\xEF\xBF\xBD"), std::string::npos) << m.parts[1].text;
+  EXPECT_EQ(m.text_body.find('\0'), std::string::npos);
+  for (const auto& [name, value] : m.headers) EXPECT_EQ(value.find('\0'), std::string::npos);
+}
+
 TEST(MessageIdTest, ListsAndNormalisation) {
   EXPECT_EQ(NormalizeMessageId("  <a@b>  "), "a@b");
   EXPECT_EQ(ParseMessageIdList("<a@b> <c@d>\t<e@f>"),
