@@ -99,10 +99,32 @@ struct LoadedKey {
 Result<LoadedKey> LoadPrivateKey(std::string_view pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return Status::Internal("BIO_new_mem_buf: " + OpenSslError());
-  PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  // Without a callback OpenSSL asks for the passphrase of an encrypted key on the controlling
+  // terminal, which would block the request (and read whatever the operator types there).
+  bool encrypted = false;
+  pem_password_cb* no_passphrase = [](char*, int, int, void* flag) -> int {
+    *static_cast<bool*>(flag) = true;
+    return -1;
+  };
+  PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, &encrypted));
+  if (!pkey && encrypted) {
+    ERR_clear_error();
+    return Status::InvalidArgument(
+        "private_key_pem is encrypted with a passphrase; give the key without one "
+        "(openssl pkey -in key.pem -out plain.pem)",
+        "private_key_pem");
+  }
   if (!pkey) {
     return Status::InvalidArgument(
         "private_key_pem is not a PEM private key (" + OpenSslError() + ")", "private_key_pem");
+  }
+  // PEM parsing does not check that the parts of a key belong together; a key whose parts do not
+  // (a damaged CRT value) would be accepted here and then fail every signature.
+  PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
+  if (!check) return Status::Internal("EVP_PKEY_CTX_new_from_pkey: " + OpenSslError());
+  if (EVP_PKEY_pairwise_check(check.get()) != 1) {
+    return Status::InvalidArgument(
+        "private_key_pem is not a consistent key pair (" + OpenSslError() + ")", "private_key_pem");
   }
   if (EVP_PKEY_is_a(pkey.get(), "ED25519"))
     return LoadedKey{std::move(pkey), DkimKeyType::kEd25519};

@@ -39,7 +39,8 @@ class DkimSigner {
 
   // Loads `private_key_pem` (PKCS#8 or traditional PEM; RSA >= 1024 bits or Ed25519) to sign as
   // d=`domain`, s=`selector`. Failure: InvalidArgument naming "private_key_pem", "domain" or
-  // "selector" (unparsable key, unsupported key type, RSA under 1024 bits, bad domain/selector).
+  // "selector" (unparsable, encrypted or inconsistent key, unsupported key type, RSA under 1024
+  // bits, bad domain/selector). An encrypted key is refused, never prompted for.
   static Result<DkimSigner> Create(std::string_view private_key_pem, std::string_view domain,
                                    std::string_view selector);
 
@@ -78,7 +79,8 @@ std::string DkimCanonicalizeBodyRelaxed(std::string_view body);
 // Generates a new key. Success: the pair; failure: Internal when OpenSSL fails.
 Result<DkimKeyPair> GenerateDkimKey(DkimKeyType type);
 
-// Loads a private key PEM and derives its public half. Failure: InvalidArgument("private_key_pem").
+// Loads a private key PEM and derives its public half. Failure: InvalidArgument("private_key_pem")
+// for a key Create() refuses.
 Result<DkimKeyPair> DkimKeyPairFromPem(std::string_view private_key_pem);
 
 // "selector._domainkey.domain"

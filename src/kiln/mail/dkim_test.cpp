@@ -314,6 +314,59 @@ TEST_F(DkimTest, KeysFromOpensslCommandLine) {
   EXPECT_NE(s.status().message().find("512-bit"), std::string::npos);
 }
 
+// An encrypted key made OpenSSL ask for its passphrase on the terminal of `kiln serve`, blocking
+// the request; it is refused with what to do instead.
+TEST_F(DkimTest, EncryptedKeyIsRefusedWithoutAskingForAPassphrase) {
+  int code = 0;
+  const std::string encrypted = RunCommand(
+      "openssl genpkey -algorithm ed25519 -aes-128-cbc -pass pass:secret 2>/dev/null", &code);
+  ASSERT_EQ(code, 0);
+  ASSERT_NE(encrypted.find("BEGIN ENCRYPTED PRIVATE KEY"), std::string::npos);
+  Result<DkimKeyPair> pair = DkimKeyPairFromPem(encrypted);
+  ASSERT_FALSE(pair.ok());
+  EXPECT_EQ(pair.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(pair.status().field(), "private_key_pem");
+  EXPECT_NE(pair.status().message().find("encrypted with a passphrase"), std::string::npos)
+      << pair.status().message();
+  const std::string traditional = RunCommand(
+      "openssl genrsa -traditional -aes128 -passout pass:secret 1024 2>/dev/null", &code);
+  ASSERT_EQ(code, 0);
+  ASSERT_NE(traditional.find("ENCRYPTED"), std::string::npos);
+  Result<DkimSigner> s = DkimSigner::Create(traditional, "sender.example", "k1");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("encrypted with a passphrase"), std::string::npos)
+      << s.status().message();
+}
+
+// Found by fuzz/fuzz_dkim_key: a 1024-bit RSA key whose iqmp is not the inverse of q parsed, was
+// stored, and then failed every signature at send time.
+TEST_F(DkimTest, InconsistentKeyIsRefusedWhenLoaded) {
+  const std::string damaged =
+      "-----BEGIN PRIVATE KEY-----\n"
+      "MIICeAIBADANBgkqhkiG9w0BAQEFAASCAmIwggJeAgEAAoGBAN7bKf1Y9mf9Au1m\n"
+      "dF2pfrbiUfTByOPDUhzyO9FdXg1kfHgiJ7XpAg0BTVrB86hy0PO9S0qljSFy0/vm\n"
+      "E9i1QvI3y2RHGYP/OJzNF8ozujCNq3nyTBffCIrzT0Qr0gze8la3DUejvpFcfp4y\n"
+      "hOhiOye0zjenHquXDUnz/NL72CPJAgMBAAECgYEAzeGJRC1ozp7Wkn2BaXoJv2kM\n"
+      "L+LK9WfftzAuBPiNyC+aMd3T8+GEbIFUdlESCf+wfEzXfum8nTcZEfD3StACPEvt\n"
+      "Vh8KJ4z03PGBydT+CTVSbIxaJeibhXjj+cRNuzSeLOIHS1lYQe3K5KNVeMz3fZYe\n"
+      "r5Zrh5yX0CVp3RIWpAECQQDvWe3S2fGghxuVyLQ+nqRrmF5whyQby2Bb4jN/3riL\n"
+      "YKdNRStH56NmDJlV5rOQQlgJed1nQmymMrDHs0l1uMCBAkEA7luCZs0ho8keuK2L\n"
+      "La2VCmB1tIFpwNb15a5HbkIR9DdKldOjv8jcaB928Yn5Oaoe9qV26Hyw99Dog+0l\n"
+      "zgm/SQJAFZZ/28+qencVJtpWX3uBiu7QPcgCmrsqMr9hM7xL2s5Z6J8/exnKZA7o\n"
+      "2ZWYRn+lXx1tub2E/Sx/Q1PJYWPLgQJBANJBImwwMqZZeKILY6PtZHT81ZdeOL0E\n"
+      "YXAzJYta+J9mToKPZ/h65AFtD+zMem2lZR7IonU92JUhUJlfDWQMMRECQQE/C+ii\n"
+      "xwhIYE8qgKY1cONv7AOijEQ9f/RUXqatLqNuHzroLKA9Edgyluor4F9D8CbHMtrF\n"
+      "D8gEK8WnC4q2wfdV\n"
+      "-----END PRIVATE KEY-----\n";
+  Result<DkimKeyPair> pair = DkimKeyPairFromPem(damaged);
+  ASSERT_FALSE(pair.ok());
+  EXPECT_EQ(pair.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(pair.status().field(), "private_key_pem");
+  EXPECT_NE(pair.status().message().find("not a consistent key pair"), std::string::npos)
+      << pair.status().message();
+  EXPECT_FALSE(DkimSigner::Create(damaged, "sender.example", "k1").ok());
+}
+
 TEST_F(DkimTest, DnsRecordAndKeygenReport) {
   EXPECT_EQ(DkimDnsName("sender.example", "k1"), "k1._domainkey.sender.example");
   const std::string value = DkimDnsRecordValue(*rsa_);
