@@ -27,11 +27,15 @@ int64_t NextSendTime(const PacingRule& rule, const PacingState& s, Rng& rng) {
   }
   const int64_t last = *s.last_send_ms;
   const int64_t left = s.horizon_ms > last ? s.horizon_ms - last : 0;
-  const int64_t even = left / s.remaining;
+  // The remaining sends and the tail after the last one share what is left evenly: the day ends
+  // at the horizon (its first instant belongs to the next day), so the last send comes one even
+  // gap before it, not at it.
+  const int64_t even = left / (s.remaining + 1);
   const int64_t spread = even / 100 * jitter + even % 100 * jitter / 100;
   const int64_t lo = std::max(min_gap, even - spread);
-  // Longest gap that still leaves room for the other sends at the minimum gap.
-  const int64_t room = left - (s.remaining - 1) * min_gap;
+  // Longest gap that still leaves room for the other sends at the minimum gap, all before the
+  // horizon.
+  const int64_t room = left - s.remaining * std::max<int64_t>(min_gap, 1);
   const int64_t hi = std::max(lo, std::min(even + spread, room));
   return std::max(s.now_ms, last + rng.UniformInRange(lo, hi));
 }

@@ -31,12 +31,15 @@ struct PacingState {
 
 // When the sender's next send should go (kNoEndMillis when remaining <= 0).
 //
-// With a previous send: the even spacing of what is left is even = (horizon - last) / remaining;
-// the gap is drawn uniformly from [even * (1 - jitter), even * (1 + jitter)], but never below
-// min_gap and never so long that the other remaining - 1 sends would no longer fit before the
-// horizon at min_gap apart; the result is max(now, last + gap). So the sends spread evenly over
-// the time left (no drift towards either end), no two are ever closer than min_gap, and the quota
-// is reached by the horizon whenever remaining * min_gap fits before it. Without a previous send
+// With a previous send: the even spacing of what is left is even = (horizon - last) /
+// (remaining + 1) (the remaining sends and the tail after the last one: the horizon itself belongs
+// to the next day); the gap is drawn uniformly from [even * (1 - jitter), even * (1 + jitter)],
+// but never below min_gap and never so long that the other remaining - 1 sends would no longer
+// fit before the horizon at min_gap apart; the result is max(now, last + gap). So the sends spread
+// evenly over the time left (no drift towards either end), no two are ever closer than min_gap,
+// and the quota is reached before the horizon whenever remaining * min_gap fits before it (with
+// no jitter, a quota of Q over a day is Q sends that day, not Q - 1 and one at the next day's
+// first instant). Without a previous send
 // (first send of the day): now plus a random delay in [0, even * jitter], so that many senders do
 // not all start at the window's opening.
 int64_t NextSendTime(const PacingRule& rule, const PacingState& state, Rng& rng);

@@ -24,8 +24,9 @@ TEST(PacingTest, Validation) {
 TEST(PacingTest, GapsWithoutJitterAreEven) {
   Rng rng(1);
   PacingRule rule{kMinute, 0};
-  // 8 hours left after the last send, 16 sends left: exactly 30 minutes.
-  PacingState s{0, int64_t{0}, 8 * kHour, 16};
+  // 8 hours left after the last send, 15 sends left (and the tail after the last): exactly 30
+  // minutes.
+  PacingState s{0, int64_t{0}, 8 * kHour, 15};
   EXPECT_EQ(NextSendTime(rule, s, rng), 30 * kMinute);
   // Running late: never before now.
   s.now_ms = 45 * kMinute;
@@ -42,7 +43,7 @@ TEST(PacingTest, GapsWithoutJitterAreEven) {
 
 TEST(PacingTest, SeededAndBounded) {
   PacingRule rule{2 * kMinute, 50};
-  PacingState s{0, int64_t{0}, 8 * kHour, 16};
+  PacingState s{0, int64_t{0}, 8 * kHour, 15};
   Rng a(7), b(7), c(8);
   std::vector<int64_t> xs, ys, zs;
   for (int i = 0; i < 50; ++i) {
@@ -80,7 +81,7 @@ TEST(PacingTest, SpreadsTheQuotaOverTheWindowProperty) {
       if (!sends.empty()) {
         ASSERT_GE(t - sends.back(), rule.min_gap_ms);
       }
-      ASSERT_LE(t, horizon) << "trial " << trial;
+      ASSERT_LT(t, horizon) << "trial " << trial << ": the horizon is the next day's";
       sends.push_back(t);
       s.now_ms = t;  // the engine sends on time
       s.last_send_ms = t;
