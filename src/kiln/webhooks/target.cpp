@@ -44,6 +44,13 @@ Result<TargetUrl> ParseTargetUrl(std::string_view text) {
       out.host = u.host_ipv4_address().to_string();
       break;
     case boost::urls::host_type::name: {
+      // Decoded, "1%2e7.0.0.0" would be a name Boost.URL 1.81 itself reads back as the address
+      // 1.7.0.0 plus a path; no real host name needs percent-encoding.
+      if (u.encoded_host().find('%') != std::string_view::npos) {
+        return Status::InvalidArgument(
+            "has a percent-encoded host name; write it with plain letters, digits, '-' and '.'",
+            "url");
+      }
       out.host = std::string(u.host());
       for (char& c : out.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       for (char c : out.host) {
