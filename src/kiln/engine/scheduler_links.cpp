@@ -36,6 +36,27 @@ std::string DecodeAmp(std::string_view v) {
   return out;
 }
 
+// A link as a browser follows it (the WHATWG URL parser): tabs and line breaks dropped, spaces
+// and other control bytes percent-encoded. A link typed with a space in it is then tracked like
+// any other, instead of a token that cannot be signed failing the whole message.
+std::string AsBrowserFollows(std::string_view url) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(url.size());
+  for (const char ch : url) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\t' || c == '\n' || c == '\r') continue;
+    if (c <= 0x20 || c == 0x7f) {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
 std::string TrimSlash(std::string_view s) {
   while (!s.empty() && s.back() == '/') s.remove_suffix(1);
   return std::string(s);
@@ -77,7 +98,10 @@ Result<std::string> AddTracking(std::string_view html, const LinkTracking& t) {
     std::string url = DecodeAmp(raw);
     while (!url.empty() && std::isspace(static_cast<unsigned char>(url.front()))) url.erase(0, 1);
     while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.pop_back();
-    const bool web = StartsWithNoCase(url, "http://") || StartsWithNoCase(url, "https://");
+    url = AsBrowserFollows(url);
+    // Something after the scheme: a bare "http://" is left as it is (it cannot be a click target).
+    const bool web = (StartsWithNoCase(url, "http://") && url.size() > 7) ||
+                     (StartsWithNoCase(url, "https://") && url.size() > 8);
     const bool unsubscribe = url == t.unsubscribe_url || url.rfind(unsub_prefix, 0) == 0;
     if (web && !unsubscribe && url.size() <= api::kMaxTrackedUrlLength) {
       KILN_ASSIGN_OR_RETURN(std::string click, api::ClickUrl(t.base_url, t.key, t.workspace_id,

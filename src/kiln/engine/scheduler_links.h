@@ -27,9 +27,11 @@ struct LinkTracking {
 };
 
 // Returns `html` with tracking added. Links are the values of href attributes (quoted with " or
-// '); a value is rewritten when, after decoding &amp;, it is an absolute http or https URL of at
-// most api::kMaxTrackedUrlLength bytes and not the unsubscribe URL (nor any URL on the base
-// URL's own /u/ path); links are numbered from 0 in the order they appear. The pixel goes just
+// '); a value is rewritten when, after decoding &amp;, trimming and reading it as a browser does
+// (tabs and line breaks dropped, spaces and other control bytes percent-encoded: the click
+// redirects to that), it is an absolute http or https URL of at most api::kMaxTrackedUrlLength
+// bytes and not the unsubscribe URL (nor any URL on the base URL's own /u/ path); links are
+// numbered from 0 in the order they appear. The pixel goes just
 // before </body> when there is one, else at the end. Failure: InvalidArgument when a token
 // cannot be signed (a bad key or id).
 Result<std::string> AddTracking(std::string_view html, const LinkTracking& t);

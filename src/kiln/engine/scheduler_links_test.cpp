@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+#include <vector>
+
 #include "kiln/api/tracking_tokens.h"
 
 namespace kiln::engine {
@@ -43,6 +47,44 @@ TEST(TrackingBaseUrl, LinksOfACustomDomainVerifyWithTheSameKey) {
   EXPECT_EQ(click->message_id, 42);
   EXPECT_NE(html->find("<img src=\"https://track.acme.example/o/"), std::string::npos) << *html;
   EXPECT_EQ(html->find("kiln.example.com"), std::string::npos) << *html;
+}
+
+// Links typed with a space or a line break in them (it happens in hand-written HTML) are tracked
+// and redirect where a browser would have gone: the space percent-encoded, the line break
+// dropped. Before, such a link could not be signed and the whole message failed.
+TEST(AddTracking, LinksWithSpacesOrLineBreaksAreTrackedAsABrowserReadsThem) {
+  const std::string key(32, 'k');
+  const std::string base = "https://kiln.example.com";
+  auto html = AddTracking(
+      "<a href=\"https://acme.example/our pricing?q=a b\">P</a>"
+      "<a href='https://acme.example/de\nmo'>D</a>"
+      "<a href=\" https://acme.example/x\t\">X</a>",
+      {.opens = false,
+       .clicks = true,
+       .base_url = base,
+       .key = key,
+       .workspace_id = 7,
+       .message_id = 42,
+       .unsubscribe_url = base + "/u/x"});
+  ASSERT_TRUE(html.ok()) << html.status().ToString();
+  std::vector<std::string> targets;
+  const std::string click_prefix = base + "/c/";
+  for (size_t at = html->find(click_prefix); at != std::string::npos;
+       at = html->find(click_prefix, at + 1)) {
+    const size_t start = at + click_prefix.size();
+    size_t end = start;
+    while (end < html->size() && (std::isalnum(static_cast<unsigned char>((*html)[end])) ||
+                                  (*html)[end] == '-' || (*html)[end] == '_')) {
+      ++end;
+    }
+    auto click = api::VerifyToken(key, html->substr(start, end - start));
+    ASSERT_TRUE(click.ok()) << click.status().ToString();
+    EXPECT_EQ(click->link_index, static_cast<int64_t>(targets.size()));
+    targets.push_back(click->url);
+  }
+  EXPECT_EQ(targets,
+            (std::vector<std::string>{"https://acme.example/our%20pricing?q=a%20b",
+                                      "https://acme.example/demo", "https://acme.example/x"}));
 }
 
 }  // namespace
