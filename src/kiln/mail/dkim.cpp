@@ -118,6 +118,25 @@ Result<LoadedKey> LoadPrivateKey(std::string_view pem) {
     return Status::InvalidArgument(
         "private_key_pem is not a PEM private key (" + OpenSslError() + ")", "private_key_pem");
   }
+  // The size first: the pair check below costs a private-key operation, which grows with the cube
+  // of the key's size.
+  if (EVP_PKEY_is_a(pkey.get(), "RSA")) {
+    const int bits = EVP_PKEY_get_bits(pkey.get());
+    if (bits < 1024) {
+      return Status::InvalidArgument(
+          "private_key_pem is a " + std::to_string(bits) +
+              "-bit RSA key; DKIM needs at least 1024 (RFC 8301), use 2048",
+          "private_key_pem");
+    }
+    // Verifiers need not check signatures of larger keys (RFC 8301 §3.2), and each signature
+    // costs the sender a private-key operation with it.
+    if (bits > 4096) {
+      return Status::InvalidArgument("private_key_pem is a " + std::to_string(bits) +
+                                         "-bit RSA key; DKIM verifiers need not accept keys "
+                                         "over 4096 bits (RFC 8301), use 2048",
+                                     "private_key_pem");
+    }
+  }
   // PEM parsing does not check that the parts of a key belong together; a key whose parts do not
   // (a damaged CRT value) would be accepted here and then fail every signature.
   PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
@@ -128,16 +147,7 @@ Result<LoadedKey> LoadPrivateKey(std::string_view pem) {
   }
   if (EVP_PKEY_is_a(pkey.get(), "ED25519"))
     return LoadedKey{std::move(pkey), DkimKeyType::kEd25519};
-  if (EVP_PKEY_is_a(pkey.get(), "RSA")) {
-    const int bits = EVP_PKEY_get_bits(pkey.get());
-    if (bits < 1024) {
-      return Status::InvalidArgument(
-          "private_key_pem is a " + std::to_string(bits) +
-              "-bit RSA key; DKIM needs at least 1024 (RFC 8301), use 2048",
-          "private_key_pem");
-    }
-    return LoadedKey{std::move(pkey), DkimKeyType::kRsa2048};
-  }
+  if (EVP_PKEY_is_a(pkey.get(), "RSA")) return LoadedKey{std::move(pkey), DkimKeyType::kRsa2048};
   return Status::InvalidArgument("private_key_pem is neither an RSA nor an Ed25519 key",
                                  "private_key_pem");
 }

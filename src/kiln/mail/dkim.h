@@ -37,10 +37,10 @@ class DkimSigner {
   // List-Unsubscribe + List-Unsubscribe-Post must be covered for one-click unsubscribe).
   static const std::vector<std::string>& DefaultSignedHeaders();
 
-  // Loads `private_key_pem` (PKCS#8 or traditional PEM; RSA >= 1024 bits or Ed25519) to sign as
-  // d=`domain`, s=`selector`. Failure: InvalidArgument naming "private_key_pem", "domain" or
+  // Loads `private_key_pem` (PKCS#8 or traditional PEM; RSA of 1024-4096 bits or Ed25519) to sign
+  // as d=`domain`, s=`selector`. Failure: InvalidArgument naming "private_key_pem", "domain" or
   // "selector" (unparsable, encrypted or inconsistent key, unsupported key type, RSA under 1024
-  // bits, bad domain/selector). An encrypted key is refused, never prompted for.
+  // or over 4096 bits, bad domain/selector). An encrypted key is refused, never prompted for.
   static Result<DkimSigner> Create(std::string_view private_key_pem, std::string_view domain,
                                    std::string_view selector);
 

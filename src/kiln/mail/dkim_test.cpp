@@ -338,6 +338,22 @@ TEST_F(DkimTest, EncryptedKeyIsRefusedWithoutAskingForAPassphrase) {
       << s.status().message();
 }
 
+// RSA keys over 4096 bits are refused (RFC 8301: verifiers need not accept them), before the
+// costly pair check; 4096 itself is accepted.
+TEST_F(DkimTest, RsaKeysOver4096BitsAreRefused) {
+  int code = 0;
+  const std::string big = RunCommand("openssl genrsa 4104 2>/dev/null", &code);
+  ASSERT_EQ(code, 0);
+  Result<DkimSigner> s = DkimSigner::Create(big, "sender.example", "k1");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().field(), "private_key_pem");
+  EXPECT_NE(s.status().message().find("4104-bit RSA key"), std::string::npos)
+      << s.status().message();
+  const std::string ok = RunCommand("openssl genrsa 4096 2>/dev/null", &code);
+  ASSERT_EQ(code, 0);
+  EXPECT_TRUE(DkimSigner::Create(ok, "sender.example", "k1").ok());
+}
+
 // Found by fuzz/fuzz_dkim_key: a 1024-bit RSA key whose iqmp is not the inverse of q parsed, was
 // stored, and then failed every signature at send time.
 TEST_F(DkimTest, InconsistentKeyIsRefusedWhenLoaded) {
