@@ -53,13 +53,6 @@ class ActivityApiTest : public KilnApiFixture {
 
   store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
 
-  int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
-    auto r = s.Post(s.Ws() + path, json::serialize(body));
-    EXPECT_EQ(r.status, 201) << path << " -> " << r.body;
-    auto v = Json(r);
-    return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
-  }
-
   // A campaign of `labels.size()` steps, step i with one variant per label in labels[i].
   Campaign MakeCampaign(Session& s, const std::string& name, int64_t sender,
                         const std::vector<std::vector<std::string>>& labels) {

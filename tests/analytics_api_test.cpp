@@ -70,13 +70,6 @@ class AnalyticsApiTest : public KilnApiFixture {
 
   store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
 
-  int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
-    auto r = s.Post(s.Ws() + path, json::serialize(body));
-    EXPECT_EQ(r.status, 201) << path << " -> " << r.body;
-    auto v = Json(r);
-    return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
-  }
-
   void Write(const std::function<Status(store::Tx&)>& fn) {
     Status st = Db().Write(fn);
     ASSERT_TRUE(st.ok()) << st.ToString();

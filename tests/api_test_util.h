@@ -71,6 +71,15 @@ struct Session {
   std::string Ws() const { return "/api/v1/workspaces/" + std::to_string(ws); }
 };
 
+// POSTs `body` to the workspace path (e.g. "/senders") and returns the new row's id (0, and a test
+// failure naming the request and the answer, unless the answer is 201 with an id).
+inline int64_t CreateId(Session& s, const std::string& path, const boost::json::object& body) {
+  auto r = s.Post(s.Ws() + path, boost::json::serialize(body));
+  EXPECT_EQ(r.status, 201) << path << " " << boost::json::serialize(body) << " -> " << r.body;
+  auto v = Json(r);
+  return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
+}
+
 // Runs kiln for one test on the backend named by the test parameter ("sqlite" or "postgres").
 class KilnApiFixture : public ::testing::TestWithParam<std::string> {
  protected:

@@ -69,12 +69,6 @@ class CampaignsApiTest : public KilnApiFixture {
     return n;
   }
 
-  int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
-    auto r = s.Post(s.Ws() + path, json::serialize(body));
-    EXPECT_EQ(r.status, 201) << path << " " << json::serialize(body) << " -> " << r.body;
-    auto v = Json(r);
-    return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
-  }
   int64_t Sender(Session& s, const std::string& email, bool active) {
     auto r = s.Post(s.Ws() + "/senders", SenderBody(email));
     EXPECT_EQ(r.status, 201) << r.body;

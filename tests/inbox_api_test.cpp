@@ -61,12 +61,6 @@ class InboxApiTest : public KilnApiFixture {
         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1'000'000'000);
   }
   store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
-  int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
-    auto r = s.Post(s.Ws() + path, json::serialize(body));
-    EXPECT_EQ(r.status, 201) << path << " -> " << r.body;
-    auto v = Json(r);
-    return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
-  }
   std::string QueryText(std::string_view query, store::Params params, std::string_view col) {
     std::string out = "<missing>";
     Status st = Db().Read([&](store::Tx& tx) -> Status {

@@ -62,13 +62,6 @@ class LiveTest : public KilnApiFixture {
 
   store::Database& Db() { return KilnApiFixture::Db(kTestQueries); }
 
-  int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
-    auto r = s.Post(s.Ws() + path, json::serialize(body));
-    EXPECT_EQ(r.status, 201) << path << " -> " << r.body;
-    auto v = Json(r);
-    return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
-  }
-
   // A running campaign with `leads` enrolled leads and an active sender.
   struct Running {
     int64_t campaign = 0, sender = 0;

@@ -106,13 +106,6 @@ class TrackingApiTest : public KilnApiFixture {
   }
   std::string LeadStatus(int64_t lead) { return Text("test.contact_status", {lead}, "status"); }
 
-  int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
-    auto r = s.Post(s.Ws() + path, json::serialize(body));
-    EXPECT_EQ(r.status, 201) << path << " -> " << r.body;
-    auto v = Json(r);
-    return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
-  }
-
   // A launched campaign with one lead and one sent message (sent an hour ago).
   struct Sent {
     int64_t campaign = 0, lead = 0, message = 0, scheduled = 0;

@@ -85,13 +85,6 @@ class WebhooksApiTest : public KilnApiFixture {
     return out;
   }
 
-  int64_t CreateId(Session& s, const std::string& path, const json::object& body) {
-    auto r = s.Post(s.Ws() + path, json::serialize(body));
-    EXPECT_EQ(r.status, 201) << path << " -> " << r.body;
-    auto v = Json(r);
-    return v.is_object() && v.as_object().contains("id") ? v.at("id").as_int64() : 0;
-  }
-
   // A launched campaign with one lead and one message sent an hour ago.
   struct Sent {
     int64_t campaign = 0, lead = 0, message = 0;

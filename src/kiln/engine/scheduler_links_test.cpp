@@ -11,6 +11,26 @@
 namespace kiln::engine {
 namespace {
 
+// The click tokens of `html`'s links to `base`/c/, in order, each verified with `key` (a test
+// failure for one that does not verify).
+std::vector<api::TrackingToken> ClickTokens(const std::string& html, const std::string& base,
+                                            const std::string& key) {
+  std::vector<api::TrackingToken> out;
+  const std::string prefix = base + "/c/";
+  for (size_t at = html.find(prefix); at != std::string::npos; at = html.find(prefix, at + 1)) {
+    const size_t start = at + prefix.size();
+    size_t end = start;
+    while (end < html.size() && (std::isalnum(static_cast<unsigned char>(html[end])) ||
+                                 html[end] == '-' || html[end] == '_')) {
+      ++end;
+    }
+    auto click = api::VerifyToken(key, html.substr(start, end - start));
+    EXPECT_TRUE(click.ok()) << click.status().ToString();
+    if (click.ok()) out.push_back(*click);
+  }
+  return out;
+}
+
 TEST(TrackingBaseUrl, CampaignDomainWinsOverSenderDomainOverPublicUrl) {
   EXPECT_EQ(TrackingBaseUrl("https://kiln.example.com", "t.campaign.example", "t.sender.example"),
             "https://t.campaign.example");
@@ -36,15 +56,10 @@ TEST(TrackingBaseUrl, LinksOfACustomDomainVerifyWithTheSameKey) {
                            .message_id = 42,
                            .unsubscribe_url = base + "/u/x"});
   ASSERT_TRUE(html.ok()) << html.status().ToString();
-  const std::string click_prefix = "https://track.acme.example/c/";
-  size_t at = html->find(click_prefix);
-  ASSERT_NE(at, std::string::npos) << *html;
-  size_t end = html->find('"', at);
-  auto click =
-      api::VerifyToken(key, html->substr(at + click_prefix.size(), end - at - click_prefix.size()));
-  ASSERT_TRUE(click.ok()) << click.status().ToString();
-  EXPECT_EQ(click->url, "https://acme.example/pricing");
-  EXPECT_EQ(click->message_id, 42);
+  auto clicks = ClickTokens(*html, "https://track.acme.example", key);
+  ASSERT_EQ(clicks.size(), 1u) << *html;
+  EXPECT_EQ(clicks[0].url, "https://acme.example/pricing");
+  EXPECT_EQ(clicks[0].message_id, 42);
   EXPECT_NE(html->find("<img src=\"https://track.acme.example/o/"), std::string::npos) << *html;
   EXPECT_EQ(html->find("kiln.example.com"), std::string::npos) << *html;
 }
@@ -68,19 +83,9 @@ TEST(AddTracking, LinksWithSpacesOrLineBreaksAreTrackedAsABrowserReadsThem) {
        .unsubscribe_url = base + "/u/x"});
   ASSERT_TRUE(html.ok()) << html.status().ToString();
   std::vector<std::string> targets;
-  const std::string click_prefix = base + "/c/";
-  for (size_t at = html->find(click_prefix); at != std::string::npos;
-       at = html->find(click_prefix, at + 1)) {
-    const size_t start = at + click_prefix.size();
-    size_t end = start;
-    while (end < html->size() && (std::isalnum(static_cast<unsigned char>((*html)[end])) ||
-                                  (*html)[end] == '-' || (*html)[end] == '_')) {
-      ++end;
-    }
-    auto click = api::VerifyToken(key, html->substr(start, end - start));
-    ASSERT_TRUE(click.ok()) << click.status().ToString();
-    EXPECT_EQ(click->link_index, static_cast<int64_t>(targets.size()));
-    targets.push_back(click->url);
+  for (const api::TrackingToken& click : ClickTokens(*html, base, key)) {
+    EXPECT_EQ(click.link_index, static_cast<int64_t>(targets.size()));
+    targets.push_back(click.url);
   }
   EXPECT_EQ(targets,
             (std::vector<std::string>{"https://acme.example/our%20pricing?q=a%20b",
