@@ -196,8 +196,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const kiln::dns::SpfEvaluation e2 = kiln::dns::CheckHost(s.resolver, q);
   FUZZ_CHECK(e2.result == e.result && e2.reason == e.reason && e2.record == e.record &&
              e2.explanation == e.explanation && e2.dns_lookups == e.dns_lookups &&
-             e2.void_lookups == e.void_lookups && e2.trace == e.trace &&
-             e2.warnings == e.warnings);
+             e2.void_lookups == e.void_lookups && e2.trace == e.trace && e2.warnings == e.warnings);
 
   kiln::dns::SenderDnsInput input;
   input.sender_id = 1;

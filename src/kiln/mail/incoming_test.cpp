@@ -11,8 +11,8 @@ namespace {
 
 std::string Fixture(const std::string& name) {
   const char* dir = std::getenv("KILN_SOURCE_DIR");
-  const std::string path = std::string(dir ? dir : KILN_TEST_SOURCE_DIR) +
-                           "/src/kiln/mail/testdata/incoming/" + name;
+  const std::string path =
+      std::string(dir ? dir : KILN_TEST_SOURCE_DIR) + "/src/kiln/mail/testdata/incoming/" + name;
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "missing fixture " << path;
   std::stringstream ss;
@@ -49,8 +49,8 @@ TEST(ParseIncomingTest, DecodesHeadersAddressesAndHtmlOnlyBody) {
 }
 
 TEST(ParseIncomingTest, HeadersAreACaseInsensitiveMultiMap) {
-  IncomingMessage m = MustParse(
-      "Received: from a\r\nreceived: from b\r\nSUBJECT: hi\r\nX-Empty:\r\n\r\nbody\r\n");
+  IncomingMessage m =
+      MustParse("Received: from a\r\nreceived: from b\r\nSUBJECT: hi\r\nX-Empty:\r\n\r\nbody\r\n");
   auto range = m.headers.equal_range("RECEIVED");
   ASSERT_EQ(std::distance(range.first, range.second), 2);
   EXPECT_EQ(range.first->second, "from a");
@@ -70,8 +70,7 @@ TEST(ParseIncomingTest, MultipartReportPartsAndCharsetConversion) {
   EXPECT_EQ(m.parts[1].content_type, "message/delivery-status");
   EXPECT_EQ(m.parts[2].content_type, "text/rfc822-headers");
   EXPECT_EQ(m.parts[1].depth, 1);
-  EXPECT_NE(m.parts[1].text.find("Final-Recipient: rfc822; nobody@example.com"),
-            std::string::npos);
+  EXPECT_NE(m.parts[1].text.find("Final-Recipient: rfc822; nobody@example.com"), std::string::npos);
   EXPECT_NE(m.text_body.find("This is the mail system"), std::string::npos);
 
   IncomingMessage oof = MustParse(Fixture("autoreply_outlook_oof.eml"));
