@@ -855,8 +855,8 @@ void RegisterBotRoutes(Api& api) {
       {.summary = "Warm-up mail the inbox received, newest first, with what it did with each "
                   "(?limit=1..200, default 50, &before=)",
        .tag = "bots",
-       .response_schema =
-           R"({"type":"object","properties":{"items":{"type":"array","items":{"type":"object","properties":{"id":{"type":"integer"},"sender_id":{"type":"integer"},"sender_email":{"type":"string"},"subject":{"type":"string"},"placement":{"type":"string","enum":["unknown","inbox","spam","other_folder","missing"]},"sent_at":{"type":["string","null"]},"received_at":{"type":["string","null"]},"opened_at":{"type":["string","null"]},"flagged_at":{"type":["string","null"]},"rescued_at":{"type":["string","null"]},"replied_at":{"type":["string","null"]}}}},"next_before":{"type":["integer","null"]}}})"});
+       .response_schema = PagedSchema(
+           R"({"type":"object","properties":{"id":{"type":"integer"},"sender_id":{"type":"integer"},"sender_email":{"type":"string"},"subject":{"type":"string"},"placement":{"type":"string","enum":["unknown","inbox","spam","other_folder","missing"]},"sent_at":{"type":["string","null"]},"received_at":{"type":["string","null"]},"opened_at":{"type":["string","null"]},"flagged_at":{"type":["string","null"]},"rescued_at":{"type":["string","null"]},"replied_at":{"type":["string","null"]}}})")});
   api.Add(verb::get, base + "/{id}/reputation", {Access::kWorkspace, Role::kViewer},
           bind(BotReputation),
           {.summary = "Placement, bounce and reply rates over 7/14/30 days, health score, daily "

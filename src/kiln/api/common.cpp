@@ -121,6 +121,16 @@ boost::json::object PagedItems(
   return {{"items", std::move(items)}, {"next_before", std::move(next)}};
 }
 
+std::string PagedSchema(std::string_view item_schema) {
+  std::string out = R"({"type":"object","properties":{"items":{"type":"array")";
+  if (!item_schema.empty()) {
+    out += R"(,"items":)";
+    out += item_schema;
+  }
+  out += R"(},"next_before":{"type":["integer","null"]}}})";
+  return out;
+}
+
 Result<Page> ReadPage(const http::Request& req, std::string_view what, int64_t max_limit) {
   Page page;
   if (auto it = req.query.find("limit"); it != req.query.end()) {

@@ -62,6 +62,10 @@ Result<Page> ReadPage(const http::Request& req, std::string_view what, int64_t m
 boost::json::object PagedItems(const std::vector<store::Row>& rows, const Page& page,
                                const std::function<boost::json::value(const store::Row&)>& to_json);
 
+// The response schema of such a list: {"items": [item_schema...], "next_before": id or null}. An
+// empty item_schema leaves the items undescribed.
+std::string PagedSchema(std::string_view item_schema);
+
 // An optional ?name=<id> filter: 0 when absent; InvalidArgument naming the parameter when it is
 // not an id (`what`: "a list id").
 Result<int64_t> ReadIdFilter(const http::Request& req, std::string_view name,

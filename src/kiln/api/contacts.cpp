@@ -559,9 +559,7 @@ void RegisterContactRoutes(Api& api) {
           {.summary = "Leads, newest first; ?q= (email, name, company), status=, list_id=, "
                       "limit=1..500, before=<id>",
            .tag = "contacts",
-           .response_schema = R"({"type":"object","properties":{"items":{"type":"array","items":)" +
-                              std::string(kContactSchema) +
-                              R"(},"next_before":{"type":["integer","null"]}}})"});
+           .response_schema = PagedSchema(kContactSchema)});
   api.Add(verb::post, contacts, {Access::kWorkspace, Role::kMember}, bind(CreateContact),
           {.summary = "Add a lead (optionally to lists); a duplicate address answers 409",
            .tag = "contacts",

@@ -334,8 +334,7 @@ void RegisterImportRoutes(Api& api) {
   api.Add(verb::get, base, {Access::kWorkspace, Role::kViewer}, bind(ListImports),
           {.summary = "Imports, newest first (before, limit)",
            .tag = "imports",
-           .response_schema = R"({"type":"object","properties":{"items":{"type":"array","items":)" +
-                              schema + R"(},"next_before":{"type":["integer","null"]}}})"});
+           .response_schema = PagedSchema(schema)});
   api.Add(verb::get, base + "/{id}", {Access::kWorkspace, Role::kViewer}, bind(GetImport),
           {.summary = "One import: progress, counts, first errors (and the preview while pending)",
            .tag = "imports",

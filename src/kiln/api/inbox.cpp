@@ -439,9 +439,7 @@ void RegisterInboxRoutes(Api& api) {
           {.summary = "Unified inbox: conversations of every sender, newest first (status, unread, "
                       "campaign_id, sender_id, q, before, limit)",
            .tag = "inbox",
-           .response_schema =
-               std::string(R"({"type":"object","properties":{"items":{"type":"array","items":)") +
-               kConversationSchema + R"(},"next_before":{"type":["integer","null"]}}})"});
+           .response_schema = PagedSchema(kConversationSchema)});
   api.Add(verb::get, base + "/{id}", {Access::kWorkspace, Role::kViewer}, bind(GetConversation),
           {.summary = "One conversation with its messages in order (campaign mail, theirs, ours)",
            .tag = "inbox",

@@ -69,9 +69,7 @@ void RegisterLeadEventRoutes(Api& api) {
           {.summary = "A lead's activity: every event of its messages across campaigns, newest "
                       "first; limit=1..200, before=<event id>",
            .tag = "contacts",
-           .response_schema = R"({"type":"object","properties":{"items":{"type":"array","items":)" +
-                              std::string(kEventSchema) +
-                              R"(},"next_before":{"type":["integer","null"]}}})"});
+           .response_schema = PagedSchema(kEventSchema)});
 }
 
 }  // namespace kiln::api

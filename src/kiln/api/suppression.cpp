@@ -317,9 +317,7 @@ void RegisterSuppressionRoutes(Api& api) {
       verb::get, base, {Access::kWorkspace, Role::kViewer}, bind(ListSuppressions),
       {.summary = "Suppressed addresses and domains, newest first (q, campaign_id, before, limit)",
        .tag = "suppression",
-       .response_schema =
-           std::string(R"({"type":"object","properties":{"items":{"type":"array","items":)") +
-           kEntrySchema + R"(},"next_before":{"type":["integer","null"]}}})"});
+       .response_schema = PagedSchema(kEntrySchema)});
   api.Add(
       verb::post, base, {Access::kWorkspace, Role::kMember}, bind(AddSuppressions),
       {.summary = "Suppress addresses or whole domains (\"@example.com\"), workspace-wide or for "

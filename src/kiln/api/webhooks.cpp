@@ -507,9 +507,7 @@ void RegisterWebhookRoutes(Api& api) {
           {.summary = "The delivery log, newest first (?status=pending|delivered|failed, "
                       "?before=, ?limit=)",
            .tag = "webhooks",
-           .response_schema =
-               std::string(R"({"type":"object","properties":{"items":{"type":"array","items":)") +
-               kDeliverySchema + R"(},"next_before":{"type":["integer","null"]}}})"});
+           .response_schema = PagedSchema(kDeliverySchema)});
   api.Add(verb::post, base + "/{id}/deliveries/{did}/retry", admin, bind(RetryDelivery),
           {.summary = "Send a pending or failed delivery again now",
            .tag = "webhooks",

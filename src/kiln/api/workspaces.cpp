@@ -425,13 +425,11 @@ void RegisterWorkspaceRoutes(Api& api) {
   api.Add(verb::delete_, "/api/v1/workspaces/{ws}/api-keys/{id}",
           {Access::kWorkspace, Role::kAdmin}, bind(RevokeApiKey),
           {.summary = "Revoke an API key", .tag = "api-keys", .success_status = 204});
-  api.Add(
-      verb::get, "/api/v1/workspaces/{ws}/audit-log", {Access::kWorkspace, Role::kAdmin},
-      bind(ListAudit),
-      {.summary = "Audit log, newest first; ?limit=1..500&before=<id>",
-       .tag = "audit",
-       .response_schema =
-           R"({"type":"object","properties":{"items":{"type":"array"},"next_before":{"type":["integer","null"]}}})"});
+  api.Add(verb::get, "/api/v1/workspaces/{ws}/audit-log", {Access::kWorkspace, Role::kAdmin},
+          bind(ListAudit),
+          {.summary = "Audit log, newest first; ?limit=1..500&before=<id>",
+           .tag = "audit",
+           .response_schema = PagedSchema("")});
 }
 
 }  // namespace kiln::api
