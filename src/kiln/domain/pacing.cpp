@@ -21,9 +21,13 @@ int64_t NextSendTime(const PacingRule& rule, const PacingState& s, Rng& rng) {
   if (s.remaining <= 0) return kNoEndMillis;
   const int64_t jitter = std::clamp(rule.jitter_percent, 0, 100);
   const int64_t min_gap = std::max<int64_t>(rule.min_gap_ms, 0);
-  if (!s.last_send_ms) {
+  const bool earlier_day =
+      s.last_send_ms && s.window_start_ms && *s.last_send_ms < *s.window_start_ms;
+  if (!s.last_send_ms || earlier_day) {
     const int64_t even = s.horizon_ms > s.now_ms ? (s.horizon_ms - s.now_ms) / s.remaining : 0;
-    return s.now_ms + rng.UniformInRange(0, even / 100 * jitter + even % 100 * jitter / 100);
+    const int64_t at =
+        s.now_ms + rng.UniformInRange(0, even / 100 * jitter + even % 100 * jitter / 100);
+    return earlier_day ? std::max(at, *s.last_send_ms + min_gap) : at;
   }
   const int64_t last = *s.last_send_ms;
   const int64_t left = s.horizon_ms > last ? s.horizon_ms - last : 0;

@@ -27,6 +27,11 @@ struct PacingState {
   std::optional<int64_t> last_send_ms;  // the sender's previous send, if any
   int64_t horizon_ms = 0;               // today's remaining sends should be done by then
   int remaining = 0;                    // sends left today
+  // Where today's sending began (the day's start); nullopt: unknown. A previous send before it
+  // belongs to an earlier day: today is spaced as if nothing had been sent yet, and only the
+  // minimum gap after that send still holds (spread from it, a quota of 1 with no jitter would put
+  // each day's send at the day's end, then past it, and never send).
+  std::optional<int64_t> window_start_ms;
 };
 
 // When the sender's next send should go (kNoEndMillis when remaining <= 0).
@@ -40,8 +45,9 @@ struct PacingState {
 // and the quota is reached before the horizon whenever remaining * min_gap fits before it (with
 // no jitter, a quota of Q over a day is Q sends that day, not Q - 1 and one at the next day's
 // first instant). Without a previous send
-// (first send of the day): now plus a random delay in [0, even * jitter], so that many senders do
-// not all start at the window's opening.
+// (first send of the day, or the previous one came before window_start): now plus a random delay
+// in [0, even * jitter], so that many senders do not all start at the window's opening, and at
+// least min_gap after an earlier day's last send.
 int64_t NextSendTime(const PacingRule& rule, const PacingState& state, Rng& rng);
 
 struct DomainCapRule {

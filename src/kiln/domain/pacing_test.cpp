@@ -41,6 +41,26 @@ TEST(PacingTest, GapsWithoutJitterAreEven) {
   EXPECT_EQ(NextSendTime(rule, PacingState{5000, std::nullopt, 8 * kHour, 10}, rng), 5000);
 }
 
+// A previous send of an earlier day: today is spaced as a first send (a quota of 1 with no jitter
+// goes at once, not at the day's end), yet never closer than the minimum gap to that send.
+TEST(PacingTest, ASendOfAnEarlierDayDoesNotSpaceToday) {
+  Rng rng(3);
+  const PacingRule rule{10 * kMinute, 0};
+  const int64_t day = 24 * kHour;
+  // Yesterday's send at 12:00, today starts at 24:00, now 24:05, one send left.
+  PacingState s{day + 5 * kMinute, int64_t{12 * kHour}, 2 * day, 1, day};
+  EXPECT_EQ(NextSendTime(rule, s, rng), day + 5 * kMinute);
+  // Without the window's start, the same send spaces from yesterday: the middle of what is left.
+  s.window_start_ms.reset();
+  EXPECT_EQ(NextSendTime(rule, s, rng), 12 * kHour + (2 * day - 12 * kHour) / 2);
+  // Yesterday's send at 23:58: today's first send waits out the minimum gap (until 00:08).
+  s = PacingState{day, int64_t{day - 2 * kMinute}, 2 * day, 5, day};
+  EXPECT_EQ(NextSendTime(rule, s, rng), day + 8 * kMinute);
+  // A send of today spaces as before.
+  s = PacingState{day, int64_t{day}, 2 * day, 3, day};
+  EXPECT_EQ(NextSendTime(rule, s, rng), day + 6 * kHour);
+}
+
 TEST(PacingTest, SeededAndBounded) {
   PacingRule rule{2 * kMinute, 50};
   PacingState s{0, int64_t{0}, 8 * kHour, 15};
