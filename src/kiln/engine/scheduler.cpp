@@ -364,19 +364,14 @@ void Scheduler::Repace(SenderState& s, int64_t now, bool sent) {
     SetNextSend(s, s.bounds.end_ms);  // the day is done: wake up when it turns
     return;
   }
-  // The day's sends are spread over what is left of the day. A send of an earlier day is not
-  // where today's spacing starts: spread from it, a day with a single send to make (a quota of 1)
-  // put that send at the day's end when jitter is 0, then at the next day's end, and so on: it
-  // never went out. The minimum gap after that send still holds.
-  const bool sent_today = s.last_send_at && *s.last_send_at >= s.bounds.start_ms;
-  domain::PacingState ps{.now_ms = now,
-                         .last_send_ms = sent_today ? s.last_send_at : std::nullopt,
-                         .horizon_ms = s.bounds.end_ms,
-                         .remaining = remaining};
-  int64_t next = domain::NextSendTime(options_.pacing, ps, rng_);
-  if (s.last_send_at && !sent_today) {
-    next = std::max(next, *s.last_send_at + std::max<int64_t>(options_.pacing.min_gap_ms, 0));
-  }
+  // The day's sends are spread over what is left of the day; a send of an earlier day is not
+  // where today's spacing starts (pacing.h), only its minimum gap holds.
+  const domain::PacingState ps{.now_ms = now,
+                               .last_send_ms = s.last_send_at,
+                               .horizon_ms = s.bounds.end_ms,
+                               .remaining = remaining,
+                               .window_start_ms = s.bounds.start_ms};
+  const int64_t next = domain::NextSendTime(options_.pacing, ps, rng_);
   SetNextSend(s, next);
 }
 
@@ -584,8 +579,8 @@ Status Scheduler::RefreshSenders(int64_t now) {
   // (unread_ is emptied only once they are read: a failed refresh reads them again next time.)
   std::vector<int64_t> stale = unread_;
   for (auto it = due_.begin(); it != due_.end() && it->first <= now + every; ++it) {
-    auto found = senders_.find(it->second);
-    if (found == senders_.end() || found->second->settings_read_at + every > now) continue;
+    // due_ holds only senders of senders_ (SetNextSend adds them, DropSender takes them out).
+    if (senders_.at(it->second)->settings_read_at + every > now) continue;
     stale.push_back(it->second);
   }
   if (stale.empty()) return Status::Ok();
