@@ -273,8 +273,11 @@ std::optional<uint32_t> PairingPool::ChooseIn(const Ring& ring,
     chosen = static_cast<uint32_t>(pos);
     return true;
   };
-  // Never contacted, in ring order from the sender's offset.
-  if (ScanBoth(contacts.never, ring.has_room, ring.room_words, n, offset, consider)) {
+  // Never contacted, in ring order from just after the sender's latest contact of this kind
+  // (from its hashed offset before the first): the sender goes round the ring, so a history that
+  // remembers only its latest contacts (source.h) still reaches every candidate in turn.
+  const size_t start = contacts.order.empty() ? offset : (contacts.order.back() + 1) % n;
+  if (ScanBoth(contacts.never, ring.has_room, ring.room_words, n, start, consider)) {
     return chosen;
   }
   // Then the contacted ones with room, least recent first: by their bits when few have room

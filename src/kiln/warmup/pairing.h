@@ -11,9 +11,12 @@
 //        (a) not on the domain of the sender's previous counterpart (so never the same domain
 //            twice in a row while another domain has room),
 //        (b) least recently contacted by this sender (never contacted comes first),
-//        (c) ring order from an offset hashed from the sender: the ring interleaves providers
-//            and, within a provider, domains (round-robin), so first contacts spread across
-//            providers and domains and different senders start in different places.
+//        (c) ring order from just after the sender's latest contact of that kind (before its
+//            first, from an offset hashed from the sender): the ring interleaves providers and,
+//            within a provider, domains (round-robin), so contacts spread across providers and
+//            domains, different senders start in different places, and a sender goes round the
+//            whole ring even when its history holds only its latest contacts (source.h reads a
+//            bounded window of them).
 // A counterpart without room is never chosen, so no bot's limits are exceeded. Threads are
 // continued elsewhere (the bot runner schedules the next exchange; content.h fixes the length):
 // pairing only starts new ones.

@@ -470,11 +470,14 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     if (pool.bot_count() == 0 && pool.peer_count() == 0) return Status::Ok();
 
     SenderHistory history(pool, sender.id);
-    KILN_ASSIGN_OR_RETURN(auto contacts, tx.Query("warmup.contacts", {sender.id}));
-    for (const store::Row& c : contacts) {
-      if (auto bot_id = c.OptInt("bot_id")) {
+    KILN_ASSIGN_OR_RETURN(
+        auto contacts,
+        tx.Query("warmup.contacts",
+                 {sender.id, static_cast<int64_t>(std::max(options_.pairing_history, 1))}));
+    for (auto c = contacts.rbegin(); c != contacts.rend(); ++c) {  // oldest first
+      if (auto bot_id = c->OptInt("bot_id")) {
         history.AddContact(pool, CounterpartKind::kBot, *bot_id);
-      } else if (auto peer_id = c.OptInt("peer_sender_id")) {
+      } else if (auto peer_id = c->OptInt("peer_sender_id")) {
         history.AddContact(pool, CounterpartKind::kPeer, *peer_id);
       }
     }

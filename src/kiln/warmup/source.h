@@ -19,6 +19,9 @@
 // at most once per lapse_check_interval of `now`, so a queue manager that only knows the
 // WarmupSource interface still gets lapsed claims reported.
 //
+// Pairing's history of a sender for (c) is its latest options.pairing_history sent warm-up mails
+// (one index range, newest first), not every mail it ever sent.
+//
 // The candidates of (c) — every active bot and warm-up peer of the workspace with its room today —
 // are kept per workspace in the pairing pool, so a new thread costs its own pick rather than a
 // read of the whole workspace. Every room is counted from the day's rows when a counterpart's day
@@ -59,6 +62,11 @@ struct WarmupSourceOptions {
   uint64_t seed = 1;                    // pairing draws and content; mixed with row and sender ids
   Millis lapse_check_interval{60'000};  // how often Next looks for lapsed claims
   Millis candidates_refresh{300'000};   // the least time a workspace's candidates are kept
+  // How many of a sender's latest sent warm-up mails pairing's history holds (at least 1): a
+  // counterpart met only before them counts as not met lately. Bounds what a new thread reads
+  // whatever the sender's days of warm-up behind it; pairing goes round its rings from the
+  // latest contact, so every candidate still comes in turn.
+  int pairing_history = 128;
 };
 
 class DbWarmupSource final : public engine::WarmupSource {

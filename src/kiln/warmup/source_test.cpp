@@ -456,6 +456,39 @@ TEST_P(WarmupSourceTest, KeptCandidatesNeverOverrunWhatChangedAndAreReadAgain) {
   EXPECT_EQ((*next)->message.to[0].email, "b2@beta.test");
 }
 
+// Pairing's history is the sender's latest pairing_history sent mails (source.h), yet the sender
+// still goes round every bot before it meets one again: with a history of 2 and 6 bots, twelve
+// new threads meet each bot twice and every bot once before any twice (a history that forgot and
+// started over from the same place would go round the first three only).
+TEST_P(WarmupSourceTest, ABoundedHistoryStillGoesRoundEveryBot) {
+  engine::SenderInfo ann = Sender("ann@a-corp.test", "Ann");
+  std::set<std::string> all;
+  for (const char* email : {"b1@alpha.test", "b2@beta.test", "b3@gamma.test", "b4@alpha.test",
+                            "b5@beta.test", "b6@gamma.test"}) {
+    Bot(email, 2);
+    all.insert(email);
+  }
+  WarmupSourceOptions options{{0}, Millis(900'000), 11};
+  options.pairing_history = 2;
+  DbWarmupSource source(*db_, zones_, options);
+  std::vector<std::string> met;
+  for (int i = 0; i < 12; ++i) {
+    const int64_t at = kNow + i * 60'000;
+    auto next = source.Next(ann, at);
+    ASSERT_TRUE(next.ok() && next->has_value())
+        << "thread " << i << ": " << next.status().ToString();
+    met.push_back((*next)->message.to[0].email);
+    ASSERT_TRUE(source.Record((*next)->warmup_message_id, Accepted(), at + 1000).ok());
+  }
+  EXPECT_EQ(std::set<std::string>(met.begin(), met.begin() + 6), all)
+      << ::testing::PrintToString(met);
+  EXPECT_EQ(std::set<std::string>(met.begin() + 6, met.end()), all)
+      << ::testing::PrintToString(met);
+  for (size_t i = 1; i < met.size(); ++i) {
+    EXPECT_NE(AddressDomain(met[i]), AddressDomain(met[i - 1])) << ::testing::PrintToString(met);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Db, WarmupSourceTest, ::testing::ValuesIn(testing::DbBackends()),
                          testing::DbBackendName());
 

@@ -301,16 +301,20 @@ WHERE cs.sender_id = $1 AND c.status = 'running' ORDER BY cs.campaign_id;
 
 -- name: engine.sender_day_counts
 -- A sender's sends in [$2, $3): cold (sent, or claimed with the outcome open or unknown: they may
--- have gone out) and warm-up; and its latest send of either kind (pacing).
+-- have gone out) and warm-up; and its latest send of either kind (pacing). The warm-up count and
+-- latest send read that day's rows through warmup_messages_sender_sent_idx (0017) and the few
+-- open claims through the status index, not the sender's whole history.
 SELECT
   (SELECT COUNT(*) FROM messages
    WHERE sender_id = $1
      AND ((sent_at >= $2 AND sent_at < $3)
           OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3))) AS cold,
   (SELECT COUNT(*) FROM warmup_messages
-   WHERE sender_id = $1 AND direction = 'out'
-     AND ((sent_at >= $2 AND sent_at < $3)
-          OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3))) AS warm,
+   WHERE sender_id = $1 AND direction = 'out' AND sent_at >= $2 AND sent_at < $3)
+  + (SELECT COUNT(*) FROM warmup_messages
+     WHERE status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3
+       AND +sender_id = $1 AND direction = 'out'
+       AND (sent_at IS NULL OR sent_at < $2 OR sent_at >= $3)) AS warm,
   (SELECT MAX(sent_at) FROM messages WHERE sender_id = $1) AS last_cold,
   (SELECT MAX(sent_at) FROM warmup_messages WHERE sender_id = $1 AND direction = 'out')
     AS last_warm;

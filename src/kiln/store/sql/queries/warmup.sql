@@ -213,13 +213,14 @@ UPDATE bots SET status = status WHERE id = $1;
 UPDATE senders SET status = status WHERE id = $1;
 
 -- name: warmup.contacts
--- Sender $1's counterparts, each with its latest mail from the sender, oldest first: the
--- history pairing ranks by.
-SELECT bot_id, peer_sender_id, MAX(id) AS last_id
+-- Sender $1's latest $2 sent mails to its counterparts, newest first: the history pairing ranks
+-- by (source.h). One backward range of warmup_messages_sender_sent_idx (0017), which holds both
+-- counterpart columns: no table row is read, whatever the sender's days of warm-up.
+SELECT bot_id, peer_sender_id
 FROM warmup_messages
-WHERE sender_id = $1 AND direction = 'out'
-GROUP BY bot_id, peer_sender_id
-ORDER BY last_id;
+WHERE sender_id = $1 AND direction = 'out' AND sent_at IS NOT NULL
+ORDER BY sent_at DESC
+LIMIT $2;
 
 -- Settling ----------------------------------------------------------------------------------------
 

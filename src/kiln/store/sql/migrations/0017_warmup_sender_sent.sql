@@ -1,0 +1,13 @@
+-- 0017_warmup_sender_sent: what a sender's warm-up reads of its own history costs its latest rows,
+-- not every row it ever sent (bench/warmup over 30 days; decision 0012).
+--
+-- Pairing's history of a sender (warmup.contacts) grouped every 'out' row of the sender, each
+-- read from the table for its counterpart: a new thread cost a page read per mail the sender had
+-- ever sent, so the cost per warm-up message grew with the days of warm-up (and with the size of
+-- the table behind those reads). It now reads the sender's latest sent rows, newest first, from
+-- this index alone (it holds both counterpart columns). The day's warm-up count and the latest
+-- send behind a sender's pacing (engine.sender_day_counts) use the same index for a range of one
+-- day instead of walking the sender's rows.
+
+CREATE INDEX warmup_messages_sender_sent_idx
+  ON warmup_messages (sender_id, direction, sent_at, bot_id, peer_sender_id);
