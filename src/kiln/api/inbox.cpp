@@ -335,9 +335,13 @@ Result<ReplyPlan> PlanReply(Api& api, store::Tx& tx, int64_t ws, int64_t id) {
 }
 
 Status SmtpFailureStatus(const ReplyPlan& p, const mail::SendResult& r) {
+  // Where the exchange stopped and what went wrong there: "failed at rcpt (recipients): ...".
+  std::string where = r.stage == mail::SmtpStage::kNone
+                          ? std::string(mail::SmtpFailureName(r.failure))
+                          : std::string(mail::SmtpStageName(r.stage)) + " (" +
+                                std::string(mail::SmtpFailureName(r.failure)) + ")";
   std::string what = "sending through " + p.sender_email + " (" + p.smtp.host + ":" +
-                     std::to_string(p.smtp.port) + ") failed at " +
-                     std::string(mail::SmtpFailureName(r.failure)) + ": " + r.reason;
+                     std::to_string(p.smtp.port) + ") failed at " + where + ": " + r.reason;
   switch (r.cls) {
     case mail::SendResult::Class::kTransient:
       return Status::Unavailable(what + " (temporary: try again)");
