@@ -24,3 +24,19 @@ CREATE INDEX warmup_messages_bot_scheduled_idx ON warmup_messages (bot_id, sched
   WHERE status = 'scheduled';
 CREATE INDEX warmup_messages_peer_scheduled_idx ON warmup_messages (peer_sender_id, scheduled_at)
   WHERE status = 'scheduled';
+
+-- A counterpart's counts of the day (its room: warmup.*_one under its row lock for every pick, and
+-- warmup.*_between for the whole workspace when a day turns) found the day's rows through these
+-- indexes and then read each row from the table for its direction and status (and, workspace-wide,
+-- its counterpart): a page read per row counted, scattered over the table, more of them missing
+-- the cache the larger the workspace. The indexes now hold those columns: the counts read no
+-- table row.
+DROP INDEX warmup_messages_bot_sent_idx;
+DROP INDEX warmup_messages_peer_sent_idx;
+DROP INDEX warmup_messages_workspace_sent_idx;
+CREATE INDEX warmup_messages_bot_sent_idx
+  ON warmup_messages (bot_id, sent_at, direction, status);
+CREATE INDEX warmup_messages_peer_sent_idx
+  ON warmup_messages (peer_sender_id, sent_at, direction, status);
+CREATE INDEX warmup_messages_workspace_sent_idx
+  ON warmup_messages (workspace_id, sent_at, direction, status, bot_id, peer_sender_id);

@@ -165,11 +165,16 @@ ORDER BY exchange, id;
 
 -- name: botrun.bot_sends_between
 -- A bot's replies in [$2, $3): sent, plus claims whose outcome is open or unknown (they may have
--- gone out, so they count against its daily limit).
-SELECT COUNT(*) AS n FROM warmup_messages
-WHERE bot_id = $1 AND direction = 'back'
-  AND ((sent_at >= $2 AND sent_at < $3)
-       OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3));
+-- gone out, so they count against its daily limit). The sent ones are that day's range of
+-- warmup_messages_bot_sent_idx (0017), the open claims come through the status index: neither
+-- walks the bot's history.
+SELECT
+  (SELECT COUNT(*) FROM warmup_messages
+   WHERE bot_id = $1 AND sent_at >= $2 AND sent_at < $3 AND direction = 'back')
+  + (SELECT COUNT(*) FROM warmup_messages
+     WHERE status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3
+       AND +bot_id = $1 AND direction = 'back'
+       AND (sent_at IS NULL OR sent_at < $2 OR sent_at >= $3)) AS n;
 
 -- name: botrun.reply_defer
 UPDATE warmup_messages SET scheduled_at = $2, updated_at = $3
