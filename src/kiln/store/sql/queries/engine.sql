@@ -137,19 +137,15 @@ WHERE workspace_id = $1 AND (campaign_id IS NULL OR campaign_id = $2)
   AND (email = $3 OR domain = $4)
 ORDER BY id LIMIT 1;
 
--- name: engine.sender_sends_between
--- Sends of a sender in [$2, $3): sent, plus claims whose outcome is open or unknown (they may have
--- gone out, so they count against the quota).
-SELECT COUNT(*) AS n FROM messages
-WHERE sender_id = $1
-  AND ((sent_at >= $2 AND sent_at < $3)
-       OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3));
-
 -- name: engine.campaign_sends_between
-SELECT COUNT(*) AS n FROM messages
-WHERE campaign_id = $1
-  AND ((sent_at >= $2 AND sent_at < $3)
-       OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3));
+-- Sends of campaign $1 in [$2, $3) (its daily limit): sent, plus claims whose outcome is open or
+-- unknown (they may have gone out). The day's range of messages_campaign_sent_idx and the open
+-- claims' partial index (0018), not the campaign's whole history.
+SELECT
+  (SELECT COUNT(*) FROM messages WHERE campaign_id = $1 AND sent_at >= $2 AND sent_at < $3)
+  + (SELECT COUNT(*) FROM messages
+     WHERE campaign_id = $1 AND status IN ('sending', 'unknown') AND updated_at >= $2
+       AND updated_at < $3 AND (sent_at IS NULL OR sent_at < $2 OR sent_at >= $3)) AS n;
 
 -- name: engine.sender_last_send
 SELECT MAX(sent_at) AS last FROM messages WHERE sender_id = $1;
@@ -301,14 +297,14 @@ WHERE cs.sender_id = $1 AND c.status = 'running' ORDER BY cs.campaign_id;
 
 -- name: engine.sender_day_counts
 -- A sender's sends in [$2, $3): cold (sent, or claimed with the outcome open or unknown: they may
--- have gone out) and warm-up; and its latest send of either kind (pacing). The warm-up count and
--- latest send read that day's rows through warmup_messages_sender_sent_idx (0017) and the few
--- open claims through the status index, not the sender's whole history.
+-- have gone out) and warm-up; and its latest send of either kind (pacing). Each count reads that
+-- day's range of a (sender, sent_at) index and the few open claims (cold: their partial index,
+-- 0018; warm-up: the status index), not the sender's whole history.
 SELECT
-  (SELECT COUNT(*) FROM messages
-   WHERE sender_id = $1
-     AND ((sent_at >= $2 AND sent_at < $3)
-          OR (status IN ('sending', 'unknown') AND updated_at >= $2 AND updated_at < $3))) AS cold,
+  (SELECT COUNT(*) FROM messages WHERE sender_id = $1 AND sent_at >= $2 AND sent_at < $3)
+  + (SELECT COUNT(*) FROM messages
+     WHERE sender_id = $1 AND status IN ('sending', 'unknown') AND updated_at >= $2
+       AND updated_at < $3 AND (sent_at IS NULL OR sent_at < $2 OR sent_at >= $3)) AS cold,
   (SELECT COUNT(*) FROM warmup_messages
    WHERE sender_id = $1 AND direction = 'out' AND sent_at >= $2 AND sent_at < $3)
   + (SELECT COUNT(*) FROM warmup_messages
