@@ -528,13 +528,18 @@ struct BotRunner::Impl {
       }
       if (reply) {
         KILN_ASSIGN_OR_RETURN(
-            int64_t n,
-            tx.Exec("botrun.reply_insert",
-                    {w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, reply->direction,
-                     w.thread_id.value_or(w.id), w.id, w.exchange + 1, w.token,
-                     reply->message_id_header, reply->content.subject, reply->content.text_body,
-                     reply->content.html_body, reply->scheduled_at, now}));
-        stats.replies_scheduled += static_cast<int>(n);
+            auto inserted,
+            tx.Query("botrun.reply_insert",
+                     {w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, reply->direction,
+                      w.thread_id.value_or(w.id), w.id, w.exchange + 1, w.token,
+                      reply->message_id_header, reply->content.subject, reply->scheduled_at, now}));
+        for (const store::Row& row : inserted) {
+          KILN_RETURN_IF_ERROR(
+              tx.Exec("warmup.set_bodies",
+                      {row.Int("id"), reply->content.text_body, reply->content.html_body})
+                  .status());
+        }
+        stats.replies_scheduled += static_cast<int>(inserted.size());
       }
       return PutScanState(tx, box, folder, after);
     }));

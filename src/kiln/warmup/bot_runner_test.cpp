@@ -69,10 +69,11 @@ RETURNING id;
 -- name: botrun_test.thread
 UPDATE warmup_messages SET thread_id = id WHERE id = $1;
 -- name: botrun_test.rows
-SELECT id, sender_id, bot_id, peer_sender_id, direction, thread_id, parent_id, exchange, token,
-       message_id_header, subject, text_body, status, placement, scheduled_at, sent_at,
-       delivered_at, opened_at, flagged_at, rescued_at, replied_at, error, updated_at
-FROM warmup_messages ORDER BY id;
+SELECT w.id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id, w.parent_id,
+       w.exchange, w.token, w.message_id_header, w.subject, COALESCE(b.text_body, '') AS text_body,
+       w.status, w.placement, w.scheduled_at, w.sent_at, w.delivered_at, w.opened_at,
+       w.flagged_at, w.rescued_at, w.replied_at, w.error, w.updated_at
+FROM warmup_messages w LEFT JOIN warmup_bodies b ON b.message_id = w.id ORDER BY w.id;
 -- name: botrun_test.bot_status
 SELECT status, status_reason FROM bots WHERE id = $1;
 -- name: botrun_test.scan_states

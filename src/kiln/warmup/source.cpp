@@ -410,9 +410,10 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
       KILN_RETURN_IF_ERROR(tx.Exec("warmup.cancel", {id, now_ms, why}).status());
       return false;
     }
-    KILN_ASSIGN_OR_RETURN(int64_t claimed, tx.Exec("warmup.claim", {id, now_ms, message_id, subject,
-                                                                    text_body, html_body}));
+    KILN_ASSIGN_OR_RETURN(int64_t claimed,
+                          tx.Exec("warmup.claim", {id, now_ms, message_id, subject}));
     if (claimed != 1) return false;
+    KILN_RETURN_IF_ERROR(tx.Exec("warmup.set_bodies", {id, text_body, html_body}).status());
 
     engine::WarmupMessage msg = Compose(id, me, to->address, message_id, token, subject,
                                         std::move(text_body), std::move(html_body), now_ms);
@@ -515,16 +516,17 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
           domain::SeedOf(options_.seed, static_cast<uint64_t>(sender.id), rng.Next()),
           {me.name, to->address.name}, token);
       const std::string message_id = "<" + mail::GenerateMessageId(my_domain) + ">";
-      KILN_ASSIGN_OR_RETURN(
-          store::Row inserted,
-          tx.QueryRow(
-              "warmup.new_thread",
-              {sender.workspace_id, sender.id, bot ? store::Value(pick->id) : store::Value(),
-               bot ? store::Value() : store::Value(pick->id), token, message_id, content.subject,
-               content.text_body, content.html_body, now_ms},
-              "warm-up thread insert returned no id"));
+      KILN_ASSIGN_OR_RETURN(store::Row inserted,
+                            tx.QueryRow("warmup.new_thread",
+                                        {sender.workspace_id, sender.id,
+                                         bot ? store::Value(pick->id) : store::Value(),
+                                         bot ? store::Value() : store::Value(pick->id), token,
+                                         message_id, content.subject, now_ms},
+                                        "warm-up thread insert returned no id"));
       const int64_t id = inserted.Int("id");
       KILN_RETURN_IF_ERROR(tx.Exec("warmup.set_thread", {id}).status());
+      KILN_RETURN_IF_ERROR(
+          tx.Exec("warmup.set_bodies", {id, content.text_body, content.html_body}).status());
       pool.Consume(*pick, &history);
       ++cached->picks;
       result = Compose(id, me, to->address, message_id, token, std::move(content.subject),

@@ -45,14 +45,16 @@ UPDATE senders SET status = $2 WHERE id = $1;
 -- name: warmup_test.insert
 INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, peer_sender_id, direction,
                              thread_id, parent_id, exchange, token, message_id_header, subject,
-                             text_body, html_body, status, scheduled_at, sent_at, created_at,
-                             updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $15)
+                             status, scheduled_at, sent_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13, $13)
 RETURNING id;
+-- name: warmup_test.bodies
+INSERT INTO warmup_bodies (message_id, text_body, html_body) VALUES ($1, $2, $3);
 -- name: warmup_test.row
-SELECT id, sender_id, bot_id, peer_sender_id, direction, thread_id, parent_id, exchange, token,
-       message_id_header, subject, text_body, status, sent_at, replied_at, error, smtp_code
-FROM warmup_messages WHERE id = $1;
+SELECT w.id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id, w.parent_id,
+       w.exchange, w.token, w.message_id_header, w.subject, COALESCE(b.text_body, '') AS text_body,
+       w.status, w.sent_at, w.replied_at, w.error, w.smtp_code
+FROM warmup_messages w LEFT JOIN warmup_bodies b ON b.message_id = w.id WHERE w.id = $1;
 )sql";
 
 constexpr int64_t kDay = 86'400'000;
@@ -78,6 +80,15 @@ class WarmupSourceTest : public ::testing::TestWithParam<std::string> {
       return Status::Ok();
     });
     EXPECT_TRUE(st.ok()) << st.ToString();
+    return id;
+  }
+  // A warm-up row with its bodies: `params` as warmup_test.insert's, with the text and html
+  // bodies after the subject (12th and 13th).
+  int64_t InsertWarmup(const store::Params& params) {
+    store::Params row(params.begin(), params.end());
+    row.erase(row.begin() + 11, row.begin() + 13);
+    const int64_t id = Insert("warmup_test.insert", row);
+    Exec("warmup_test.bodies", {id, params[11], params[12]});
     return id;
   }
   void Exec(std::string_view query, const store::Params& params) {
@@ -201,13 +212,12 @@ TEST_P(WarmupSourceTest, ABotWhoseRepliesReachItsSendLimitGetsNothing) {
   const int64_t busy = Bot("busy@alpha.test", 10, /*send_limit=*/1);
   const int64_t free_bot = Bot("free@beta.test", 1);
   // busy already sent its one reply today.
-  const int64_t out =
-      Insert("warmup_test.insert", {workspace_, sender.id, busy, std::nullopt, "out", std::nullopt,
+  const int64_t out = InsertWarmup({workspace_, sender.id, busy, std::nullopt, "out", std::nullopt,
                                     std::nullopt, 1, "aaaaaaaaaaaaaaaaaaaa", "<o1@sender.test>",
                                     "Hi", "x", "", "sent", kNow - 3'600'000, kNow - 3'600'000});
-  Insert("warmup_test.insert",
-         {workspace_, sender.id, busy, std::nullopt, "back", out, out, 2, "aaaaaaaaaaaaaaaaaaaa",
-          "<r1@alpha.test>", "Re: Hi", "y", "", "sent", kNow - 600'000, kNow - 600'000});
+  InsertWarmup({workspace_, sender.id, busy, std::nullopt, "back", out, out, 2,
+                "aaaaaaaaaaaaaaaaaaaa", "<r1@alpha.test>", "Re: Hi", "y", "", "sent",
+                kNow - 600'000, kNow - 600'000});
   DbWarmupSource source(*db_, zones_, {{0}, Millis(900'000), 1});
   auto next = source.Next(sender, kNow);
   ASSERT_TRUE(next.ok());
@@ -240,10 +250,9 @@ TEST_P(WarmupSourceTest, PeersWarmEachOtherAndOwedAnswersComeFirst) {
                                      {out.Text("subject"), out.Text("text_body"),
                                       "Ann Lee <ann@a-corp.test>", FromUnixMillis(kNow)});
   const int64_t owed =
-      Insert("warmup_test.insert",
-             {workspace_, ann.id, std::nullopt, bob.id, "back", out.Int("id"), out.Int("id"), 2,
-              token, "<answer1@b-corp.test>", reply.subject, reply.text_body, reply.html_body,
-              "scheduled", kNow + 3'600'000, std::nullopt});
+      InsertWarmup({workspace_, ann.id, std::nullopt, bob.id, "back", out.Int("id"), out.Int("id"),
+                    2, token, "<answer1@b-corp.test>", reply.subject, reply.text_body,
+                    reply.html_body, "scheduled", kNow + 3'600'000, std::nullopt});
 
   // Not due yet: Bob starts a thread of his own (to Ann, the only peer).
   auto bob_next = source.Next(bob, kNow + 60'000);
@@ -279,18 +288,16 @@ TEST_P(WarmupSourceTest, ContinuationsBeforeNewThreadsAndCanceledWhenTheBotIsGon
   engine::SenderInfo ann = Sender("ann@a-corp.test", "Ann Lee");
   const int64_t bot = Bot("b1@alpha.test", 5);
   const std::string token = "cccccccccccccccccccc";
-  const int64_t out =
-      Insert("warmup_test.insert",
-             {workspace_, ann.id, bot, std::nullopt, "out", std::nullopt, std::nullopt, 1, token,
-              "<o1@a-corp.test>", "Plans", "Hi", "", "sent", kNow - 7'200'000, kNow - 7'200'000});
-  const int64_t back =
-      Insert("warmup_test.insert",
-             {workspace_, ann.id, bot, std::nullopt, "back", out, out, 2, token, "<r1@alpha.test>",
-              "Re: Plans", "Sure\n\n> Hi", "", "sent", kNow - 3'600'000, kNow - 3'600'000});
+  const int64_t out = InsertWarmup({workspace_, ann.id, bot, std::nullopt, "out", std::nullopt,
+                                    std::nullopt, 1, token, "<o1@a-corp.test>", "Plans", "Hi", "",
+                                    "sent", kNow - 7'200'000, kNow - 7'200'000});
+  const int64_t back = InsertWarmup({workspace_, ann.id, bot, std::nullopt, "back", out, out, 2,
+                                     token, "<r1@alpha.test>", "Re: Plans", "Sure\n\n> Hi", "",
+                                     "sent", kNow - 3'600'000, kNow - 3'600'000});
   // Scheduled without bodies: the source answers the stored parent itself.
-  const int64_t cont = Insert("warmup_test.insert",
-                              {workspace_, ann.id, bot, std::nullopt, "out", out, back, 3, token,
-                               std::nullopt, "", "", "", "scheduled", kNow - 60'000, std::nullopt});
+  const int64_t cont =
+      InsertWarmup({workspace_, ann.id, bot, std::nullopt, "out", out, back, 3, token, std::nullopt,
+                    "", "", "", "scheduled", kNow - 60'000, std::nullopt});
   DbWarmupSource source(*db_, zones_, {{0}, Millis(900'000), 3});
   auto next = source.Next(ann, kNow);
   ASSERT_TRUE(next.ok()) << next.status().ToString();
@@ -311,9 +318,8 @@ TEST_P(WarmupSourceTest, ContinuationsBeforeNewThreadsAndCanceledWhenTheBotIsGon
 
   // A continuation to a bot that was paused meanwhile is canceled, not sent.
   const int64_t cont2 =
-      Insert("warmup_test.insert",
-             {workspace_, ann.id, bot, std::nullopt, "out", out, cont, 3, token, std::nullopt,
-              "Re: Plans", "text", "", "scheduled", kNow, std::nullopt});
+      InsertWarmup({workspace_, ann.id, bot, std::nullopt, "out", out, cont, 3, token, std::nullopt,
+                    "Re: Plans", "text", "", "scheduled", kNow, std::nullopt});
   Exec("warmup_test.bot_status", {bot, "paused"});
   auto after = source.Next(ann, kNow + 1000);
   ASSERT_TRUE(after.ok());

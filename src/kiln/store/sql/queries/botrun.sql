@@ -125,13 +125,15 @@ SELECT id, status, scheduled_at FROM warmup_messages WHERE parent_id = $1;
 
 -- name: botrun.reply_insert
 -- $1 workspace, $2 sender, $3 bot, $4 peer sender, $5 direction, $6 thread, $7 parent,
--- $8 exchange, $9 token, $10 Message-ID header, $11 subject, $12 text, $13 html, $14 scheduled_at,
--- $15 now. A second reply to the same parent is refused by warmup_messages_parent_key.
+-- $8 exchange, $9 token, $10 Message-ID header, $11 subject, $12 scheduled_at, $13 now: the new
+-- row's id (its bodies: warmup.set_bodies in the same transaction). A second reply to the same
+-- parent is refused by warmup_messages_parent_key: no row.
 INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, peer_sender_id, direction,
                              thread_id, parent_id, exchange, token, message_id_header, subject,
-                             text_body, html_body, status, scheduled_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'scheduled', $14, $15, $15)
-ON CONFLICT DO NOTHING;
+                             status, scheduled_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'scheduled', $12, $13, $13)
+ON CONFLICT DO NOTHING
+RETURNING id;
 
 -- name: botrun.mark_missing
 -- Sent warm-up mail that no scanned mailbox has found by the deadline ($2: sent before it).
@@ -148,11 +150,13 @@ WHERE bot_id = $1 AND direction = 'back' AND status = 'sending';
 
 -- name: botrun.replies_due
 SELECT w.id, w.sender_id, w.parent_id, w.exchange, w.token, w.message_id_header, w.subject,
-       w.text_body, w.html_body, w.scheduled_at, s.email AS to_email, s.from_name AS to_name,
+       COALESCE(bd.text_body, '') AS text_body, COALESCE(bd.html_body, '') AS html_body,
+       w.scheduled_at, s.email AS to_email, s.from_name AS to_name,
        p.message_id_header AS parent_header
 FROM warmup_messages w
 JOIN senders s ON s.id = w.sender_id
 LEFT JOIN warmup_messages p ON p.id = w.parent_id
+LEFT JOIN warmup_bodies bd ON bd.message_id = w.id
 WHERE w.bot_id = $1 AND w.direction = 'back' AND w.status = 'scheduled' AND w.scheduled_at <= $2
 ORDER BY w.scheduled_at, w.id
 LIMIT $3;

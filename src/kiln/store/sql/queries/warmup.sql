@@ -9,8 +9,10 @@
 -- name: warmup.owed_peer_reply
 -- (a) An answer sender $1 owes as a peer, scheduled by the receiving side, due by $2.
 SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
-       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject, w.text_body, w.html_body
+       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject,
+       COALESCE(b.text_body, '') AS text_body, COALESCE(b.html_body, '') AS html_body
 FROM warmup_messages w
+LEFT JOIN warmup_bodies b ON b.message_id = w.id
 WHERE w.peer_sender_id = $1 AND w.direction = 'back' AND w.status = 'scheduled'
   AND w.scheduled_at <= $2
 ORDER BY w.scheduled_at, w.id
@@ -19,20 +21,28 @@ LIMIT 1;
 -- name: warmup.own_continuation
 -- (b) Sender $1's next mail in a thread its counterpart answered, due by $2.
 SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
-       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject, w.text_body, w.html_body
+       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject,
+       COALESCE(b.text_body, '') AS text_body, COALESCE(b.html_body, '') AS html_body
 FROM warmup_messages w
+LEFT JOIN warmup_bodies b ON b.message_id = w.id
 WHERE w.sender_id = $1 AND w.direction = 'out' AND w.status = 'scheduled'
   AND w.scheduled_at <= $2
 ORDER BY w.scheduled_at, w.id
 LIMIT 1;
 
 -- name: warmup.claim
--- $1 id, $2 now, $3 Message-ID header (kept when the row has one), $4 subject, $5 text, $6 html
--- (what is sent, stored with the row when the receiving side left them empty).
+-- $1 id, $2 now, $3 Message-ID header (kept when the row has one), $4 subject (what is sent; its
+-- bodies are stored by warmup.set_bodies in the same transaction).
 UPDATE warmup_messages
 SET status = 'sending', message_id_header = COALESCE(message_id_header, $3), subject = $4,
-    text_body = $5, html_body = $6, updated_at = $2
+    updated_at = $2
 WHERE id = $1 AND status = 'scheduled';
+
+-- name: warmup.set_bodies
+-- Message $1's bodies: $2 text, $3 html (warmup_bodies, 0019).
+INSERT INTO warmup_bodies (message_id, text_body, html_body) VALUES ($1, $2, $3)
+ON CONFLICT (message_id) DO UPDATE SET text_body = excluded.text_body,
+                                       html_body = excluded.html_body;
 
 -- name: warmup.cancel
 -- A scheduled row that cannot be sent any more: $3 says why.
@@ -40,16 +50,20 @@ UPDATE warmup_messages SET status = 'canceled', error = $3, updated_at = $2
 WHERE id = $1 AND status = 'scheduled';
 
 -- name: warmup.message
-SELECT id, workspace_id, sender_id, bot_id, peer_sender_id, direction, thread_id, parent_id,
-       exchange, token, message_id_header, subject, text_body, html_body, status, scheduled_at,
-       sent_at, smtp_code, smtp_response, error, created_at, updated_at
-FROM warmup_messages WHERE id = $1;
+SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
+       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject,
+       COALESCE(b.text_body, '') AS text_body, COALESCE(b.html_body, '') AS html_body, w.status,
+       w.scheduled_at, w.sent_at, w.smtp_code, w.smtp_response, w.error, w.created_at,
+       w.updated_at
+FROM warmup_messages w LEFT JOIN warmup_bodies b ON b.message_id = w.id
+WHERE w.id = $1;
 
 -- name: warmup.parent
 -- The mail a scheduled row answers: its Message-ID, and what to quote if the row has no bodies.
-SELECT w.id, w.message_id_header, w.subject, w.text_body, w.sent_at, w.created_at, w.direction,
-       w.sender_id, w.bot_id, w.peer_sender_id
-FROM warmup_messages w WHERE w.id = $1;
+SELECT w.id, w.message_id_header, w.subject, COALESCE(b.text_body, '') AS text_body, w.sent_at,
+       w.created_at, w.direction, w.sender_id, w.bot_id, w.peer_sender_id
+FROM warmup_messages w LEFT JOIN warmup_bodies b ON b.message_id = w.id
+WHERE w.id = $1;
 
 -- name: warmup.thread_headers
 -- The Message-IDs of thread $1 (its token) before exchange $2, oldest first: References.
@@ -75,11 +89,12 @@ FROM senders WHERE id = $1;
 
 -- name: warmup.new_thread
 -- $1 workspace, $2 sender, $3 bot, $4 peer sender, $5 token, $6 Message-ID header, $7 subject,
--- $8 text, $9 html, $10 now. Claimed at once ('sending'): nothing is sent before this commits.
+-- $8 now. Claimed at once ('sending'): nothing is sent before this commits. Its bodies:
+-- warmup.set_bodies in the same transaction.
 INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, peer_sender_id, direction,
-                             exchange, token, message_id_header, subject, text_body, html_body,
-                             status, scheduled_at, created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'out', 1, $5, $6, $7, $8, $9, 'sending', $10, $10, $10)
+                             exchange, token, message_id_header, subject, status, scheduled_at,
+                             created_at, updated_at)
+VALUES ($1, $2, $3, $4, 'out', 1, $5, $6, $7, 'sending', $8, $8, $8)
 RETURNING id;
 
 -- name: warmup.set_thread
