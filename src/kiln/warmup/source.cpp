@@ -577,7 +577,7 @@ Status DbWarmupSource::Record(int64_t warmup_message_id, const mail::SendResult&
     }
     if (result.ok()) {
       KILN_ASSIGN_OR_RETURN(store::Row row,
-                            tx.QueryRow("warmup.message", {warmup_message_id}, "vanished"));
+                            tx.QueryRow("warmup.parent_of", {warmup_message_id}, "vanished"));
       if (auto parent = row.OptInt("parent_id")) {
         KILN_RETURN_IF_ERROR(tx.Exec("warmup.mark_parent_replied", {*parent, now_ms}).status());
       }

@@ -49,14 +49,9 @@ ON CONFLICT (message_id) DO UPDATE SET text_body = excluded.text_body,
 UPDATE warmup_messages SET status = 'canceled', error = $3, updated_at = $2
 WHERE id = $1 AND status = 'scheduled';
 
--- name: warmup.message
-SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
-       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject,
-       COALESCE(b.text_body, '') AS text_body, COALESCE(b.html_body, '') AS html_body, w.status,
-       w.scheduled_at, w.sent_at, w.smtp_code, w.smtp_response, w.error, w.created_at,
-       w.updated_at
-FROM warmup_messages w LEFT JOIN warmup_bodies b ON b.message_id = w.id
-WHERE w.id = $1;
+-- name: warmup.parent_of
+-- The mail message $1 answers (NULL for the first of a thread): settling a sent answer marks it.
+SELECT parent_id FROM warmup_messages WHERE id = $1;
 
 -- name: warmup.parent
 -- The mail a scheduled row answers: its Message-ID, and what to quote if the row has no bodies.
