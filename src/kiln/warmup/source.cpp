@@ -384,6 +384,7 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     std::string html_body = row.Text("html_body");
 
     std::string parent_header;
+    bool composed = false;  // bodies written here, not by the receiving side: stored on claim
     if (auto parent_id = row.OptInt("parent_id")) {
       KILN_ASSIGN_OR_RETURN(auto parent, tx.QueryOne("warmup.parent", {*parent_id}));
       if (parent) {
@@ -399,6 +400,7 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
           subject = std::move(content.subject);
           text_body = std::move(content.text_body);
           html_body = std::move(content.html_body);
+          composed = true;
         }
       }
     }
@@ -413,7 +415,9 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     KILN_ASSIGN_OR_RETURN(int64_t claimed,
                           tx.Exec("warmup.claim", {id, now_ms, message_id, subject}));
     if (claimed != 1) return false;
-    KILN_RETURN_IF_ERROR(tx.Exec("warmup.set_bodies", {id, text_body, html_body}).status());
+    if (composed) {
+      KILN_RETURN_IF_ERROR(tx.Exec("warmup.set_bodies", {id, text_body, html_body}).status());
+    }
 
     engine::WarmupMessage msg = Compose(id, me, to->address, message_id, token, subject,
                                         std::move(text_body), std::move(html_body), now_ms);

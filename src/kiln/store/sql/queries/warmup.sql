@@ -31,8 +31,8 @@ ORDER BY w.scheduled_at, w.id
 LIMIT 1;
 
 -- name: warmup.claim
--- $1 id, $2 now, $3 Message-ID header (kept when the row has one), $4 subject (what is sent; its
--- bodies are stored by warmup.set_bodies in the same transaction).
+-- $1 id, $2 now, $3 Message-ID header (kept when the row has one), $4 subject (what is sent; bodies
+-- composed at send time are stored by warmup.set_bodies in the same transaction).
 UPDATE warmup_messages
 SET status = 'sending', message_id_header = COALESCE(message_id_header, $3), subject = $4,
     updated_at = $2
