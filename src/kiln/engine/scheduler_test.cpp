@@ -108,7 +108,7 @@ SELECT lease_owner FROM senders WHERE id = $1;
 SELECT m.status, m.claimed_by, m.lease_until FROM messages m JOIN contacts c ON c.id = m.contact_id
 WHERE m.campaign_id = $1 AND c.email = $2;
 -- name: sched_test.message_states
-SELECT status, claimed_by, sender_id FROM messages WHERE campaign_id = $1 ORDER BY id;
+SELECT status, claimed_by FROM messages WHERE campaign_id = $1 ORDER BY id;
 -- name: sched_test.untouched_leads
 SELECT COUNT(*) AS n FROM campaign_contacts
 WHERE campaign_id = $1 AND status = 'pending' AND next_at = $2 AND current_step = 0
@@ -1288,20 +1288,11 @@ TEST_P(SchedulerTest, ExchangesInFlightAtACrashAreClaimedAndReapedAsUnknown) {
   // once settled as sent it still counts once.
   const int64_t day_start = clock_.NowMillis() - 6 * 60 * kMinute;
   const int64_t day_end = clock_.NowMillis() + 6 * 60 * kMinute;
-  std::vector<int64_t> senders;
-  ASSERT_TRUE(db_->Read([&](store::Tx& tx) -> Status {
-                   KILN_ASSIGN_OR_RETURN(auto rows,
-                                         tx.Query("sched_test.message_states", {campaign_}));
-                   for (const auto& r : rows) senders.push_back(r.Int("sender_id"));
-                   return Status::Ok();
-                 })
-                  .ok());
-  ASSERT_EQ(senders.size(), 2u);
   auto expect_counts = [&](const char* when) {
     EXPECT_EQ(Row("engine.campaign_sends_between", {campaign_, day_start, day_end})->Int("n"), 2)
         << when;
     int64_t cold = 0;
-    for (int64_t sender : senders) {
+    for (int64_t sender : sender_ids_) {
       cold += Row("engine.sender_day_counts", {sender, day_start, day_end})->Int("cold");
     }
     EXPECT_EQ(cold, 2) << when;
