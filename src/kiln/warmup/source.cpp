@@ -22,6 +22,9 @@ namespace kiln::warmup {
 namespace {
 
 constexpr int kMaxAttempts = 8;  // rows canceled or rooms lost to a race before giving up a turn
+// A sender's own next mail postponed to its counterpart's next day is due within this much of
+// the day's start (spread by the row's id, so a day's postponed mail does not leave at once).
+constexpr int64_t kPostponeSpreadMs = 3 * 3'600'000;
 // Past candidates_refresh, the candidates are read again when the workspace's bots or senders
 // changed (their count or latest updated_at; looked at once one new thread per
 // kCandidatesPerThreadBeforeCheck candidates was started since the last look), and otherwise once
@@ -167,14 +170,21 @@ Limits PeerLimits(const store::Row& row, const ZoneDay& zd, int64_t now_ms) {
   return {zd.bounds, volume, 0};
 }
 
-// Every candidate of the workspace with its room today.
-// A counterpart's room counted from the rows.
-Result<int> RoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
+// How many more mails a counterpart may receive today, counted from the rows (its mail sent,
+// claimed and scheduled for its day).
+Result<int> ReceiveRoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
   const store::Params params{id, limits.today.start_ms, limits.today.end_ms};
   KILN_ASSIGN_OR_RETURN(
       store::Row received,
       tx.QueryRow(bot ? "warmup.bot_received_one" : "warmup.peer_received_one", params));
-  int room = limits.receive_cap - static_cast<int>(received.Int("n"));
+  return limits.receive_cap - static_cast<int>(received.Int("n"));
+}
+
+// A counterpart's room for a new thread, counted from the rows: what it may still receive today,
+// and for a bot none once its replies reach its send volume (a new thread asks for a reply).
+Result<int> RoomNow(store::Tx& tx, bool bot, int64_t id, const Limits& limits) {
+  const store::Params params{id, limits.today.start_ms, limits.today.end_ms};
+  KILN_ASSIGN_OR_RETURN(int room, ReceiveRoomNow(tx, bot, id, limits));
   if (bot) {
     KILN_ASSIGN_OR_RETURN(store::Row replies, tx.QueryRow("warmup.bot_replies_one", params));
     if (replies.Int("n") >= limits.send_volume) room = 0;
@@ -371,10 +381,38 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     std::optional<Party> to;
     if (peer_answer) {
       KILN_ASSIGN_OR_RETURN(to, LoadParty(tx, false, row.Int("sender_id")));
-    } else if (row.OptInt("bot_id")) {
-      KILN_ASSIGN_OR_RETURN(to, LoadParty(tx, true, row.Int("bot_id")));
     } else {
-      KILN_ASSIGN_OR_RETURN(to, LoadParty(tx, false, row.Int("peer_sender_id")));
+      // The sender's own next mail goes within its counterpart's room today, as a new thread
+      // does: the receiving side scheduled it without counting, and the room may have gone to
+      // new threads since. Locked and counted from the rows as a pick is; without room it waits
+      // for the counterpart's next day.
+      const bool bot = row.OptInt("bot_id").has_value();
+      const int64_t counterpart = bot ? row.Int("bot_id") : row.Int("peer_sender_id");
+      KILN_RETURN_IF_ERROR(
+          tx.Exec(bot ? "warmup.bot_lock" : "warmup.peer_lock", {counterpart}).status());
+      KILN_ASSIGN_OR_RETURN(
+          auto party_row,
+          tx.QueryOne(bot ? "warmup.bot_address" : "warmup.sender_address", {counterpart}));
+      if (party_row) {
+        to = PartyOf(*party_row, bot);
+        ZoneDays days(zones_, now_ms);
+        const ZoneDay& zd = days.Of(party_row->Text("timezone"));
+        if (to->active && zd.zone) {
+          const Limits limits =
+              bot ? BotLimits(*party_row, zd) : PeerLimits(*party_row, zd, now_ms);
+          KILN_ASSIGN_OR_RETURN(int room, ReceiveRoomNow(tx, bot, counterpart, limits));
+          // The count holds this row itself when it is scheduled within the counterpart's day.
+          const int64_t scheduled_at = row.Int("scheduled_at");
+          if (scheduled_at >= limits.today.start_ms && scheduled_at < limits.today.end_ms) ++room;
+          if (room <= 0) {
+            const int64_t due = limits.today.end_ms +
+                                static_cast<int64_t>(domain::Mix64(static_cast<uint64_t>(id)) %
+                                                     static_cast<uint64_t>(kPostponeSpreadMs));
+            KILN_RETURN_IF_ERROR(tx.Exec("warmup.postpone", {id, now_ms, due}).status());
+            return false;
+          }
+        }
+      }
     }
     std::string message_id = row.Text("message_id_header");
     if (message_id.empty()) message_id = "<" + mail::GenerateMessageId(my_domain) + ">";

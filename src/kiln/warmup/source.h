@@ -6,7 +6,9 @@
 //       'scheduled' and due (the receiving side, bot_runner.h, wrote it with its bodies);
 //   (b) the sender's own next mail in a thread its counterpart answered: an 'out' row of the
 //       sender, 'scheduled' and due (also written by the receiving side while the thread's
-//       exchange < ThreadTargetExchanges(token));
+//       exchange < ThreadTargetExchanges(token)), within the counterpart's room today as in (c)
+//       (what it may receive; counted under its row lock): without room it is postponed to the
+//       counterpart's next day (warmup.postpone) and the sender goes on to the next of (a)-(c);
 //   (c) a new thread: the counterpart pairing.h picks among the workspace's active bots and its
 //       other active senders with warm-up on, each within its room today on its own calendar
 //       (a bot: min(BotDailyVolume, daily_receive_limit) received, and its replies sent or owed

@@ -53,7 +53,7 @@ INSERT INTO warmup_bodies (message_id, text_body, html_body) VALUES ($1, $2, $3)
 -- name: warmup_test.row
 SELECT w.id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id, w.parent_id,
        w.exchange, w.token, w.message_id_header, w.subject, COALESCE(b.text_body, '') AS text_body,
-       w.status, w.sent_at, w.replied_at, w.error, w.smtp_code
+       w.status, w.scheduled_at, w.sent_at, w.replied_at, w.error, w.smtp_code
 FROM warmup_messages w LEFT JOIN warmup_bodies b ON b.message_id = w.id WHERE w.id = $1;
 )sql";
 
@@ -326,6 +326,66 @@ TEST_P(WarmupSourceTest, ContinuationsBeforeNewThreadsAndCanceledWhenTheBotIsGon
   EXPECT_FALSE(after->has_value());  // and no active bot for a new thread either
   EXPECT_EQ(Row(cont2).Text("status"), "canceled");
   EXPECT_NE(Row(cont2).Text("error").find("not active"), std::string::npos);
+}
+
+TEST_P(WarmupSourceTest, AContinuationWaitsForTheNextDayOfACounterpartWithNoRoomLeft) {
+  engine::SenderInfo ann = Sender("ann@a-corp.test", "Ann Lee");
+  const int64_t full = Bot("b1@alpha.test", 2);
+  const int64_t other = Bot("b2@beta.test", 5);
+  const std::string token = "dddddddddddddddddddd";
+  // b1 (UTC) received two mails today; the receiving side then scheduled Ann's next mail in
+  // the first thread without counting: sending it would make three.
+  const int64_t first = InsertWarmup({workspace_, ann.id, full, std::nullopt, "out", std::nullopt,
+                                      std::nullopt, 1, token, "<o1@a-corp.test>", "Plans", "Hi", "",
+                                      "sent", kNow - 7'200'000, kNow - 7'200'000});
+  const int64_t back = InsertWarmup({workspace_, ann.id, full, std::nullopt, "back", first, first,
+                                     2, token, "<r1@alpha.test>", "Re: Plans", "Sure\n\n> Hi", "",
+                                     "sent", kNow - 3'600'000, kNow - 3'600'000});
+  InsertWarmup({workspace_, ann.id, full, std::nullopt, "out", std::nullopt, std::nullopt, 1,
+                "eeeeeeeeeeeeeeeeeeee", "<o2@a-corp.test>", "Lunch", "Hi", "", "sent",
+                kNow - 1'800'000, kNow - 1'800'000});
+  const int64_t cont = InsertWarmup({workspace_, ann.id, full, std::nullopt, "out", first, back, 3,
+                                     token, std::nullopt, "Re: Plans", "More", "", "scheduled",
+                                     kNow - 60'000, std::nullopt});
+
+  DbWarmupSource source(*db_, zones_, {{0}, Millis(900'000), 3});
+  auto next = source.Next(ann, kNow);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_TRUE(next->has_value());
+  EXPECT_NE((*next)->warmup_message_id, cont);
+  EXPECT_EQ((*next)->message.to[0].email, "b2@beta.test");  // a new thread where there is room
+  ASSERT_TRUE(source.Record((*next)->warmup_message_id, Accepted(), kNow + 1000).ok());
+  // Still scheduled, due in b1's next day (midnight UTC) within the spread.
+  const int64_t tomorrow = (kNow / kDay + 1) * kDay;
+  store::Row waiting = Row(cont);
+  EXPECT_EQ(waiting.Text("status"), "scheduled");
+  EXPECT_GE(waiting.Int("scheduled_at"), tomorrow);
+  EXPECT_LT(waiting.Int("scheduled_at"), tomorrow + 3 * 3'600'000);
+  // Not due again today, whatever else Ann sends.
+  next = source.Next(ann, kNow + 60'000);
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_NE((*next)->warmup_message_id, cont);
+  EXPECT_EQ((*next)->message.to[0].email, "b2@beta.test");
+  ASSERT_TRUE(source.Record((*next)->warmup_message_id, Accepted(), kNow + 61'000).ok());
+
+  // In b1's next day it has room again: the continuation goes out, as the thread's next mail.
+  next = source.Next(ann, waiting.Int("scheduled_at"));
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_TRUE(next->has_value());
+  EXPECT_EQ((*next)->warmup_message_id, cont);
+  EXPECT_EQ((*next)->message.to[0].email, "b1@alpha.test");
+  EXPECT_EQ((*next)->message.in_reply_to, "r1@alpha.test");
+  EXPECT_EQ(Row(cont).Text("status"), "sending");
+
+  // A continuation scheduled within the day it fills is counted already: it goes out at the cap.
+  Exec("warmup_test.bot_receive_limit", {other, 3});  // b2: 2 received today, 1 room
+  const int64_t cont2 =
+      InsertWarmup({workspace_, ann.id, other, std::nullopt, "out", std::nullopt, std::nullopt, 3,
+                    "ffffffffffffffffffff", std::nullopt, "Re: Notes", "Again", "", "scheduled",
+                    kNow + 120'000, std::nullopt});
+  next = source.Next(ann, kNow + 180'000);
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->warmup_message_id, cont2);
 }
 
 TEST_P(WarmupSourceTest, FailuresAndClaimsCaughtMidSend) {

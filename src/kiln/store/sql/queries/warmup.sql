@@ -9,7 +9,7 @@
 -- name: warmup.owed_peer_reply
 -- (a) An answer sender $1 owes as a peer, scheduled by the receiving side, due by $2.
 SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
-       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject,
+       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject, w.scheduled_at,
        COALESCE(b.text_body, '') AS text_body, COALESCE(b.html_body, '') AS html_body
 FROM warmup_messages w
 LEFT JOIN warmup_bodies b ON b.message_id = w.id
@@ -21,7 +21,7 @@ LIMIT 1;
 -- name: warmup.own_continuation
 -- (b) Sender $1's next mail in a thread its counterpart answered, due by $2.
 SELECT w.id, w.workspace_id, w.sender_id, w.bot_id, w.peer_sender_id, w.direction, w.thread_id,
-       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject,
+       w.parent_id, w.exchange, w.token, w.message_id_header, w.subject, w.scheduled_at,
        COALESCE(b.text_body, '') AS text_body, COALESCE(b.html_body, '') AS html_body
 FROM warmup_messages w
 LEFT JOIN warmup_bodies b ON b.message_id = w.id
@@ -43,6 +43,12 @@ WHERE id = $1 AND status = 'scheduled';
 INSERT INTO warmup_bodies (message_id, text_body, html_body) VALUES ($1, $2, $3)
 ON CONFLICT (message_id) DO UPDATE SET text_body = excluded.text_body,
                                        html_body = excluded.html_body;
+
+-- name: warmup.postpone
+-- A sender's own next mail in a thread whose counterpart has no room left today: due again at $3,
+-- in the counterpart's next day.
+UPDATE warmup_messages SET scheduled_at = $3, updated_at = $2
+WHERE id = $1 AND status = 'scheduled';
 
 -- name: warmup.cancel
 -- A scheduled row that cannot be sent any more: $3 says why.
