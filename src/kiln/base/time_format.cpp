@@ -1,5 +1,6 @@
 #include "kiln/base/time_format.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -32,6 +33,16 @@ std::string FormatIso8601(int64_t unix_ms) {
                 static_cast<unsigned>(ymd.day()), static_cast<int>(sod / 3600),
                 static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60), ms);
   return buf;
+}
+
+std::string SortableMillis(int64_t unix_ms) {
+  // Ascending in ASCII, so that comparing the characters compares the digits.
+  static constexpr std::string_view kDigits = "234567abcdefghijklmnopqrstuvwxyz";
+  static constexpr int64_t kMax = (int64_t{1} << (5 * kSortableMillisChars)) - 1;
+  uint64_t v = static_cast<uint64_t>(std::clamp<int64_t>(unix_ms, 0, kMax));
+  std::string out(kSortableMillisChars, kDigits[0]);
+  for (size_t i = kSortableMillisChars; i-- > 0; v >>= 5) out[i] = kDigits[v & 31];
+  return out;
 }
 
 Result<int64_t> ParseIso8601(std::string_view s) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace kiln {
 namespace {
 
@@ -9,6 +11,35 @@ TEST(TimeFormatTest, FormatsUtcWithMillis) {
   EXPECT_EQ(FormatIso8601(0), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatIso8601(1767225600123), "2026-01-01T00:00:00.123Z");
   EXPECT_EQ(FormatIso8601(951782400000), "2000-02-29T00:00:00.000Z");
+}
+
+TEST(TimeFormatTest, SortableMillisSortAsTheirInstants) {
+  EXPECT_EQ(SortableMillis(0), "222222222");
+  EXPECT_EQ(SortableMillis(31), "22222222z");
+  EXPECT_EQ(SortableMillis(32), "222222232");
+  EXPECT_EQ(SortableMillis(-5), "222222222");  // clamped, never a shorter or wrapped string
+  EXPECT_EQ(SortableMillis((int64_t{1} << 45) - 1), "zzzzzzzzz");
+  EXPECT_EQ(SortableMillis(int64_t{1} << 50), "zzzzzzzzz");
+  // Neighbours, carries and instants decades apart compare as their numbers do.
+  const std::vector<int64_t> instants = {0,
+                                         1,
+                                         31,
+                                         32,
+                                         1023,
+                                         1024,
+                                         951782400000,
+                                         1767225600000,
+                                         1767225600001,
+                                         1767225601023,
+                                         4102444800000};
+  for (size_t i = 0; i < instants.size(); ++i) {
+    EXPECT_EQ(SortableMillis(instants[i]).size(), kSortableMillisChars);
+    for (size_t j = 0; j < instants.size(); ++j) {
+      EXPECT_EQ(SortableMillis(instants[i]) < SortableMillis(instants[j]),
+                instants[i] < instants[j])
+          << instants[i] << " vs " << instants[j];
+    }
+  }
 }
 
 TEST(TimeFormatTest, ParsesAndRoundTrips) {

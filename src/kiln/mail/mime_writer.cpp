@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "kiln/base/time_format.h"
 #include "kiln/mail/html_to_text.h"
 #include "kiln/mail/mime_util.h"
 
@@ -38,6 +39,17 @@ std::string RandomBase32(size_t chars) {
   std::string out(chars, 'a');
   for (size_t i = 0; i < chars; ++i) out[i] = kBase32[bytes[i] & 31];
   return out;
+}
+
+// The left part of a generated Message-ID: the instant (SortableMillis, so that ids stored in an
+// index arrive at its end) and 26 random characters (130 bits: unguessable and unique).
+std::string MessageIdLeft(std::string_view random) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  std::string left = SortableMillis(now);
+  left += random;
+  return left;
 }
 
 bool IsAtext(char c) {
@@ -572,7 +584,7 @@ std::string FormatRfc5322Date(TimePoint t) {
 }
 
 std::string GenerateMessageId(std::string_view domain) {
-  std::string id = RandomBase32(kMessageIdRandomChars);
+  std::string id = MessageIdLeft(RandomBase32(kMessageIdRandomChars));
   id += '@';
   id += domain;
   return id;
@@ -631,7 +643,7 @@ Result<std::string> ComposeMessage(const OutgoingMessage& m, const ComposeOption
   if (random_id) {
     std::string_view domain = options.message_id_domain;
     if (domain.empty()) domain = std::string_view(m.from.email).substr(m.from.email.rfind('@') + 1);
-    message_id.assign(random, 0, kMessageIdRandomChars);
+    message_id = MessageIdLeft(std::string_view(random).substr(0, kMessageIdRandomChars));
     message_id += '@';
     message_id += domain;
   }

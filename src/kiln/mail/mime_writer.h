@@ -42,7 +42,9 @@ struct ComposeOptions {
 Result<std::string> ComposeMessage(const OutgoingMessage& message,
                                    const ComposeOptions& options = {});
 
-// A fresh Message-ID without angle brackets: 26 random base32 characters "@" `domain`. Set it in
+// A fresh Message-ID without angle brackets: 9 characters of the current instant
+// (SortableMillis: ids stored in an index land at its end), 26 random base32 characters (130
+// bits), "@" `domain`. Set it in
 // OutgoingMessage::message_id before composing when the caller needs to store the id (threading,
 // reply matching). `domain` is used as given.
 std::string GenerateMessageId(std::string_view domain);

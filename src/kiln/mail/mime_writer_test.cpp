@@ -434,7 +434,7 @@ TEST(ComposeTest, GeneratedIdsAndBoundariesAreUnique) {
     ASSERT_NE(id, std::string::npos);
     const std::string value = raw->substr(id + 13, raw->find('>', id) - id - 13);
     EXPECT_TRUE(value.ends_with("@sender.example")) << value;
-    EXPECT_EQ(value.size(), 26u + 15u);
+    EXPECT_EQ(value.size(), 9u + 26u + 15u);
     ids.insert(value);
     const size_t b = raw->find("boundary=\"");
     boundaries.insert(raw->substr(b + 10, raw->find('"', b + 10) - b - 10));

@@ -249,7 +249,7 @@ class BotRunnerTest : public ::testing::TestWithParam<std::string> {
   // unless `rcpt` is empty, the mail over SMTP from sender1.
   SentWarmup SendWarmup(int64_t bot, const std::string& rcpt, int64_t sent_at) {
     SentWarmup out;
-    out.token = NewWarmupToken(rng_);
+    out.token = NewWarmupToken(rng_, clock_.NowMillis());
     out.message_id = mail::GenerateMessageId("kiln-a.test");
     WarmupContent content =
         NewThreadContent(rng_.Next(), {.from_name = "Sam Sender", .to_name = ""}, out.token);
@@ -566,7 +566,7 @@ TEST_P(BotRunnerTest, APeerSenderAnswersThroughTheQueueManagerAndHidesTheMail) {
   ASSERT_TRUE(peer_user.ok());
   int64_t peer = 0;
   SentWarmup m;
-  m.token = NewWarmupToken(rng_);
+  m.token = NewWarmupToken(rng_, clock_.NowMillis());
   m.message_id = mail::GenerateMessageId("kiln-a.test");
   WarmupContent content = NewThreadContent(rng_.Next(), {"Sam Sender", "Pat Peer"}, m.token);
   ASSERT_TRUE(db_->Write([&](store::Tx& tx) -> Status {

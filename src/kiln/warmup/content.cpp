@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "kiln/base/time_format.h"
 #include "kiln/template/template.h"
 #include "kiln/template/text.h"
 #include "kiln/warmup/corpus.h"
@@ -180,10 +181,13 @@ std::string_view StripReplyPrefixes(std::string_view subject) {
 
 }  // namespace
 
-std::string NewWarmupToken(domain::Rng& rng) {
+std::string NewWarmupToken(domain::Rng& rng, int64_t now_ms) {
   static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
-  std::string token(20, 'a');
-  for (char& c : token) c = kAlphabet[rng.Uniform(kAlphabet.size())];
+  std::string token = SortableMillis(now_ms);
+  token.resize(20);
+  for (size_t i = kSortableMillisChars; i < token.size(); ++i) {
+    token[i] = kAlphabet[rng.Uniform(kAlphabet.size())];
+  }
   return token;
 }
 

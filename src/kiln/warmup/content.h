@@ -28,8 +28,10 @@ struct ContentPeople {
   std::string to_name;
 };
 
-// A fresh 20-character [a-z0-9] warm-up token (mail::IsValidWarmupToken holds for it).
-std::string NewWarmupToken(domain::Rng& rng);
+// A fresh 20-character [a-z0-9] warm-up token (mail::IsValidWarmupToken holds for it): 9
+// characters of `now_ms` (SortableMillis: tokens stored in warmup_messages' token index land at
+// its end) and 11 random ones (55 bits within the millisecond).
+std::string NewWarmupToken(domain::Rng& rng, int64_t now_ms);
 
 // How many messages a warm-up thread with this token runs to: 2, 3 or 4, fixed by the token so
 // both sides of the thread (sender and bot) agree without talking. Exchange numbers count from 1

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "kiln/base/time_format.h"
 #include "kiln/mail/classify_warmup.h"
 #include "kiln/mail/incoming.h"
 #include "kiln/mail/mime_writer.h"
@@ -15,6 +16,7 @@ namespace kiln::warmup {
 namespace {
 
 constexpr std::string_view kToken = "abcdefghij234567klmn";
+constexpr int64_t kT0 = 1'772'409'600'000;  // Mon, 02 Mar 2026 00:00:00 UTC
 
 const ContentPeople kPeople{"Ann Lee", "Bob Stone"};
 
@@ -68,19 +70,30 @@ TEST(WarmupContentTest, TokensHaveTheDocumentedShapeAndDiffer) {
   domain::Rng rng(7);
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
-    std::string token = NewWarmupToken(rng);
+    std::string token = NewWarmupToken(rng, kT0);  // all in one millisecond: the random part
     EXPECT_EQ(token.size(), 20u);
     EXPECT_TRUE(mail::IsValidWarmupToken(token)) << token;
+    EXPECT_EQ(token.substr(0, kSortableMillisChars), SortableMillis(kT0));
     seen.insert(token);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(WarmupContentTest, TokensOfLaterInstantsSortAfter) {
+  domain::Rng rng(9);
+  std::string previous;
+  for (int64_t t = kT0; t < kT0 + 100 * 86'400'000LL; t += 86'400'000LL / 7) {
+    std::string token = NewWarmupToken(rng, t);
+    EXPECT_LT(previous, token) << "at " << t;
+    previous = token;
+  }
 }
 
 TEST(WarmupContentTest, ThreadLengthIsTwoToFourAndFixedByTheToken) {
   domain::Rng rng(11);
   std::set<int> lengths;
   for (int i = 0; i < 300; ++i) {
-    std::string token = NewWarmupToken(rng);
+    std::string token = NewWarmupToken(rng, kT0 + i);
     int n = ThreadTargetExchanges(token);
     EXPECT_GE(n, 2);
     EXPECT_LE(n, 4);
@@ -146,7 +159,7 @@ TEST(WarmupContentTest, NaturalPlainContentWithoutLinksOrImages) {
 TEST(WarmupContentTest, EveryMessageCarriesTheTagThroughMime) {
   domain::Rng rng(5);
   for (uint64_t seed = 0; seed < 200; ++seed) {
-    std::string token = NewWarmupToken(rng);
+    std::string token = NewWarmupToken(rng, kT0 + static_cast<int64_t>(seed));
     WarmupContent c = NewThreadContent(seed, kPeople, token);
     EXPECT_EQ(Count(c.text_body, "kw-" + token), 1u) << c.text_body;
     EXPECT_EQ(Count(c.html_body, "kw-" + token), 1u) << c.html_body;

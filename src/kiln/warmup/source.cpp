@@ -553,7 +553,7 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
       pool.SetRoom(pick->kind, pick->id, std::max(room, 0));
       if (room <= 0) continue;
 
-      const std::string token = NewWarmupToken(rng);
+      const std::string token = NewWarmupToken(rng, now_ms);
       WarmupContent content = NewThreadContent(
           domain::SeedOf(options_.seed, static_cast<uint64_t>(sender.id), rng.Next()),
           {me.name, to->address.name}, token);
