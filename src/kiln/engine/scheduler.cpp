@@ -746,18 +746,22 @@ Result<TickStats> Scheduler::RunOnce(const std::atomic<bool>* stop) {
   // the cache of campaigns that stopped running); in between, only the campaigns of the due
   // senders, each read by id, so a tick costs what is due rather than what exists.
   std::vector<store::Row> campaigns;
-  KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
-    if (maintained) {
-      KILN_ASSIGN_OR_RETURN(campaigns, tx.Query("engine.running_campaigns"));
+  // Nothing to read (no refresh, no due sender in a campaign, as in a tick of warm-up only): no
+  // transaction either.
+  if (maintained || !wanted_campaigns.empty()) {
+    KILN_RETURN_IF_ERROR(db_.Read([&](store::Tx& tx) -> Status {
+      if (maintained) {
+        KILN_ASSIGN_OR_RETURN(campaigns, tx.Query("engine.running_campaigns"));
+        return Status::Ok();
+      }
+      for (int64_t id : wanted_campaigns) {
+        KILN_ASSIGN_OR_RETURN(std::optional<store::Row> c,
+                              tx.QueryOne("engine.running_campaign", {id}));
+        if (c) campaigns.push_back(std::move(*c));
+      }
       return Status::Ok();
-    }
-    for (int64_t id : wanted_campaigns) {
-      KILN_ASSIGN_OR_RETURN(std::optional<store::Row> c,
-                            tx.QueryOne("engine.running_campaign", {id}));
-      if (c) campaigns.push_back(std::move(*c));
-    }
-    return Status::Ok();
-  }));
+    }));
+  }
   if (!maintained) {
     // Campaigns no due sender sends for are not read this tick: still broken ones stay reported.
     for (int64_t id : broken_campaigns_) {
