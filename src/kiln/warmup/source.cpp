@@ -388,11 +388,9 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
       // for the counterpart's next day.
       const bool bot = row.OptInt("bot_id").has_value();
       const int64_t counterpart = bot ? row.Int("bot_id") : row.Int("peer_sender_id");
-      KILN_RETURN_IF_ERROR(
-          tx.Exec(bot ? "warmup.bot_lock" : "warmup.peer_lock", {counterpart}).status());
       KILN_ASSIGN_OR_RETURN(
           auto party_row,
-          tx.QueryOne(bot ? "warmup.bot_address" : "warmup.sender_address", {counterpart}));
+          tx.QueryOne(bot ? "warmup.bot_locked" : "warmup.sender_locked", {counterpart}));
       if (party_row) {
         to = PartyOf(*party_row, bot);
         ZoneDays days(zones_, now_ms);
@@ -533,13 +531,11 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
       if (!pick) return Status::Ok();
       const bool bot = pick->kind == CounterpartKind::kBot;
 
-      // Take the counterpart's row lock, then read it and count again: the rows are the
-      // truth (its status and limits now, what other processes claimed, what a bot owes), the
-      // pool only a hint of where room is.
-      KILN_RETURN_IF_ERROR(
-          tx.Exec(bot ? "warmup.bot_lock" : "warmup.peer_lock", {pick->id}).status());
+      // Read the counterpart under its row lock (PostgreSQL; SQLite's writers are serial) and
+      // count again: the rows are the truth (its status and limits now, what other processes
+      // claimed, what a bot owes), the pool only a hint of where room is.
       KILN_ASSIGN_OR_RETURN(
-          auto row, tx.QueryOne(bot ? "warmup.bot_address" : "warmup.sender_address", {pick->id}));
+          auto row, tx.QueryOne(bot ? "warmup.bot_locked" : "warmup.sender_locked", {pick->id}));
       int room = 0;
       std::optional<Party> to;
       if (row) {

@@ -189,6 +189,7 @@ TEST_P(WarmupSourceTest, NewThreadsFillEveryBotsRoomAndNoMore) {
     store::Row settled = Row(w.warmup_message_id);
     EXPECT_EQ(settled.Text("status"), "sent");
     EXPECT_EQ(settled.Int("smtp_code"), 250);
+    EXPECT_EQ(settled.Int("sent_at"), kNow + i * 60'000);  // the claim's instant, kept
   }
   for (const auto& [id, email] : bots) EXPECT_EQ(received[email], 2) << email;
   for (size_t i = 1; i < domains.size(); ++i) {
@@ -395,6 +396,9 @@ TEST_P(WarmupSourceTest, FailuresAndClaimsCaughtMidSend) {
   auto next = source.Next(ann, kNow);
   ASSERT_TRUE(next.ok() && next->has_value());
   const int64_t id = (*next)->warmup_message_id;
+  // A claim's sent_at is when its send began: it counts in that day from the claim on.
+  EXPECT_EQ(Row(id).Text("status"), "sending");
+  EXPECT_EQ(Row(id).OptInt("sent_at"), kNow);
   mail::SendResult refused;
   refused.cls = mail::SendResult::Class::kPermanent;
   refused.code = 550;
@@ -403,6 +407,7 @@ TEST_P(WarmupSourceTest, FailuresAndClaimsCaughtMidSend) {
   ASSERT_TRUE(source.Record(id, refused, kNow + 1000).ok());
   EXPECT_EQ(Row(id).Text("status"), "failed");
   EXPECT_EQ(Row(id).Text("error"), refused.reason);
+  EXPECT_FALSE(Row(id).OptInt("sent_at").has_value());  // nothing went out: in no day's count
   Status again = source.Record(id, Accepted(), kNow + 2000);
   EXPECT_EQ(again.code(), Status::Code::kNotFound) << again.ToString();
   EXPECT_EQ(source.Record(999'999, Accepted(), kNow).code(), Status::Code::kNotFound);
@@ -418,6 +423,7 @@ TEST_P(WarmupSourceTest, FailuresAndClaimsCaughtMidSend) {
   ASSERT_TRUE(lapsed.ok());
   EXPECT_EQ(*lapsed, 1);
   EXPECT_EQ(Row(caught).Text("status"), "unknown");
+  EXPECT_EQ(Row(caught).OptInt("sent_at"), kNow + 10'000);  // it may have gone out then
   // Never resent: the next mail is a new row; the unknown one still counts against the bot.
   next = source.Next(ann, kNow + 1'000'000);
   ASSERT_TRUE(next.ok() && next->has_value());

@@ -33,9 +33,13 @@ LIMIT 1;
 -- name: warmup.claim
 -- $1 id, $2 now, $3 Message-ID header (kept when the row has one), $4 subject (what is sent; bodies
 -- composed at send time are stored by warmup.set_bodies in the same transaction).
+-- A sender's row's sent_at is when its send began (the claim, here or in warmup.new_thread):
+-- warmup.mark_sent keeps it, so settling moves no entry of the (..., sent_at) indexes, and
+-- warmup.mark_failed clears it (nothing went out). Rows claimed before this rule may still hold
+-- NULL while open; every count takes open claims by their status, so both count once.
 UPDATE warmup_messages
 SET status = 'sending', message_id_header = COALESCE(message_id_header, $3), subject = $4,
-    updated_at = $2
+    sent_at = $2, updated_at = $2
 WHERE id = $1 AND status = 'scheduled';
 
 -- name: warmup.set_bodies
@@ -94,8 +98,8 @@ FROM senders WHERE id = $1;
 -- warmup.set_bodies in the same transaction.
 INSERT INTO warmup_messages (workspace_id, sender_id, bot_id, peer_sender_id, direction,
                              exchange, token, message_id_header, subject, status, scheduled_at,
-                             created_at, updated_at)
-VALUES ($1, $2, $3, $4, 'out', 1, $5, $6, $7, 'sending', $8, $8, $8)
+                             sent_at, created_at, updated_at)
+VALUES ($1, $2, $3, $4, 'out', 1, $5, $6, $7, 'sending', $8, $8, $8, $8)
 RETURNING id;
 
 -- name: warmup.set_thread
@@ -220,13 +224,21 @@ SELECT
      WHERE w.peer_sender_id = $1 AND w.scheduled_at >= $2 AND w.scheduled_at < $3
        AND w.status = 'scheduled' AND w.direction = 'out') AS n;
 
--- name: warmup.bot_lock
--- Serialises the writers choosing bot $1 (PostgreSQL row lock; SQLite writers are serial anyway),
--- so two senders cannot both take its last room.
-UPDATE bots SET status = status WHERE id = $1;
+-- name: warmup.bot_locked
+-- warmup.bot_address, read by the writer about to take some of bot $1's room: on PostgreSQL under
+-- the row's lock (warmup.postgres.sql: FOR UPDATE), so two senders cannot both take its last
+-- room. SQLite's writers are serial already (BEGIN IMMEDIATE holds the database's write lock for
+-- the whole transaction), so here it is the plain read: no page written to lock a row.
+SELECT id, name, email, provider, status, timezone, aging_start_at, aging_end_at,
+       aging_start_volume, daily_send_limit, daily_receive_limit
+FROM bots WHERE id = $1;
 
--- name: warmup.peer_lock
-UPDATE senders SET status = status WHERE id = $1;
+-- name: warmup.sender_locked
+-- warmup.sender_address as a peer about to receive, as warmup.bot_locked.
+SELECT id, name, from_name, email, status, timezone, warmup_enabled, warmup_start_at,
+       warmup_end_at, warmup_start_volume, warmup_daily_increase, warmup_daily_target,
+       warmup_weekdays_only, created_at
+FROM senders WHERE id = $1;
 
 -- name: warmup.contacts
 -- Sender $1's latest $2 sent mails to its counterparts, newest first: the history pairing ranks
@@ -241,15 +253,18 @@ LIMIT $2;
 -- Settling ----------------------------------------------------------------------------------------
 
 -- name: warmup.mark_sent
--- A claim lapsed into 'unknown' is still settled: the server's answer is the truth.
+-- A claim lapsed into 'unknown' is still settled: the server's answer is the truth. sent_at stays
+-- the claim's (see warmup.claim).
 UPDATE warmup_messages
-SET status = 'sent', sent_at = $2, smtp_code = $3, smtp_response = $4, error = '', updated_at = $2
+SET status = 'sent', sent_at = COALESCE(sent_at, $2), smtp_code = $3, smtp_response = $4, error = '',
+    updated_at = $2
 WHERE id = $1 AND status IN ('sending', 'unknown')
   AND (direction = 'out' OR peer_sender_id IS NOT NULL);
 
 -- name: warmup.mark_failed
 UPDATE warmup_messages
-SET status = 'failed', smtp_code = $3, smtp_response = $4, error = $5, updated_at = $2
+SET status = 'failed', sent_at = NULL, smtp_code = $3, smtp_response = $4, error = $5,
+    updated_at = $2
 WHERE id = $1 AND status IN ('sending', 'unknown')
   AND (direction = 'out' OR peer_sender_id IS NOT NULL);
 
