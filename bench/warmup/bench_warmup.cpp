@@ -41,6 +41,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -165,11 +166,32 @@ struct ScheduleResult {
   double source_cpu_seconds = 0;  // of which inside the warm-up source (Next, Record)
   int64_t next_calls = 0;         // WarmupSource::Next calls (a nullopt answer included)
   double setup_seconds = 0;
+  int64_t read_calls = 0;  // read(2)/pread(2) calls of the process during the run's ticks and
+  int64_t read_bytes = 0;  // the virtual clock's steps: SQLite's page-cache misses, mostly
 
   double UsPerMessage() const {
     return messages > 0 ? cpu_seconds * 1e6 / static_cast<double>(messages) : 0.0;
   }
 };
+
+// The process's read calls and bytes so far (/proc/self/io: syscr, rchar); zeros where absent.
+struct ProcReads {
+  int64_t calls = 0;
+  int64_t bytes = 0;
+};
+ProcReads ReadsSoFar() {
+  ProcReads r;
+  std::FILE* f = std::fopen("/proc/self/io", "r");
+  if (f == nullptr) return r;
+  char key[32];
+  long long value = 0;
+  while (std::fscanf(f, "%31[^:]: %lld\n", key, &value) == 2) {
+    if (std::string_view(key) == "syscr") r.calls = value;
+    if (std::string_view(key) == "rchar") r.bytes = value;
+  }
+  std::fclose(f);
+  return r;
+}
 
 // The day of `at_ms` on `zone`'s calendar, as a day number.
 int64_t DayNumber(const domain::TimeZone& zone, int64_t at_ms) {
@@ -291,6 +313,7 @@ ScheduleResult Schedule(int sender_count, int bot_count, int64_t end_ms, double 
   engine::Scheduler scheduler(*db, clock, zones, bench::CountingFakeTransportFactory(&accepted),
                               options);
 
+  const ProcReads reads_before = ReadsSoFar();
   for (int64_t now = kStart; now < end_ms; now = clock.NowMillis()) {
     const double tick_started = CpuSeconds();
     auto tick = scheduler.RunOnce();
@@ -308,6 +331,9 @@ ScheduleResult Schedule(int sender_count, int bot_count, int64_t end_ms, double 
     clock.Set(std::max(next, now + 1));
   }
   r.reached_ms = clock.NowMillis();
+  const ProcReads reads_after = ReadsSoFar();
+  r.read_calls = reads_after.calls - reads_before.calls;
+  r.read_bytes = reads_after.bytes - reads_before.bytes;
   r.messages = accepted;
   r.source_cpu_seconds = source.cpu_seconds();
   r.next_calls = source.next_calls();
@@ -321,12 +347,15 @@ void Print(const char* label, const ScheduleResult& r) {
   std::printf(
       "%s: %d senders, %d bots: %.2f virtual days%s, %lld warm-up messages (bots %lld, peers "
       "%lld), %lld ticks, limit violations %lld, cpu %.2f s = %.1f us cpu per message, of which "
-      "%.1f us in the warm-up source (%lld asks) [setup %.1f s]\n",
+      "%.1f us in the warm-up source (%lld asks), %.1f reads per message (%.1f KB) [setup %.1f "
+      "s]\n",
       label, r.senders, r.bots, days, r.budget_hit ? " (cpu budget reached)" : "",
       static_cast<long long>(r.messages), static_cast<long long>(r.to_bots),
       static_cast<long long>(r.to_peers), static_cast<long long>(r.ticks),
       static_cast<long long>(r.violations), r.cpu_seconds, r.cpu_seconds * per,
-      r.source_cpu_seconds * per, static_cast<long long>(r.next_calls), r.setup_seconds);
+      r.source_cpu_seconds * per, static_cast<long long>(r.next_calls),
+      static_cast<double>(r.read_calls) * per / 1e6,
+      static_cast<double>(r.read_bytes) * per / 1e6 / 1024.0, r.setup_seconds);
   std::fflush(stdout);
 }
 
