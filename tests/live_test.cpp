@@ -32,6 +32,10 @@ INSERT INTO messages (workspace_id, campaign_id, contact_id, step_id, sender_id,
 VALUES ($1, $2, $3, (SELECT id FROM campaign_steps WHERE campaign_id = $2 ORDER BY position LIMIT 1),
         $4, 'sent', $5, $5, $5, $5)
 RETURNING id;
+-- name: test.insert_warmup
+INSERT INTO warmup_messages (workspace_id, sender_id, peer_sender_id, direction, token, status,
+                             scheduled_at, sent_at, created_at, updated_at)
+VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $6, $6);
 -- name: test.insert_event
 INSERT INTO events (workspace_id, message_id, campaign_id, type, detail, created_at)
 VALUES ($1, $2, $3, $4, '{}', $5)
@@ -249,6 +253,34 @@ TEST_P(LiveTest, SnapshotThenUpdatesScopedToTheWorkspace) {
   while (quiet.ok() && quiet->find("\"heartbeat\"") != std::string::npos)
     quiet = (*wb)->Read(2500ms);
   EXPECT_FALSE(quiet.ok()) << "workspace B got a frame after A's send: " << *quiet;
+}
+
+TEST_P(LiveTest, TodaysWarmupCountsMailSentOrOnItsWayToday) {
+  Running a = Launch(a_, "a", 1);
+  // The sender's day (UTC): its mail sent today and its claim in flight (sent_at is the claim's
+  // instant) count; a failed send (no sent_at), yesterday's mail and an answer it received do not.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t today = now - now % (24 * 3'600'000);
+  Status st = Db().Write([&](store::Tx& tx) -> Status {
+    const store::Value none;
+    for (const store::Params& p : std::vector<store::Params>{
+             {a_.ws, a.sender, "out", "t1aaaaaaaaaaaaaaaaaa", "sent", today, today},
+             {a_.ws, a.sender, "out", "t2aaaaaaaaaaaaaaaaaa", "sending", now, now},
+             {a_.ws, a.sender, "out", "t3aaaaaaaaaaaaaaaaaa", "failed", now, none},
+             {a_.ws, a.sender, "out", "t4aaaaaaaaaaaaaaaaaa", "sent", today - 1, today - 1},
+             {a_.ws, a.sender, "back", "t5aaaaaaaaaaaaaaaaaa", "sent", now, now}}) {
+      KILN_RETURN_IF_ERROR(tx.Exec("test.insert_warmup", p).status());
+    }
+    return Status::Ok();
+  });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  auto ws = TestWebSocket::Connect(proc_.port(), LivePath(a_.ws), Browser(a_));
+  ASSERT_TRUE(ws.ok()) << ws.status().ToString();
+  auto snapshot = NextFrame(**ws, 5s);
+  ASSERT_EQ(snapshot.at("type").as_string(), "snapshot") << json::serialize(snapshot);
+  EXPECT_EQ(snapshot.at("today").at("warmup_sent").as_int64(), 2) << json::serialize(snapshot);
 }
 
 TEST_P(LiveTest, ConnectionLimitPerUserAndApiKeys) {

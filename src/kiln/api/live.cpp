@@ -46,7 +46,6 @@ constexpr int64_t kFeedKept = 50;      // activity items in a snapshot
 constexpr int64_t kFeedPerPoll = 200;  // at most this many new events read per poll
 constexpr int64_t kRateWindowMs = 5 * 60 * 1000;
 constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
-constexpr int64_t kWarmupScheduledBoundMs = 7 * kDayMs;
 // Import jobs that ended (or were last touched) longer ago than this are no longer read: their
 // last frame went out when they ended.
 constexpr int64_t kImportRecentMs = 10 * 60 * 1000;
@@ -239,8 +238,7 @@ Status LiveHub::RefreshCounters(store::Tx& tx, int64_t ws, WorkspaceState& state
   for (const auto& z : zones) {
     const std::string name = z.Text("timezone");
     const int64_t start = SenderDayStart(name, now_ms);
-    KILN_ASSIGN_OR_RETURN(
-        auto rows, tx.Query("live.senders", {ws, start, start - kWarmupScheduledBoundMs, name}));
+    KILN_ASSIGN_OR_RETURN(auto rows, tx.Query("live.senders", {ws, start, name}));
     for (auto& r : rows) senders.push_back({std::move(r), start});
   }
   std::sort(senders.begin(), senders.end(), [](const SenderDay& a, const SenderDay& b) {
