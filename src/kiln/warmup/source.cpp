@@ -53,7 +53,7 @@ struct Party {
   bool active = false;
 };
 
-// From a warmup.bot_address or warmup.sender_address row.
+// From a warmup.bot_locked, warmup.sender_locked or warmup.sender_address row.
 Party PartyOf(const store::Row& row, bool bot) {
   Party party;
   std::string name = row.Text("name");
@@ -63,11 +63,11 @@ Party PartyOf(const store::Row& row, bool bot) {
   return party;
 }
 
-Result<std::optional<Party>> LoadParty(store::Tx& tx, bool bot, int64_t id) {
-  KILN_ASSIGN_OR_RETURN(auto row,
-                        tx.QueryOne(bot ? "warmup.bot_address" : "warmup.sender_address", {id}));
+// Sender `id` as the recipient of an answer it is owed: no room is taken, so no lock.
+Result<std::optional<Party>> LoadSender(store::Tx& tx, int64_t id) {
+  KILN_ASSIGN_OR_RETURN(auto row, tx.QueryOne("warmup.sender_address", {id}));
   if (!row) return std::optional<Party>();
-  return std::optional<Party>(PartyOf(*row, bot));
+  return std::optional<Party>(PartyOf(*row, false));
 }
 
 // A zone by name; an unknown one counts as UTC (logged once per call site use).
@@ -134,7 +134,7 @@ struct Limits {
   int send_volume = 0;      // bots: replies it may send today
 };
 
-// From a bot's row (warmup.workspace_bots or warmup.bot_address) and its day.
+// From a bot's row (warmup.workspace_bots or warmup.bot_locked) and its day.
 Limits BotLimits(const store::Row& row, const ZoneDay& zd) {
   const int send_limit = static_cast<int>(row.Int("daily_send_limit"));
   domain::BotAging aging;
@@ -150,7 +150,7 @@ Limits BotLimits(const store::Row& row, const ZoneDay& zd) {
           send_volume};
 }
 
-// From a peer's row (warmup.workspace_peers or warmup.sender_address) and its day: its own
+// From a peer's row (warmup.workspace_peers or warmup.sender_locked) and its day: its own
 // warm-up volume today is what it may receive.
 Limits PeerLimits(const store::Row& row, const ZoneDay& zd, int64_t now_ms) {
   const int target = static_cast<int>(row.Int("warmup_daily_target"));
@@ -380,7 +380,7 @@ Result<std::optional<engine::WarmupMessage>> DbWarmupSource::Next(const engine::
     const bool peer_answer = row.Text("direction") == "back";
     std::optional<Party> to;
     if (peer_answer) {
-      KILN_ASSIGN_OR_RETURN(to, LoadParty(tx, false, row.Int("sender_id")));
+      KILN_ASSIGN_OR_RETURN(to, LoadSender(tx, row.Int("sender_id")));
     } else {
       // The sender's own next mail goes within its counterpart's room today, as a new thread
       // does: the receiving side scheduled it without counting, and the room may have gone to

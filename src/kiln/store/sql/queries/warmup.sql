@@ -76,19 +76,9 @@ SELECT message_id_header FROM warmup_messages
 WHERE token = $1 AND exchange < $2 AND message_id_header IS NOT NULL
 ORDER BY exchange, id;
 
--- name: warmup.bot_address
--- Bot $1's address and status, and what its room today comes from (as warmup.workspace_bots).
-SELECT id, name, email, provider, status, timezone, aging_start_at, aging_end_at,
-       aging_start_volume, daily_send_limit, daily_receive_limit
-FROM bots WHERE id = $1;
-
 -- name: warmup.sender_address
--- Sender $1's address and status, and what its room as a peer today comes from (as
--- warmup.workspace_peers).
-SELECT id, name, from_name, email, status, timezone, warmup_enabled, warmup_start_at,
-       warmup_end_at, warmup_start_volume, warmup_daily_increase, warmup_daily_target,
-       warmup_weekdays_only, created_at
-FROM senders WHERE id = $1;
+-- Sender $1's address and status: the recipient of an answer it is owed (no room is taken).
+SELECT id, name, from_name, email, status FROM senders WHERE id = $1;
 
 -- New threads -----------------------------------------------------------------------------------
 
@@ -225,16 +215,17 @@ SELECT
        AND w.status = 'scheduled' AND w.direction = 'out') AS n;
 
 -- name: warmup.bot_locked
--- warmup.bot_address, read by the writer about to take some of bot $1's room: on PostgreSQL under
--- the row's lock (warmup.postgres.sql: FOR UPDATE), so two senders cannot both take its last
--- room. SQLite's writers are serial already (BEGIN IMMEDIATE holds the database's write lock for
+-- Bot $1's address and status, and what its room today comes from (as warmup.workspace_bots),
+-- read by the writer about to take some of that room: on PostgreSQL under the row's lock
+-- (warmup.postgres.sql: FOR UPDATE), so two senders cannot both take its last room. SQLite's writers are serial already (BEGIN IMMEDIATE holds the database's write lock for
 -- the whole transaction), so here it is the plain read: no page written to lock a row.
 SELECT id, name, email, provider, status, timezone, aging_start_at, aging_end_at,
        aging_start_volume, daily_send_limit, daily_receive_limit
 FROM bots WHERE id = $1;
 
 -- name: warmup.sender_locked
--- warmup.sender_address as a peer about to receive, as warmup.bot_locked.
+-- Sender $1's address and status, and what its room as a peer today comes from (as
+-- warmup.workspace_peers), read under its lock as warmup.bot_locked.
 SELECT id, name, from_name, email, status, timezone, warmup_enabled, warmup_start_at,
        warmup_end_at, warmup_start_volume, warmup_daily_increase, warmup_daily_target,
        warmup_weekdays_only, created_at
